@@ -2,7 +2,7 @@
 // the Electron main process and preload, and the renderer (Vite). Entries that do not exist yet
 // are skipped, so the script works at every stage of the tree.
 import { build } from 'esbuild';
-import { existsSync } from 'node:fs';
+import { existsSync, readdirSync } from 'node:fs';
 import { execFileSync } from 'node:child_process';
 
 const nodeEntries = {
@@ -11,6 +11,10 @@ const nodeEntries = {
   'engine/hv-worker': 'src-engine/node/hv-worker.ts',
   'engine/engine-host': 'src-engine/node/engine-host.ts',
 };
+// Benchmarks (`npm run bench`): every test/bench/*.bench.ts becomes dist/bench/<name>.js.
+for (const f of existsSync('test/bench') ? readdirSync('test/bench') : []) {
+  if (f.endsWith('.bench.ts')) nodeEntries[`bench/${f.replace(/\.bench\.ts$/, '')}`] = `test/bench/${f}`;
+}
 const present = Object.fromEntries(Object.entries(nodeEntries).filter(([, src]) => existsSync(src)));
 const started = performance.now();
 if (Object.keys(present).length > 0) {
