@@ -1,0 +1,124 @@
+// The CPU test guests (docs/test-guests.md): tiny multiboot v1 kernels that check the x86 CPU and
+// print one line per check on COM1. This module lists them for the test runners (QEMU as the
+// oracle in test/unit/guests-qemu.test.ts; Domus's own CPU through `domus run`) and parses what
+// they print.
+import { fileURLToPath } from 'node:url';
+import { GUEST_CHECKS } from './manifest';
+
+/** One test guest: where its ELF is and what it must print. */
+export interface TestGuest {
+  /** Guest name, as in its `DONE <name> pass=.. fail=..` line. */
+  readonly name: string;
+  /** Absolute path of the multiboot ELF (committed; test/guests/build.sh rebuilds it). */
+  readonly elfPath: string;
+  /** Every check the guest prints a PASS/FAIL line for. */
+  readonly checks: readonly string[];
+  /** Number of checks (= checks.length = pass + fail in the DONE line). */
+  readonly checkCount: number;
+  /** Checks where QEMU TCG 7.2 deviates from the SDM; the QEMU runner tolerates FAIL for these. */
+  readonly qemuDeviations: readonly string[];
+  /** What the guest is about (one line). */
+  readonly theme: string;
+}
+
+/** Checks QEMU TCG gets wrong, per guest, with the reason in docs/test-guests.md. */
+const QEMU_DEVIATIONS: Readonly<Record<string, readonly string[]>> = {
+  alu: [],
+};
+
+const THEMES: Readonly<Record<string, string>> = {
+  alu: 'ADD ADC SUB SBB AND OR XOR CMP TEST INC DEC NEG NOT, all forms, exact flags (host vectors)',
+};
+
+function guest(name: string): TestGuest {
+  const checks = GUEST_CHECKS[name];
+  if (!checks) throw new Error(`test/guests/manifest.ts has no guest "${name}": run test/guests/build.sh`);
+  return {
+    name,
+    elfPath: fileURLToPath(new URL(`./build/${name}.elf`, import.meta.url)),
+    checks,
+    checkCount: checks.length,
+    qemuDeviations: QEMU_DEVIATIONS[name] ?? [],
+    theme: THEMES[name] ?? '',
+  };
+}
+
+/** All test guests, in the order the runners run them. */
+export const TEST_GUESTS: readonly TestGuest[] = Object.keys(THEMES).map(guest);
+
+/** QEMU's isa-debug-exit turns the guest's byte v on port 0xF4 into exit status (v << 1) | 1. */
+export const QEMU_EXIT_ALL_PASSED = 1;
+/** Exit status of QEMU when the guest wrote 1 (some check failed). */
+export const QEMU_EXIT_SOME_FAILED = 3;
+
+/** The command line that runs a guest under QEMU (what the guests are validated against). */
+export function qemuArgs(elfPath: string): string[] {
+  return ['-kernel', elfPath, '-display', 'none', '-serial', 'stdio', '-device',
+    'isa-debug-exit,iobase=0xf4,iosize=4', '-no-reboot', '-m', '64'];
+}
+
+/** A FAIL line, split into its fields. */
+export interface GuestFailure {
+  readonly check: string;
+  readonly expected: string;
+  readonly got: string;
+  /** Anything after got=.. (inputs of a vector, the source line of an EXPECT). */
+  readonly detail: string;
+}
+
+/** What a guest printed. */
+export interface GuestOutput {
+  readonly passed: readonly string[];
+  readonly failed: readonly GuestFailure[];
+  /** The DONE line, if the guest got that far. */
+  readonly done?: { readonly guest: string; readonly pass: number; readonly fail: number };
+  /** Lines that are neither PASS, FAIL nor DONE (e.g. FATAL). */
+  readonly other: readonly string[];
+}
+
+const PASS_RE = /^PASS (\S+)$/;
+const FAIL_RE = /^FAIL (\S+) expected=(\S+) got=(\S+)\s*(.*)$/;
+const DONE_RE = /^DONE (\S+) pass=(\d+) fail=(\d+)$/;
+
+/** Parses a guest's serial output (CR/LF tolerant). */
+export function parseGuestOutput(text: string): GuestOutput {
+  const passed: string[] = [];
+  const failed: GuestFailure[] = [];
+  const other: string[] = [];
+  let done: GuestOutput['done'];
+  for (const raw of text.split('\n')) {
+    const line = raw.replace(/\r$/, '');
+    if (line === '') continue;
+    let m = PASS_RE.exec(line);
+    if (m) { passed.push(m[1]!); continue; }
+    m = FAIL_RE.exec(line);
+    if (m) { failed.push({ check: m[1]!, expected: m[2]!, got: m[3]!, detail: m[4]! }); continue; }
+    m = DONE_RE.exec(line);
+    if (m) { done = { guest: m[1]!, pass: Number(m[2]), fail: Number(m[3]) }; continue; }
+    other.push(line);
+  }
+  return { passed, failed, done, other };
+}
+
+/** Problems with a guest's output, given the checks it may fail: empty when it is all good. */
+export function judgeGuestOutput(guest: TestGuest, out: GuestOutput, tolerated: readonly string[] = []): string[] {
+  const problems: string[] = [];
+  const seen = new Map<string, number>();
+  for (const c of [...out.passed, ...out.failed.map((f) => f.check)]) seen.set(c, (seen.get(c) ?? 0) + 1);
+  for (const c of guest.checks) {
+    const n = seen.get(c) ?? 0;
+    if (n !== 1) problems.push(`${c}: printed ${n} times, expected once`);
+  }
+  for (const c of seen.keys()) if (!guest.checks.includes(c)) problems.push(`${c}: not a check of ${guest.name}`);
+  for (const f of out.failed) {
+    if (!tolerated.includes(f.check)) problems.push(`FAIL ${f.check} expected=${f.expected} got=${f.got} ${f.detail}`.trimEnd());
+  }
+  if (!out.done) problems.push(`no DONE line (${out.other.join(' | ') || 'output ended early'})`);
+  else {
+    if (out.done.guest !== guest.name) problems.push(`DONE names ${out.done.guest}, expected ${guest.name}`);
+    if (out.done.pass !== out.passed.length || out.done.fail !== out.failed.length) {
+      problems.push(`DONE pass=${out.done.pass} fail=${out.done.fail} disagrees with the lines printed`);
+    }
+  }
+  return problems;
+}
