@@ -151,3 +151,19 @@ function comparePadded(a: string, b: string): number {
 export function sortedChildren(dir: IsoDir): IsoNode[] {
   return [...dir.children.values()].sort((x, y) => compareIsoNames(x.name, y.name));
 }
+
+/**
+ * Copies every file of `src` into `dst` at the same paths (later files replace earlier ones, as
+ * xorriso graft points do); directories are merged. File bytes are shared, not copied.
+ */
+export function graftIsoTree(dst: IsoDir, src: IsoDir, at = '/'): void {
+  const base = at === '/' ? '' : '/' + at.split('/').filter(Boolean).join('/');
+  for (const c of src.children.values()) {
+    const p = `${base}/${c.name}`;
+    if (c.kind === 'file') addIsoFile(dst, p, c.data);
+    else {
+      ensureIsoDir(dst, p);
+      graftIsoTree(dst, c, p);
+    }
+  }
+}
