@@ -8,7 +8,7 @@
 # `./build.sh --keep-vectors` skips the host generator and reuses the committed vector files.
 set -eu
 cd "$(dirname "$0")"
-GUESTS="alu"
+GUESTS="alu shift muldiv muldiv-edge"
 KEEP_VECTORS=0
 [ "${1:-}" = "--keep-vectors" ] && KEEP_VECTORS=1
 mkdir -p obj build
@@ -44,7 +44,7 @@ for g in $GUESTS; do
 "
     rm -f obj/names.bin obj/scratch.o
   done
-  echo "  $g: [" >> "$manifest"
+  echo "  '$g': [" >> "$manifest"
   printf '%s' "$names" | grep -v '^$' | sed "s/.*/    '&',/" >> "$manifest"
   echo "  ]," >> "$manifest"
 done

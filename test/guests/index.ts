@@ -17,34 +17,48 @@ export interface TestGuest {
   readonly checkCount: number;
   /** Checks where QEMU TCG 7.2 deviates from the SDM; the QEMU runner tolerates FAIL for these. */
   readonly qemuDeviations: readonly string[];
+  /** Set when QEMU TCG cannot run the guest at all (why); the QEMU runner skips it. */
+  readonly qemuUnusable?: string;
   /** What the guest is about (one line). */
   readonly theme: string;
 }
 
-/** Checks QEMU TCG gets wrong, per guest, with the reason in docs/test-guests.md. */
-const QEMU_DEVIATIONS: Readonly<Record<string, readonly string[]>> = {
-  alu: [],
-};
+/** What the runners must know about a guest besides its manifest entry. */
+interface GuestInfo {
+  readonly theme: string;
+  /** Checks where QEMU TCG deviates from the SDM (docs/test-guests.md says how). */
+  readonly qemuDeviations?: readonly string[];
+  /** Why QEMU cannot run the guest at all (it crashes or hangs QEMU), if so. */
+  readonly qemuUnusable?: string;
+}
 
-const THEMES: Readonly<Record<string, string>> = {
-  alu: 'ADD ADC SUB SBB AND OR XOR CMP TEST INC DEC NEG NOT, all forms, exact flags (host vectors)',
+const GUEST_INFO: Readonly<Record<string, GuestInfo>> = {
+  alu: { theme: 'ADD ADC SUB SBB AND OR XOR CMP TEST INC DEC NEG NOT, all forms, exact flags (host vectors)' },
+  shift: { theme: 'SHL SHR SAR ROL ROR RCL RCR SHLD SHRD, counts 0..33 and beyond (host vectors)' },
+  muldiv: { theme: 'MUL IMUL (1/2/3 operands) DIV IDIV with #DE (host vectors), #DE is a fault' },
+  'muldiv-edge': {
+    theme: 'IDIV of the most negative 16/32-bit dividend by -1 raises #DE',
+    qemuUnusable: 'QEMU 7.2 TCG computes IDIV r16/r32 on the host and dies of SIGFPE for INT_MIN / -1',
+  },
 };
 
 function guest(name: string): TestGuest {
   const checks = GUEST_CHECKS[name];
+  const info = GUEST_INFO[name]!;
   if (!checks) throw new Error(`test/guests/manifest.ts has no guest "${name}": run test/guests/build.sh`);
   return {
     name,
     elfPath: fileURLToPath(new URL(`./build/${name}.elf`, import.meta.url)),
     checks,
     checkCount: checks.length,
-    qemuDeviations: QEMU_DEVIATIONS[name] ?? [],
-    theme: THEMES[name] ?? '',
+    qemuDeviations: info.qemuDeviations ?? [],
+    ...(info.qemuUnusable ? { qemuUnusable: info.qemuUnusable } : {}),
+    theme: info.theme,
   };
 }
 
 /** All test guests, in the order the runners run them. */
-export const TEST_GUESTS: readonly TestGuest[] = Object.keys(THEMES).map(guest);
+export const TEST_GUESTS: readonly TestGuest[] = Object.keys(GUEST_INFO).map(guest);
 
 /** QEMU's isa-debug-exit turns the guest's byte v on port 0xF4 into exit status (v << 1) | 1. */
 export const QEMU_EXIT_ALL_PASSED = 1;

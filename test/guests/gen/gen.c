@@ -195,12 +195,16 @@ static void inputs(const struct op *op)
             if (w == 8) { a = (rnd() & 0xFFFF0000u) | ((hi & 0xFF) << 8) | (lo & 0xFF); d = rnd(); }
             else if (w == 16) { a = (rnd() & 0xFFFF0000u) | (lo & 0xFFFF); d = (rnd() & 0xFFFF0000u) | (hi & 0xFFFF); }
             else { a = lo; d = hi; }
+            if (w == 16 && (d & 0xFFFF) == 0x8000 && (a & 0xFFFF) == 0 && (div & 0xFFFF) == 0xFFFF) continue;
+            if (w == 32 && d == 0x80000000u && a == 0 && div == 0xFFFFFFFFu) continue;
             add(a, place(div, w), rnd(), d, rfl());
         }
-        /* the most negative dividend over -1, and over 1 */
+        /* the most negative dividend over 1, and nearly so over -1. The most negative 16- and
+         * 32-bit dividends over -1 are left to the muldiv-edge guest: they crash QEMU 7.2 TCG
+         * (helper_idivw/helper_idivl divide INT32_MIN/INT64_MIN by -1 on the host) */
         uint32_t msb = 1u << (w - 1);
-        if (w == 32) { add(0, 0xFFFFFFFFu, 0, msb, 0); add(0, 1, 0, msb, 0); add(0, 0xFFFFFFFFu, 0, 0xFFFFFFFFu, 0); }
-        else if (w == 16) { add(0, 0xFFFF, 0, msb, 0); add(0, 1, 0, msb, 0); add(0, 0xFFFF, 0, 0xFFFF, 0); }
+        if (w == 32) { add(0, 0xFFFFFFFFu, 0, msb - 1, 0); add(0, 1, 0, msb, 0); add(0, 0xFFFFFFFFu, 0, 0xFFFFFFFFu, 0); }
+        else if (w == 16) { add(0, 0xFFFF, 0, msb - 1, 0); add(0, 1, 0, msb, 0); add(0, 0xFFFF, 0, 0xFFFF, 0); }
         else { add(0x8000, 0xFF, 0, 0, 0); add(0x8000, 1, 0, 0, 0); add(0xFF80, 0xFF, 0, 0, 0); }
         break;
     }
