@@ -201,10 +201,12 @@ function scan(spec: string, s: DiskState): void {
 }
 
 /**
- * Parses one DISKSPEC. Returns the disk or the problem xl would report
- * ("config parsing error in disk specification: MESSAGE near `TEXT'").
+ * Parses a DISKSPEC, or several strings that together describe one disk (as `xl block-attach`
+ * takes them, the scanner state carrying over from one to the next). Returns the disk or the
+ * problem xl would report ("config parsing error in disk specification: MESSAGE near `TEXT'").
  */
-export function parseDiskSpec(spec: string): { disk: DiskConfig } | { problem: DiskSpecProblem } {
+export function parseDiskSpec(spec: string | readonly string[]): { disk: DiskConfig } | { problem: DiskSpecProblem } {
+  const specs = typeof spec === 'string' ? [spec] : spec;
   const s: DiskState = {
     target: undefined,
     format: undefined,
@@ -220,8 +222,10 @@ export function parseDiskSpec(spec: string): { disk: DiskConfig } | { problem: D
     flags: [],
     problem: undefined,
   };
-  scan(spec, s);
-  if (s.problem) return { problem: s.problem };
+  for (const one of specs) {
+    scan(one, s);
+    if (s.problem) return { problem: s.problem };
+  }
   let format: DiskFormat = s.format ?? 'raw';
   let readOnly = s.readOnly;
   if (s.cdrom) {
@@ -238,7 +242,7 @@ export function parseDiskSpec(spec: string): { disk: DiskConfig } | { problem: D
     vdev: s.vdev,
     readOnly,
     cdrom: s.cdrom,
-    spec,
+    spec: specs.join(', '),
   };
   if (s.backend !== undefined) disk.backend = s.backend;
   if (s.backendType !== undefined) disk.backendType = s.backendType;

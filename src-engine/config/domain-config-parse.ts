@@ -30,6 +30,8 @@ export const HVM_MAX_VCPUS = 128;
 export const RTDS_DEFAULT_BUDGET_US = 4000;
 /** Largest memory= we accept, MiB: 16 TiB, the most RAM an x86 Xen host supports by default. */
 export const MAX_MEMORY_MIB = 16 * 1024 * 1024;
+/** Characters below this code (C0 controls) may not appear in a domain name. */
+const FIRST_PRINTABLE = 0x20;
 /** Name of the pseudo-file that holds `xl create` key=value overrides (xl calls it that too). */
 export const COMMAND_LINE_FILE = 'command line';
 
@@ -159,7 +161,7 @@ function readConfig(r: SettingReader, topology: CpuTopology | undefined): Domain
   const name = r.string('name');
   if (name === undefined && !r.settings.has('name')) {
     r.problems.error('domain.no-name', 'Domain name must be specified: add name = "..."', undefined, 'name');
-  } else if (name !== undefined && (name === '' || /[\x00-\x1f/]/.test(name))) {
+  } else if (name !== undefined && (name === '' || name.includes('/') || [...name].some((ch) => ch.charCodeAt(0) < FIRST_PRINTABLE))) {
     r.error(r.settings.get('name')!, 'domain.bad-name', `domain name ${JSON.stringify(name)} must be non-empty, without '/' or control characters`);
   }
   const uuidA = r.atom('uuid');

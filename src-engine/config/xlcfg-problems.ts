@@ -84,10 +84,19 @@ export class ProblemList {
     return this.items.filter((p) => p.severity === 'warning');
   }
 
-  /** Throws an XlCfgError (errors first) if any error was recorded. */
+  /** Throws an XlCfgError (errors first, in file order) if any error was recorded. */
   throwIfErrors(): void {
     if (!this.hasErrors) return;
-    const errors = this.items.filter((p) => p.severity === 'error');
+    const errors = sortByPlace(this.items.filter((p) => p.severity === 'error'));
     throw new XlCfgError([...errors, ...this.warnings]);
   }
+}
+
+/** Orders problems by file (first seen first), then position; whole-file problems first. */
+function sortByPlace(problems: XlCfgProblem[]): XlCfgProblem[] {
+  const files = [...new Set(problems.map((p) => p.file))];
+  return problems
+    .map((p, i) => ({ p, i }))
+    .sort((a, b) => files.indexOf(a.p.file) - files.indexOf(b.p.file) || (a.p.pos?.offset ?? -1) - (b.p.pos?.offset ?? -1) || a.i - b.i)
+    .map((x) => x.p);
 }
