@@ -36,6 +36,10 @@ const GUEST_INFO: Readonly<Record<string, GuestInfo>> = {
   alu: { theme: 'ADD ADC SUB SBB AND OR XOR CMP TEST INC DEC NEG NOT, all forms, exact flags (host vectors)' },
   shift: { theme: 'SHL SHR SAR ROL ROR RCL RCR SHLD SHRD, counts 0..33 and beyond (host vectors)' },
   muldiv: { theme: 'MUL IMUL (1/2/3 operands) DIV IDIV with #DE (host vectors), #DE is a fault' },
+  bcdbit: { theme: 'DAA DAS AAA AAS AAM AAD, BSF BSR, BT BTS BTR BTC incl. bit strings in memory (host vectors)' },
+  condmov: {
+    theme: 'SETcc CMOVcc Jcc, XCHG XADD CMPXCHG CMPXCHG8B, MOVZX MOVSX BSWAP CBW.., LAHF SAHF, LEA, XLAT',
+  },
   'muldiv-edge': {
     theme: 'IDIV of the most negative 16/32-bit dividend by -1 raises #DE',
     qemuUnusable: 'QEMU 7.2 TCG computes IDIV r16/r32 on the host and dies of SIGFPE for INT_MIN / -1',
