@@ -40,6 +40,7 @@ const GUEST_INFO: Readonly<Record<string, GuestInfo>> = {
   condmov: {
     theme: 'SETcc CMOVcc Jcc, XCHG XADD CMPXCHG CMPXCHG8B, MOVZX MOVSX BSWAP CBW.., LAHF SAHF, LEA, XLAT',
   },
+  string: { theme: 'MOVS CMPS SCAS LODS STOS, REP/REPE/REPNE, DF, ECX=0, overlap, 16-bit addressing, overrides' },
   'muldiv-edge': {
     theme: 'IDIV of the most negative 16/32-bit dividend by -1 raises #DE',
     qemuUnusable: 'QEMU 7.2 TCG computes IDIV r16/r32 on the host and dies of SIGFPE for INT_MIN / -1',
