@@ -1,0 +1,333 @@
+/**
+ * SchedCore: the scheduling core of the hypervisor (Xen's common/sched/core.c + cpupool.c) behind
+ * one class. The five schedulers plug in through SchedOps (sched-ops.ts); the same core runs under
+ * the pCPU workers of the engine and under the deterministic simulator (sim/simulator.ts).
+ *
+ * Design
+ * ------
+ * - The core keeps pools, domains, vCPUs and pCPUs; each pool has one scheduler instance.
+ * - A pCPU calls `schedule(pcpu)` whenever its vCPU stopped (slice over, blocked, yielded, or it
+ *   was tickled) and gets back which vCPU to run and until when. The core accounts the run time of
+ *   the vCPU that was current on that pCPU and emits switch records to the trace.
+ * - Execution events come in as `block`, `wake` and `yield`; administrative operations (create,
+ *   destroy, pause, online/offline, pin, pools, parameters) may arrive at any time.
+ * - Scheduler timers (credit ticks and accounting, credit2 cap replenishment, RTDS replenishment)
+ *   are kept in one queue: the owner calls `runTimers()` when `nextTimer()` is due.
+ *
+ * Concurrency
+ * -----------
+ * One thread owns a SchedCore (JavaScript objects cannot be shared between workers); Xen's
+ * per-pCPU and runqueue locks become that single owner. pCPU workers reach it through mailboxes:
+ * the owner calls `schedule(pcpu)` for them and posts the decision back. `host.tickle(pcpu)` is
+ * the owner's way to interrupt a worker; tickles are coalesced until the next schedule of that pCPU.
+ * Operations that need a vCPU off its pCPU at once (destroy, cpupool-migrate, cpupool-cpu-remove)
+ * reschedule that pCPU internally and tickle it; the worker learns the new decision by calling
+ * `schedule(pcpu)` again (a repeated call at the same instant is harmless).
+ */
+import type { CpuSet } from '../../base/cpulist';
+import {
+  coreAddDomain,
+  coreBlock,
+  coreFindDomain,
+  coreFindVcpu,
+  coreGetDomainParams,
+  coreGetVcpuParams,
+  corePauseDomain,
+  coreRemoveDomain,
+  coreSetAffinity,
+  coreSetDomainParams,
+  coreSetVcpuOnline,
+  coreSetVcpuParams,
+  coreUnpauseDomain,
+  coreWake,
+  coreYield,
+  type SchedDomainConfig,
+} from './core-domains';
+import { coreSchedule, type CoreState, type PcpuRecord, type ScheduleDecision, type SchedHost } from './core-records';
+import { viewPcpus, viewVcpu, viewXlCpupoolList, viewXlList, viewXlSchedCredit, viewXlSchedRtds, viewXlVcpuList } from './core-view';
+import type { PcpuInfo, VcpuInfo, XlCpupoolRow, XlListRow, XlSchedCreditPool, XlSchedRtdsPool, XlVcpuListRow } from './core-view';
+import { POOL0_ID, POOL0_NAME, poolCpuAdd, poolCpuRemove, poolCreate, poolDestroy, poolFind, poolGetParams, poolMoveDomain, poolRename, poolSetParams } from './cpupool';
+import { schedRefuse } from './sched-error';
+import {
+  DEFAULT_BOOT_PARAMS,
+  findScheduler,
+  type DomainSchedParams,
+  type DomainSchedUpdate,
+  type PoolSchedParams,
+  type PoolSchedUpdate,
+  type RtdsVcpuParams,
+  type SchedBootParams,
+  type SchedName,
+} from './sched-ops';
+import { SchedTrace, type SchedTraceListener, type SchedTraceRecord } from './sched-trace';
+import { TimerQueue } from './timer-queue';
+import './schedulers';
+
+export type { SchedHost, ScheduleDecision, VcpuRef } from './core-records';
+export type { SchedDomainConfig, VcpuConfig } from './core-domains';
+
+/** How to build a core. */
+export interface SchedCoreConfig {
+  /** pCPUs of the host (the engine: one per pCPU worker). */
+  nrCpus: number;
+  /** Scheduler of Pool-0 and default of new pools (Xen's `sched=`); default credit2. */
+  scheduler?: SchedName;
+  /** Boot options (Xen command line); unspecified ones take Xen's defaults. */
+  boot?: Partial<SchedBootParams>;
+  /** Trace ring capacity in records. */
+  traceCapacity?: number;
+}
+
+/** Scheduler core of one host. */
+export class SchedCore {
+  private readonly cs: CoreState;
+
+  constructor(host: SchedHost, config: SchedCoreConfig) {
+    const n = config.nrCpus;
+    if (!Number.isInteger(n) || n < 1) throw new RangeError(`SchedCore needs at least one pCPU (got ${n})`);
+    const sched = config.scheduler ?? 'credit2';
+    if (!findScheduler(sched)) throw schedRefuse('sched.unknown', 'EINVAL', `Unknown scheduler "${sched}".`);
+    const pcpus: PcpuRecord[] = [];
+    for (let cpu = 0; cpu < n; cpu++) pcpus.push({ cpu, pool: null, curr: null, resched: false, deadline: Infinity, busyTime: 0, busySince: 0 });
+    this.cs = {
+      host,
+      nrCpus: n,
+      boot: { ...DEFAULT_BOOT_PARAMS, ...config.boot },
+      pcpus,
+      pools: [],
+      domains: new Map(),
+      timers: new TimerQueue(),
+      trace: new SchedTrace(config.traceCapacity),
+      defaultSched: sched,
+    };
+    poolCreate(this.cs, POOL0_NAME, sched, pcpus.map((p) => p.cpu), POOL0_ID);
+  }
+
+  /** Number of pCPUs. */
+  get nrCpus(): number {
+    return this.cs.nrCpus;
+  }
+
+  /** Boot options in force. */
+  get boot(): Readonly<SchedBootParams> {
+    return this.cs.boot;
+  }
+
+  // ---- pCPU side ------------------------------------------------------------------------------
+
+  /** A pCPU asks what to run next (after its slice ended, a block, a yield or a tickle). */
+  schedule(pcpu: number): ScheduleDecision {
+    return coreSchedule(this.cs, pcpu);
+  }
+
+  /** True if a tickle for `pcpu` is pending (the next schedule call will clear it). */
+  reschedPending(pcpu: number): boolean {
+    return this.cs.pcpus[pcpu]?.resched ?? false;
+  }
+
+  /** The running vCPU `domid.vcpu` halted (HLT / SCHEDOP_block). */
+  block(domid: number, vcpu: number): void {
+    coreBlock(this.cs, coreFindVcpu(this.cs, domid, vcpu));
+  }
+
+  /** An event (interrupt, event channel, timer) arrived for a blocked vCPU. */
+  wake(domid: number, vcpu: number): void {
+    coreWake(this.cs, coreFindVcpu(this.cs, domid, vcpu));
+  }
+
+  /** The running vCPU yielded (SCHEDOP_yield). */
+  yield(domid: number, vcpu: number): void {
+    coreYield(this.cs, coreFindVcpu(this.cs, domid, vcpu));
+  }
+
+  /** Earliest scheduler timer (ns), Infinity if none. */
+  nextTimer(): number {
+    return this.cs.timers.next();
+  }
+
+  /** Runs every scheduler timer due at host.now(). */
+  runTimers(): void {
+    this.cs.timers.run(this.cs.host.now());
+  }
+
+  // ---- domains and vCPUs ----------------------------------------------------------------------
+
+  /** Creates a domain (running unless `paused`). */
+  addDomain(cfg: SchedDomainConfig): void {
+    coreAddDomain(this.cs, cfg);
+  }
+
+  /** Destroys a domain. */
+  removeDomain(domid: number): void {
+    coreRemoveDomain(this.cs, coreFindDomain(this.cs, domid));
+  }
+
+  /** xl pause: pause count + 1. */
+  pauseDomain(domid: number): void {
+    corePauseDomain(this.cs, coreFindDomain(this.cs, domid));
+  }
+
+  /** xl unpause: pause count - 1. */
+  unpauseDomain(domid: number): void {
+    coreUnpauseDomain(this.cs, coreFindDomain(this.cs, domid));
+  }
+
+  /** VCPUOP_up / VCPUOP_down (xl vcpu-set). */
+  setVcpuOnline(domid: number, vcpu: number, online: boolean): void {
+    coreSetVcpuOnline(this.cs, coreFindVcpu(this.cs, domid, vcpu), online);
+  }
+
+  /** xl vcpu-pin: hard and/or soft affinity (null = unchanged). EINVAL if hard misses the pool. */
+  setAffinity(domid: number, vcpu: number, hard: CpuSet | null, soft: CpuSet | null = null): void {
+    coreSetAffinity(this.cs, coreFindVcpu(this.cs, domid, vcpu), hard, soft);
+  }
+
+  /** Domain scheduling parameters (weight/cap, or RTDS defaults). */
+  getDomainParams(domid: number): DomainSchedParams {
+    return coreGetDomainParams(coreFindDomain(this.cs, domid));
+  }
+
+  /** Sets domain scheduling parameters; EINVAL if `p.sched` is not the domain's pool scheduler. */
+  setDomainParams(domid: number, p: DomainSchedUpdate): void {
+    coreSetDomainParams(this.cs, coreFindDomain(this.cs, domid), p);
+  }
+
+  /** RTDS per-vCPU parameters. */
+  getVcpuParams(domid: number, vcpu: number): RtdsVcpuParams {
+    return coreGetVcpuParams(coreFindVcpu(this.cs, domid, vcpu));
+  }
+
+  /** Sets RTDS per-vCPU parameters (take effect at the next replenishment). */
+  setVcpuParams(domid: number, vcpu: number, p: RtdsVcpuParams): void {
+    coreSetVcpuParams(this.cs, coreFindVcpu(this.cs, domid, vcpu), p);
+  }
+
+  // ---- cpupools -------------------------------------------------------------------------------
+
+  /** xl cpupool-create; returns the new pool id. */
+  createPool(name: string, sched?: SchedName | string, cpus: CpuSet = []): number {
+    return poolCreate(this.cs, name, sched, cpus).id;
+  }
+
+  /** xl cpupool-destroy. */
+  destroyPool(pool: number | string): void {
+    poolDestroy(this.cs, poolFind(this.cs, pool));
+  }
+
+  /** xl cpupool-rename. */
+  renamePool(pool: number | string, name: string): void {
+    poolRename(this.cs, poolFind(this.cs, pool), name);
+  }
+
+  /** xl cpupool-cpu-add (one pCPU). */
+  poolAddCpu(pool: number | string, cpu: number): void {
+    poolCpuAdd(this.cs, poolFind(this.cs, pool), cpu);
+  }
+
+  /** xl cpupool-cpu-remove (one pCPU). */
+  poolRemoveCpu(pool: number | string, cpu: number): void {
+    poolCpuRemove(this.cs, poolFind(this.cs, pool), cpu);
+  }
+
+  /** xl cpupool-migrate. */
+  migrateDomain(domid: number, pool: number | string): void {
+    poolMoveDomain(this.cs, coreFindDomain(this.cs, domid), poolFind(this.cs, pool));
+  }
+
+  /** Per-pool scheduler parameters (or the ARINC 653 schedule). */
+  getPoolParams(pool: number | string): PoolSchedParams {
+    return poolGetParams(poolFind(this.cs, pool));
+  }
+
+  /** Sets per-pool parameters; EINVAL if `p.sched` is not the pool's scheduler. */
+  setPoolParams(pool: number | string, p: PoolSchedUpdate): void {
+    poolSetParams(poolFind(this.cs, pool), p);
+  }
+
+  /** Id of a pool given by name or id. */
+  poolId(pool: number | string): number {
+    return poolFind(this.cs, pool).id;
+  }
+
+  /** Pool id of a domain. */
+  domainPool(domid: number): number {
+    return coreFindDomain(this.cs, domid).pool.id;
+  }
+
+  /** pCPUs of a pool. */
+  poolCpus(pool: number | string): number[] {
+    return [...poolFind(this.cs, pool).cpus];
+  }
+
+  /** pCPUs in no pool. */
+  freeCpus(): number[] {
+    return this.cs.pcpus.filter((p) => p.pool === null).map((p) => p.cpu);
+  }
+
+  /** Scheduler debug dump (Xen's 'r' key) for every pool. */
+  dump(): string[] {
+    return this.cs.pools.flatMap((p) => p.ops.dump(p.state));
+  }
+
+  // ---- observability --------------------------------------------------------------------------
+
+  /** Live state of one vCPU. */
+  vcpuInfo(domid: number, vcpu: number): VcpuInfo {
+    return viewVcpu(this.cs, coreFindVcpu(this.cs, domid, vcpu));
+  }
+
+  /** Live state of every vCPU, by domid then vCPU. */
+  vcpus(): VcpuInfo[] {
+    return [...this.cs.domains.values()].sort((a, b) => a.domid - b.domid).flatMap((d) => d.units.map((v) => viewVcpu(this.cs, v)));
+  }
+
+  /** Live state of every pCPU. */
+  pcpus(): PcpuInfo[] {
+    return viewPcpus(this.cs);
+  }
+
+  /** Domain ids, ascending. */
+  domainIds(): number[] {
+    return [...this.cs.domains.keys()].sort((a, b) => a - b);
+  }
+
+  /** Subscribes to the schedule trace; returns the unsubscribe function. */
+  subscribeTrace(l: SchedTraceListener): () => void {
+    return this.cs.trace.subscribe(l);
+  }
+
+  /** Trace records of the last `windowNs` (as far as the ring still holds them). */
+  traceSince(windowNs: number): SchedTraceRecord[] {
+    return this.cs.trace.since(this.cs.host.now(), windowNs);
+  }
+
+  /** Data of `xl list`. */
+  xlList(): XlListRow[] {
+    return viewXlList(this.cs);
+  }
+
+  /** Data of `xl vcpu-list`. */
+  xlVcpuList(): XlVcpuListRow[] {
+    return viewXlVcpuList(this.cs);
+  }
+
+  /** Data of `xl sched-credit`. */
+  xlSchedCredit(): XlSchedCreditPool[] {
+    return viewXlSchedCredit(this.cs, 'credit');
+  }
+
+  /** Data of `xl sched-credit2`. */
+  xlSchedCredit2(): XlSchedCreditPool[] {
+    return viewXlSchedCredit(this.cs, 'credit2');
+  }
+
+  /** Data of `xl sched-rtds`. */
+  xlSchedRtds(): XlSchedRtdsPool[] {
+    return viewXlSchedRtds(this.cs);
+  }
+
+  /** Data of `xl cpupool-list`. */
+  xlCpupoolList(): XlCpupoolRow[] {
+    return viewXlCpupoolList(this.cs);
+  }
+}
