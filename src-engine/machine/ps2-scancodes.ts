@@ -1,0 +1,55 @@
+/**
+ * Scancode set 1 -> set 2 table of the PC keyboard (pure data).
+ *
+ * The 8042 normally translates the keyboard's set 2 codes into set 1 ("XT") codes, so set 1 is
+ * what almost every guest sees. Injected keys are therefore given in set 1; when a guest turns
+ * translation off and keeps the keyboard in set 2, they are converted with this table (a break
+ * code then becomes 0xF0 followed by the make code).
+ *
+ * Reference: the IBM PS/2 keyboard scancode sets (Andries Brouwer, "Keyboard scancodes", and
+ * QEMU hw/input/ps2.c, which holds the same correspondence).
+ */
+
+/** Set 1 prefix of extended keys (passed through unchanged in set 2). */
+export const SCANCODE_EXTENDED = 0xe0;
+/** Set 1 prefix of the Pause key sequence. */
+export const SCANCODE_PAUSE_PREFIX = 0xe1;
+/** Set 1 break codes have bit 7 set. */
+export const SET1_BREAK = 0x80;
+/** Set 2 break codes are preceded by this byte. */
+export const SET2_BREAK_PREFIX = 0xf0;
+
+/** Set 2 make code of each set 1 make code 0x00-0x7F. */
+export const SET1_TO_SET2: readonly number[] = [
+  // 0x00: -, Esc, 1-0, -, =, Backspace, Tab
+  0x00, 0x76, 0x16, 0x1e, 0x26, 0x25, 0x2e, 0x36, 0x3d, 0x3e, 0x46, 0x45, 0x4e, 0x55, 0x66, 0x0d,
+  // 0x10: Q-P, [, ], Enter, LCtrl, A, S
+  0x15, 0x1d, 0x24, 0x2d, 0x2c, 0x35, 0x3c, 0x43, 0x44, 0x4d, 0x54, 0x5b, 0x5a, 0x14, 0x1c, 0x1b,
+  // 0x20: D-L, ;, ', `, LShift, \, Z, X, C, V
+  0x23, 0x2b, 0x34, 0x33, 0x3b, 0x42, 0x4b, 0x4c, 0x52, 0x0e, 0x12, 0x5d, 0x1a, 0x22, 0x21, 0x2a,
+  // 0x30: B, N, M, ",", ".", /, RShift, KP*, LAlt, Space, CapsLock, F1-F5
+  0x32, 0x31, 0x3a, 0x41, 0x49, 0x4a, 0x59, 0x7c, 0x11, 0x29, 0x58, 0x05, 0x06, 0x04, 0x0c, 0x03,
+  // 0x40: F6-F10, NumLock, ScrollLock, KP7, KP8, KP9, KP-, KP4, KP5, KP6, KP+, KP1
+  0x0b, 0x02, 0x0a, 0x01, 0x09, 0x77, 0x7e, 0x6c, 0x75, 0x7d, 0x7b, 0x6b, 0x73, 0x74, 0x79, 0x69,
+  // 0x50: KP2, KP3, KP0, KP., SysRq, -, 102nd key, F11, F12, F13-F19 ...
+  0x72, 0x7a, 0x70, 0x71, 0x7f, 0x60, 0x61, 0x78, 0x07, 0x0f, 0x17, 0x1f, 0x27, 0x2f, 0x37, 0x3f,
+  // 0x60: ... further non-US and function keys
+  0x47, 0x4f, 0x56, 0x5e, 0x08, 0x10, 0x18, 0x20, 0x28, 0x30, 0x38, 0x40, 0x48, 0x50, 0x57, 0x6f,
+  // 0x70: Katakana/Hiragana, Ro, international keys ...
+  0x13, 0x19, 0x39, 0x51, 0x53, 0x5c, 0x5f, 0x62, 0x63, 0x64, 0x65, 0x67, 0x68, 0x6a, 0x6d, 0x6e,
+];
+
+/** Converts a sequence of set 1 bytes into what a set 2 keyboard sends for the same keys. */
+export function set1ToSet2(codes: readonly number[]): number[] {
+  const out: number[] = [];
+  for (const code of codes) {
+    if (code === SCANCODE_EXTENDED || code === SCANCODE_PAUSE_PREFIX) {
+      out.push(code);
+    } else if (code & SET1_BREAK) {
+      out.push(SET2_BREAK_PREFIX, SET1_TO_SET2[code & ~SET1_BREAK]);
+    } else {
+      out.push(SET1_TO_SET2[code]);
+    }
+  }
+  return out;
+}
