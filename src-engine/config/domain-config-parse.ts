@@ -7,6 +7,7 @@
  */
 import type { CpuTopology } from '../base/cpulist';
 import type { CpuAffinityConfig, DomainConfig, DomainGuestType, OtherSettingValue, ShutdownAction, TscMode } from './domain-config-types';
+import { checkRtdsParams, checkWeightCap } from './sched-limits';
 import { readAffinity, readBoot, readDisks, readSerial, readVifs } from './domain-config-devices';
 import type { XlCfgDocument, XlStatement } from './xlcfg-ast';
 import { xlKeyInfo } from './xlcfg-keys';
@@ -19,11 +20,6 @@ import { xlValueToInput } from './xlcfg-writer';
 export const DEFAULT_MEMORY_MIB = 32;
 /** Default credit/credit2 weight (spec/schedulers.md 1.1). */
 export const DEFAULT_CPU_WEIGHT = 256;
-/** Weight range accepted by libxl (sched_credit_domain_set). */
-export const MIN_CPU_WEIGHT = 1;
-export const MAX_CPU_WEIGHT = 65535;
-/** Cap is in % of one pCPU; libxl allows up to this much per vCPU. */
-export const CAP_PERCENT_PER_VCPU = 100;
 /** Xen's limit on vCPUs of an HVM/PVH guest (HVM_MAX_VCPUS, public/hvm/hvm_info_table.h). */
 export const HVM_MAX_VCPUS = 128;
 /** RTDS default budget, us; xl.cfg cannot change it (no budget= key), spec 3.1/3.3. */
@@ -190,16 +186,14 @@ function readConfig(r: SettingReader, topology: CpuTopology | undefined): Domain
   const cpusSoft = readAffinity(r, 'cpus_soft', maxvcpus, topology);
 
   const cpuWeight = r.long('cpu_weight') ?? DEFAULT_CPU_WEIGHT;
-  if (cpuWeight < MIN_CPU_WEIGHT || cpuWeight > MAX_CPU_WEIGHT) {
-    r.error(r.settings.get('cpu_weight')!, 'sched.weight', `Cpu weight out of range, valid values are within range from ${MIN_CPU_WEIGHT} to ${MAX_CPU_WEIGHT}`);
-  }
+  const weightProblem = checkWeightCap({ weight: cpuWeight }, maxvcpus);
+  if (weightProblem) r.error(r.settings.get('cpu_weight')!, 'sched.weight', weightProblem);
   const cap = r.long('cap') ?? 0;
-  const maxCap = CAP_PERCENT_PER_VCPU * maxvcpus;
-  if (cap < 0 || cap > maxCap) {
-    r.error(r.settings.get('cap')!, 'sched.cap', `Cpu cap out of range, valid range is from 0 to ${maxCap} for specified number of vcpus`);
-  }
+  const capProblem = checkWeightCap({ cap }, maxvcpus);
+  if (capProblem) r.error(r.settings.get('cap')!, 'sched.cap', capProblem);
   const period = r.long('period');
-  if (period !== undefined && period < 1) r.error(r.settings.get('period')!, 'sched.period', `Invalid VCPU period of ${period} (it should be >= 1)`);
+  const periodProblem = period === undefined ? undefined : checkRtdsParams(period, 1);
+  if (periodProblem) r.error(r.settings.get('period')!, 'sched.period', periodProblem);
   else if (period !== undefined && period < RTDS_DEFAULT_BUDGET_US) {
     r.warn(r.settings.get('period')!, 'sched.period-budget', `period ${period} us is below the RTDS default budget of ${RTDS_DEFAULT_BUDGET_US} us (xl.cfg has no budget=): creation fails in an RTDS pool`);
   }
