@@ -41,6 +41,11 @@ const GUEST_INFO: Readonly<Record<string, GuestInfo>> = {
     theme: 'SETcc CMOVcc Jcc, XCHG XADD CMPXCHG CMPXCHG8B, MOVZX MOVSX BSWAP CBW.., LAHF SAHF, LEA, XLAT',
   },
   string: { theme: 'MOVS CMPS SCAS LODS STOS, REP/REPE/REPNE, DF, ECX=0, overlap, 16-bit addressing, overrides' },
+  control: {
+    theme: 'PUSHF/POPF, PUSH/POP, PUSHA/POPA, ENTER/LEAVE, LOOPcc, JCXZ, near/far CALL RET JMP, INT INTO IRET, LOCK, prefixes',
+    // QEMU 7.2 TCG accepts LOCK on MOV and BT; the SDM (and the host CPU) raise #UD
+    qemuDeviations: ['lock.mov_ud', 'lock.bt_ud'],
+  },
   'muldiv-edge': {
     theme: 'IDIV of the most negative 16/32-bit dividend by -1 raises #DE',
     qemuUnusable: 'QEMU 7.2 TCG computes IDIV r16/r32 on the host and dies of SIGFPE for INT_MIN / -1',
