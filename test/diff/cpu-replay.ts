@@ -1,0 +1,137 @@
+/**
+ * Replays a case on the Domus CPU in lockstep with QEMU's recording: after every step, registers
+ * (EFLAGS under the undefined-flags mask) and the case's memory ranges must match. Undefined
+ * flags are then copied from QEMU so both CPUs continue from the same state.
+ */
+import {
+  CR0_PE, REG_NAMES, REP_FOLD_LIMIT, caseMemRanges, caseMemWrites, classifyStop, idtHelperRegs, linearIp, sameIp, tableFor,
+  type CaseRecording, type DiffCase, type HarnessRegs, type InterruptTable, type RegName, type StepState,
+} from './case';
+import type { CpuHarness, CreateCpuHarness } from './cpu-harness-api';
+import { undefinedFlags } from './flags-mask';
+import { DiffHarnessError, type RunnerLayout } from './runner-layout';
+
+/** Guest RAM of the CPU under test, as QEMU's -m 16. */
+export const CPU_MEMORY_BYTES = 16 * 1024 * 1024;
+/** Instructions the runner may take to reach `ready` on our CPU. */
+const BOOT_BUDGET = 1_000_000;
+
+/** A register that differs. */
+export interface RegDiff {
+  reg: RegName;
+  expected: number;
+  actual: number;
+}
+
+/** A run of differing bytes. */
+export interface MemDiff {
+  addr: number;
+  expected: Uint8Array;
+  actual: Uint8Array;
+}
+
+/** The first point where our CPU and QEMU disagree. */
+export interface Divergence {
+  /** Index of the step (0-based) in the recording. */
+  step: number;
+  /** Registers before the step (identical on both sides). */
+  before: HarnessRegs;
+  /** EFLAGS bits ignored at this step (SDM-undefined). */
+  flagsMask: number;
+  regs: RegDiff[];
+  mem: MemDiff[];
+  /** Our CPU threw instead of completing the step. */
+  error?: string;
+}
+
+function diffMemory(addr: number, expected: Uint8Array, actual: Uint8Array): MemDiff[] {
+  const out: MemDiff[] = [];
+  let i = 0;
+  while (i < expected.length) {
+    if (expected[i] === actual[i]) {
+      i++;
+      continue;
+    }
+    let j = i;
+    while (j < expected.length && (expected[j] !== actual[j] || (j + 1 < expected.length && expected[j + 1] !== actual[j + 1]))) j++;
+    out.push({ addr: addr + i, expected: expected.slice(i, j), actual: actual.slice(i, j) });
+    i = j;
+  }
+  return out;
+}
+
+/** Our CPU, booted into the runner once and then fed case after case. */
+export class CpuReplayer {
+  private readonly h: CpuHarness;
+  private readonly layout: RunnerLayout;
+  private table: InterruptTable = 'pm';
+
+  constructor(create: CreateCpuHarness, layout: RunnerLayout) {
+    this.layout = layout;
+    this.h = create({ memBytes: CPU_MEMORY_BYTES });
+    this.h.loadMultiboot(layout.elf);
+    this.h.runUntil(layout.ready, BOOT_BUDGET);
+  }
+
+  /** Replays `c` against `expected`; undefined when every step matches. */
+  replay(c: DiffCase, expected: CaseRecording): Divergence | undefined {
+    const { h, layout } = this;
+    const ranges = caseMemRanges(c, layout);
+    this.selectTable(c);
+    for (const w of caseMemWrites(c, layout)) h.writePhys(w.addr, w.data);
+    h.setRegs({ cr0: c.regs.cr0, cr3: c.regs.cr3, cr4: c.regs.cr4 });
+    h.setRegs(c.regs);
+    let before: HarnessRegs = c.regs;
+    for (let k = 0; k < expected.states.length; k++) {
+      const want = expected.states[k];
+      const inException = classifyStop(want.regs, c, layout, k + 1).end === 'exception';
+      const mask = undefinedFlags(c.code, linearIp(before) - layout.codeWindow, before, inException);
+      let got: StepState;
+      try {
+        got = this.stepFolded(before, ranges);
+      } catch (err) {
+        return { step: k, before, flagsMask: mask, regs: [], mem: [], error: (err as Error).stack ?? String(err) };
+      }
+      const regs: RegDiff[] = [];
+      for (const r of REG_NAMES) {
+        const m = r === 'eflags' ? ~mask : 0xffffffff;
+        if (((got.regs[r] ^ want.regs[r]) & m) !== 0) regs.push({ reg: r, expected: want.regs[r], actual: got.regs[r] });
+      }
+      const mem = ranges.flatMap((rg, i) => diffMemory(rg.addr, want.mem[i], got.mem[i]));
+      if (regs.length > 0 || mem.length > 0) return { step: k, before, flagsMask: mask, regs, mem };
+      if (got.regs.eflags !== want.regs.eflags) h.setRegs({ eflags: want.regs.eflags });
+      before = want.regs;
+    }
+    return undefined;
+  }
+
+  private stepFolded(before: HarnessRegs, ranges: { addr: number; len: number }[]): StepState {
+    const h = this.h;
+    h.step();
+    let regs = h.getRegs();
+    for (let folds = 1; folds < REP_FOLD_LIMIT && sameIp(regs, before); folds++) {
+      h.step();
+      regs = h.getRegs();
+    }
+    return { regs, mem: ranges.map((r) => h.readPhys(r.addr, r.len)) };
+  }
+
+  private selectTable(c: DiffCase): void {
+    const want = tableFor(c.env);
+    if (this.table === want) return;
+    const helper = idtHelperRegs(want, this.layout);
+    this.h.setRegs({ cr0: helper.regs.cr0, cr3: 0, cr4: 0 });
+    this.h.setRegs(helper.regs);
+    this.h.step();
+    const eip = this.h.getRegs().eip;
+    if (eip !== helper.done) {
+      throw new DiffHarnessError('diff.idt-helper', `Our CPU ran the runner's ${want} IDTR helper to EIP 0x${eip.toString(16)} instead of 0x${helper.done.toString(16)}.`);
+    }
+    this.table = want;
+  }
+}
+
+/** True when the registers say the CPU is in protected mode. */
+export function isProtected(r: HarnessRegs): boolean {
+  return (r.cr0 & CR0_PE) !== 0;
+}
