@@ -61,6 +61,12 @@ export interface CoreImageOptions {
   prefix: string;
   /** Embedded config text (grub-mkimage -c), or none. */
   config?: string;
+  /**
+   * Compresses the payload into a raw LZMA1 stream (lc=3 lp=0 pb=2); default lzmaRawCompress.
+   * The node layer passes a caching wrapper: the payload, hence the stream, is the same for every
+   * build with the same GRUB files and options.
+   */
+  compress?: (payload: Uint8Array) => Uint8Array;
 }
 
 /** The assembled image and what it contains. */
@@ -146,7 +152,7 @@ export function buildCorePayload(files: GrubFiles, opts: CoreImageOptions): { pa
 /** Assembles eltorito.img from GRUB's i386-pc files. */
 export function buildEltoritoImage(files: GrubFiles, opts: CoreImageOptions): CoreImage {
   const { payload, kernelSize, bssSize, modules } = buildCorePayload(files, opts);
-  const stream = lzmaRawCompress(payload);
+  const stream = (opts.compress ?? lzmaRawCompress)(payload);
   const decompressor = grubFile(files, 'lzma_decompress.img').slice();
   if (decompressor.length > KERNEL_LINK_ADDR - DECOMPRESSOR_LOAD_ADDR) {
     throw new IsoError('iso.bad-grub-file', `lzma_decompress.img is ${decompressor.length} bytes; the decompressor must fit below 0x9000.`, 'lzma_decompress.img');

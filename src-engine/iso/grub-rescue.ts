@@ -40,6 +40,8 @@ export interface RescueIsoOptions {
   installModules?: readonly string[];
   /** Extra files under /boot/grub (e.g. "fonts/unicode.pf2", "locale/de.mo"). */
   grubExtras?: ReadonlyMap<string, Uint8Array>;
+  /** Compressor for the core image payload (see CoreImageOptions.compress). */
+  compressCore?: (payload: Uint8Array) => Uint8Array;
   /** Write the hybrid MBR (boot as a disk or USB stick too). Default true. */
   hybrid?: boolean;
   onProgress?: (p: IsoBuildProgress) => void;
@@ -86,6 +88,7 @@ export function buildRescueIso(opts: RescueIsoOptions): RescueIsoResult {
     modules: [...(opts.extraCoreModules ?? []), ...RESCUE_CORE_MODULES],
     prefix: GRUB_PREFIX,
     config: rescueLoadCfg(opts.grub),
+    compress: opts.compressCore,
   });
   report('tree', 0.3, `Core image: ${core.eltorito.length} bytes, modules ${core.modules.join(' ')}`);
   const root = grubTree(opts, core.eltorito);

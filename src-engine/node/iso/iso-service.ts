@@ -17,6 +17,7 @@ import { type IsoWizardPlan, planWizardIso, type WizardFile } from '../../iso/is
 import type { MultibootVersion } from '../../iso/multiboot-check';
 import { emitXlCfg } from '../../iso/xl-cfg-emit';
 import { checkOutputPath, writeFileAtomic } from './atomic-write';
+import { cacheDirFromEnv, cachingCoreCompressor } from './core-cache';
 import { loadGrubDirectory } from './grub-dir';
 import { graftHostPath, parseGraftArg, type ReadBudget } from './read-tree';
 
@@ -168,6 +169,7 @@ async function buildAndWrite(user: IsoDir, c: BuildCommon, warnings: string[]): 
     extraCoreModules: c.extraCoreModules,
     installModules: c.installModules,
     hybrid: c.hybrid,
+    compressCore: cachingCoreCompressor(cacheDirFromEnv(c.env)),
     onProgress: c.onProgress,
   });
   await writeFileAtomic(c.output, result.image, 'the ISO image');

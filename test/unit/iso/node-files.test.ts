@@ -1,5 +1,6 @@
 import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { promises as fsp } from 'node:fs';
+import { createHash } from 'node:crypto';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -8,6 +9,8 @@ import { findIsoNode, createIsoDir } from '../../../src-engine/iso/iso-tree';
 import { type AtomicWriteFs, nodeAtomicWriteFs, writeFileAtomic } from '../../../src-engine/node/iso/atomic-write';
 import { findBundledGrubRoot, loadGrubDirectory } from '../../../src-engine/node/iso/grub-dir';
 import { graftHostPath, parseGraftArg } from '../../../src-engine/node/iso/read-tree';
+import { cacheDirFromEnv, cachingCoreCompressor, clearCoreCacheMemory } from '../../../src-engine/node/iso/core-cache';
+import { lzmaRawDecompress } from '../../../src-engine/iso/lzma-raw';
 import { BUNDLED_GRUB_DIR } from './fixtures';
 
 const work = mkdtempSync(path.join(tmpdir(), 'domus-iso-node-'));
@@ -148,5 +151,37 @@ describe('host tree reader', () => {
     await fsp.rm(path.join(d, 'boot', 'loop'));
     const gone = await rejection(graftHostPath(createIsoDir(), '/', path.join(d, 'absent')));
     expect(gone.message).toMatch(/Cannot read .*absent: it does not exist/);
+  });
+});
+
+describe('compressed core cache', () => {
+  it('stores the stream on disk, reuses it, and ignores a damaged entry', () => {
+    const dir = fresh('cache');
+    const payload = new Uint8Array(20_000).map((_, i) => (i * 13) % 97);
+    clearCoreCacheMemory();
+    const first = cachingCoreCompressor(dir)(payload);
+    expect(Buffer.from(lzmaRawDecompress(first, payload.length)).equals(Buffer.from(payload))).toBe(true);
+    const [entry] = readdirSync(path.join(dir, 'grub-core'));
+    expect(entry).toMatch(/^[0-9a-f]{64}\.lzma$/);
+    const file = path.join(dir, 'grub-core', entry);
+    // A valid entry is used as stored: mark it (recomputing the hash) and see the mark come back.
+    clearCoreCacheMemory();
+    const marked = Uint8Array.from(first);
+    marked[marked.length - 1] ^= 1;
+    writeFileSync(file, Buffer.concat([Buffer.from('DOMUSLZ1'), createHash('sha256').update(marked).digest(), marked]));
+    expect(Buffer.from(cachingCoreCompressor(dir)(payload)).equals(Buffer.from(marked))).toBe(true);
+    // A torn entry (hash mismatch) is ignored and rewritten with a good stream.
+    clearCoreCacheMemory();
+    writeFileSync(file, readFileSync(file).subarray(0, 60));
+    const again = cachingCoreCompressor(dir)(payload);
+    expect(Buffer.from(again).equals(Buffer.from(first))).toBe(true);
+    expect(readFileSync(file).length).toBe(8 + 32 + first.length);
+  });
+  it('finds the cache directory from the environment', () => {
+    expect(cacheDirFromEnv({ DOMUS_CACHE_DIR: '/c', HOME: '/h' })).toBe('/c');
+    expect(cacheDirFromEnv({ DOMUS_CACHE_DIR: '', HOME: '/h' })).toBeUndefined();
+    expect(cacheDirFromEnv({ XDG_CACHE_HOME: '/x', HOME: '/h' })).toBe('/x/domus');
+    expect(cacheDirFromEnv({ HOME: '/h' })).toBe('/h/.cache/domus');
+    expect(cacheDirFromEnv({})).toBeUndefined();
   });
 });
