@@ -141,8 +141,8 @@ export interface I8042State {
   pendingCommand: number;
   output: { value: number; source: Source } | null;
   lastRead: number;
-  controllerQueue: number[];
-  auxQueue: number[];
+  /** Bytes the controller itself puts in the output buffer (answers, 0xD2/0xD3 writes). */
+  controllerQueue: { value: number; source: Source }[];
   keyboard: Ps2KeyboardState;
 }
 
@@ -180,8 +180,7 @@ export class I8042 implements PortDevice, Persistent<I8042State> {
   private pendingCommand = 0;
   private output: { value: number; source: Source } | null = null;
   private lastRead = 0;
-  private controllerQueue: number[] = [];
-  private auxQueue: number[] = [];
+  private controllerQueue: { value: number; source: Source }[] = [];
   private kbd: Ps2KeyboardState = freshKeyboard();
   private irq1Level = false;
   private irq12Level = false;
@@ -279,7 +278,6 @@ export class I8042 implements PortDevice, Persistent<I8042State> {
     this.pendingCommand = 0;
     this.output = null;
     this.controllerQueue = [];
-    this.auxQueue = [];
     this.kbd = freshKeyboard();
     this.refill();
   }
@@ -297,7 +295,7 @@ export class I8042 implements PortDevice, Persistent<I8042State> {
       version: 1, ram: [...this.ram], outputPort: this.outputPort, systemFlag: this.systemFlag,
       lastWasCommand: this.lastWasCommand, timeout: this.timeout, pendingCommand: this.pendingCommand,
       output: this.output ? { ...this.output } : null, lastRead: this.lastRead,
-      controllerQueue: [...this.controllerQueue], auxQueue: [...this.auxQueue],
+      controllerQueue: this.controllerQueue.map((e) => ({ ...e })),
       keyboard: { ...this.kbd, queue: [...this.kbd.queue] },
     };
   }
@@ -313,8 +311,7 @@ export class I8042 implements PortDevice, Persistent<I8042State> {
     this.pendingCommand = state.pendingCommand;
     this.output = state.output ? { ...state.output } : null;
     this.lastRead = state.lastRead;
-    this.controllerQueue = [...state.controllerQueue];
-    this.auxQueue = [...state.auxQueue];
+    this.controllerQueue = state.controllerQueue.map((e) => ({ ...e }));
     this.kbd = { ...state.keyboard, queue: [...state.keyboard.queue] };
     this.irq1Level = false;
     this.irq12Level = false;
@@ -323,8 +320,9 @@ export class I8042 implements PortDevice, Persistent<I8042State> {
 
   // ---- Controller ----
 
-  private answer(value: number): void {
-    this.controllerQueue.push(value & 0xff);
+  /** The controller places a byte in the output buffer, marked as coming from `source`. */
+  private answer(value: number, source: Source = 'controller'): void {
+    this.controllerQueue.push({ value: value & 0xff, source });
   }
 
   private controllerCommand(cmd: number): void {
@@ -403,15 +401,15 @@ export class I8042 implements PortDevice, Persistent<I8042State> {
         this.writeOutputPort(value);
         return;
       case CMD_WRITE_KBD_BUFFER:
-        this.keyboardSend(value);
+        this.answer(value, 'keyboard'); // written straight into the buffer, as if the keyboard sent it
         return;
       case CMD_WRITE_AUX_BUFFER:
-        this.auxSend(value);
+        this.answer(value, 'aux');
         return;
       case CMD_WRITE_AUX:
         // Nothing is plugged into the auxiliary port: the transmission times out.
         this.timeout = true;
-        this.auxSend(AUX_NO_DEVICE);
+        this.answer(AUX_NO_DEVICE, 'aux');
         return;
       default:
         // A byte for the keyboard; sending to it re-enables the keyboard interface.
@@ -430,16 +428,15 @@ export class I8042 implements PortDevice, Persistent<I8042State> {
     }
   }
 
-  /** Fills an empty output buffer: controller answers first, then keyboard, then auxiliary data. */
+  /** Fills an empty output buffer: the controller's own bytes first, then keyboard data. */
   private refill(): void {
     if (!this.output) {
       const cb = this.commandByte;
-      if (this.controllerQueue.length > 0) {
-        this.output = { value: this.controllerQueue.shift() as number, source: 'controller' };
+      const own = this.controllerQueue.shift();
+      if (own) {
+        this.output = own;
       } else if (this.kbd.queue.length > 0 && !(cb & CB_KBD_DISABLED)) {
         this.output = { value: this.kbd.queue.shift() as number, source: 'keyboard' };
-      } else if (this.auxQueue.length > 0 && !(cb & CB_AUX_DISABLED)) {
-        this.output = { value: this.auxQueue.shift() as number, source: 'aux' };
       }
     }
     this.updateIrqs();
@@ -459,10 +456,6 @@ export class I8042 implements PortDevice, Persistent<I8042State> {
       this.irq12Level = irq12;
       this.irq12.set(irq12);
     }
-  }
-
-  private auxSend(value: number): void {
-    if (this.auxQueue.length < DEVICE_QUEUE_LIMIT) this.auxQueue.push(value & 0xff);
   }
 
   // ---- The PS/2 keyboard ----

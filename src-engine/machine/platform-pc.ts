@@ -22,6 +22,11 @@
  * and port 0x92, as on chipsets with both (Intel ICH: A20GATE OR ALT_A20_GATE).
  *
  * ISA IRQs go through an IsaIrqRouter, so an IOAPIC can later be attached beside the PIC.
+ *
+ * Concurrency: none inside. One thread (the domain's device-model worker) owns a PcPlatform and
+ * makes every call on it: port accesses forwarded by the pCPU workers, `tick` when the earliest
+ * deadline passes or `timersChanged` is set, console input, and the INTA (`acknowledge`) a VCPU
+ * asks for after `onIntrChange(true)`. The callbacks run on that thread, inside those calls.
  */
 import type { Clock, InterruptController, IoSize, Persistent, PortDevice, TimedDevice } from './device';
 import { CmosRtc, type CmosRtcState } from './cmos-rtc';
@@ -189,8 +194,9 @@ class PcPlatformImpl implements PcPlatform {
     bus.register(PIC_MASTER_BASE, PIC_PORTS, this.pic.master);
     bus.register(PIC_SLAVE_BASE, PIC_PORTS, this.pic.slave);
     bus.register(ELCR_BASE, ELCR_PORTS, this.pic.elcr);
-    bus.register(PIT_BASE, PIT_PORTS, this.timed(this.pit));
-    bus.register(PORT_B, 1, this.timed(this.pit.portB));
+    // Reading the PIT or port 0x61 moves no deadline (GRUB polls 0x61 for 55 ms): only writes count.
+    bus.register(PIT_BASE, PIT_PORTS, this.timed(this.pit, false));
+    bus.register(PORT_B, 1, this.timed(this.pit.portB, false));
     bus.register(KBC_DATA, 1, this.kbc);
     bus.register(KBC_STATUS, 1, this.kbc);
     bus.register(RTC_BASE, RTC_PORTS, this.timed(this.rtc));
@@ -286,12 +292,16 @@ class PcPlatformImpl implements PcPlatform {
     this.onA20Change(level);
   }
 
-  /** Wraps a timed device's ports so that any access marks the deadlines as possibly moved. */
-  private timed(device: PortDevice): PortDevice {
+  /**
+   * Wraps a timed device's ports so that its accesses mark the deadlines as possibly moved (reads
+   * too, unless `readsMoveDeadlines` is false: a UART read refills the FIFO and starts a timeout,
+   * reading RTC register C re-arms its interrupts).
+   */
+  private timed(device: PortDevice, readsMoveDeadlines = true): PortDevice {
     return {
       name: device.name,
       ioRead: (port: number, size: IoSize) => {
-        this.timersChanged = true;
+        if (readsMoveDeadlines) this.timersChanged = true;
         return device.ioRead(port, size);
       },
       ioWrite: (port: number, size: IoSize, value: number) => {
