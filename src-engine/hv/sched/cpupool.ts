@@ -119,7 +119,8 @@ export function poolCpuAdd(cs: CoreState, pool: PoolRecord, cpu: number): void {
   p.deadline = Infinity;
   pool.ops.initPcpu(pool.state, cpu);
   emitPoolCpus(cs, pool);
-  coreRequestResched(cs, cpu);
+  // Let the new pCPU look for work at once (null's wait queue, queued vCPUs elsewhere).
+  if (pool.domains.length > 0) coreRequestResched(cs, cpu);
 }
 
 /** XEN_SYSCTL_CPUPOOL_OP_RMCPU (cpupool_unassign_cpu + cpu_disable_scheduler). */

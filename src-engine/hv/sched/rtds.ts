@@ -59,6 +59,8 @@ interface RtdsUnit {
   delayedRunqAdd: boolean;
   depleted: boolean;
   extratime: boolean;
+  /** Inserted but never woken yet: parameters set now apply from the first period. */
+  pristine: boolean;
   /** Which of runq/depletedq holds us. */
   q: 'runq' | 'depletedq' | null;
   onReplq: boolean;
@@ -262,6 +264,7 @@ function rtdsSleep(s: RtdsState, unit: SchedUnit): void {
 function rtdsWake(s: RtdsState, unit: SchedUnit): void {
   const svc = ru(unit);
   if (s.ctx.curr(unit.pcpu) === unit || svc.q !== null) return;
+  svc.pristine = false;
   const now = s.ctx.now();
   const missed = now >= svc.curDeadline;
   if (missed) rtdsUpdateDeadline(now, svc);
@@ -357,6 +360,7 @@ function rtdsInsertUnit(s: RtdsState, unit: SchedUnit): void {
     delayedRunqAdd: false,
     depleted: false,
     extratime: true,
+    pristine: true,
     q: null,
     onReplq: false,
   };
@@ -381,6 +385,7 @@ function rtdsSetVcpuParams(s: RtdsState, unit: SchedUnit, p: RtdsVcpuParams): vo
   const svc = ru(unit);
   svc.period = p.periodUs * NS_PER_US;
   svc.budget = p.budgetUs * NS_PER_US;
+  if (svc.pristine) rtdsRestartServer(s, svc);
   if (p.extratime) {
     if (!svc.extratime && svc.curBudget <= 0) {
       svc.priorityLevel++;
@@ -397,7 +402,17 @@ function rtdsSetVcpuParams(s: RtdsState, unit: SchedUnit, p: RtdsVcpuParams): vo
   }
 }
 
-function rtdsSetDomainParams(_s: RtdsState, dom: SchedDomain, p: DomainSchedUpdate): void {
+/**
+ * Deviation: a vCPU that has never been woken starts its server again with the new parameters.
+ * In Xen, building a domain takes longer than a period, so creation-time parameters are in force
+ * from the first period after unpause; our creation is instantaneous.
+ */
+function rtdsRestartServer(s: RtdsState, svc: RtdsUnit): void {
+  svc.curDeadline = 0;
+  rtdsUpdateDeadline(s.ctx.now(), svc);
+}
+
+function rtdsSetDomainParams(s: RtdsState, dom: SchedDomain, p: DomainSchedUpdate): void {
   if (p.sched !== 'rtds') return;
   const periodUs = p.periodUs ?? RTDS_DEFAULT_PERIOD_US;
   const budgetUs = p.budgetUs ?? RTDS_DEFAULT_BUDGET_US;
@@ -406,6 +421,7 @@ function rtdsSetDomainParams(_s: RtdsState, dom: SchedDomain, p: DomainSchedUpda
     const svc = ru(unit);
     svc.period = periodUs * NS_PER_US;
     svc.budget = budgetUs * NS_PER_US;
+    if (svc.pristine) rtdsRestartServer(s, svc);
   }
 }
 
