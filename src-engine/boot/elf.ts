@@ -25,22 +25,29 @@ const ELFDATA2LSB = 1;
 /** EV_CURRENT: the only ELF version. */
 const EV_CURRENT = 1;
 
-/** Object file types (e_type). */
+/** e_type: executable file. */
 export const ET_EXEC = 2;
+/** e_type: shared object / position-independent executable. */
 export const ET_DYN = 3;
-/** Machines (e_machine). */
+/** e_machine: Intel 80386. */
 export const EM_386 = 3;
+/** e_machine: AMD x86-64. */
 export const EM_X86_64 = 62;
 
-/** Segment types (p_type). */
+/** p_type: loadable segment. */
 export const PT_LOAD = 1;
+/** p_type: notes. */
 export const PT_NOTE = 4;
 
-/** Section types (sh_type). */
+/** sh_type: inactive section header (index 0). */
 export const SHT_NULL = 0;
+/** sh_type: relocations with explicit addends. */
 export const SHT_RELA = 4;
+/** sh_type: notes. */
 export const SHT_NOTE = 7;
+/** sh_type: occupies no file space (.bss). */
 export const SHT_NOBITS = 8;
+/** sh_type: relocations without addends. */
 export const SHT_REL = 9;
 /** Section flag: the section occupies memory while the program runs. */
 export const SHF_ALLOC = 0x2;

@@ -17,9 +17,11 @@
 import { AR_CODE32_FLAT, AR_DATA32_FLAT, type CpuInitState, type SegmentInit } from '../cpu/init-state';
 import { BootError } from '../base/errors';
 import { HIGH_MEMORY_START } from './e820';
-import { noRoom, type LoadContext } from './kernel-image';
+import { noRoom, type KernelImage, type LoadContext } from './kernel-image';
 import { ADDRESS_LIMIT_32, type BootRegion } from './placement';
 
+/** GRUB refuses files shorter than this ("premature end of file"). */
+export const MULTIBOOT_MIN_FILE = 32;
 /** GRUB always aligns modules to a page (MULTIBOOT_MOD_ALIGN), whatever the header asks. */
 export const MULTIBOOT_MOD_ALIGN = 0x1000;
 /** Where GRUB's relocator leaves its GDT; we put ours there too. */
@@ -27,8 +29,9 @@ export const GRUB_GDT_ADDRESS = 0x10b0;
 /** Four 8-byte descriptors: null, null, code, data. */
 const GDT_ENTRIES = 4;
 const GDT_SIZE = GDT_ENTRIES * 8;
-/** Selectors GRUB's relocator loads (GDT entries 2 and 3). */
+/** CS at entry: GDT entry 2, as GRUB's relocator loads it. */
 export const MULTIBOOT_CODE_SELECTOR = 0x10;
+/** DS, ES, FS, GS, SS at entry: GDT entry 3. */
 export const MULTIBOOT_DATA_SELECTOR = 0x18;
 /** ESP as GRUB 2.06 leaves it (its relocator stack); the multiboot spec says undefined. */
 export const GRUB_ENTRY_ESP = 0x7ff00;
@@ -53,6 +56,25 @@ export interface PlacedModule {
   readonly args: string;
   readonly start: number;
   readonly end: number;
+}
+
+/** A video mode a kernel asked for (recorded; Domus reports no framebuffer). */
+export interface MultibootVideoRequest {
+  readonly kind: 'linear' | 'text';
+  readonly width: number;
+  readonly height: number;
+  readonly depth: number;
+}
+
+/** What loadMultiboot1/2 report back to loadMultibootKernel. */
+export interface ProtocolLoadResult {
+  readonly init: CpuInitState;
+  readonly image: KernelImage;
+  readonly headerOffset: number;
+  readonly modules: readonly PlacedModule[];
+  readonly info: BootRegion;
+  readonly gdt: BootRegion;
+  readonly video?: MultibootVideoRequest;
 }
 
 /** A BIOS boot device for multiboot boot_device / the bootdev tag (GRUB: drive, slice, part). */

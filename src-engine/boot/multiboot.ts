@@ -16,13 +16,16 @@ import type { CpuInitState } from '../cpu/init-state';
 import type { GuestPhysMemory } from '../machine/guest-memory';
 import { buildE820Map, lowerMemoryKiB, upperMemoryKiB, type E820Entry, type E820ReservedRange } from './e820';
 import type { KernelImage } from './kernel-image';
-import type { MultibootBootDevice, MultibootModule, PlacedModule } from './multiboot-common';
-import { MULTIBOOT1_HEADER_MAGIC, MULTIBOOT1_SEARCH, MULTIBOOT_MIN_FILE, loadMultiboot1, type MultibootVideoRequest } from './multiboot1';
+import { MULTIBOOT_MIN_FILE, type MultibootBootDevice, type MultibootModule, type MultibootVideoRequest, type PlacedModule } from './multiboot-common';
+import { MULTIBOOT1_HEADER_MAGIC, MULTIBOOT1_SEARCH, loadMultiboot1 } from './multiboot1';
 import { MULTIBOOT2_HEADER_MAGIC, MULTIBOOT2_SEARCH, findMultiboot2HeaderOffset, loadMultiboot2 } from './multiboot2';
 import { BootPlacement, type BootRegion } from './placement';
 
 /** The boot loader name Domus reports (multiboot boot_loader_name / tag 2). */
 export const DOMUS_BOOT_LOADER_NAME = 'Domus';
+
+export type { MultibootBootDevice, MultibootModule, MultibootVideoRequest, PlacedModule } from './multiboot-common';
+export type { E820Entry, E820ReservedRange } from './e820';
 
 /** Inputs of loadMultibootKernel. */
 export interface MultibootLoadConfig {

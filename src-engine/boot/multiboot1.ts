@@ -20,13 +20,12 @@
  * BIOS has APM), no VBE (flag 11) or framebuffer (flag 12) info, no boot device unless given.
  */
 import { BootError } from '../base/errors';
-import type { CpuInitState } from '../cpu/init-state';
 import { isElf, parseElf } from './elf';
 import { lowerMemoryKiB, upperMemoryKiB, type E820Entry } from './e820';
 import { loadElfKernel, loadKludgeKernel, type KernelImage, type LoadContext } from './kernel-image';
 import {
-  InfoWriter, cString, multibootEntryState, placeGdt, placeModules,
-  type MultibootBootDevice, type MultibootModule, type PlacedModule,
+  InfoWriter, MULTIBOOT_MIN_FILE, cString, multibootEntryState, placeGdt, placeModules,
+  type MultibootBootDevice, type MultibootModule, type MultibootVideoRequest, type PlacedModule, type ProtocolLoadResult,
 } from './multiboot-common';
 import { alignUp, type BootRegion } from './placement';
 
@@ -38,8 +37,6 @@ export const MULTIBOOT1_BOOTLOADER_MAGIC = 0x2badb002;
 export const MULTIBOOT1_SEARCH = 8192;
 /** Header alignment in the file (MULTIBOOT_HEADER_ALIGN). */
 const MULTIBOOT1_HEADER_ALIGN = 4;
-/** GRUB refuses files shorter than this ("premature end of file"). */
-export const MULTIBOOT_MIN_FILE = 32;
 
 /** Header flags. */
 // Bit 0 (page-align modules) and bit 1 (memory information) need no test: GRUB honours both always.
@@ -90,14 +87,6 @@ export interface Multiboot1Header {
   readonly depth: number;
 }
 
-/** A video mode a kernel asked for (recorded; Domus reports no framebuffer). */
-export interface MultibootVideoRequest {
-  readonly kind: 'linear' | 'text';
-  readonly width: number;
-  readonly height: number;
-  readonly depth: number;
-}
-
 /** Inputs of loadMultiboot1 (see loadMultibootKernel for the public entry). */
 export interface Multiboot1Config {
   readonly kernel: Uint8Array;
@@ -106,17 +95,6 @@ export interface Multiboot1Config {
   readonly memoryMap: readonly E820Entry[];
   readonly bootLoaderName: string;
   readonly bootDevice?: MultibootBootDevice;
-}
-
-/** What loadMultiboot1/2 report back to loadMultibootKernel. */
-export interface ProtocolLoadResult {
-  readonly init: CpuInitState;
-  readonly image: KernelImage;
-  readonly headerOffset: number;
-  readonly modules: readonly PlacedModule[];
-  readonly info: BootRegion;
-  readonly gdt: BootRegion;
-  readonly video?: MultibootVideoRequest;
 }
 
 /** Finds the v1 header like GRUB's find_header, or returns undefined. */

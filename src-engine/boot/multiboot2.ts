@@ -27,10 +27,9 @@ import { isElf, parseElf } from './elf';
 import { HIGH_MEMORY_START, lowerMemoryKiB, upperMemoryKiB, type E820Entry } from './e820';
 import { loadElfKernel, loadKludgeKernel, type KernelImage, type LoadContext, type Relocation } from './kernel-image';
 import {
-  InfoWriter, cString, multibootEntryState, placeGdt, placeModules,
-  type MultibootBootDevice, type MultibootModule, type PlacedModule,
+  InfoWriter, MULTIBOOT_MIN_FILE, cString, multibootEntryState, placeGdt, placeModules,
+  type MultibootBootDevice, type MultibootModule, type MultibootVideoRequest, type PlacedModule, type ProtocolLoadResult,
 } from './multiboot-common';
-import { MULTIBOOT_MIN_FILE, type MultibootVideoRequest, type ProtocolLoadResult } from './multiboot1';
 import { ADDRESS_LIMIT_32, alignUp, type BootRegion } from './placement';
 
 /** Header magic (MULTIBOOT2_HEADER_MAGIC). */

@@ -16,7 +16,7 @@ const APP = new Uint8Array(readFileSync(join(FIX, 'module-app.txt')));
 const AOUT = new Uint8Array(readFileSync(join(FIX, 'mbdump-v1-aout.bin')));
 
 /** Fresh memory pre-filled with 0xCC so that zeroing (bss) is visible. */
-function memory(size = 64 * MiB): FlatGuestMemory {
+function memory(size = 16 * MiB): FlatGuestMemory {
   const m = new FlatGuestMemory(size);
   m.bytes.fill(0xcc);
   return m;
@@ -51,7 +51,7 @@ function tinyElf(flags = 0x3, paddr = 0x100000, extra: number[] = [], opts: { me
 }
 
 describe('multiboot v1: the mbinfo guest with a command line and a module', () => {
-  const { init, summary, mem } = load({ kernel: MBINFO, cmdline: '-uart=io:0x3f8', modules: [{ data: APP, path: '/boot/app' }] });
+  const { init, summary, mem } = load({ kernel: MBINFO, cmdline: '-uart=io:0x3f8', modules: [{ data: APP, path: '/boot/app' }], memory: memory(64 * MiB) });
   const mbi = readMbi1(mem, init.ebx!);
 
   it('enters like GRUB: magic, MBI pointer, flat segments, GDT, CR0, EFLAGS, ESP', () => {
@@ -251,14 +251,14 @@ describe('multiboot v1: refusals, each naming the file and the problem', () => {
   it('segments outside RAM, in the low-memory hole, or overlapping each other', () => {
     expectBootError(kernel(tinyElf(3, 0x9f000, [], { memsz: 0x2000 }).bytes), 'boot.outside-ram', /kernel segment 0 \[0x9f000, 0xa1000\) overlaps the low-memory hole/);
     expectBootError(kernel(tinyElf(3, 0xc0000).bytes), 'boot.outside-ram', /low-memory hole/);
-    expectBootError(kernel(tinyElf(3, 0x100000, [], { memsz: 80 * MiB }).bytes), 'boot.outside-ram', /beyond the end of RAM at 0x4000000 \(64 MiB\); give the guest more memory/);
+    expectBootError(kernel(tinyElf(3, 0x100000, [], { memsz: 80 * MiB }).bytes), 'boot.outside-ram', /beyond the end of RAM at 0x1000000 \(16 MiB\); give the guest more memory/);
     const hdr = concat([mb1Header(3), new Uint8Array([0xf4])]);
     const two = buildElf({ entry: 0x10000c, segments: [{ paddr: 0x100000, data: hdr, memsz: 0x2000 }, { paddr: 0x101000, data: new Uint8Array(16) }] });
     expectBootError(kernel(two.bytes), 'boot.elf-bad', /segments 0 \[0x100000, 0x102000\) and 1 \[0x101000, 0x101010\) overlap/);
   });
 
   it('not enough memory for modules or the boot information', () => {
-    expectBootError(kernel(tinyElf().bytes, { modules: [{ data: new Uint8Array(70 * MiB), path: '/boot/huge' }] }), 'boot.no-memory', /not enough RAM for module 0 \(\/boot\/huge\): it needs 73400320 bytes but the largest free block above 1 MiB has \d+ \(guest RAM 64 MiB\)/);
+    expectBootError(kernel(tinyElf().bytes, { modules: [{ data: new Uint8Array(20 * MiB), path: '/boot/huge' }] }), 'boot.no-memory', /not enough RAM for module 0 \(\/boot\/huge\): it needs 20971520 bytes but the largest free block above 1 MiB has \d+ \(guest RAM 16 MiB\)/);
     expectBootError(kernel(tinyElf().bytes, { memory: memory(2 * MiB), modules: [{ data: new Uint8Array(512 * 1024), path: 'a' }, { data: new Uint8Array(600 * 1024), path: 'b' }] }), 'boot.no-memory', /module 1 \(b\)/);
     expectBootError(kernel(tinyElf().bytes, { cmdline: 'x'.repeat(600 * 1024) }), 'boot.no-memory', /the multiboot information \(\d+ bytes\) does not fit in low memory \[0x10000, 0x9FC00\)/);
   });
