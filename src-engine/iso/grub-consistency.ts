@@ -8,7 +8,7 @@
  */
 import { getU16LE } from './bytes';
 import { EM_386, ET_REL, parseElf32 } from './elf32';
-import { CDBOOT_BYTES, DISKBOOT_BYTES, KERNEL_LINK_ADDR, layoutKernel } from './grub-core-image';
+import { CDBOOT_BYTES, DECOMPRESSOR_LOAD_ADDR, DISKBOOT_BYTES, KERNEL_LINK_ADDR, layoutKernel } from './grub-core-image';
 import type { GrubFiles } from './grub-files';
 import { parseModDeps, resolveModules } from './grub-moddep';
 import { MBR_CODE_BYTES } from './hybrid-mbr';
@@ -17,7 +17,7 @@ import { RESCUE_CORE_MODULES } from './grub-rescue';
 /** Modules a bootable rescue ISO needs besides the embedded ones (normal loads grub.cfg). */
 export const REQUIRED_MODULES = [...RESCUE_CORE_MODULES, 'normal'] as const;
 /** Largest lzma_decompress.img that fits between 0x8200 and the kernel at 0x9000. */
-const DECOMPRESSOR_MAX_BYTES = KERNEL_LINK_ADDR - 0x8200;
+const DECOMPRESSOR_MAX_BYTES = KERNEL_LINK_ADDR - DECOMPRESSOR_LOAD_ADDR;
 /** diskboot.img's load segment word (0x0820) at offset 0x1FE. */
 const DISKBOOT_SEGMENT_OFFSET = 0x1fe;
 const DISKBOOT_SEGMENT = 0x0820;

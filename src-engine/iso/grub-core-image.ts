@@ -19,16 +19,18 @@ import { lzmaRawCompress } from './lzma-raw';
 /** GRUB_KERNEL_I386_PC_LINK_ADDR: kernel.img is linked (and copied back) to 0x9000. */
 export const KERNEL_LINK_ADDR = 0x9000;
 /** Where the decompressor runs (0x8200); it must end below the kernel's link address. */
-const DECOMPRESSOR_LOAD_ADDR = 0x8200;
+export const DECOMPRESSOR_LOAD_ADDR = 0x8200;
 /** GRUB_MODULE_MAGIC: "mimg" little-endian, first word of the module info header. */
 export const MODULE_MAGIC = 0x676d696d;
 /** sizeof(struct grub_module_info32): magic, offset, size. */
 export const MODULE_INFO_BYTES = 12;
 /** sizeof(struct grub_module_header): type, size. */
 export const MODULE_HEADER_BYTES = 8;
-/** Object types of struct grub_module_header. */
+/** struct grub_module_header type: an ELF module. */
 export const OBJ_TYPE_ELF = 0;
+/** struct grub_module_header type: the embedded config (grub-mkimage -c). */
 export const OBJ_TYPE_CONFIG = 2;
+/** struct grub_module_header type: the prefix (grub-mkimage -p). */
 export const OBJ_TYPE_PREFIX = 3;
 /** ALIGN_ADDR for a 32-bit target: objects are padded to 4 bytes. */
 const OBJECT_ALIGN = 4;

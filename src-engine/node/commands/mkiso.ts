@@ -37,6 +37,13 @@ Make a bootable GRUB ISO that boots a multiboot kernel (e.g. HermitCore's ldherm
   -h, --help             print this help
 `;
 
+/** Largest --vcpus accepted (HVM guests of the emitted xl.cfg). */
+const MAX_VCPUS = 128;
+/** --serial default: COM1 at 115200 baud, as in the spec's reference grub.cfg. */
+const DEFAULT_SERIAL = 'com1,115200';
+/** Default --serial speed when only the port is given. */
+const DEFAULT_SPEED = 115200;
+
 const VALUE = (...names: string[]): OptionSpec => ({ names, value: true });
 const FLAG = (...names: string[]): OptionSpec => ({ names, value: false });
 
@@ -72,7 +79,7 @@ export function parseSerialOption(text: string): IsoConsole {
   if (!m) throw new CliUsageError(`--serial needs PORT[,SPEED] such as com1,115200; got "${text}"`);
   const port = Number(m[1]) + (ttyS ? 1 : 0);
   if (port < 1 || port > COM_PORTS.length) throw new CliUsageError(`--serial: there is no COM${port}; use com1 to com4`);
-  return { kind: 'serial', port, speed: m[2] === undefined ? 115200 : Number(m[2]) };
+  return { kind: 'serial', port, speed: m[2] === undefined ? DEFAULT_SPEED : Number(m[2]) };
 }
 
 /** Splits a --module value into the file and its argument string (the rest, re-quoted). */
@@ -100,7 +107,7 @@ export const mkisoCommand: CliCommand = async (args, io) => {
     if (hasFlag(p, '--vga') && p.options.has('--serial')) throw new CliUsageError('choose either --serial or --vga');
     if (hasFlag(p, '--multiboot') && hasFlag(p, '--multiboot2')) throw new CliUsageError('choose either --multiboot or --multiboot2');
     const serial = lastValue(p, '--serial');
-    const console: IsoConsole = hasFlag(p, '--vga') ? { kind: 'vga' } : parseSerialOption(serial ?? 'com1,115200');
+    const consoleSpec: IsoConsole = hasFlag(p, '--vga') ? { kind: 'vga' } : parseSerialOption(serial ?? DEFAULT_SERIAL);
     const grubCfgFile = lastValue(p, '--grub-cfg');
     let grubCfg: string | undefined;
     if (grubCfgFile !== undefined) {
@@ -128,7 +135,7 @@ export const mkisoCommand: CliCommand = async (args, io) => {
       modules: (p.options.get('--module') ?? []).map((m) => parseModuleOption(m, io.cwd)),
       title: lastValue(p, '--title'),
       timeoutSeconds: timeout === undefined ? undefined : intValue(timeout, '--timeout', 0),
-      console,
+      console: consoleSpec,
       protocol: hasFlag(p, '--multiboot2') ? 2 : hasFlag(p, '--multiboot') ? 1 : undefined,
       grubCfg,
       output: path.resolve(io.cwd, output ?? 'unused.iso'),
@@ -142,7 +149,7 @@ export const mkisoCommand: CliCommand = async (args, io) => {
               path: path.resolve(io.cwd, xlPath),
               name: lastValue(p, '--name'),
               memoryMb: memory === undefined ? undefined : intValue(memory, '--memory', 1),
-              vcpus: vcpus === undefined ? undefined : intValue(vcpus, '--vcpus', 1, 128),
+              vcpus: vcpus === undefined ? undefined : intValue(vcpus, '--vcpus', 1, MAX_VCPUS),
               serialTarget: serialLog === undefined ? undefined : path.resolve(io.cwd, serialLog),
             },
     };
