@@ -1,0 +1,30 @@
+/** Every mnemonic's handler factory, gathered for the decoder. */
+import { aluFactories } from './alu';
+import { bcdFactories } from './bcd';
+import { bitFactories } from './bits';
+import type { Factory } from './common';
+import { controlFactories } from './control';
+import { dataFactories } from './data';
+import { ioFactories } from './io';
+import { muldivFactories } from './muldiv';
+import { shiftFactories } from './shift';
+import { stackFactories } from './stack';
+import { stringFactories } from './string';
+import { systemFactories } from './system';
+
+export { udFactory, udHandler } from './common';
+
+/** Factories by mnemonic (as written in opcode-table.ts). */
+export const FACTORIES: Record<string, Factory> = {
+  ...aluFactories,
+  ...bcdFactories,
+  ...bitFactories,
+  ...controlFactories,
+  ...dataFactories,
+  ...ioFactories,
+  ...muldivFactories,
+  ...shiftFactories,
+  ...stackFactories,
+  ...stringFactories,
+  ...systemFactories,
+};

@@ -1,0 +1,97 @@
+/**
+ * A decoded instruction and a decoded block. Instructions are decoded once per block into Insn
+ * objects whose `fn` is a handler specialised for the operand form (register/memory/immediate)
+ * and operand size; executing a block is a loop of `ins.fn(cpu, ins)` calls.
+ *
+ * Every Insn has the same fields (one hidden class), so handlers read them monomorphically.
+ */
+import type { Cpu } from './cpu';
+import { REG_ZERO, SEG_DS } from './state';
+
+/** An instruction handler. */
+export type Handler = (cpu: Cpu, ins: Insn) => void;
+
+/** One decoded instruction. */
+export class Insn {
+  /** The handler that executes it. */
+  fn: Handler;
+  /** Offset in CS of the first byte. */
+  eip = 0;
+  /** Offset in CS of the next instruction (masked to the code size). */
+  next = 0;
+  /** Length in bytes. */
+  len = 0;
+  /** Sub-operation: ALU op, condition code, shift kind, segment register, ... */
+  op = 0;
+  /** First register operand (index in the size-specific register view). */
+  r1 = 0;
+  /** Second register operand. */
+  r2 = 0;
+  /** Memory operand: base and index register (REG_ZERO if absent), scale shift, displacement. */
+  base = REG_ZERO;
+  index = REG_ZERO;
+  scale = 0;
+  disp = 0;
+  /** Segment register of the memory operand (after prefixes). */
+  seg = SEG_DS;
+  /** 16-bit addressing. */
+  a16 = false;
+  /** Immediate operand(s). For far pointers imm is the offset and imm2 the selector. */
+  imm = 0;
+  imm2 = 0;
+  /** Target offset of relative branches (already masked to the operand size). */
+  target = 0;
+  /** Operand size in bytes (1, 2, 4) for handlers shared between sizes. */
+  size = 4;
+  /** REP prefix: 0 none, 1 REP/REPE (F3), 2 REPNE (F2). */
+  rep = 0;
+  /** LOCK prefix present. */
+  lock = false;
+  /** The raw opcode (one byte, or 0x0F00 | second byte) for diagnostics. */
+  opcode = 0;
+  /** Mnemonic for diagnostics and tracing. */
+  mnem = '';
+
+  constructor(fn: Handler) {
+    this.fn = fn;
+  }
+}
+
+/** A run of decoded instructions starting at one guest address. */
+export class Block {
+  constructor(
+    /** The instructions; only the last may change control flow. */
+    readonly insns: Insn[],
+    /** Offset in CS of the first instruction. */
+    readonly eip: number,
+    /** Linear address of the first instruction. */
+    readonly lin: number,
+    /** Machine byte offset of the first instruction (or -1 when not cacheable). */
+    readonly off: number,
+    /** Machine frame the block was decoded from, and that frame's code generation then. */
+    readonly frame: number,
+    readonly gen: number,
+    /** Decode mode (code size, real/protected/virtual-8086). */
+    readonly mode: number,
+    /** Offset in CS after the last instruction (EIP when the block falls through). */
+    readonly endEip: number,
+  ) {}
+
+  /** Number of instructions. */
+  get n(): number {
+    return this.insns.length;
+  }
+  /**
+   * Direct links to the blocks that followed this one (taken and fall-through), valid while
+   * the Cpu's linkEpoch equals linkEpoch (mappings, mode and CS unchanged).
+   */
+  succ0: Block | null = null;
+  succ0Eip = 0;
+  succ1: Block | null = null;
+  succ1Eip = 0;
+  linkEpoch = -1;
+  /** Times the block ran in the interpreter (until it is compiled). */
+  hits = 0;
+  /** The compiled form, once hot (block-compiler.ts). */
+  compiled: ((cpu: Cpu) => void) | null = null;
+}

@@ -1,0 +1,427 @@
+/**
+ * The MMU: linear -> guest-physical translation (paging), guest-physical -> machine through the
+ * domain's P2M, a direct-mapped software TLB, and the memory access functions every instruction
+ * handler uses.
+ *
+ * Design. The TLB has TLB_SIZE slots indexed by linear page number. Each slot holds the machine
+ * byte offset of the page and four tags (read/write x supervisor/user); a tag equals the page
+ * number when that access is allowed without a page walk. cpu.tagR/cpu.tagW point at the tag
+ * arrays of the current privilege, so the fast path is one compare. A write tag is only set once
+ * the page's dirty bit is set, and never for pages that are not RAM (MMIO goes through CpuOps).
+ * Writes check codeMark per machine frame so self-modifying code invalidates decoded blocks.
+ *
+ * Concurrency. Guest RAM, P2M and the code-tracking arrays are shared with other pCPU workers.
+ * Accessed/dirty bits are set with Atomics.or, as a locked update on hardware would be.
+ */
+import type { Cpu } from './cpu';
+import { FAULT, raiseError } from './fault';
+import { CR0_PG, CR0_WP, CR4_PGE, CR4_PSE, EXC_PF, S_A20_MASK, S_CR0, S_CR2, S_CR3, S_CR4 } from './state';
+
+export const TLB_BITS = 12;
+export const TLB_SIZE = 1 << TLB_BITS;
+export const TLB_MASK = TLB_SIZE - 1;
+
+// Page-table entry bits (SDM Vol. 3 4.3).
+const PTE_P = 1 << 0;
+const PTE_RW = 1 << 1;
+const PTE_US = 1 << 2;
+const PTE_A = 1 << 5;
+const PTE_D = 1 << 6;
+const PDE_PS = 1 << 7;
+const PTE_G = 1 << 8;
+/** 4-MiB PDE bits that must be zero without PSE-36 (bits 21:13). */
+const PDE4M_RSVD = 0x003fe000;
+
+// #PF error code bits.
+const PFEC_P = 1 << 0;
+const PFEC_W = 1 << 1;
+const PFEC_U = 1 << 2;
+const PFEC_RSVD = 1 << 3;
+
+/** Marker returned by translation for guest-physical addresses that are not RAM. */
+export const NOT_RAM = -1;
+
+/** Allocates the TLB arrays of one Cpu. */
+export function createTlb(): {
+  off: Int32Array;
+  tagRS: Int32Array;
+  tagWS: Int32Array;
+  tagRU: Int32Array;
+  tagWU: Int32Array;
+  global: Uint8Array;
+  used: Int32Array;
+} {
+  const mk = () => new Int32Array(TLB_SIZE).fill(-1);
+  return {
+    off: new Int32Array(TLB_SIZE),
+    tagRS: mk(),
+    tagWS: mk(),
+    tagRU: mk(),
+    tagWU: mk(),
+    global: new Uint8Array(TLB_SIZE),
+    used: new Int32Array(TLB_SIZE + 1),
+  };
+}
+
+function clearSlot(cpu: Cpu, idx: number): void {
+  cpu.tagRS[idx] = -1;
+  cpu.tagWS[idx] = -1;
+  cpu.tagRU[idx] = -1;
+  cpu.tagWU[idx] = -1;
+  cpu.tlbGlobal[idx] = 0;
+}
+
+/** Flushes the whole TLB (or all but global entries) and the decoded-block jump cache. */
+export function flushTlb(cpu: Cpu, keepGlobal: boolean): void {
+  const used = cpu.tlbUsed;
+  let n = used[TLB_SIZE];
+  let w = 0;
+  for (let k = 0; k < n; k++) {
+    const idx = used[k];
+    if (keepGlobal && cpu.tlbGlobal[idx]) used[w++] = idx;
+    else clearSlot(cpu, idx);
+  }
+  n = w;
+  used[TLB_SIZE] = n;
+  cpu.flushJumpCache();
+}
+
+/** INVLPG: drops the translation of one linear page. */
+export function flushTlbPage(cpu: Cpu, lin: number): void {
+  const page = lin >>> 12;
+  const idx = page & TLB_MASK;
+  if (cpu.tagRS[idx] === page || cpu.tagRU[idx] === page || cpu.tagWS[idx] === page || cpu.tagWU[idx] === page) {
+    clearSlot(cpu, idx);
+  }
+  cpu.flushJumpCache();
+}
+
+/** Machine byte offset of guest-physical `gpa`, or NOT_RAM. */
+export function gpaToMachine(cpu: Cpu, gpa: number): number {
+  const gfn = gpa >>> 12;
+  const p2m = cpu.phys.p2m;
+  if (gfn >= p2m.length) return NOT_RAM;
+  const m = p2m[gfn];
+  if (m === 0) return NOT_RAM;
+  return ((m - 1) << 12) | (gpa & 0xfff);
+}
+
+/** Reads a 32-bit little-endian word at guest-physical `gpa` (all ones if not RAM). */
+export function physRead32(cpu: Cpu, gpa: number): number {
+  const off = gpaToMachine(cpu, gpa);
+  if (off === NOT_RAM) return cpu.ops.mmioRead(gpa, 4) | 0;
+  if ((off & 3) === 0) return cpu.phys.mem32[off >> 2];
+  const m = cpu.phys.mem8;
+  return m[off] | (m[off + 1] << 8) | (m[off + 2] << 16) | (m[off + 3] << 24);
+}
+
+/** Atomically ORs `bits` into the aligned 32-bit word at guest-physical `gpa` (if RAM). */
+function physOr32(cpu: Cpu, gpa: number, bits: number): void {
+  const off = gpaToMachine(cpu, gpa);
+  if (off !== NOT_RAM && (off & 3) === 0) {
+    Atomics.or(cpu.phys.mem32, off >> 2, bits);
+    noteWrite(cpu, off);
+  }
+}
+
+/**
+ * Walks the page tables for `lin`. Returns the guest-physical address and fills the TLB slot.
+ * `write`/`user` describe the access; `user` is false for implicit supervisor accesses.
+ */
+export function translate(cpu: Cpu, lin: number, write: boolean, user: boolean): number {
+  const s = cpu.s;
+  const a20 = s[S_A20_MASK];
+  if ((s[S_CR0] & CR0_PG) === 0) {
+    const gpa = (lin & a20) >>> 0;
+    fillSlot(cpu, lin, gpa, true, true, true, false);
+    return gpa;
+  }
+  const cr4 = s[S_CR4];
+  const pdeAddr = ((s[S_CR3] & 0xfffff000) + ((lin >>> 22) << 2)) >>> 0;
+  const pde = physRead32(cpu, pdeAddr & a20);
+  const errBase = (write ? PFEC_W : 0) | (user ? PFEC_U : 0);
+  if ((pde & PTE_P) === 0) pageFault(cpu, lin, errBase);
+  let gpa: number;
+  let rw: boolean;
+  let us: boolean;
+  let dirty: boolean;
+  let glob: boolean;
+  if ((pde & PDE_PS) !== 0 && (cr4 & CR4_PSE) !== 0) {
+    if ((pde & PDE4M_RSVD) !== 0) pageFault(cpu, lin, errBase | PFEC_P | PFEC_RSVD);
+    rw = (pde & PTE_RW) !== 0;
+    us = (pde & PTE_US) !== 0;
+    checkAccess(cpu, lin, errBase, write, user, rw, us);
+    const set = PTE_A | (write ? PTE_D : 0);
+    if ((pde & set) !== set) physOr32(cpu, pdeAddr & a20, set);
+    dirty = write || (pde & PTE_D) !== 0;
+    glob = (pde & PTE_G) !== 0 && (cr4 & CR4_PGE) !== 0;
+    gpa = ((pde & 0xffc00000) | (lin & 0x3ff000)) >>> 0;
+  } else {
+    const pteAddr = ((pde & 0xfffff000) + (((lin >>> 12) & 0x3ff) << 2)) >>> 0;
+    const pte = physRead32(cpu, pteAddr & a20);
+    if ((pte & PTE_P) === 0) pageFault(cpu, lin, errBase);
+    rw = (pde & pte & PTE_RW) !== 0;
+    us = (pde & pte & PTE_US) !== 0;
+    checkAccess(cpu, lin, errBase, write, user, rw, us);
+    if ((pde & PTE_A) === 0) physOr32(cpu, pdeAddr & a20, PTE_A);
+    const set = PTE_A | (write ? PTE_D : 0);
+    if ((pte & set) !== set) physOr32(cpu, pteAddr & a20, set);
+    dirty = write || (pte & PTE_D) !== 0;
+    glob = (pte & PTE_G) !== 0 && (cr4 & CR4_PGE) !== 0;
+    gpa = (pte & 0xfffff000) >>> 0;
+  }
+  gpa = ((gpa | (lin & 0xfff)) & a20) >>> 0;
+  const wp = (s[S_CR0] & CR0_WP) !== 0;
+  fillSlot(cpu, lin, gpa, (rw || !wp) && dirty, us, us && rw && dirty, glob);
+  return gpa;
+}
+
+function checkAccess(cpu: Cpu, lin: number, err: number, write: boolean, user: boolean, rw: boolean, us: boolean): void {
+  if (user) {
+    if (!us || (write && !rw)) pageFault(cpu, lin, err | PFEC_P);
+  } else if (write && !rw && (cpu.s[S_CR0] & CR0_WP) !== 0) {
+    pageFault(cpu, lin, err | PFEC_P);
+  }
+}
+
+function pageFault(cpu: Cpu, lin: number, code: number): never {
+  cpu.s[S_CR2] = lin;
+  raiseError(cpu, EXC_PF, code);
+}
+
+function fillSlot(cpu: Cpu, lin: number, gpa: number, supW: boolean, usrR: boolean, usrW: boolean, glob: boolean): void {
+  const off = gpaToMachine(cpu, gpa & ~0xfff);
+  const page = lin >>> 12;
+  const idx = page & TLB_MASK;
+  if (cpu.tagRS[idx] === -1 && cpu.tagRU[idx] === -1) {
+    const used = cpu.tlbUsed;
+    used[used[TLB_SIZE]++] = idx;
+    if (used[TLB_SIZE] >= TLB_SIZE) compactUsed(cpu);
+  }
+  clearSlot(cpu, idx);
+  if (off === NOT_RAM) return;
+  cpu.tlbOff[idx] = off;
+  cpu.tagRS[idx] = page;
+  if (supW) cpu.tagWS[idx] = page;
+  if (usrR) cpu.tagRU[idx] = page;
+  if (usrW) cpu.tagWU[idx] = page;
+  cpu.tlbGlobal[idx] = glob ? 1 : 0;
+}
+
+/** Rebuilds the list of used slots when it fills up (slots reused many times). */
+function compactUsed(cpu: Cpu): void {
+  const used = cpu.tlbUsed;
+  let n = 0;
+  for (let idx = 0; idx < TLB_SIZE; idx++) {
+    if (cpu.tagRS[idx] !== -1 || cpu.tagRU[idx] !== -1) used[n++] = idx;
+  }
+  used[TLB_SIZE] = n;
+}
+
+/** Called after a write to machine offset `off`: invalidates decoded code in that frame. */
+export function noteWrite(cpu: Cpu, off: number): void {
+  const frame = off >>> 12;
+  const phys = cpu.phys;
+  if (phys.codeMark[frame] !== 0) {
+    Atomics.store(phys.codeMark, frame, 0);
+    Atomics.add(phys.codeGen, frame, 1);
+    cpu.codeWritten = true;
+  }
+}
+
+/**
+ * Slow-path translation of one access to a machine offset, or NOT_RAM (then `cpu.lastGpa` holds
+ * the guest-physical address for MMIO). `user` selects user-mode (CPL 3) permission checks.
+ */
+function slowOffset(cpu: Cpu, lin: number, write: boolean, user: boolean): number {
+  const page = lin >>> 12;
+  const idx = page & TLB_MASK;
+  const tag = write ? (user ? cpu.tagWU : cpu.tagWS) : user ? cpu.tagRU : cpu.tagRS;
+  if (tag[idx] === page) return cpu.tlbOff[idx] + (lin & 0xfff);
+  const gpa = translate(cpu, lin, write, user);
+  const off = gpaToMachine(cpu, gpa);
+  if (off === NOT_RAM) cpu.lastGpa = gpa;
+  return off;
+}
+
+function slowRead(cpu: Cpu, lin: number, size: 1 | 2 | 4, user: boolean): number {
+  if (((lin & 0xfff) + size) > 0x1000) {
+    // Crosses a page: translate both pages before reading anything.
+    let v = 0;
+    const offs = [0, 0, 0, 0];
+    for (let k = 0; k < size; k++) offs[k] = slowOffset(cpu, (lin + k) | 0, false, user);
+    for (let k = 0; k < size; k++) {
+      const o = offs[k];
+      const b = o === NOT_RAM ? cpu.ops.mmioRead(cpu.lastGpa, 1) & 0xff : cpu.phys.mem8[o];
+      v |= b << (8 * k);
+    }
+    return size === 4 ? v | 0 : v;
+  }
+  const off = slowOffset(cpu, lin, false, user);
+  if (off === NOT_RAM) {
+    const v = cpu.ops.mmioRead(cpu.lastGpa, size);
+    return size === 4 ? v | 0 : size === 2 ? v & 0xffff : v & 0xff;
+  }
+  const m = cpu.phys.mem8;
+  if (size === 1) return m[off];
+  if (size === 2) return m[off] | (m[off + 1] << 8);
+  return m[off] | (m[off + 1] << 8) | (m[off + 2] << 16) | (m[off + 3] << 24);
+}
+
+function slowWrite(cpu: Cpu, lin: number, size: 1 | 2 | 4, v: number, user: boolean): void {
+  const m = cpu.phys.mem8;
+  if (((lin & 0xfff) + size) > 0x1000) {
+    const offs = [0, 0, 0, 0];
+    const gpas = [0, 0, 0, 0];
+    for (let k = 0; k < size; k++) {
+      offs[k] = slowOffset(cpu, (lin + k) | 0, true, user);
+      gpas[k] = cpu.lastGpa;
+    }
+    for (let k = 0; k < size; k++) {
+      const o = offs[k];
+      const b = (v >>> (8 * k)) & 0xff;
+      if (o === NOT_RAM) cpu.ops.mmioWrite(gpas[k], 1, b);
+      else {
+        m[o] = b;
+        noteWrite(cpu, o);
+      }
+    }
+    return;
+  }
+  const off = slowOffset(cpu, lin, true, user);
+  if (off === NOT_RAM) {
+    cpu.ops.mmioWrite(cpu.lastGpa, size, size === 4 ? v >>> 0 : v & (size === 2 ? 0xffff : 0xff));
+    return;
+  }
+  m[off] = v;
+  if (size >= 2) m[off + 1] = v >>> 8;
+  if (size === 4) {
+    m[off + 2] = v >>> 16;
+    m[off + 3] = v >>> 24;
+  }
+  noteWrite(cpu, off);
+}
+
+/** Reads a byte at linear `lin` with the current privilege. */
+export function rd8(cpu: Cpu, lin: number): number {
+  const page = lin >>> 12;
+  const idx = page & TLB_MASK;
+  if (cpu.tagR[idx] === page) return cpu.phys.mem8[cpu.tlbOff[idx] + (lin & 0xfff)];
+  return slowRead(cpu, lin, 1, cpu.cpl === 3);
+}
+
+/** Reads a 16-bit word at linear `lin`. */
+export function rd16(cpu: Cpu, lin: number): number {
+  const page = lin >>> 12;
+  const idx = page & TLB_MASK;
+  if (cpu.tagR[idx] === page) {
+    const off = cpu.tlbOff[idx] + (lin & 0xfff);
+    if ((off & 1) === 0) return cpu.phys.mem16[off >> 1];
+    if ((lin & 0xfff) !== 0xfff) {
+      const m = cpu.phys.mem8;
+      return m[off] | (m[off + 1] << 8);
+    }
+  }
+  return slowRead(cpu, lin, 2, cpu.cpl === 3);
+}
+
+/** Reads a 32-bit dword at linear `lin`. */
+export function rd32(cpu: Cpu, lin: number): number {
+  const page = lin >>> 12;
+  const idx = page & TLB_MASK;
+  if (cpu.tagR[idx] === page) {
+    const off = cpu.tlbOff[idx] + (lin & 0xfff);
+    if ((off & 3) === 0) return cpu.phys.mem32[off >> 2];
+    if ((lin & 0xfff) <= 0xffc) {
+      const m = cpu.phys.mem8;
+      return m[off] | (m[off + 1] << 8) | (m[off + 2] << 16) | (m[off + 3] << 24);
+    }
+  }
+  return slowRead(cpu, lin, 4, cpu.cpl === 3);
+}
+
+/** Writes a byte at linear `lin`. */
+export function wr8(cpu: Cpu, lin: number, v: number): void {
+  const page = lin >>> 12;
+  const idx = page & TLB_MASK;
+  if (cpu.tagW[idx] === page) {
+    const off = cpu.tlbOff[idx] + (lin & 0xfff);
+    if (cpu.phys.codeMark[off >>> 12] === 0) {
+      cpu.phys.mem8[off] = v;
+      return;
+    }
+  }
+  slowWrite(cpu, lin, 1, v, cpu.cpl === 3);
+}
+
+/** Writes a 16-bit word at linear `lin`. */
+export function wr16(cpu: Cpu, lin: number, v: number): void {
+  const page = lin >>> 12;
+  const idx = page & TLB_MASK;
+  if (cpu.tagW[idx] === page) {
+    const off = cpu.tlbOff[idx] + (lin & 0xfff);
+    if ((off & 1) === 0 && cpu.phys.codeMark[off >>> 12] === 0) {
+      cpu.phys.mem16[off >> 1] = v;
+      return;
+    }
+  }
+  slowWrite(cpu, lin, 2, v, cpu.cpl === 3);
+}
+
+/** Writes a 32-bit dword at linear `lin`. */
+export function wr32(cpu: Cpu, lin: number, v: number): void {
+  const page = lin >>> 12;
+  const idx = page & TLB_MASK;
+  if (cpu.tagW[idx] === page) {
+    const off = cpu.tlbOff[idx] + (lin & 0xfff);
+    if ((off & 3) === 0 && cpu.phys.codeMark[off >>> 12] === 0) {
+      cpu.phys.mem32[off >> 2] = v;
+      return;
+    }
+  }
+  slowWrite(cpu, lin, 4, v, cpu.cpl === 3);
+}
+
+/**
+ * Checks that `size` bytes at `lin` are writable (walking the page tables and faulting if not)
+ * without writing; read-modify-write instructions call it first so a faulting write leaves no
+ * trace.
+ */
+export function probeWrite(cpu: Cpu, lin: number, size: number): void {
+  const page = lin >>> 12;
+  const idx = page & TLB_MASK;
+  if (cpu.tagW[idx] === page && (lin & 0xfff) + size <= 0x1000) return;
+  const user = cpu.cpl === 3;
+  slowOffset(cpu, lin, true, user);
+  if ((lin & 0xfff) + size > 0x1000) slowOffset(cpu, (lin + size - 1) | 0, true, user);
+}
+
+/** Reads `size` bytes at `lin` as a supervisor-mode (implicit) access: descriptor tables, TSS. */
+export function rdSys(cpu: Cpu, lin: number, size: 1 | 2 | 4): number {
+  return slowRead(cpu, lin, size, false);
+}
+
+/** Reads with explicit privilege (user = CPL 3 rules), e.g. pushes to a new stack at delivery. */
+export function rdAs(cpu: Cpu, lin: number, size: 1 | 2 | 4, user: boolean): number {
+  return slowRead(cpu, lin, size, user);
+}
+
+/** Writes with explicit privilege. */
+export function wrAs(cpu: Cpu, lin: number, size: 1 | 2 | 4, v: number, user: boolean): void {
+  slowWrite(cpu, lin, size, v, user);
+}
+
+/** Writes `size` bytes at `lin` as a supervisor-mode (implicit) access. */
+export function wrSys(cpu: Cpu, lin: number, size: 1 | 2 | 4, v: number): void {
+  slowWrite(cpu, lin, size, v, false);
+}
+
+/**
+ * Translates the linear address of an instruction fetch to a machine offset, or returns NOT_RAM
+ * (code in MMIO cannot be cached; the caller fetches it byte by byte through rdCode).
+ */
+export function fetchOffset(cpu: Cpu, lin: number): number {
+  return slowOffset(cpu, lin, false, cpu.cpl === 3);
+}
+
+export { FAULT };

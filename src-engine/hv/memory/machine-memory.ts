@@ -1,0 +1,133 @@
+/**
+ * Machine memory: the pool of 4 KiB frames every domain's RAM comes from (Xen's domain heap),
+ * in one SharedArrayBuffer so every pCPU worker sees the same bytes. Accounting follows `xl info`
+ * (total and free memory); frames handed back are zeroed before anyone else gets them, so no
+ * domain ever sees another's data.
+ *
+ * Design. A bitmap of allocated frames with a rotating search hint. Machine byte offsets stay
+ * below 2^31 (the CPU's TLB keeps them in an Int32Array), so the pool is at most MAX_POOL_BYTES.
+ * Concurrency: allocation and freeing happen on the hypervisor thread only; the byte contents
+ * and the code-tracking arrays are shared with pCPU workers.
+ */
+import { MemoryError } from '../../base/errors';
+import type { PhysMemory } from '../../cpu/ops';
+
+/** Bytes per frame. */
+export const FRAME_SIZE = 4096;
+export const FRAME_SHIFT = 12;
+/** Largest pool: machine offsets must fit in a signed 32-bit integer. */
+export const MAX_POOL_BYTES = 2 ** 31;
+
+/** The shared buffers of a pool, as sent to worker threads. */
+export interface MachineMemoryBuffers {
+  mem: SharedArrayBuffer;
+  codeMark: SharedArrayBuffer;
+  codeGen: SharedArrayBuffer;
+}
+
+/** The machine frame pool. */
+export class MachineMemory {
+  readonly buffers: MachineMemoryBuffers;
+  readonly mem8: Uint8Array;
+  readonly mem16: Uint16Array;
+  readonly mem32: Int32Array;
+  readonly codeMark: Uint8Array;
+  readonly codeGen: Int32Array;
+  /** Total frames in the pool. */
+  readonly totalFrames: number;
+  private readonly used: Uint8Array;
+  /** Frames that have held data since they were last zeroed. */
+  private readonly dirty: Uint8Array;
+  private freeCount: number;
+  private hint = 0;
+
+  constructor(bytes: number) {
+    if (!Number.isInteger(bytes) || bytes < FRAME_SIZE || bytes > MAX_POOL_BYTES || bytes % FRAME_SIZE !== 0) {
+      throw new MemoryError(
+        'memory.pool-size',
+        `The machine memory pool must be a multiple of 4 KiB between 4 KiB and ${MAX_POOL_BYTES / 2 ** 20} MiB (asked for ${bytes} bytes).`,
+      );
+    }
+    this.totalFrames = bytes / FRAME_SIZE;
+    this.buffers = {
+      mem: new SharedArrayBuffer(bytes),
+      codeMark: new SharedArrayBuffer(this.totalFrames),
+      codeGen: new SharedArrayBuffer(this.totalFrames * 4),
+    };
+    this.mem8 = new Uint8Array(this.buffers.mem);
+    this.mem16 = new Uint16Array(this.buffers.mem);
+    this.mem32 = new Int32Array(this.buffers.mem);
+    this.codeMark = new Uint8Array(this.buffers.codeMark);
+    this.codeGen = new Int32Array(this.buffers.codeGen);
+    this.used = new Uint8Array(this.totalFrames);
+    this.dirty = new Uint8Array(this.totalFrames);
+    this.freeCount = this.totalFrames;
+  }
+
+  /** Frames not allocated to anybody. */
+  get freeFrames(): number {
+    return this.freeCount;
+  }
+
+  /**
+   * Allocates `count` zeroed frames. Throws MemoryError (nothing allocated) if the pool is short;
+   * `what` names the requester in the message.
+   */
+  allocate(count: number, what: string): Int32Array {
+    if (count > this.freeCount) {
+      throw new MemoryError(
+        'memory.short',
+        `Not enough free memory for ${what}: needs ${mib(count)} MiB, ${mib(this.freeCount)} MiB free of ${mib(this.totalFrames)} MiB. ` +
+          'Free memory by shutting down or ballooning down other domains, or start the engine with a larger memory pool.',
+        what,
+      );
+    }
+    const out = new Int32Array(count);
+    let n = 0;
+    let f = this.hint;
+    while (n < count) {
+      if (this.used[f] === 0) {
+        this.used[f] = 1;
+        if (this.dirty[f] !== 0) {
+          this.mem8.fill(0, f * FRAME_SIZE, (f + 1) * FRAME_SIZE);
+          this.dirty[f] = 0;
+        }
+        out[n++] = f;
+      }
+      f = f + 1 === this.totalFrames ? 0 : f + 1;
+    }
+    this.hint = f;
+    this.freeCount -= count;
+    return out;
+  }
+
+  /** Returns frames to the pool; they are zeroed before reuse. */
+  free(frames: ArrayLike<number>): void {
+    for (let k = 0; k < frames.length; k++) {
+      const f = frames[k];
+      if (f < 0 || f >= this.totalFrames || this.used[f] === 0) continue;
+      this.used[f] = 0;
+      this.dirty[f] = 1;
+      // Decoded code from this frame must not survive into its next owner.
+      Atomics.store(this.codeMark, f, 0);
+      Atomics.add(this.codeGen, f, 1);
+      this.freeCount++;
+    }
+  }
+}
+
+function mib(frames: number): number {
+  return Math.round((frames * FRAME_SIZE) / 2 ** 20);
+}
+
+/** A PhysMemory (the CPU's view) for one P2M over a pool's buffers (works in any thread). */
+export function physMemoryOf(buffers: MachineMemoryBuffers, p2m: SharedArrayBuffer): PhysMemory {
+  return {
+    mem8: new Uint8Array(buffers.mem),
+    mem16: new Uint16Array(buffers.mem),
+    mem32: new Int32Array(buffers.mem),
+    p2m: new Int32Array(p2m),
+    codeMark: new Uint8Array(buffers.codeMark),
+    codeGen: new Int32Array(buffers.codeGen),
+  };
+}
