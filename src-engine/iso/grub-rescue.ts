@@ -5,7 +5,7 @@
  * reads the inputs and writes the result.
  */
 import { type CoreImage, buildEltoritoImage, rescueLoadCfg } from './grub-core-image';
-import { type GrubFiles, grubFile, isRescueCopied } from './grub-files';
+import { type GrubFiles, grubFile, grubText, isRescueCopied } from './grub-files';
 import { parseModDeps, resolveModules } from './grub-moddep';
 import { type IsoLayout, writeIsoImage } from './iso-image';
 import { addIsoFile, createIsoDir, ensureIsoDir, graftIsoTree, type IsoDir } from './iso-tree';
@@ -36,7 +36,10 @@ export interface RescueIsoOptions {
   volumeId?: string;
   /** Extra modules to embed in the core image (grub-mkrescue --modules). */
   extraCoreModules?: readonly string[];
-  /** Copy only these modules and their dependencies (grub-mkrescue --install-modules); default all. */
+  /**
+   * Copy only these modules and their dependencies (grub-mkrescue --install-modules), plus the
+   * partition maps the embedded config loads; default all.
+   */
   installModules?: readonly string[];
   /** Extra files under /boot/grub (e.g. "fonts/unicode.pf2", "locale/de.mo"). */
   grubExtras?: ReadonlyMap<string, Uint8Array>;
@@ -66,7 +69,9 @@ function grubTree(opts: RescueIsoOptions, eltorito: Uint8Array): IsoDir {
   let wanted: Set<string> | undefined;
   if (opts.installModules !== undefined) {
     const deps = parseModDeps(new TextDecoder().decode(grubFile(opts.grub, 'moddep.lst')));
-    wanted = new Set(resolveModules(deps, opts.installModules).map((m) => `${m}.mod`));
+    // The embedded config insmods every partition map, so those stay too.
+    const partmaps = (grubText(opts.grub, 'partmap.lst') ?? '').split(/\s+/).filter((m) => m !== '');
+    wanted = new Set(resolveModules(deps, [...opts.installModules, ...partmaps]).map((m) => `${m}.mod`));
   }
   for (const name of [...opts.grub.keys()].sort()) {
     if (!isRescueCopied(name)) continue;

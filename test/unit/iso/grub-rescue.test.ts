@@ -51,6 +51,7 @@ describe('grub-mkrescue tree', () => {
     const mods = readTree(small.image).filter((x) => x.path.endsWith('.mod')).map((x) => path.basename(x.path));
     expect(mods).toContain('normal.mod');
     expect(mods).toContain('relocator.mod'); // a dependency of multiboot
+    expect(mods).toContain('part_msdos.mod'); // loaded by the embedded config
     expect(mods).not.toContain('ext2.mod');
     expect(small.core.modules).toEqual(expect.arrayContaining(['serial', 'biosdisk', 'iso9660']));
     expect(() => buildRescueIso({ grub, user, timeMs: TIME, installModules: ['nosuch'] })).toThrow(/has no nosuch\.mod/);
