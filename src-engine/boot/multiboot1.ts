@@ -131,10 +131,11 @@ export function loadMultiboot1(ctx: LoadContext, config: Multiboot1Config): Prot
   if (header.flags & MB1_UNSUPPORTED_FLAGS) {
     throw fail(path, 'multiboot-unsupported', `the multiboot header requires feature bits 0x${(header.flags & MB1_UNSUPPORTED_FLAGS).toString(16)} (flags 0x${header.flags.toString(16)}) that GRUB does not support ("unsupported flag"); only bits 0-2 of the required half are known`);
   }
-  const headerBytes = kernel.length - header.offset;
+  // GRUB reads the header fields from its 8192-byte search buffer, so they must lie inside it.
+  const headerBytes = Math.min(kernel.length, MULTIBOOT1_SEARCH) - header.offset;
   let image: KernelImage;
   if (header.flags & MB1_AOUT_KLUDGE) {
-    if (headerBytes < MB1_HEADER_KLUDGE_END) throw fail(path, 'multiboot-bad-header', 'the multiboot header sets the a.out kludge flag (16) but the file ends before its address fields');
+    if (headerBytes < MB1_HEADER_KLUDGE_END) throw fail(path, 'multiboot-bad-header', `the multiboot header sets the a.out kludge flag (16) but the file (or the first ${MULTIBOOT1_SEARCH} bytes GRUB reads) ends before its address fields`);
     image = loadKludgeKernel(ctx, kernel, { ...header, headerOffset: header.offset });
   } else {
     if (!isElf(kernel)) {
@@ -144,7 +145,7 @@ export function loadMultiboot1(ctx: LoadContext, config: Multiboot1Config): Prot
   }
   let video: MultibootVideoRequest | undefined;
   if (header.flags & MB1_VIDEO_MODE) {
-    if (headerBytes < MB1_HEADER_VIDEO_END) throw fail(path, 'multiboot-bad-header', 'the multiboot header sets the video flag (2) but the file ends before its mode fields');
+    if (headerBytes < MB1_HEADER_VIDEO_END) throw fail(path, 'multiboot-bad-header', `the multiboot header sets the video flag (2) but the file (or the first ${MULTIBOOT1_SEARCH} bytes GRUB reads) ends before its mode fields`);
     if (header.modeType > 1) throw fail(path, 'multiboot-unsupported', `the multiboot header asks for graphics mode type ${header.modeType}; only 0 (linear framebuffer) and 1 (EGA text) exist ("unsupported graphical mode type")`);
     video = { kind: header.modeType === 0 ? 'linear' : 'text', width: header.width, height: header.height, depth: header.depth };
   }

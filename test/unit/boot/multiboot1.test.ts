@@ -230,6 +230,11 @@ describe('multiboot v1: refusals, each naming the file and the problem', () => {
   it('broken a.out kludge headers', () => {
     const aout = (fields: number[], tail = 64) => concat([mb1Header(0x10003, fields), new Uint8Array(tail)]);
     expectBootError(kernel(concat([new Uint8Array(24), mb1Header(0x10003), new Uint8Array(4)])), 'boot.multiboot-bad-header', /ends before its address fields/);
+    // Fields past GRUB's 8192-byte window count as missing even if the file goes on.
+    expectBootError(kernel(concat([new Uint8Array(8176), mb1Header(0x10003), new Uint8Array(64)])), 'boot.multiboot-bad-header', /ends before its address fields/);
+    // (GRUB checks the video fields after loading the image, so this one has valid a.out fields.)
+    const video = mb1Header(0x10004, [0x100000 + 8160, 0x100000, 0, 0, 0x100000]);
+    expectBootError(kernel(concat([new Uint8Array(8160), video, new Uint8Array(64)])), 'boot.multiboot-bad-header', /video flag \(2\) .* ends before its mode fields/);
     expectBootError(kernel(aout([0x100000, 0x100100, 0, 0, 0x100000])), 'boot.multiboot-bad-header', /before the start of the file/);
     expectBootError(kernel(aout([0x100000, 0x100000, 0xf0000, 0, 0x100000])), 'boot.multiboot-bad-header', /load_end_addr 0xf0000 is below load_addr 0x100000/);
     expectBootError(kernel(aout([0x100000, 0x100000, 0x100000 + 4096, 0, 0x100000])), 'boot.elf-truncated', /the image is 4096 bytes from file offset 0x0 .* but the file has only 96 bytes/);
