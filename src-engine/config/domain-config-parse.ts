@@ -87,11 +87,12 @@ function readType(r: SettingReader): DomainGuestType | undefined {
     }
   }
   if (type === 'pv') {
-    const s = t?.s ?? b!.s;
+    const s = t?.s ?? b?.s;
+    if (!s) return undefined;
     r.error(s, 'domain.type-pv', 'classic PV guests (type = "pv") are not supported yet: use type = "pvh" with a PVH kernel, or type = "hvm"');
     return undefined;
   }
-  if (!t && !b) {
+  if (!r.settings.has('type') && !r.settings.has('builder')) {
     r.problems.error(
       'domain.type-pv',
       'no type= given, and xl\'s default on x86 is "pv", which is not supported yet: add type = "hvm" or type = "pvh"',
@@ -121,7 +122,7 @@ function readTscMode(r: SettingReader): TscMode {
   const a = r.atom('tsc_mode');
   if (!a) return 'default';
   const v = a.a.text;
-  const named = TSC_MODES.find((m) => m === v);
+  const named = TSC_MODES.find((m) => m === v.toLowerCase()); // libxl compares with strcasecmp
   let mode: TscMode | undefined = named;
   if (!named) {
     const n = r.long('tsc_mode');

@@ -66,8 +66,13 @@ export function domainConfigEntries(c: DomainConfig): Array<[string, XlValueInpu
     const v = w.value(c);
     if (v !== undefined) out.push([w.key, v]);
   }
-  for (const [k, v] of Object.entries(c.otherSettings)) out.push([k, v]);
+  for (const [k, v] of otherEntries(c)) out.push([k, v]);
   return out;
+}
+
+/** otherSettings without keys the typed fields own (those win). */
+function otherEntries(c: DomainConfig): Array<[string, XlValueInput]> {
+  return Object.entries(c.otherSettings).filter(([k]) => !TYPED_KEYS.includes(k));
 }
 
 function sameMeaning(a: unknown, b: unknown): boolean {
@@ -96,7 +101,7 @@ export function writeDomainConfig(c: DomainConfig, base?: XlCfgDocument): string
   for (const k of baseKeys) {
     if (!TYPED_KEYS.includes(k) && !(k in c.otherSettings)) changes.push([k, undefined]);
   }
-  for (const [k, v] of Object.entries(c.otherSettings)) changes.push([k, v]);
+  for (const [k, v] of otherEntries(c)) changes.push([k, v]);
   return updateXlCfgText(base, changes);
 }
 

@@ -4,6 +4,7 @@
  * parsing for vcpu-pin, sched-* and create. Pure code: callers read and write the files.
  */
 export * from './c-format';
+export * from './cpupool-config';
 export * from './disk-spec';
 export * from './domain-config-devices';
 export * from './domain-config-parse';

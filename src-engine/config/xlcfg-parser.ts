@@ -93,7 +93,11 @@ class XlParser {
     const end = this.lastEnd;
     const term = this.tok;
     if (term.kind !== 'newline' && term.kind !== ';' && term.kind !== 'eof') {
-      this.syntaxError(`expected the end of the line or ';' after the value, found ${describe(term)}`, key);
+      const unit = value.kind === 'atom' && value.form === 'number' && term.kind === 'ident' && term.start === end;
+      const msg = unit
+        ? `\`${value.text}${term.value}': numbers take no units or suffixes (memory= is in MiB); write ${value.text}`
+        : `expected the end of the line or ';' after the value, found ${describe(term)}`;
+      this.syntaxError(msg, key);
       return false;
     }
     this.statements.push({

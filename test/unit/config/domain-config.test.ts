@@ -171,6 +171,7 @@ describe('DomainConfig from xl.cfg', () => {
       'd.cfg: no type= given, and xl\'s default on x86 is "pv", which is not supported yet: add type = "hvm" or type = "pvh" (key type)',
     ]);
     expect(errors('name = "a"\ntype = "xen"\n')).toEqual(['d.cfg:2:8: Invalid domain type "xen": use "hvm" or "pvh" (key type)']);
+    expect(errors('name = "a"\ntype = [ "hvm" ]\n')).toEqual(['d.cfg:2:8: type must be a single value, not a list (key type)']);
     expect(cfg('name = "a"\nbuilder = "hvm"\ndisk = [ "/x,,hda" ]\n').type).toBe('hvm');
     expect(errors('name = "a"\nbuilder = "generic"\nkernel = "/k"\n')[0]).toContain('not supported yet');
     expect(errors('name = "a"\ntype = "hvm"\nbuilder = "generic"\n')).toEqual([
@@ -204,6 +205,7 @@ describe('DomainConfig from xl.cfg', () => {
     expect(r.config.tscMode).toBe('native');
     expect(r.warnings.map(formatProblem)).toEqual(['d.cfg:4:12: warning: specifying tsc_mode as an integer is deprecated: write tsc_mode = "native" (key tsc_mode)']);
     expect(warnings(`${HVM}tsc_mode = "always_emulate"\n`)[0]).toContain('not implemented yet');
+    expect(cfg(`${HVM}tsc_mode = "NATIVE"\n`).tscMode).toBe('native');
     expect(errors(`${HVM}tsc_mode = 7\n`)[0]).toContain('invalid value 7 for tsc_mode');
     expect(errors(`${HVM}tsc_mode = "fast"\n`)[0]).toContain('tsc_mode = "fast" is not a valid number');
   });

@@ -109,6 +109,7 @@ describe('xl.cfg grammar: what xl refuses, with positions', () => {
       "t.cfg:1:13: `M' right after a number: numbers take no units (memory= is in MiB) and hex digits are lowercase",
     ]);
     expect(errors('memory = 0x1F\n')[0]).toMatch(/^t\.cfg:1:13: `F' right after a number/);
+    expect(errors('memory = 512k\n')).toEqual(["t.cfg:1:13: `512k': numbers take no units or suffixes (memory= is in MiB); write 512 (key memory)"]);
     expect(errors('a = "x" ~\n')[0]).toBe('t.cfg:1:9: unexpected character "~" in `~\'');
   });
 
