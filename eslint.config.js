@@ -10,11 +10,11 @@ const ENGINE_LAYERS = {
   api: ['base'],
   cpu: ['base'],
   machine: ['base', 'cpu'],
-  firmware: ['base', 'cpu', 'machine'],
   boot: ['base', 'cpu', 'machine'],
+  firmware: ['base', 'cpu', 'machine', 'boot'],
   hv: ['base', 'cpu', 'machine', 'firmware', 'boot'],
   config: ['base', 'api', 'hv'],
-  iso: ['base', 'config'],
+  iso: ['base', 'config', 'boot'],
   runtime: ['base', 'api', 'cpu', 'machine', 'firmware', 'boot', 'hv', 'config', 'iso'],
 };
 const ROOT = path.dirname(new URL(import.meta.url).pathname);
