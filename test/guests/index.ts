@@ -46,6 +46,13 @@ const GUEST_INFO: Readonly<Record<string, GuestInfo>> = {
     // QEMU 7.2 TCG accepts LOCK on MOV and BT; the SDM (and the host CPU) raise #UD
     qemuDeviations: ['lock.mov_ud', 'lock.bt_ud'],
   },
+  segment: {
+    theme: 'segment loads and protection (null, limit, type, present, DPL/RPL/CPL), caches, rings 0-3, IOPL, I/O bitmap',
+    // QEMU 7.2 TCG checks descriptors when a segment register is loaded, but not the accesses made
+    // through it: no segment limits, no read-only/execute-only/null-segment checks
+    qemuDeviations: ['seg.null_ds_load_ok_use_gp', 'seg.write_to_read_only_gp', 'seg.write_through_cs_override_gp',
+      'seg.read_execute_only_gp', 'seg.limit_expand_up', 'seg.limit_stack_ss', 'seg.limit_expand_down'],
+  },
   'muldiv-edge': {
     theme: 'IDIV of the most negative 16/32-bit dividend by -1 raises #DE',
     qemuUnusable: 'QEMU 7.2 TCG computes IDIV r16/r32 on the host and dies of SIGFPE for INT_MIN / -1',
