@@ -187,6 +187,7 @@ export const arinc653Ops: SchedOps<Arinc653State> = {
     `arinc653 pool ${s.ctx.poolId}: major_frame=${s.majorFrame} entries=${s.schedule.length} index=${s.schedIndex} next_switch=${s.nextSwitchTime}`,
     ...s.schedule.map((e, i) => `  [${i}] ${e.uuid} v${e.vcpu} ${e.runtime}ns ${e.resolved ? `-> d${e.resolved.domid}` : '(unresolved)'}`),
   ],
+  inspectUnit: (s, unit) => ({ awake: a653u(unit).awake, windows: s.schedule.filter((e) => e.resolved === unit).length }),
 };
 
 registerScheduler(arinc653Ops);

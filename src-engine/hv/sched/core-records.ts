@@ -206,8 +206,8 @@ function coreOutReason(v: VcpuRecord, p: PcpuRecord, now: number): SchedTraceRea
   if (v.yieldPending) return 'yield';
   if (!v.online) return 'offline';
   if (v.migrating) return 'migrate';
-  if (v.parked) return 'park';
-  if (v.pauseCount > 0 || v.domain.pauseCount > 0) return 'pause';
+  if (v.domain.pauseCount > 0) return 'pause';
+  if (v.parked || v.pauseCount > 0) return 'park';
   return now >= p.deadline ? 'slice' : 'preempt';
 }
 

@@ -58,6 +58,7 @@ import {
   type RtdsVcpuParams,
   type SchedBootParams,
   type SchedName,
+  type SchedUnitState,
 } from './sched-ops';
 import { SchedTrace, type SchedTraceListener, type SchedTraceRecord } from './sched-trace';
 import { TimerQueue } from './timer-queue';
@@ -274,6 +275,12 @@ export class SchedCore {
   /** Live state of one vCPU. */
   vcpuInfo(domid: number, vcpu: number): VcpuInfo {
     return viewVcpu(this.cs, coreFindVcpu(this.cs, domid, vcpu));
+  }
+
+  /** What the vCPU's scheduler privately holds about it (credit, priority, budget ...). */
+  vcpuSchedState(domid: number, vcpu: number): SchedUnitState {
+    const v = coreFindVcpu(this.cs, domid, vcpu);
+    return v.domain.pool.ops.inspectUnit(v.domain.pool.state, v);
   }
 
   /** Live state of every vCPU, by domid then vCPU. */

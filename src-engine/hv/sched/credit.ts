@@ -761,6 +761,11 @@ export const creditOps: SchedOps<CreditState> = {
   getPoolParams: creditGetPoolParams,
   setPoolParams: creditSetPoolParams,
   dump: creditDump,
+  inspectUnit: (_s, unit) => {
+    const v = cu(unit);
+    const pri = v.pri === PRI_BOOST ? 'BOOST' : v.pri === PRI_UNDER ? 'UNDER' : 'OVER';
+    return { credit: v.credit, residual: v.residual, pri, active: v.active, parked: v.parked };
+  },
 };
 
 registerScheduler(creditOps);

@@ -469,6 +469,10 @@ export const credit2Ops: SchedOps<Credit2State> = {
   getPoolParams: credit2GetPoolParams,
   setPoolParams: credit2SetPoolParams,
   dump: credit2Dump,
+  inspectUnit: (_s, unit) => {
+    const v = c2u(unit);
+    return { credit: v.credit, weight: v.weight, budget: v.budget, runqueue: v.rqd ? v.rqd.id : -1, avgload: v.avgload, parked: v.isParked };
+  },
 };
 
 registerScheduler(credit2Ops);

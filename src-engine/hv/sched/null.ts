@@ -221,6 +221,7 @@ export const nullOps: SchedOps<NullState> = {
     ...[...s.assigned].sort((a, b) => a[0] - b[0]).map(([c, u]) => `  cpu ${c}: ${u ? `d${u.domid}v${u.vcpuId}` : '-'}`),
     `  waitq: ${s.waitq.map((w) => `d${w.unit.domid}v${w.unit.vcpuId}`).join(' ')}`,
   ],
+  inspectUnit: (s, unit) => ({ assigned: s.assigned.get(unit.pcpu) === unit, waiting: nu(unit).waiting }),
 };
 
 registerScheduler(nullOps);

@@ -469,6 +469,10 @@ export const rtdsOps: SchedOps<RtdsState> = {
   getPoolParams: () => ({ sched: 'rtds' }),
   setPoolParams: () => {},
   dump: rtdsDump,
+  inspectUnit: (_s, unit) => {
+    const v = ru(unit);
+    return { curBudget: v.curBudget, curDeadline: v.curDeadline, priorityLevel: v.priorityLevel, depleted: v.depleted, queue: v.q ?? 'none' };
+  },
 };
 
 registerScheduler(rtdsOps);

@@ -312,7 +312,12 @@ export interface SchedOps<S> {
   setPoolParams(s: S, p: PoolSchedUpdate): void;
   /** dump_settings + dump_cpu_state, as text lines ('r' debug key). */
   dump(s: S): string[];
+  /** What the scheduler privately thinks of a unit (credit, priority, budget ...), for the GUI. */
+  inspectUnit(s: S, unit: SchedUnit): SchedUnitState;
 }
+
+/** Scheduler-private facts about one unit, e.g. { credit: -120, pri: 'OVER' }. */
+export type SchedUnitState = Record<string, number | string | boolean>;
 
 const registry = new Map<SchedName, SchedOps<unknown>>();
 

@@ -47,7 +47,7 @@ export function execIntervals(records: readonly SchedTraceRecord[], endTime: num
     iv.end = endTime;
     out.push(iv);
   }
-  return out.sort((a, b) => a.start - b.start || a.pcpu - b.pcpu);
+  return out.filter((iv) => iv.end > iv.start).sort((a, b) => a.start - b.start || a.pcpu - b.pcpu);
 }
 
 function overlap(iv: ExecInterval, from: number, to: number): number {
