@@ -5,16 +5,19 @@
  * The toolstack calls them for `xl sched-*` and for xl.cfg cpu_weight=/cap=/period=.
  */
 
-/** XEN_SYSCTL_CSCHED_TSLICE_MIN / _MAX: credit time slice, ms. */
+/** XEN_SYSCTL_CSCHED_TSLICE_MIN: shortest credit time slice, ms. */
 export const CREDIT_TSLICE_MIN_MS = 1;
+/** XEN_SYSCTL_CSCHED_TSLICE_MAX: longest credit time slice, ms. */
 export const CREDIT_TSLICE_MAX_MS = 1000;
-/** XEN_SYSCTL_SCHED_RATELIMIT_MIN / _MAX: ratelimit, us (0 = off). */
+/** XEN_SYSCTL_SCHED_RATELIMIT_MIN: smallest non-zero ratelimit, us (0 = off). */
 export const SCHED_RATELIMIT_MIN_US = 100;
+/** XEN_SYSCTL_SCHED_RATELIMIT_MAX: largest ratelimit, us. */
 export const SCHED_RATELIMIT_MAX_US = 500000;
 /** XEN_SYSCTL_CSCHED_MGR_DLY_MAX_US: credit vCPU migration delay, us. */
 export const CREDIT_MIGRATION_DELAY_MAX_US = 100 * 1000;
-/** Weight range of credit and credit2 (libxl sched_credit*_domain_set). */
+/** Smallest credit/credit2 weight (libxl sched_credit*_domain_set). */
 export const SCHED_WEIGHT_MIN = 1;
+/** Largest credit/credit2 weight. */
 export const SCHED_WEIGHT_MAX = 65535;
 /** A cap is in % of one pCPU; the largest allowed is this times the domain's vCPUs. */
 export const SCHED_CAP_PER_VCPU = 100;

@@ -20,6 +20,7 @@ const SHUTDOWN_LETTER: Record<ShutdownReason, string> = {
 };
 
 const NS_PER_S = 1e9;
+const KIB_PER_MIB = 1024;
 
 /** One domain as `xl list` shows it. */
 export interface XlListRow {
@@ -54,7 +55,7 @@ export function formatXlListRow(r: XlListRow, cpupool = false): string {
     (r.shutdown ? 's' : '-') +
     (r.shutdown ? SHUTDOWN_LETTER[r.shutdown] : '-') +
     (r.dying ? 'd' : '-');
-  const mem = Math.floor(r.memoryKiB / 1024);
+  const mem = Math.floor(r.memoryKiB / KIB_PER_MIB);
   let line = `${padRight(r.name, 40)} ${cInt(r.domid, 5)} ${cInt(mem, 5)} ${cInt(r.vcpusOnline, 5)}     ${state}  ${cFixedWidth(cFloat(r.cpuTimeNs) / NS_PER_S, 8, 1)}`;
   if (cpupool) line += padLeft(r.pool ?? '', 16);
   return `${line}\n`;
