@@ -7,9 +7,9 @@
  *   four character times.
  * - IBM PC/AT: the UART's INTR pin reaches the ISA IRQ only while MCR.OUT2 is set (OUT2 enables the
  *   IRQ driver); in loopback OUT2 is internally inactive, so the IRQ is off.
- * - QEMU hw/char/serial.c for what drivers rely on: a write to IER while THR is empty raises the
- *   THRE interrupt (Linux's 8250 THRE test), reading IIR when it shows THRE clears it, IER reads
- *   back only bits 0-3.
+ * - QEMU hw/char/serial.c for what drivers rely on: setting IER.ETBEI while THR is empty raises
+ *   the THRE interrupt (Linux's 8250 THRE test), reading IIR when it shows THRE clears it, IER reads
+ *   back only bits 0-3. test/unit/machine/qemu-differential.test.ts compares with QEMU 7.2.
  * - Linux drivers/tty/serial/8250/8250_port.c autoconfig: IER 0/0x0F test, loopback MSR test
  *   (MCR=0x1A must read MSR&0xF0 = 0x90), FCR=1 then IIR bits 7-6 = 11 means 16550A.
  * - GRUB (spec/grub-iso-and-bios.md 4.3): scratch register probe 0x5A/0xA5; init IER=0, LCR=0x80,
@@ -296,8 +296,12 @@ export class Uart16550 implements PortDevice, TimedDevice, Persistent<Uart16550S
         if (this.dlab()) {
           this.divisor = (this.divisor & 0x00ff) | (value << 8);
         } else {
+          const enablesThre = (value & IER_THRE) !== 0 && !(this.ier & IER_THRE);
           this.ier = value & IER_MASK;
-          this.thrInterrupt = true; // THR is always empty: (re)enabling raises THRE as on QEMU
+          // THR is always empty: turning ETBEI on raises THRE again even if an IIR read had
+          // cleared it (QEMU 7 and Bochs; Linux's THRE test and Windows rely on it); off drops it.
+          if (enablesThre) this.thrInterrupt = true;
+          else if (!(this.ier & IER_THRE)) this.thrInterrupt = false;
           this.update();
         }
         return;
