@@ -13,27 +13,45 @@
  *   skip the floppy boot signature check. Device codes: 1 floppy, 2 hard disk, 3 CD-ROM, 4 network.
  */
 
-/** CMOS indices of the PC layout. */
+/** Why the CPU was last reset (0 = power-on/normal); BIOSes branch on it. */
 export const CMOS_SHUTDOWN_STATUS = 0x0f;
+/** Diskette drive types, high nibble drive A (0 = none). */
 export const CMOS_DISKETTE_TYPES = 0x10;
+/** Fixed disk types, high nibble disk 0 (0 = none). */
 export const CMOS_FIXED_DISK_TYPES = 0x12;
+/** Equipment byte: diskettes, math coprocessor, primary display. */
 export const CMOS_EQUIPMENT = 0x14;
+/** Base (conventional) memory in KiB, low byte. */
 export const CMOS_BASE_MEMORY_LO = 0x15;
+/** Base memory in KiB, high byte. */
 export const CMOS_BASE_MEMORY_HI = 0x16;
+/** Expansion memory above 1 MiB in KiB (capped at 0xFFFF), low byte. */
 export const CMOS_EXT_MEMORY_LO = 0x17;
+/** Expansion memory in KiB, high byte. */
 export const CMOS_EXT_MEMORY_HI = 0x18;
+/** Checksum of 0x10-0x2D, high byte. */
 export const CMOS_CHECKSUM_HI = 0x2e;
+/** Checksum of 0x10-0x2D, low byte. */
 export const CMOS_CHECKSUM_LO = 0x2f;
+/** Actual expansion memory in KiB as found by POST, low byte. */
 export const CMOS_ACTUAL_EXT_MEMORY_LO = 0x30;
+/** Actual expansion memory in KiB, high byte. */
 export const CMOS_ACTUAL_EXT_MEMORY_HI = 0x31;
+/** Memory between 16 MiB and 4 GiB in 64 KiB units, low byte. */
 export const CMOS_MEMORY_ABOVE_16M_LO = 0x34;
+/** Memory between 16 MiB and 4 GiB in 64 KiB units, high byte. */
 export const CMOS_MEMORY_ABOVE_16M_HI = 0x35;
+/** Third boot device (high nibble); bit 0 = 1 skips the floppy boot signature check. */
 export const CMOS_BOOT_DEVICE_3 = 0x38;
+/** First (low nibble) and second (high nibble) boot devices. */
 export const CMOS_BOOT_DEVICES_1_2 = 0x3d;
-export const CMOS_MEMORY_ABOVE_4G = 0x5b; // three bytes, 0x5B-0x5D
+/** Memory above 4 GiB in 64 KiB units, three bytes 0x5B-0x5D, low first. */
+export const CMOS_MEMORY_ABOVE_4G = 0x5b;
+/** Number of CPUs minus one. */
 export const CMOS_CPU_COUNT_MINUS_1 = 0x5f;
-/** First and last byte covered by the checksum. */
+/** First byte covered by the checksum. */
 export const CMOS_CHECKSUM_FIRST = 0x10;
+/** Last byte covered by the checksum. */
 export const CMOS_CHECKSUM_LAST = 0x2d;
 
 /** Equipment byte bit 1: a math coprocessor is present (display bits 5-4 = 00: EGA/VGA). */

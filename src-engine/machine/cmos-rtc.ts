@@ -42,10 +42,13 @@ const REG_DAY_OF_WEEK = 0x06;
 const REG_DAY_OF_MONTH = 0x07;
 const REG_MONTH = 0x08;
 const REG_YEAR = 0x09;
-/** Status registers. */
+/** Status register A: UIP, divider, rate. */
 export const REG_A = 0x0a;
+/** Status register B: SET, interrupt enables, data mode, 24/12. */
 export const REG_B = 0x0b;
+/** Status register C: interrupt flags, cleared by reading. */
 export const REG_C = 0x0c;
+/** Status register D: valid RAM and time. */
 export const REG_D = 0x0d;
 /** The PC's century byte (BCD or binary like the other time registers). */
 export const REG_CENTURY = 0x32;

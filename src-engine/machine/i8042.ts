@@ -97,6 +97,10 @@ const KBD_SET3_LAST = 0xfd;
 const KBD_RESEND = 0xfe;
 const KBD_RESET = 0xff;
 const KBD_ACK = 0xfa;
+/** Set LEDs argument: bit 0 Scroll, 1 Num, 2 Caps Lock. */
+const KBD_LED_MASK = 0x07;
+/** Typematic argument: bits 6-5 delay, 4-0 rate. */
+const KBD_TYPEMATIC_MASK = 0x7f;
 const KBD_BAT_OK = 0xaa;
 const KBD_ID_FIRST = 0xab;
 /** Second identify byte of an MF2 keyboard, untranslated and translated. */
@@ -471,12 +475,12 @@ export class I8042 implements PortDevice, Persistent<I8042State> {
     const pending = k.pendingCommand;
     k.pendingCommand = 0;
     if (pending === KBD_SET_LEDS) {
-      k.leds = value & 0x07;
+      k.leds = value & KBD_LED_MASK;
       this.keyboardSend(KBD_ACK);
       return;
     }
     if (pending === KBD_TYPEMATIC) {
-      k.typematic = value & 0x7f;
+      k.typematic = value & KBD_TYPEMATIC_MASK;
       this.keyboardSend(KBD_ACK);
       return;
     }

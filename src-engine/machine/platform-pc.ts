@@ -70,10 +70,13 @@ const RTC_BASE = 0x70;
 const RTC_PORTS = 2;
 const PORT_A = 0x92;
 const POST_PORT = 0x80;
-/** ISA IRQs of the fixed devices. */
+/** ISA IRQ of the PIT (channel 0). */
 export const IRQ_PIT = 0;
+/** ISA IRQ of the 8042's keyboard data. */
 export const IRQ_KEYBOARD = 1;
+/** ISA IRQ of the RTC. */
 export const IRQ_RTC = 8;
+/** ISA IRQ of the 8042's auxiliary (mouse) data. */
 export const IRQ_AUX = 12;
 
 // ---- Configuration and state ---------------------------------------------------------------------

@@ -98,6 +98,8 @@ const MSR_DDSR = 0x02;
 const MSR_TERI = 0x04;
 const MSR_DDCD = 0x08;
 const MSR_DELTAS = 0x0f;
+/** MSR bits 7-4: the modem input line states. */
+const MSR_LINES = 0xf0;
 const MSR_CTS = 0x10;
 const MSR_DSR = 0x20;
 const MSR_RI = 0x40;
@@ -435,7 +437,7 @@ export class Uart16550 implements PortDevice, TimedDevice, Persistent<Uart16550S
     this.mcr = value & MCR_MASK;
     const lines = this.modemLines();
     const old = this.msr;
-    const changed = (lines ^ old) & 0xf0;
+    const changed = (lines ^ old) & MSR_LINES;
     let deltas = 0;
     if (changed & MSR_CTS) deltas |= MSR_DCTS;
     if (changed & MSR_DSR) deltas |= MSR_DDSR;
