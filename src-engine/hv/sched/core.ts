@@ -77,6 +77,8 @@ export interface SchedCoreConfig {
   boot?: Partial<SchedBootParams>;
   /** Trace ring capacity in records. */
   traceCapacity?: number;
+  /** A trace subscriber that also sees the boot records (Pool-0's creation). */
+  traceListener?: SchedTraceListener;
 }
 
 /** Scheduler core of one host. */
@@ -101,6 +103,7 @@ export class SchedCore {
       trace: new SchedTrace(config.traceCapacity),
       defaultSched: sched,
     };
+    if (config.traceListener) this.cs.trace.subscribe(config.traceListener);
     poolCreate(this.cs, POOL0_NAME, sched, pcpus.map((p) => p.cpu), POOL0_ID);
   }
 

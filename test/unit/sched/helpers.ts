@@ -28,9 +28,8 @@ export class ManualHost implements SchedHost {
 /** A core on a manual clock, with every trace record collected. */
 export function manualCore(nrCpus: number, scheduler: SchedName = 'credit2', extra: Partial<SchedCoreConfig> = {}) {
   const host = new ManualHost();
-  const core = new SchedCore(host, { nrCpus, scheduler, ...extra });
   const records: SchedTraceRecord[] = [];
-  core.subscribeTrace((r) => records.push(r));
+  const core = new SchedCore(host, { nrCpus, scheduler, ...extra, traceListener: (r) => records.push(r) });
   host.take();
   return { host, core, records };
 }

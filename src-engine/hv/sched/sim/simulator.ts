@@ -65,8 +65,10 @@ export class Simulator {
   private seq = 0;
 
   constructor(config: SchedCoreConfig) {
-    this.core = new SchedCore({ now: () => this.now, tickle: (p) => this.pending.add(p) }, { traceCapacity: 0, ...config });
-    this.core.subscribeTrace((r) => this.records.push(r));
+    this.core = new SchedCore(
+      { now: () => this.now, tickle: (p) => this.pending.add(p) },
+      { traceCapacity: 0, ...config, traceListener: (r) => this.records.push(r) },
+    );
     for (let i = 0; i < config.nrCpus; i++) this.pcpus.push({ cur: null, deadline: Infinity, lastProgress: 0 });
   }
 

@@ -187,6 +187,60 @@ export function checkInvariants(records: readonly SchedTraceRecord[]): string[] 
   return errors;
 }
 
+/**
+ * Work conservation (spec P12): the longest stretch during which some runnable vCPU waited while a
+ * pCPU of its pool inside its hard affinity stood idle. Returns 0 for a work-conserving run.
+ */
+export function maxIdleWhileWaiting(records: readonly SchedTraceRecord[], endTime: number): number {
+  const hard = new Map<string, CpuSet>();
+  const pool = new Map<string, number>();
+  const poolCpus = new Map<number, CpuSet>();
+  const runnable = new Set<string>();
+  const running = new Map<number, string>();
+  const since = new Map<string, number>();
+  let worst = 0;
+  const evaluate = (t: number): void => {
+    const busy = new Set(running.values());
+    for (const k of runnable) {
+      let starved = false;
+      if (!busy.has(k)) {
+        const cpus = poolCpus.get(pool.get(k) ?? -1) ?? [];
+        const h = hard.get(k) ?? cpus;
+        starved = cpus.some((c) => maskHas(h, c) && !running.has(c));
+      }
+      if (starved && !since.has(k)) since.set(k, t);
+      if (!starved && since.has(k)) {
+        worst = Math.max(worst, t - (since.get(k) as number));
+        since.delete(k);
+      }
+    }
+    for (const [k, s] of since) {
+      if (!runnable.has(k)) {
+        worst = Math.max(worst, t - s);
+        since.delete(k);
+      }
+    }
+  };
+  let i = 0;
+  while (i < records.length) {
+    const t = records[i].t;
+    for (; i < records.length && records[i].t === t; i++) {
+      const r = records[i];
+      const k = vcpuKey(r.domid, r.vcpu);
+      if (r.event === 'affinity' && r.hard) hard.set(k, r.hard);
+      else if (r.event === 'pool' && r.pool !== undefined) pool.set(k, r.pool);
+      else if (r.event === 'pool-cpus' && r.pool !== undefined && r.cpus) poolCpus.set(r.pool, r.cpus);
+      else if (r.event === 'runnable') runnable.add(k);
+      else if (r.event === 'unrunnable' || r.event === 'destroy') runnable.delete(k);
+      else if (r.event === 'in') running.set(r.pcpu, k);
+      else if (r.event === 'out' && running.get(r.pcpu) === k) running.delete(r.pcpu);
+    }
+    evaluate(t);
+  }
+  for (const s of since.values()) worst = Math.max(worst, endTime - s);
+  return worst;
+}
+
 /** Percentile (0..100) of a list of numbers; NaN for an empty list. */
 export function percentile(values: readonly number[], p: number): number {
   if (values.length === 0) return NaN;
