@@ -200,7 +200,7 @@ static void inputs(const struct op *op)
             add(a, place(div, w), rnd(), d, rfl());
         }
         /* the most negative dividend over 1, and nearly so over -1. The most negative 16- and
-         * 32-bit dividends over -1 are left to the muldiv-edge guest: they crash QEMU 7.2 TCG
+         * 32-bit dividends over -1 are left to the edge guest: they crash QEMU 7.2 TCG
          * (helper_idivw/helper_idivl divide INT32_MIN/INT64_MIN by -1 on the host) */
         uint32_t msb = 1u << (w - 1);
         if (w == 32) { add(0, 0xFFFFFFFFu, 0, msb - 1, 0); add(0, 1, 0, msb, 0); add(0, 0xFFFFFFFFu, 0, 0xFFFFFFFFu, 0); }
