@@ -28,6 +28,7 @@ import {
   AR_DB, AR_DC, AR_RW, AR_CODE, AR_UNUSABLE, CR0_PE, IF, S_CPL, S_EFLAGS, S_EIP, S_HALTED,
   S_ICOUNT_HI, S_ICOUNT_LO, S_INTR_LINE, S_NMI_BLOCKED, S_NMI_PENDING, S_SEG_AR, S_SEG_BASE,
   S_SEG_LIMIT, S_SHADOW, S_CR0, SEG_CS, SEG_SS, STATE_BYTES, TF, VM, S_DR, S_RUNNING,
+  FAULT_KIND_SHUTDOWN, FAULT_MSG_BYTES, S_FAULT_KIND, S_FAULT_MSG, S_RECENT_EIPS,
 } from './state';
 
 /** Why run() returned. */
@@ -133,7 +134,7 @@ export class Cpu {
   attn: Int32Array;
   attnIdx: number;
 
-  private blocks = new Map<number, Block>();
+  private blocks: Map<number, Block> = new Map<number, Block>();
   private jcache: (Block | null)[] = new Array<Block | null>(JC_SIZE).fill(null);
   /** A description of the last instructions for diagnostics (ring of EIPs). */
   readonly recentEips = new Int32Array(16);
@@ -144,8 +145,9 @@ export class Cpu {
     stateOffset: number,
     phys: PhysMemory,
     ops: CpuOps,
-    options: { features?: CpuFeatures; vcpuId?: number } = {},
+    options: { features?: CpuFeatures; vcpuId?: number; blocks?: Map<number, Block> } = {},
   ) {
+    if (options.blocks) this.blocks = options.blocks;
     this.features = options.features ?? DEFAULT_FEATURES;
     this.vcpuId = options.vcpuId ?? 0;
     this.s = new Int32Array(state, stateOffset, STATE_BYTES / 4);
@@ -267,12 +269,29 @@ export class Cpu {
     } catch (e) {
       if (e === STOP) return RunExit.Attention;
       if (e instanceof ShutdownError) {
-        this.syncCount();
+        this.recordFault(FAULT_KIND_SHUTDOWN, e.message);
         return RunExit.Shutdown;
       }
       throw e;
     } finally {
       this.syncCount();
+    }
+  }
+
+  /**
+   * Writes why the VCPU stopped for good into its state block (message and recent instruction
+   * addresses), where the hypervisor thread reads it for the user.
+   */
+  recordFault(kind: number, message: string): void {
+    const s = this.s;
+    s[S_FAULT_KIND] = kind;
+    const recent = this.recent();
+    for (let k = 0; k < 16; k++) s[S_RECENT_EIPS + k] = recent[k];
+    const bytes = new TextEncoder().encode(message).subarray(0, FAULT_MSG_BYTES);
+    const padded = new Uint8Array(FAULT_MSG_BYTES);
+    padded.set(bytes);
+    for (let k = 0; k < FAULT_MSG_BYTES / 4; k++) {
+      s[S_FAULT_MSG + k] = padded[k * 4] | (padded[k * 4 + 1] << 8) | (padded[k * 4 + 2] << 16) | (padded[k * 4 + 3] << 24);
     }
   }
 
@@ -288,7 +307,10 @@ export class Cpu {
       return 0;
     } catch (e) {
       if (e === STOP) return RunExit.Attention;
-      if (e instanceof ShutdownError) return RunExit.Shutdown;
+      if (e instanceof ShutdownError) {
+        this.recordFault(FAULT_KIND_SHUTDOWN, e.message);
+        return RunExit.Shutdown;
+      }
       throw e;
     } finally {
       this.syncCount();

@@ -89,8 +89,21 @@ export const S_ICOUNT_LO = 80;
 export const S_ICOUNT_HI = 81;
 /** Float64 slot (word index, must be even): TSC offset in ns added to the host clock. */
 export const S_TSC_OFFSET_F64 = 82;
+/** pCPU (+1) that last ran this VCPU: its caches are valid only there (runtime). */
+export const S_LAST_PCPU = 96;
+/** Why the VCPU stopped for good: 0 none, FAULT_KIND_* below. */
+export const S_FAULT_KIND = 97;
+/** The last 16 instruction addresses before a fault, oldest first (diagnostics). */
+export const S_RECENT_EIPS = 100;
+/** A fault message, UTF-8, NUL-padded (FAULT_MSG_BYTES). */
+export const S_FAULT_MSG = 116;
+export const FAULT_MSG_BYTES = 240;
+/** The CPU shut down (triple fault, unsupported task switch, ...). */
+export const FAULT_KIND_SHUTDOWN = 1;
+/** The engine itself failed running this VCPU (a bug): the VCPU was stopped, nothing else. */
+export const FAULT_KIND_ENGINE = 2;
 /** Hypercall page MSR (Xen) and similar platform words start here. */
-export const S_PLATFORM = 96;
+export const S_PLATFORM = 176;
 /** x87 / SSE register file from here (word index). */
 export const S_FPU = 256;
 

@@ -41,7 +41,12 @@ export class MachineMemory {
   private freeCount: number;
   private hint = 0;
 
-  constructor(bytes: number) {
+  /** A pool over buffers created elsewhere (the hypervisor thread gets them from the host). */
+  static fromBuffers(buffers: MachineMemoryBuffers): MachineMemory {
+    return new MachineMemory(buffers.mem.byteLength, buffers);
+  }
+
+  constructor(bytes: number, existing?: MachineMemoryBuffers) {
     if (!Number.isInteger(bytes) || bytes < FRAME_SIZE || bytes > MAX_POOL_BYTES || bytes % FRAME_SIZE !== 0) {
       throw new MemoryError(
         'memory.pool-size',
@@ -49,7 +54,7 @@ export class MachineMemory {
       );
     }
     this.totalFrames = bytes / FRAME_SIZE;
-    this.buffers = {
+    this.buffers = existing ?? {
       mem: new SharedArrayBuffer(bytes),
       codeMark: new SharedArrayBuffer(this.totalFrames),
       codeGen: new SharedArrayBuffer(this.totalFrames * 4),

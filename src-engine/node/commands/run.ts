@@ -1,0 +1,220 @@
+/**
+ * `domus run`: boot a kernel with an in-process engine, QEMU-style, no daemon.
+ *
+ *   domus run --kernel FILE [--module "FILE ARGS"]... [--append "ARGS"] [--memory MB] [--vcpus N]
+ *             [--pcpus N] [--serial stdio|file:PATH|none] [--debug-exit] [--timeout S] [--stats]
+ *
+ * Serial output goes to stdout as the guest writes it (nothing else goes to stdout). Exit codes:
+ * guest power-off, or every VCPU halted with interrupts off -> 0; isa-debug-exit -> (v << 1) | 1;
+ * triple fault -> 4; timeout -> 124; bad input -> 2; engine fault -> 3.
+ */
+import { readFileSync, openSync, writeSync, closeSync } from 'node:fs';
+import path from 'node:path';
+import { DomusError, errorMessage } from '../../base/errors';
+import { FAULT_KIND_ENGINE } from '../../cpu/state';
+import { Engine } from '../../runtime/engine';
+import type { DomainSpec, ModuleSpec } from '../../runtime/hv-domain';
+import type { CliCommand, CliIo } from '../cli-io';
+import { NodeEngineHost, monotonicNs } from '../worker-host';
+
+/** Exit codes of `domus run`. */
+export const RUN_EXIT = { ok: 0, badInput: 2, engineFault: 3, tripleFault: 4, timeout: 124 } as const;
+
+const USAGE = `usage: domus run --kernel FILE [--module "FILE ARGS"]... [--append "ARGS"] [--memory MB]
+                 [--vcpus N] [--pcpus N] [--serial stdio|file:PATH|none] [--debug-exit]
+                 [--timeout S] [--stats]
+`;
+
+interface RunOptions {
+  kernel?: string;
+  modules: string[];
+  append: string;
+  memoryMiB: number;
+  vcpus: number;
+  pcpus?: number;
+  serial: string;
+  debugExit: boolean;
+  timeoutS?: number;
+  stats: boolean;
+}
+
+class UsageError extends DomusError {}
+
+function parseArgs(args: string[]): RunOptions {
+  const o: RunOptions = { modules: [], append: '', memoryMiB: 128, vcpus: 1, serial: 'stdio', debugExit: false, stats: false };
+  const value = (i: number, flag: string): string => {
+    const v = args[i + 1];
+    if (v === undefined) throw new UsageError('run.usage', `${flag} needs a value.`);
+    return v;
+  };
+  const int = (v: string, flag: string, min: number, max: number): number => {
+    const n = Number(v);
+    if (!Number.isInteger(n) || n < min || n > max) throw new UsageError('run.usage', `${flag} must be a whole number from ${min} to ${max} (got "${v}").`);
+    return n;
+  };
+  for (let i = 0; i < args.length; i++) {
+    const a = args[i];
+    const eq = a.indexOf('=');
+    const flag = a.startsWith('--') && eq > 0 ? a.slice(0, eq) : a;
+    const inline = a.startsWith('--') && eq > 0 ? a.slice(eq + 1) : undefined;
+    const take = (): string => {
+      if (inline !== undefined) return inline;
+      const v = value(i, flag);
+      i++;
+      return v;
+    };
+    switch (flag) {
+      case '--kernel': o.kernel = take(); break;
+      case '--module': o.modules.push(take()); break;
+      case '--append': o.append = take(); break;
+      case '--memory': o.memoryMiB = int(take(), '--memory', 2, 2048); break;
+      case '--vcpus': o.vcpus = int(take(), '--vcpus', 1, 64); break;
+      case '--pcpus': o.pcpus = int(take(), '--pcpus', 1, 256); break;
+      case '--serial': o.serial = take(); break;
+      case '--debug-exit': o.debugExit = true; break;
+      case '--stats': o.stats = true; break;
+      case '--timeout': {
+        const v = Number(take());
+        if (!(v > 0)) throw new UsageError('run.usage', '--timeout must be a positive number of seconds.');
+        o.timeoutS = v;
+        break;
+      }
+      case '-h':
+      case '--help':
+        throw new UsageError('run.help', '');
+      default:
+        throw new UsageError('run.usage', `Unknown option "${a}".`);
+    }
+  }
+  if (o.kernel === undefined) throw new UsageError('run.usage', 'Say which kernel to boot with --kernel FILE.');
+  if (!/^(stdio|none|file:.+)$/.test(o.serial)) throw new UsageError('run.usage', `--serial takes stdio, none or file:PATH (got "${o.serial}").`);
+  return o;
+}
+
+function readInput(file: string, what: string, io: CliIo): Uint8Array {
+  const p = path.resolve(io.cwd, file);
+  try {
+    return readFileSync(p);
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    const why = code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'it is a directory' : code === 'EACCES' ? 'permission denied' : errorMessage(e);
+    throw new DomusError('run.input', `Cannot read the ${what} ${file}: ${why}.`, file);
+  }
+}
+
+/** The `domus run` command. */
+export const runCommand: CliCommand = async (args, io) => {
+  const started = monotonicNs();
+  let o: RunOptions;
+  try {
+    o = parseArgs(args);
+  } catch (e) {
+    if (e instanceof UsageError && e.code === 'run.help') {
+      io.err(USAGE);
+      return 0;
+    }
+    io.err(`domus run: ${errorMessage(e)}\n${USAGE}`);
+    return RUN_EXIT.badInput;
+  }
+  let spec: DomainSpec;
+  try {
+    const kernel = readInput(o.kernel as string, 'kernel', io);
+    const modules: ModuleSpec[] = o.modules.map((m) => {
+      const t = m.trim();
+      const sp = t.search(/\s/);
+      const file = sp < 0 ? t : t.slice(0, sp);
+      const margs = sp < 0 ? '' : t.slice(sp + 1).trim();
+      return { data: readInput(file, 'module', io), path: file, args: margs };
+    });
+    spec = {
+      name: path.basename(o.kernel as string),
+      memoryMiB: o.memoryMiB,
+      vcpus: o.vcpus,
+      kernel: { data: kernel, path: o.kernel as string, cmdline: o.append, modules },
+      debugExit: o.debugExit,
+    };
+  } catch (e) {
+    io.err(`domus run: ${errorMessage(e)}\n`);
+    return RUN_EXIT.badInput;
+  }
+
+  let serialFd: number | undefined;
+  if (o.serial.startsWith('file:')) {
+    const file = path.resolve(io.cwd, o.serial.slice(5));
+    try {
+      serialFd = openSync(file, 'w');
+    } catch (e) {
+      io.err(`domus run: cannot open the serial log ${file}: ${errorMessage(e)}\n`);
+      return RUN_EXIT.badInput;
+    }
+  }
+  let engine: Engine;
+  let finish: (code: number) => void = () => {};
+  const done = new Promise<number>((r) => (finish = r));
+  let domid = -1;
+  try {
+    engine = new Engine(new NodeEngineHost(), { pcpus: o.pcpus }, {
+      console: (_d, com, data) => {
+        if (com !== 1) return;
+        if (o.serial === 'stdio') io.out(data);
+        else if (serialFd !== undefined) writeSync(serialFd, data);
+      },
+      shutdown: (_d, reason, code, detail) => {
+        if (reason === 'debug-exit') finish((code ?? 1) & 0xff);
+        else if (reason === 'crash') {
+          const engineFault = code === FAULT_KIND_ENGINE;
+          io.err(`domus run: ${engineFault ? 'engine fault' : 'the guest crashed'}: ${detail ?? ''}\n`);
+          finish(engineFault ? RUN_EXIT.engineFault : RUN_EXIT.tripleFault);
+        } else if (reason === 'reboot') {
+          io.err(`domus run: the guest asked for a reset (${detail ?? 'reboot'}); stopping.\n`);
+          finish(RUN_EXIT.tripleFault);
+        } else {
+          finish(RUN_EXIT.ok);
+        }
+      },
+      fatal: (message) => {
+        io.err(`domus run: engine fault: ${message}\n`);
+        finish(RUN_EXIT.engineFault);
+      },
+    });
+  } catch (e) {
+    io.err(`domus run: ${errorMessage(e)}\n`);
+    return RUN_EXIT.badInput;
+  }
+  if (engine.oversubscribed) io.err(`domus run: ${engine.nrPcpus} pCPUs on a host with fewer CPUs (oversubscribed)\n`);
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  try {
+    const created = await engine.createDomain(spec);
+    domid = created.domid;
+    if (o.timeoutS !== undefined) {
+      timer = setTimeout(() => {
+        io.err(`domus run: timed out after ${o.timeoutS} s\n`);
+        finish(RUN_EXIT.timeout);
+      }, o.timeoutS * 1000);
+    }
+  } catch (e) {
+    io.err(`domus run: ${errorMessage(e)}\n`);
+    await engine.close();
+    if (serialFd !== undefined) closeSync(serialFd);
+    return e instanceof DomusError && e.code === 'engine.dead' ? RUN_EXIT.engineFault : RUN_EXIT.badInput;
+  }
+  const code = await done;
+  if (timer) clearTimeout(timer);
+  if (o.stats && domid >= 0) {
+    try {
+      const st = await engine.domainStats(domid);
+      const secs = st.uptimeNs / 1e9;
+      const exits = Object.entries(st.exits).sort((a, b) => b[1] - a[1]).map(([k, v]) => `${k}=${v}`).join(' ');
+      io.err(
+        `domus run: ${st.instructions} instructions retired in ${secs.toFixed(3)} s ` +
+          `(${(st.instructions / secs / 1e6).toFixed(1)} MIPS); process ${((monotonicNs() - started) / 1e9).toFixed(3)} s\n` +
+          `domus run: VM exits: ${exits || 'none'}\n`,
+      );
+    } catch (e) {
+      io.err(`domus run: no statistics: ${errorMessage(e)}\n`);
+    }
+  }
+  await engine.close();
+  if (serialFd !== undefined) closeSync(serialFd);
+  return code;
+};

@@ -1,0 +1,109 @@
+/**
+ * The shared control block between the hypervisor thread and the pCPU worker threads: one
+ * Int32Array in a SharedArrayBuffer holding the hypervisor's doorbell and, per pCPU, an attention
+ * word, a wake word, an exit mailbox and statistics.
+ *
+ * Concurrency. Every word has one writer side:
+ *  - DOORBELL: anyone adds 1 and notifies to wake the hypervisor thread, which waits on it.
+ *  - ATTN (per pCPU): the hypervisor sets bits (Atomics.or), the pCPU clears them (Atomics.and).
+ *  - WAKE (per pCPU): the hypervisor adds 1 and notifies when an idle pCPU has work.
+ *  - REQ/ARGS: written by the pCPU, then REQ is published with Atomics.store; the hypervisor
+ *    reads them, writes RES_*, sets REQ to 0 and bumps RESP (Atomics.add + notify). The pCPU waits
+ *    on RESP changing. One outstanding request per pCPU.
+ *  - stats words: written by the pCPU only.
+ */
+
+/** Words before the first per-pCPU slot. */
+const HEADER_WORDS = 16;
+/** Words per pCPU slot. */
+export const PCPU_STRIDE = 48;
+
+export const CB_DOORBELL = 0;
+/** Set to 1 when the engine shuts down: every thread leaves its loop. */
+export const CB_SHUTDOWN = 1;
+
+// Per-pCPU slot offsets.
+export const P_ATTN = 0;
+export const P_WAKE = 1;
+export const P_REQ = 2;
+export const P_ARG0 = 3;
+export const P_ARG1 = 4;
+export const P_ARG2 = 5;
+export const P_ARG3 = 6;
+export const P_RESP = 10;
+export const P_RES0 = 11;
+export const P_RES1 = 12;
+export const P_RES2 = 13;
+/** Response status: 0 = carry on, RES_STOP = stop running this VCPU (domain paused/destroyed). */
+export const P_RES_STATUS = 14;
+/** Nanoseconds this pCPU spent running guest code (float64 in two words, see stats helpers). */
+export const P_BUSY_NS = 16;
+/** Instructions this pCPU retired (float64). */
+export const P_INSNS = 18;
+/** The (domid, vcpu) the pCPU is running now, or -1. */
+export const P_CUR_DOM = 20;
+export const P_CUR_VCPU = 21;
+
+// Attention bits.
+/** Stop the current VCPU and ask the scheduler what to run (slice over, tickle). */
+export const ATTN_PREEMPT = 1;
+/** Something changed for the running VCPU (interrupt line, NMI): re-check at once. */
+export const ATTN_EVENT = 2;
+/** Control messages wait on the worker's port. */
+export const ATTN_CTRL = 4;
+/** P2M changed: flush translations. */
+export const ATTN_FLUSH = 8;
+
+// Exit requests (P_REQ).
+export const REQ_IO_IN = 1;
+export const REQ_IO_OUT = 2;
+export const REQ_MMIO_READ = 3;
+export const REQ_MMIO_WRITE = 4;
+export const REQ_INTA = 5;
+/** The pCPU stopped its VCPU (ARG0 = reason) and asks what to run next. */
+export const REQ_SCHEDULE = 6;
+export const REQ_HYPERCALL = 7;
+export const REQ_MSR_READ = 8;
+export const REQ_MSR_WRITE = 9;
+
+/** Why a pCPU asks the scheduler (REQ_SCHEDULE ARG0). */
+export const SCHED_START = 0;
+export const SCHED_PREEMPTED = 1;
+export const SCHED_HALTED = 2;
+export const SCHED_SHUTDOWN = 3;
+export const SCHED_STOPPED = 4;
+export const SCHED_IDLE_WAKE = 5;
+export const SCHED_SIPI_WAIT = 6;
+
+/** Response status: keep running. */
+export const RES_OK = 0;
+/** Response status: drop the current VCPU at once and reschedule. */
+export const RES_STOP = 1;
+
+/** Size in bytes of a control block for `nrPcpus`. */
+export function controlBlockBytes(nrPcpus: number): number {
+  return (HEADER_WORDS + PCPU_STRIDE * nrPcpus) * 4;
+}
+
+/** Index of word `off` of pCPU `p`. */
+export function slot(p: number, off: number): number {
+  return HEADER_WORDS + p * PCPU_STRIDE + off;
+}
+
+/** Writes a float64 statistic into two words (pCPU side; readers accept a torn read). */
+export function putF64(cb: Int32Array, idx: number, v: number): void {
+  const hi = Math.floor(v / 4294967296);
+  cb[idx] = v - hi * 4294967296;
+  cb[idx + 1] = hi;
+}
+
+/** Reads a float64 statistic written by putF64. */
+export function getF64(cb: Int32Array, idx: number): number {
+  return (cb[idx] >>> 0) + cb[idx + 1] * 4294967296;
+}
+
+/** Rings the hypervisor's doorbell. */
+export function ringDoorbell(cb: Int32Array): void {
+  Atomics.add(cb, CB_DOORBELL, 1);
+  Atomics.notify(cb, CB_DOORBELL);
+}

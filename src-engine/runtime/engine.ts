@@ -1,0 +1,223 @@
+/**
+ * The engine as the toolstack (host thread) sees it: it starts the hypervisor thread and one
+ * worker per pCPU, shares the machine memory pool and control block with them, and offers
+ * domain operations as promises and domain events as callbacks. It never blocks: waiting is done
+ * by the worker threads.
+ */
+import { DomusError, MemoryError } from '../base/errors';
+import { MAX_POOL_BYTES, MachineMemory, type MachineMemoryBuffers } from '../hv/memory/machine-memory';
+import { ATTN_CTRL, CB_SHUTDOWN, P_ATTN, P_BUSY_NS, P_INSNS, P_WAKE, controlBlockBytes, getF64, ringDoorbell, slot } from './control-block';
+import type { DomainSpec } from './hv-domain';
+import type { DomainShare, HostToHv, HostToPcpu, HvInit, HvToHost, PcpuInit, ShutdownReason, WireError } from './messages';
+import type { EngineHost, WorkerHandle } from './thread-env';
+
+/** How to start an engine. */
+export interface EngineOptions {
+  /** pCPU workers (default: the host's CPU count). */
+  pcpus?: number;
+  /** Machine memory pool in MiB (default: half the host RAM, at most 2 GiB). */
+  memoryPoolMiB?: number;
+  /** Scheduler of Pool-0 (default credit2, as current Xen). */
+  scheduler?: string;
+}
+
+/** Events a domain reports. */
+export interface EngineEvents {
+  console?: (domid: number, com: number, data: Uint8Array) => void;
+  shutdown?: (domid: number, reason: ShutdownReason, code: number | undefined, detail: string | undefined) => void;
+  destroyed?: (domid: number) => void;
+  log?: (level: string, source: string, message: string) => void;
+  /** A worker thread died (an engine bug); the engine is no longer usable. */
+  fatal?: (message: string) => void;
+}
+
+/** Per-domain statistics. */
+export interface DomainStats {
+  instructions: number;
+  exits: Record<string, number>;
+  uptimeNs: number;
+}
+
+/** A created domain's identity. */
+export interface CreatedDomain {
+  domid: number;
+  boot: unknown;
+}
+
+const DEFAULT_POOL_CAP = 2048;
+
+/** The running engine. */
+export class Engine {
+  readonly nrPcpus: number;
+  readonly poolBytes: number;
+  readonly oversubscribed: boolean;
+  private readonly cb: Int32Array;
+  private readonly hv: WorkerHandle;
+  private readonly pcpus: WorkerHandle[] = [];
+  private readonly pending = new Map<number, { resolve: (v: unknown) => void; reject: (e: Error) => void }>();
+  private nextId = 1;
+  private readonly ready: Promise<void>;
+  private dead: string | undefined;
+  private closed = false;
+
+  constructor(
+    host: EngineHost,
+    options: EngineOptions,
+    private readonly events: EngineEvents,
+  ) {
+    const hostCpus = host.hostCpus();
+    this.nrPcpus = options.pcpus ?? hostCpus;
+    if (!Number.isInteger(this.nrPcpus) || this.nrPcpus < 1 || this.nrPcpus > 256) {
+      throw new DomusError('engine.pcpus', `The number of pCPUs must be between 1 and 256 (got ${options.pcpus}).`);
+    }
+    this.oversubscribed = this.nrPcpus > hostCpus;
+    const defaultMiB = Math.min(DEFAULT_POOL_CAP, Math.floor(host.hostMemory() / 2 / 2 ** 20));
+    const poolMiB = options.memoryPoolMiB ?? defaultMiB;
+    if (!Number.isInteger(poolMiB) || poolMiB < 1 || poolMiB * 2 ** 20 > MAX_POOL_BYTES) {
+      throw new MemoryError('memory.pool-size', `The memory pool must be between 1 and ${MAX_POOL_BYTES / 2 ** 20} MiB (got ${poolMiB}).`);
+    }
+    this.poolBytes = poolMiB * 2 ** 20;
+    const pool = new MachineMemory(this.poolBytes).buffers;
+    const controlBlock = new SharedArrayBuffer(controlBlockBytes(this.nrPcpus));
+    this.cb = new Int32Array(controlBlock);
+    let readyResolve: () => void = () => {};
+    this.ready = new Promise((r) => (readyResolve = r));
+    const hvInit: HvInit = { nrPcpus: this.nrPcpus, controlBlock, pool, scheduler: options.scheduler ?? 'credit2' };
+    this.hv = host.spawn('hv', hvInit);
+    this.hv.onMessage((m) => {
+      if ((m as HvToHost).t === 'ready') readyResolve();
+      else this.onHv(m as HvToHost);
+    });
+    this.hv.onExit((code, err) => this.workerDied('hypervisor', code, err));
+    for (let i = 0; i < this.nrPcpus; i++) {
+      const init: PcpuInit = { index: i, controlBlock, pool: pool as MachineMemoryBuffers };
+      const w = host.spawn('pcpu', init);
+      w.onExit((code, err) => this.workerDied(`pcpu${i}`, code, err));
+      this.pcpus.push(w);
+    }
+  }
+
+  /** Resolves once the hypervisor thread is serving. */
+  whenReady(): Promise<void> {
+    return this.ready;
+  }
+
+  private workerDied(which: string, code: number, err: Error | undefined): void {
+    if (this.closed) return;
+    this.dead = `the ${which} thread stopped (exit code ${code})${err ? `: ${err.stack ?? err.message}` : ''}`;
+    for (const p of this.pending.values()) p.reject(new DomusError('engine.dead', `The engine failed: ${this.dead}`));
+    this.pending.clear();
+    this.events.fatal?.(this.dead);
+  }
+
+  private onHv(m: HvToHost): void {
+    switch (m.t) {
+      case 'reply': {
+        const p = this.pending.get(m.id);
+        if (!p) return;
+        this.pending.delete(m.id);
+        if (m.ok) p.resolve(m.result);
+        else p.reject(fromWire(m.error));
+        return;
+      }
+      case 'console':
+        this.events.console?.(m.domid, m.com, m.data);
+        return;
+      case 'domain-shutdown':
+        this.events.shutdown?.(m.domid, m.reason, m.code, m.detail);
+        return;
+      case 'domain-destroyed':
+        this.toPcpus({ t: 'domain-gone', domid: m.domid });
+        this.events.destroyed?.(m.domid);
+        return;
+      case 'log':
+        this.events.log?.(m.level, m.source, m.message);
+        return;
+      default:
+        return;
+    }
+  }
+
+  /** Calls an operation on the hypervisor thread. */
+  call<T>(method: string, args: unknown): Promise<T> {
+    if (this.dead) return Promise.reject(new DomusError('engine.dead', `The engine failed: ${this.dead}`));
+    const id = this.nextId++;
+    return new Promise<T>((resolve, reject) => {
+      this.pending.set(id, { resolve: resolve as (v: unknown) => void, reject });
+      this.post({ t: 'call', id, method, args });
+    });
+  }
+
+  private post(m: HostToHv): void {
+    this.hv.postMessage(m);
+    ringDoorbell(this.cb);
+  }
+
+  private toPcpus(m: HostToPcpu): void {
+    for (let i = 0; i < this.pcpus.length; i++) {
+      this.pcpus[i].postMessage(m);
+      Atomics.or(this.cb, slot(i, P_ATTN), ATTN_CTRL);
+      Atomics.add(this.cb, slot(i, P_WAKE), 1);
+      Atomics.notify(this.cb, slot(i, P_WAKE));
+    }
+  }
+
+  /** Creates a domain (paused), gives its memory to the pCPU workers, then starts it. */
+  async createDomain(spec: DomainSpec, options: { paused?: boolean } = {}): Promise<CreatedDomain> {
+    await this.ready;
+    const r = await this.call<{ domid: number; share: DomainShare; boot: unknown }>('create', { spec });
+    this.toPcpus({ t: 'domain', share: r.share });
+    if (!options.paused) await this.call('unpause', { domid: r.domid });
+    return { domid: r.domid, boot: r.boot };
+  }
+
+  destroyDomain(domid: number): Promise<void> {
+    return this.call('destroy', { domid });
+  }
+
+  pauseDomain(domid: number): Promise<void> {
+    return this.call('pause', { domid });
+  }
+
+  unpauseDomain(domid: number): Promise<void> {
+    return this.call('unpause', { domid });
+  }
+
+  domainStats(domid: number): Promise<DomainStats> {
+    return this.call('stats', { domid });
+  }
+
+  /** Sends console input to a domain's COM port. */
+  consoleInput(domid: number, com: number, data: Uint8Array): void {
+    this.post({ t: 'console-in', domid, com, data });
+  }
+
+  /** Busy time and instructions per pCPU (read from the control block). */
+  pcpuStats(): { busyNs: number; instructions: number }[] {
+    const out = [];
+    for (let i = 0; i < this.nrPcpus; i++) {
+      out.push({ busyNs: getF64(this.cb, slot(i, P_BUSY_NS)), instructions: getF64(this.cb, slot(i, P_INSNS)) });
+    }
+    return out;
+  }
+
+  /** Stops every thread. */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    Atomics.store(this.cb, CB_SHUTDOWN, 1);
+    ringDoorbell(this.cb);
+    for (let i = 0; i < this.nrPcpus; i++) {
+      Atomics.or(this.cb, slot(i, P_ATTN), 1);
+      Atomics.add(this.cb, slot(i, P_WAKE), 1);
+      Atomics.notify(this.cb, slot(i, P_WAKE));
+    }
+    await Promise.all([this.hv.terminate(), ...this.pcpus.map((w) => w.terminate())]);
+  }
+}
+
+function fromWire(e: WireError): Error {
+  const err = new DomusError(e.code, e.message, e.subject);
+  err.name = e.name;
+  return err;
+}

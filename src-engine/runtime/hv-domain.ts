@@ -1,0 +1,214 @@
+/**
+ * A domain as the hypervisor thread keeps it: its memory (P2M over the machine pool), its
+ * emulated PC devices, the shared state blocks of its VCPUs, console output waiting to be sent
+ * to the toolstack, and counters of VM exits by reason.
+ */
+import type { CpuFeatures } from '../cpu/cpuid';
+import { DEFAULT_FEATURES } from '../cpu/cpuid';
+import { Cpu } from '../cpu/cpu';
+import type { CpuOps } from '../cpu/ops';
+import {
+  EFLAGS_FIXED1, FAULT_MSG_BYTES, IF, S_A20_MASK, S_EFLAGS, S_FAULT_KIND, S_FAULT_MSG, S_INTR_LINE,
+  S_LF_OP, S_NMI_PENDING, S_RECENT_EIPS, S_RUNNING, STATE_BYTES,
+} from '../cpu/state';
+import type { MachineMemory } from '../hv/memory/machine-memory';
+import { DomainMemory } from '../hv/memory/domain-memory';
+import { createPcPlatform, type ComPort, type PcPlatform } from '../machine/platform-pc';
+import type { Clock } from '../machine/device';
+import { loadMultibootKernel, type MultibootLoadSummary } from '../boot/multiboot';
+import type { DomainShare, ShutdownReason } from './messages';
+
+/** A module for direct multiboot boot. */
+export interface ModuleSpec {
+  data: Uint8Array;
+  path: string;
+  args: string;
+}
+
+/** What the toolstack asks the hypervisor to build. */
+export interface DomainSpec {
+  name: string;
+  uuid?: string;
+  memoryMiB: number;
+  vcpus: number;
+  maxVcpus?: number;
+  /** Direct multiboot kernel boot (QEMU -kernel). */
+  kernel?: { data: Uint8Array; path: string; cmdline: string; modules: ModuleSpec[] };
+  /** Fit isa-debug-exit at 0xF4. */
+  debugExit?: boolean;
+  /** COM ports to fit (default COM1). */
+  uarts?: ComPort[];
+  /** Scheduling: pool, weight, cap, per-VCPU hard/soft affinity. */
+  pool?: string | number;
+  weight?: number;
+  cap?: number;
+  hard?: number[][];
+  soft?: number[][];
+}
+
+/** Why a domain is no longer running, once it isn't. */
+export interface DomainShutdown {
+  reason: ShutdownReason;
+  code?: number;
+  detail?: string;
+}
+
+/** A domain on the hypervisor thread. */
+export class HvDomain {
+  readonly memory: DomainMemory;
+  readonly platform: PcPlatform;
+  readonly states: SharedArrayBuffer;
+  readonly vcpuState: Int32Array[];
+  readonly features: CpuFeatures;
+  readonly uuid: string;
+  readonly createdNs: number;
+  /** Console bytes waiting to be posted, per COM port. */
+  readonly consoleOut = new Map<number, number[]>();
+  /** VM exits by reason. */
+  readonly exits = new Map<string, number>();
+  /** VCPUs halted with interrupts off and nothing pending: only a reset could revive them. */
+  readonly deadHalt: boolean[];
+  paused = true;
+  shutdown: DomainShutdown | undefined;
+  bootSummary: MultibootLoadSummary | undefined;
+  /** Set by device callbacks for the hypervisor loop: INTR line changed. */
+  intrChanged = false;
+
+  constructor(
+    readonly domid: number,
+    readonly spec: DomainSpec,
+    pool: MachineMemory,
+    clock: Clock,
+    nowNs: number,
+  ) {
+    this.uuid = spec.uuid ?? defaultUuid(domid);
+    this.createdNs = nowNs;
+    const nr = spec.maxVcpus ?? spec.vcpus;
+    this.features = { ...DEFAULT_FEATURES };
+    this.memory = new DomainMemory(pool, `domain ${spec.name}`, { ramBytes: spec.memoryMiB * 2 ** 20 });
+    try {
+      this.states = new SharedArrayBuffer(nr * STATE_BYTES);
+      this.vcpuState = [];
+      for (let v = 0; v < nr; v++) this.vcpuState.push(new Int32Array(this.states, v * STATE_BYTES, STATE_BYTES / 4));
+      this.deadHalt = new Array<boolean>(nr).fill(false);
+      this.platform = createPcPlatform({
+        clock,
+        ramBelow4G: spec.memoryMiB * 2 ** 20,
+        cpus: nr,
+        uarts: spec.uarts ?? [1],
+        debugExit: spec.debugExit ?? false,
+        onUartTransmit: (com, byte) => {
+          let q = this.consoleOut.get(com);
+          if (q === undefined) this.consoleOut.set(com, (q = []));
+          q.push(byte);
+        },
+        onDebugExit: (status) => this.requestShutdown({ reason: 'debug-exit', code: status }),
+        onResetRequest: (source) => this.requestShutdown({ reason: 'reboot', detail: `reset requested through ${source}` }),
+        onA20Change: (enabled) => {
+          for (const s of this.vcpuState) s[S_A20_MASK] = enabled ? -1 : ~(1 << 20);
+        },
+        onIntrChange: (level) => {
+          this.vcpuState[0][S_INTR_LINE] = level ? 1 : 0;
+          this.intrChanged = true;
+        },
+      });
+      this.initVcpus(clock.now());
+    } catch (e) {
+      this.memory.release();
+      throw e;
+    }
+  }
+
+  private initVcpus(now: number): void {
+    const spec = this.spec;
+    // Reset every VCPU through a Cpu bound to its state block; APs wait for a startup IPI.
+    const noOps = null as unknown as CpuOps;
+    for (let v = 0; v < this.vcpuState.length; v++) {
+      const cpu = new Cpu(this.states, v * STATE_BYTES, this.memory.physMemory, noOps, { features: this.features, vcpuId: v });
+      cpu.reset();
+      if (v > 0) cpu.s[S_RUNNING] = 0;
+    }
+    if (spec.kernel) {
+      const r = loadMultibootKernel({
+        kernel: spec.kernel.data,
+        kernelPath: spec.kernel.path,
+        cmdline: spec.kernel.cmdline,
+        modules: spec.kernel.modules,
+        memory: this.memory,
+      });
+      this.bootSummary = r.summary;
+      const cpu = new Cpu(this.states, 0, this.memory.physMemory, noOps, { features: this.features, vcpuId: 0 });
+      cpu.init(r.init);
+    }
+    void now;
+    void EFLAGS_FIXED1;
+    void S_LF_OP;
+  }
+
+  /** What pCPU workers need to run this domain. */
+  share(): DomainShare {
+    return { domid: this.domid, nrVcpus: this.vcpuState.length, p2m: this.memory.p2mBuffer, states: this.states, features: this.features };
+  }
+
+  /** Set by device callbacks; the hypervisor loop acts on it. */
+  pendingShutdown: DomainShutdown | undefined;
+
+  requestShutdown(s: DomainShutdown): void {
+    if (this.shutdown === undefined && this.pendingShutdown === undefined) this.pendingShutdown = s;
+  }
+
+  countExit(reason: string): void {
+    this.exits.set(reason, (this.exits.get(reason) ?? 0) + 1);
+  }
+
+  /** True if VCPU `v` can take an interrupt now (so HLT should not block it). */
+  interruptDeliverable(v: number): boolean {
+    const s = this.vcpuState[v];
+    return s[S_NMI_PENDING] > 0 || (s[S_INTR_LINE] !== 0 && (s[S_EFLAGS] & IF) !== 0);
+  }
+
+  /** True if HLT on VCPU `v` can never end (interrupts off, no NMI pending). */
+  haltIsFinal(v: number): boolean {
+    const s = this.vcpuState[v];
+    return (s[S_EFLAGS] & IF) === 0 && s[S_NMI_PENDING] === 0;
+  }
+
+  /** True if every started VCPU is in a final halt. */
+  allDeadHalted(): boolean {
+    let started = 0;
+    for (let v = 0; v < this.vcpuState.length; v++) {
+      if (this.vcpuState[v][S_RUNNING] === 0) continue;
+      started++;
+      if (!this.deadHalt[v]) return false;
+    }
+    return started > 0;
+  }
+
+  /** The fault message a pCPU recorded in VCPU `v`'s state block, with recent EIPs. */
+  faultDetail(v: number): string | undefined {
+    const s = this.vcpuState[v];
+    if (s[S_FAULT_KIND] === 0) return undefined;
+    const bytes = new Uint8Array(FAULT_MSG_BYTES);
+    for (let k = 0; k < FAULT_MSG_BYTES / 4; k++) {
+      const w = s[S_FAULT_MSG + k];
+      bytes[k * 4] = w & 0xff;
+      bytes[k * 4 + 1] = (w >>> 8) & 0xff;
+      bytes[k * 4 + 2] = (w >>> 16) & 0xff;
+      bytes[k * 4 + 3] = (w >>> 24) & 0xff;
+    }
+    const end = bytes.indexOf(0);
+    const text = new TextDecoder().decode(end < 0 ? bytes : bytes.subarray(0, end));
+    const eips: string[] = [];
+    for (let k = 0; k < 16; k++) {
+      const e = s[S_RECENT_EIPS + k] >>> 0;
+      if (e !== 0) eips.push(`0x${e.toString(16)}`);
+    }
+    return eips.length > 0 ? `${text} (last instructions at ${eips.join(' ')})` : text;
+  }
+}
+
+/** A stable UUID for a domain that was given none (xl derives one randomly; we derive it). */
+export function defaultUuid(domid: number): string {
+  const h = (domid >>> 0).toString(16).padStart(8, '0');
+  return `${h}-d0c5-4d0c-8000-${h}0000`;
+}

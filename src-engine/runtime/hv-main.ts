@@ -1,0 +1,398 @@
+/**
+ * The hypervisor thread: owns the machine memory pool, every domain (memory, devices, VCPU
+ * state blocks) and the scheduler core. It serves the pCPU workers' exits synchronously from
+ * their mailboxes, runs device and scheduler timers, and answers the toolstack's calls.
+ *
+ * Design. One loop: drain toolstack messages, serve every pCPU mailbox with a request, run due
+ * timers (device ticks, scheduler timers, slice ends), post console output and events, then
+ * sleep in Atomics.wait on the doorbell until the earliest deadline. Nothing here busy-waits.
+ *
+ * Concurrency. This thread alone mutates the scheduler, the pool allocator and device state.
+ * pCPU workers only touch their own mailbox words, VCPU state blocks of the VCPU they run, and
+ * guest memory. The INTR line of a VCPU (S_INTR_LINE) is written here and read by the pCPU
+ * running it after it sees ATTN_EVENT.
+ */
+import { errorMessage, DomusError } from '../base/errors';
+import { SchedCore } from '../hv/sched/core';
+import type { SchedName } from '../hv/sched/sched-ops';
+import { MachineMemory } from '../hv/memory/machine-memory';
+import { S_FAULT_KIND, S_HALTED, S_INTR_LINE, S_ICOUNT_HI, S_ICOUNT_LO } from '../cpu/state';
+import { describeCpuState } from '../cpu/describe';
+import {
+  ATTN_EVENT, ATTN_PREEMPT, CB_DOORBELL, CB_SHUTDOWN, P_ARG0, P_ARG1, P_ARG2, P_ATTN, P_REQ, P_RES0,
+  P_RES1, P_RES2, P_RES_STATUS, P_RESP, P_WAKE, REQ_HYPERCALL, REQ_INTA, REQ_IO_IN, REQ_IO_OUT,
+  REQ_MMIO_READ, REQ_MMIO_WRITE, REQ_MSR_READ, REQ_MSR_WRITE, REQ_SCHEDULE, RES_OK, RES_STOP,
+  SCHED_HALTED, SCHED_SHUTDOWN, SCHED_SIPI_WAIT, slot,
+} from './control-block';
+import { HvDomain, type DomainShutdown, type DomainSpec } from './hv-domain';
+import type { HostToHv, HvInit, HvToHost, WireError } from './messages';
+import type { WorkerEnv } from './thread-env';
+import type { IoSize } from '../machine/device';
+
+interface Running {
+  dom: HvDomain;
+  vcpu: number;
+}
+
+/** Largest sleep between loop iterations when nothing is due (ms). */
+const MAX_SLEEP_MS = 1000;
+const EXIT_NAMES: Record<number, string> = {
+  [REQ_IO_IN]: 'io-in',
+  [REQ_IO_OUT]: 'io-out',
+  [REQ_MMIO_READ]: 'mmio-read',
+  [REQ_MMIO_WRITE]: 'mmio-write',
+  [REQ_INTA]: 'interrupt',
+  [REQ_HYPERCALL]: 'hypercall',
+  [REQ_MSR_READ]: 'msr',
+  [REQ_MSR_WRITE]: 'msr',
+};
+
+/** The hypervisor thread's state and loop. */
+export class Hypervisor {
+  readonly pool: MachineMemory;
+  readonly sched: SchedCore;
+  readonly domains = new Map<number, HvDomain>();
+  private readonly cb: Int32Array;
+  private readonly nr: number;
+  private readonly running: (Running | null)[];
+  private readonly sliceEnd: number[];
+  private nextDomid = 1;
+  private readonly clock: { now: () => number; wallMs: () => number };
+  private stopped = false;
+
+  constructor(
+    private readonly env: WorkerEnv,
+    init: HvInit,
+  ) {
+    this.cb = new Int32Array(init.controlBlock);
+    this.nr = init.nrPcpus;
+    this.pool = MachineMemory.fromBuffers(init.pool);
+    this.running = new Array<Running | null>(this.nr).fill(null);
+    this.sliceEnd = new Array<number>(this.nr).fill(Infinity);
+    this.clock = { now: () => env.nowNs(), wallMs: () => env.wallMs() };
+    this.sched = new SchedCore(
+      { now: () => env.nowNs(), tickle: (p) => this.tickle(p) },
+      { nrCpus: this.nr, scheduler: init.scheduler as SchedName },
+    );
+  }
+
+  private post(m: HvToHost): void {
+    this.env.parent.postMessage(m);
+  }
+
+  /** Asks pCPU `p` to stop its VCPU and reschedule (wakes it if idle). */
+  private tickle(p: number): void {
+    const cb = this.cb;
+    Atomics.or(cb, slot(p, P_ATTN), ATTN_PREEMPT);
+    Atomics.add(cb, slot(p, P_WAKE), 1);
+    Atomics.notify(cb, slot(p, P_WAKE));
+  }
+
+  /** The loop; returns when the engine shuts down. */
+  run(): void {
+    const cb = this.cb;
+    this.post({ t: 'ready' });
+    while (!this.stopped && Atomics.load(cb, CB_SHUTDOWN) === 0) {
+      const bell = Atomics.load(cb, CB_DOORBELL);
+      let worked = this.drainHost();
+      for (let p = 0; p < this.nr; p++) {
+        if (Atomics.load(cb, slot(p, P_REQ)) !== 0) {
+          this.serve(p);
+          worked = true;
+        }
+      }
+      const next = this.runTimers();
+      this.afterWork();
+      if (worked) continue;
+      const wait = Math.min(MAX_SLEEP_MS, Math.max(0, (next - this.env.nowNs()) / 1e6));
+      if (wait > 0) Atomics.wait(cb, CB_DOORBELL, bell, wait);
+    }
+  }
+
+  private drainHost(): boolean {
+    let any = false;
+    for (;;) {
+      const m = this.env.parent.poll() as HostToHv | undefined;
+      if (m === undefined) return any;
+      any = true;
+      if (m.t === 'console-in') {
+        this.domains.get(m.domid)?.platform.consoleInput(m.com as 1 | 2 | 3 | 4, m.data);
+        continue;
+      }
+      try {
+        const result = this.call(m.method, m.args);
+        this.post({ t: 'reply', id: m.id, ok: true, result });
+      } catch (e) {
+        this.post({ t: 'reply', id: m.id, ok: false, error: toWire(e) });
+      }
+    }
+  }
+
+  /** Toolstack calls. */
+  private call(method: string, args: unknown): unknown {
+    const a = args as Record<string, unknown>;
+    switch (method) {
+      case 'create':
+        return this.createDomain(a.spec as DomainSpec);
+      case 'unpause':
+        return this.setPaused(this.domain(a.domid as number), false);
+      case 'pause':
+        return this.setPaused(this.domain(a.domid as number), true);
+      case 'destroy':
+        return this.destroyDomain(this.domain(a.domid as number));
+      case 'stats':
+        return this.stats(this.domain(a.domid as number));
+      case 'shutdown-engine':
+        this.stopped = true;
+        return null;
+      default:
+        throw new DomusError('engine.unknown-call', `The hypervisor has no operation "${method}".`);
+    }
+  }
+
+  private domain(domid: number): HvDomain {
+    const d = this.domains.get(domid);
+    if (d === undefined) throw new DomusError('domain.not-found', `There is no domain with ID ${domid}.`, String(domid));
+    return d;
+  }
+
+  private createDomain(spec: DomainSpec): unknown {
+    const domid = this.nextDomid++;
+    const d = new HvDomain(domid, spec, this.pool, this.clock, this.env.nowNs());
+    try {
+      this.sched.addDomain({
+        domid,
+        name: spec.name,
+        maxVcpus: d.vcpuState.length,
+        onlineVcpus: spec.vcpus,
+        pool: spec.pool,
+        weight: spec.weight,
+        cap: spec.cap,
+        paused: true,
+        memoryMiB: spec.memoryMiB,
+        vcpus: spec.hard?.map((h, i) => ({ hard: h, soft: spec.soft?.[i] })),
+      });
+    } catch (e) {
+      d.memory.release();
+      throw e;
+    }
+    this.domains.set(domid, d);
+    return { domid, share: d.share(), boot: d.bootSummary };
+  }
+
+  private setPaused(d: HvDomain, paused: boolean): null {
+    if (d.shutdown) throw new DomusError('domain.shut-down', `Domain ${d.spec.name} has shut down; it can only be destroyed.`, d.spec.name);
+    if (paused === d.paused) return null;
+    d.paused = paused;
+    if (paused) this.sched.pauseDomain(d.domid);
+    else this.sched.unpauseDomain(d.domid);
+    return null;
+  }
+
+  private destroyDomain(d: HvDomain): null {
+    if (!d.shutdown) this.shutdownDomain(d, { reason: 'poweroff', detail: 'destroyed' }, false);
+    this.domains.delete(d.domid);
+    // pCPUs that still ran it have been told to stop; its frames are only reused after zeroing.
+    d.memory.release();
+    this.post({ t: 'domain-destroyed', domid: d.domid });
+    return null;
+  }
+
+  private stats(d: HvDomain): unknown {
+    let insns = 0;
+    for (const s of d.vcpuState) insns += (s[S_ICOUNT_LO] >>> 0) + (s[S_ICOUNT_HI] >>> 0) * 4294967296;
+    return { instructions: insns, exits: Object.fromEntries(d.exits), uptimeNs: this.env.nowNs() - d.createdNs };
+  }
+
+  /** Takes a domain off the CPUs and tells the toolstack why. */
+  private shutdownDomain(d: HvDomain, s: DomainShutdown, notify = true): void {
+    if (d.shutdown) return;
+    this.flushConsole(d);
+    d.shutdown = s;
+    try {
+      this.sched.removeDomain(d.domid);
+    } catch (e) {
+      this.env.debug(`removing domain ${d.domid} from the scheduler: ${errorMessage(e)}`);
+    }
+    for (let p = 0; p < this.nr; p++) {
+      if (this.running[p]?.dom === d) this.tickle(p);
+    }
+    if (notify) this.post({ t: 'domain-shutdown', domid: d.domid, reason: s.reason, code: s.code, detail: s.detail });
+  }
+
+  /** Serves pCPU `p`'s mailbox. */
+  private serve(p: number): void {
+    const cb = this.cb;
+    const base = slot(p, 0);
+    const kind = cb[base + P_REQ];
+    const a0 = cb[base + P_ARG0];
+    const a1 = cb[base + P_ARG1];
+    const a2 = cb[base + P_ARG2];
+    let r0 = 0;
+    let r1 = 0;
+    let r2 = 0;
+    let status = RES_OK;
+    const cur = this.running[p];
+    if (kind === REQ_SCHEDULE) {
+      [r0, r1, r2] = this.schedule(p, a0);
+    } else if (cur === null || cur.dom.shutdown || cur.dom.pendingShutdown) {
+      status = RES_STOP;
+    } else {
+      const d = cur.dom;
+      d.countExit(EXIT_NAMES[kind] ?? 'other');
+      switch (kind) {
+        case REQ_IO_IN:
+          r0 = d.platform.bus.read(a0, a1 as IoSize);
+          break;
+        case REQ_IO_OUT:
+          d.platform.bus.write(a0, a1 as IoSize, a2 >>> 0);
+          break;
+        case REQ_MMIO_READ:
+          r0 = a1 === 4 ? -1 : a1 === 2 ? 0xffff : 0xff;
+          break;
+        case REQ_MMIO_WRITE:
+          break;
+        case REQ_INTA:
+          r0 = d.platform.interruptController.acknowledge();
+          break;
+        default:
+          // MSRs and hypercalls the platform does not have: the CPU raises #GP/#UD.
+          r0 = 0;
+          break;
+      }
+      if (d.pendingShutdown) {
+        const s = d.pendingShutdown;
+        d.pendingShutdown = undefined;
+        this.shutdownDomain(d, s);
+        status = RES_STOP;
+      }
+      if (d.intrChanged) this.intrChanged(d);
+    }
+    cb[base + P_RES0] = r0;
+    cb[base + P_RES1] = r1;
+    cb[base + P_RES2] = r2;
+    cb[base + P_RES_STATUS] = status;
+    Atomics.store(cb, base + P_REQ, 0);
+    Atomics.add(cb, base + P_RESP, 1);
+    Atomics.notify(cb, base + P_RESP);
+  }
+
+  /** A pCPU stopped its VCPU for `reason`; returns [domid or -1, vcpu, wake snapshot]. */
+  private schedule(p: number, reason: number): [number, number, number] {
+    const prev = this.running[p];
+    if (prev !== null && !prev.dom.shutdown) {
+      const d = prev.dom;
+      const v = prev.vcpu;
+      if (reason === SCHED_HALTED) {
+        d.countExit('hlt');
+        if (d.interruptDeliverable(v)) {
+          // An interrupt is already waiting: no point blocking, run the VCPU again.
+          d.vcpuState[v][S_HALTED] = 0;
+          return [d.domid, v, Atomics.load(this.cb, slot(p, P_WAKE))];
+        }
+        d.deadHalt[v] = d.haltIsFinal(v);
+        this.sched.block(d.domid, v);
+        if (d.allDeadHalted()) this.shutdownDomain(d, { reason: 'halted', detail: 'every VCPU halted with interrupts disabled' });
+      } else if (reason === SCHED_SHUTDOWN) {
+        const kind = d.vcpuState[v][S_FAULT_KIND];
+        const detail = `${d.faultDetail(v) ?? 'the VCPU shut down'}\nVCPU ${v} state:\n${describeCpuState(d.vcpuState[v])}`;
+        this.shutdownDomain(d, { reason: 'crash', code: kind, detail });
+      } else if (reason === SCHED_SIPI_WAIT) {
+        this.sched.block(d.domid, v);
+      } else {
+        d.countExit('preempt');
+      }
+    }
+    const dec = this.sched.schedule(p);
+    const wake = Atomics.load(this.cb, slot(p, P_WAKE));
+    if (dec.vcpu === null) {
+      this.running[p] = null;
+      this.sliceEnd[p] = Infinity;
+      return [-1, 0, wake];
+    }
+    const d = this.domains.get(dec.vcpu.domid);
+    if (d === undefined || d.shutdown) {
+      this.running[p] = null;
+      this.sliceEnd[p] = Infinity;
+      return [-1, 0, wake];
+    }
+    this.running[p] = { dom: d, vcpu: dec.vcpu.vcpu };
+    this.sliceEnd[p] = dec.until;
+    Atomics.and(this.cb, slot(p, P_ATTN), ~ATTN_PREEMPT);
+    return [d.domid, dec.vcpu.vcpu, wake];
+  }
+
+  /** A domain's INTR line moved: wake its BSP or poke the pCPU running it. */
+  private intrChanged(d: HvDomain): void {
+    d.intrChanged = false;
+    const s = d.vcpuState[0];
+    if (s[S_INTR_LINE] === 0) return;
+    for (let p = 0; p < this.nr; p++) {
+      const r = this.running[p];
+      if (r !== null && r.dom === d && r.vcpu === 0) {
+        Atomics.or(this.cb, slot(p, P_ATTN), ATTN_EVENT);
+        return;
+      }
+    }
+    if (d.interruptDeliverable(0)) {
+      d.deadHalt[0] = false;
+      this.sched.wake(d.domid, 0);
+    }
+  }
+
+  /** Runs due timers; returns the earliest next deadline. */
+  private runTimers(): number {
+    const now = this.env.nowNs();
+    let next = Infinity;
+    const st = this.sched.nextTimer();
+    if (st <= now) this.sched.runTimers();
+    next = Math.min(next, this.sched.nextTimer());
+    for (const d of this.domains.values()) {
+      if (d.shutdown) continue;
+      const t = d.platform.tick(now);
+      if (d.intrChanged) this.intrChanged(d);
+      if (d.pendingShutdown) {
+        const s = d.pendingShutdown;
+        d.pendingShutdown = undefined;
+        this.shutdownDomain(d, s);
+      }
+      next = Math.min(next, t);
+    }
+    for (let p = 0; p < this.nr; p++) {
+      const e = this.sliceEnd[p];
+      if (e <= now) {
+        this.sliceEnd[p] = Infinity;
+        this.tickle(p);
+      } else {
+        next = Math.min(next, e);
+      }
+    }
+    return next;
+  }
+
+  private afterWork(): void {
+    for (const d of this.domains.values()) this.flushConsole(d);
+  }
+
+  private flushConsole(d: HvDomain): void {
+    if (d.consoleOut.size === 0) return;
+    for (const [com, bytes] of d.consoleOut) {
+      if (bytes.length > 0) this.post({ t: 'console', domid: d.domid, com, data: Uint8Array.from(bytes) });
+    }
+    d.consoleOut.clear();
+  }
+}
+
+function toWire(e: unknown): WireError {
+  if (e instanceof DomusError) return { name: e.name, code: e.code, message: e.message, subject: e.subject };
+  const err = e instanceof Error ? e : new Error(String(e));
+  // Scheduler refusals carry xl's errno names; keep the message for the user.
+  const code = (err as { code?: unknown }).code;
+  return { name: err.name, code: typeof code === 'string' ? code : 'engine.error', message: err.message };
+}
+
+/** Entry point of the hypervisor worker. */
+export function hvMain(env: WorkerEnv): void {
+  const hv = new Hypervisor(env, env.data as HvInit);
+  hv.run();
+}

@@ -1,0 +1,69 @@
+/**
+ * Messages between the engine's threads. The host thread (toolstack) talks to the hypervisor
+ * thread with calls and receives events; pCPU workers receive domain descriptions (shared
+ * buffers) from the host. Everything else between pCPUs and the hypervisor goes through the
+ * control block (control-block.ts).
+ */
+import type { MachineMemoryBuffers } from '../hv/memory/machine-memory';
+import type { CpuFeatures } from '../cpu/cpuid';
+
+/** Data a pCPU worker starts with. */
+export interface PcpuInit {
+  index: number;
+  controlBlock: SharedArrayBuffer;
+  pool: MachineMemoryBuffers;
+}
+
+/** Data the hypervisor thread starts with. */
+export interface HvInit {
+  nrPcpus: number;
+  controlBlock: SharedArrayBuffer;
+  pool: MachineMemoryBuffers;
+  /** Scheduler of Pool-0. */
+  scheduler: string;
+}
+
+/** What a pCPU needs to run a domain's VCPUs. */
+export interface DomainShare {
+  domid: number;
+  nrVcpus: number;
+  p2m: SharedArrayBuffer;
+  states: SharedArrayBuffer;
+  features: CpuFeatures;
+}
+
+/** Host -> pCPU worker. */
+export type HostToPcpu = { t: 'domain'; share: DomainShare } | { t: 'domain-gone'; domid: number };
+
+/** Host -> hypervisor thread: an RPC call or a one-way notice. */
+export type HostToHv =
+  | { t: 'call'; id: number; method: string; args: unknown }
+  | { t: 'console-in'; domid: number; com: number; data: Uint8Array };
+
+/** A failure as it crosses threads. */
+export interface WireError {
+  name: string;
+  code: string;
+  message: string;
+  subject?: string;
+}
+
+/** Why a domain stopped running. */
+export type ShutdownReason = 'poweroff' | 'reboot' | 'suspend' | 'crash' | 'watchdog' | 'soft_reset' | 'debug-exit' | 'halted';
+
+/** Hypervisor thread -> host. */
+export type HvToHost =
+  | { t: 'ready' }
+  | { t: 'reply'; id: number; ok: true; result: unknown }
+  | { t: 'reply'; id: number; ok: false; error: WireError }
+  | { t: 'console'; domid: number; com: number; data: Uint8Array }
+  | {
+      t: 'domain-shutdown';
+      domid: number;
+      reason: ShutdownReason;
+      /** debug-exit status, triple-fault message, ... */
+      code?: number;
+      detail?: string;
+    }
+  | { t: 'domain-destroyed'; domid: number }
+  | { t: 'log'; level: 'debug' | 'info' | 'warn' | 'error'; source: string; message: string };

@@ -1,0 +1,174 @@
+/**
+ * The program of one pCPU worker thread: ask the scheduler (on the hypervisor thread) what to
+ * run, run that VCPU's code until an exit, report why it stopped, repeat. With nothing to run the
+ * thread sleeps in Atomics.wait on its wake word; it never spins.
+ *
+ * Design. A Cpu object per (domain, VCPU) this worker has run caches its TLB and jump cache; the
+ * architectural state lives in the VCPU's shared state block, so when a VCPU comes back after
+ * running on another pCPU its caches are dropped (afterStateLoad). Decoded blocks are shared by
+ * all VCPUs on this worker (keyed by machine address, so domains never share code by accident).
+ *
+ * Concurrency. Port I/O, MMIO, interrupt acknowledge and scheduling are synchronous requests to
+ * the hypervisor thread through this pCPU's mailbox (control-block.ts): write the arguments,
+ * publish the request, ring the doorbell, sleep until the response counter moves.
+ */
+import { Cpu, RunExit } from '../cpu/cpu';
+import type { CpuOps } from '../cpu/ops';
+import { STOP } from '../cpu/fault';
+import { FAULT_KIND_ENGINE, STATE_BYTES, S_LAST_PCPU } from '../cpu/state';
+import type { Block } from '../cpu/insn';
+import { physMemoryOf } from '../hv/memory/machine-memory';
+import {
+  ATTN_CTRL, ATTN_FLUSH, ATTN_PREEMPT, CB_SHUTDOWN, P_ARG0, P_ARG1, P_ARG2, P_ATTN, P_BUSY_NS, P_CUR_DOM,
+  P_CUR_VCPU, P_INSNS, P_REQ, P_RES0, P_RES1, P_RES2, P_RES_STATUS, P_RESP, P_WAKE, REQ_INTA, REQ_IO_IN,
+  REQ_IO_OUT, REQ_MMIO_READ, REQ_MMIO_WRITE, REQ_MSR_READ, REQ_MSR_WRITE, REQ_HYPERCALL, REQ_SCHEDULE, RES_STOP,
+  SCHED_HALTED, SCHED_PREEMPTED, SCHED_SHUTDOWN, SCHED_SIPI_WAIT, SCHED_START, SCHED_STOPPED, SCHED_IDLE_WAKE,
+  getF64, putF64, ringDoorbell, slot,
+} from './control-block';
+import type { DomainShare, HostToPcpu, PcpuInit } from './messages';
+import type { WorkerEnv } from './thread-env';
+
+/** Milliseconds to wait for a domain's description before giving up on an assignment. */
+const DOMAIN_WAIT_MS = 5000;
+
+interface PcpuDomain {
+  share: DomainShare;
+  cpus: (Cpu | undefined)[];
+}
+
+/** Runs the pCPU worker until the engine shuts down. */
+export function pcpuMain(env: WorkerEnv): void {
+  const init = env.data as PcpuInit;
+  const me = init.index;
+  const cb = new Int32Array(init.controlBlock);
+  const base = slot(me, 0);
+  const domains = new Map<number, PcpuDomain>();
+  const blocks = new Map<number, Block>();
+  let current: Cpu | null = null;
+
+  /** A synchronous request to the hypervisor thread; returns RES0. */
+  function call(kind: number, a0: number, a1: number, a2: number): number {
+    cb[base + P_ARG0] = a0;
+    cb[base + P_ARG1] = a1;
+    cb[base + P_ARG2] = a2;
+    const resp = Atomics.load(cb, base + P_RESP);
+    Atomics.store(cb, base + P_REQ, kind);
+    ringDoorbell(cb);
+    while (Atomics.load(cb, base + P_RESP) === resp) Atomics.wait(cb, base + P_RESP, resp);
+    if (cb[base + P_RES_STATUS] === RES_STOP && kind !== REQ_SCHEDULE) throw STOP;
+    return cb[base + P_RES0];
+  }
+
+  function drainControl(): void {
+    for (;;) {
+      const m = env.parent.poll() as HostToPcpu | undefined;
+      if (m === undefined) return;
+      if (m.t === 'domain') domains.set(m.share.domid, { share: m.share, cpus: [] });
+      else if (m.t === 'domain-gone') domains.delete(m.domid);
+    }
+  }
+
+  const ops: CpuOps = {
+    ioRead: (port, size) => call(REQ_IO_IN, port, size, 0) >>> 0,
+    ioWrite: (port, size, value) => {
+      call(REQ_IO_OUT, port, size, value);
+    },
+    mmioRead: (addr, size) => call(REQ_MMIO_READ, addr, size, 0) >>> 0,
+    mmioWrite: (addr, size, value) => {
+      call(REQ_MMIO_WRITE, addr, size, value);
+    },
+    rdmsr: (index) => {
+      const ok = call(REQ_MSR_READ, index, 0, 0);
+      return ok === 1 ? [cb[base + P_RES1], cb[base + P_RES2]] : undefined;
+    },
+    wrmsr: (index, lo, hi) => call(REQ_MSR_WRITE, index, lo, hi) === 1,
+    cpuid: () => false,
+    hypercall: () => call(REQ_HYPERCALL, 0, 0, 0) === 1,
+    acknowledgeInterrupt: () => call(REQ_INTA, 0, 0, 0),
+    attention: () => {
+      const a = Atomics.exchange(cb, base + P_ATTN, 0);
+      if ((a & ATTN_CTRL) !== 0) drainControl();
+      if ((a & ATTN_FLUSH) !== 0 && current !== null) current.afterStateLoad();
+      return (a & ATTN_PREEMPT) !== 0;
+    },
+    nowNs: () => env.nowNs(),
+  };
+
+  function cpuFor(domid: number, vcpu: number): Cpu | null {
+    let d = domains.get(domid);
+    if (d === undefined) {
+      // The host posts the domain description before the domain can be scheduled; it may still
+      // be in flight.
+      const deadline = env.wallMs() + DOMAIN_WAIT_MS;
+      while (d === undefined && env.wallMs() < deadline) {
+        drainControl();
+        d = domains.get(domid);
+        if (d === undefined) Atomics.wait(cb, base + P_WAKE, Atomics.load(cb, base + P_WAKE), 1);
+      }
+      if (d === undefined) {
+        env.debug(`pcpu${me}: no description of domain ${domid}; dropping its VCPU ${vcpu}`);
+        return null;
+      }
+    }
+    let cpu = d.cpus[vcpu];
+    if (cpu === undefined) {
+      const phys = physMemoryOf(init.pool, d.share.p2m);
+      cpu = new Cpu(d.share.states, vcpu * STATE_BYTES, phys, ops, { features: d.share.features, vcpuId: vcpu, blocks });
+      cpu.attn = cb;
+      cpu.attnIdx = base + P_ATTN;
+      d.cpus[vcpu] = cpu;
+      cpu.afterStateLoad();
+    } else if (cpu.s[S_LAST_PCPU] !== me + 1) {
+      cpu.afterStateLoad();
+    }
+    cpu.s[S_LAST_PCPU] = me + 1;
+    return cpu;
+  }
+
+  let reason = SCHED_START;
+  drainControl();
+  while (Atomics.load(cb, CB_SHUTDOWN) === 0) {
+    const domid = call(REQ_SCHEDULE, reason, 0, 0);
+    const vcpu = cb[base + P_RES1];
+    const wakeSnapshot = cb[base + P_RES2];
+    if (domid < 0) {
+      cb[base + P_CUR_DOM] = -1;
+      // Idle: sleep until the hypervisor has work for this pCPU (or control messages arrive).
+      Atomics.wait(cb, base + P_WAKE, wakeSnapshot);
+      if ((Atomics.load(cb, base + P_ATTN) & ATTN_CTRL) !== 0) {
+        Atomics.and(cb, base + P_ATTN, ~ATTN_CTRL);
+        drainControl();
+      }
+      reason = SCHED_IDLE_WAKE;
+      continue;
+    }
+    const cpu = cpuFor(domid, vcpu);
+    if (cpu === null) {
+      reason = SCHED_STOPPED;
+      continue;
+    }
+    current = cpu;
+    cb[base + P_CUR_DOM] = domid;
+    cb[base + P_CUR_VCPU] = vcpu;
+    const t0 = env.nowNs();
+    const n0 = cpu.icount;
+    let exit: RunExit;
+    try {
+      exit = cpu.run();
+    } catch (err) {
+      // An engine bug: report it and drop the VCPU; the engine and other domains carry on.
+      env.debug(`pcpu${me}: engine fault running domain ${domid} vcpu ${vcpu}: ${err instanceof Error ? err.stack : String(err)}`);
+      exit = RunExit.Shutdown;
+      cpu.recordFault(FAULT_KIND_ENGINE, `engine fault: ${err instanceof Error ? err.message : String(err)}`);
+    }
+    putF64(cb, base + P_BUSY_NS, getF64(cb, base + P_BUSY_NS) + (env.nowNs() - t0));
+    putF64(cb, base + P_INSNS, getF64(cb, base + P_INSNS) + (cpu.icount - n0));
+    current = null;
+    reason =
+      exit === RunExit.Halt ? SCHED_HALTED
+      : exit === RunExit.Shutdown ? SCHED_SHUTDOWN
+      : exit === RunExit.WaitForSipi ? SCHED_SIPI_WAIT
+      : exit === RunExit.Attention ? SCHED_PREEMPTED
+      : SCHED_STOPPED;
+  }
+}
