@@ -348,28 +348,6 @@ CHECK chk_mov_sreg, "seg.mov_from_sreg_zero_extends"
     PASSED
 
 ; ---- rings -------------------------------------------------------------------------------------------
-; to_ring: IRET to EBX (EIP) with CS = DX, SS = SI, ESP = EDI, EFLAGS = ECX. The code there ends
-; with INT VEC_SYSCALL (or faults) and lands at the caller's TRY point.
-to_ring:
-    push esi
-    push edi
-    push ecx
-    push edx
-    push ebx
-    iretd
-
-%macro RING3 2                       ; entry label, EFLAGS
-    mov ax, SEL_UDATA
-    mov ds, ax
-    mov es, ax
-    mov ebx, %1
-    mov ecx, %2
-    mov edx, SEL_UCODE
-    mov esi, SEL_UDATA
-    mov edi, ustack_top
-    jmp to_ring
-%endmacro
-
 CHECK chk_ring3_trip, "ring.iret_to_3_int_back_stack_switch"
     mov dword [r3_cs], 0
     mov dword [r3_ss], 0
