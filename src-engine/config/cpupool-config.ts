@@ -15,7 +15,7 @@
 import type { CpuSet, CpuTopology } from '../base/cpulist';
 import { cAtoiLike } from './c-format';
 import { checkCpuList } from './domain-config-devices';
-import type { OtherSettingValue } from './domain-config-types';
+import type { OtherSettingValue } from '../api/domain-config';
 import { COMMAND_LINE_FILE } from './domain-config-parse';
 import type { XlCfgDocument, XlStatement } from './xlcfg-ast';
 import { parseXlCfgInto, resolveSettings } from './xlcfg-parser';

@@ -9,7 +9,7 @@
  * `target=` swallows the rest of the string. After a deprecated prefix (raw:, file:, phy:, ...) the
  * format slot is skipped: 'file:/tmp/hermit.iso,hdc:cdrom,r' is target, vdev:devtype, access.
  */
-import type { DiskConfig, DiskFormat } from './domain-config-types';
+import type { DiskConfig, DiskFormat } from '../api/domain-config';
 
 /** A refused DISKSPEC: what is wrong, near which text. */
 export interface DiskSpecProblem {

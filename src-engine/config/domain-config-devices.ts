@@ -5,7 +5,7 @@
 import { parseCpuList, type CpuTopology } from '../base/cpulist';
 import { errorMessage } from '../base/errors';
 import { parseDiskSpec } from './disk-spec';
-import type { CpuAffinityConfig, DiskConfig, SerialConfig, VifConfig } from './domain-config-types';
+import type { CpuAffinityConfig, DiskConfig, SerialConfig, VifConfig } from '../api/domain-config';
 import type { SettingReader } from './xlcfg-reader';
 import { parseVifSpec } from './vif-spec';
 

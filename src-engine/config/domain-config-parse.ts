@@ -6,7 +6,7 @@
  * does not support yet are kept (DomainConfig.otherSettings) and reported as warnings.
  */
 import type { CpuTopology } from '../base/cpulist';
-import type { CpuAffinityConfig, DomainConfig, DomainGuestType, OtherSettingValue, ShutdownAction, TscMode } from './domain-config-types';
+import type { CpuAffinityConfig, DomainConfig, DomainGuestType, OtherSettingValue, ShutdownAction, TscMode } from '../api/domain-config';
 import { checkRtdsParams, checkWeightCap } from './sched-limits';
 import { readAffinity, readBoot, readDisks, readSerial, readVifs } from './domain-config-devices';
 import type { XlCfgDocument, XlStatement } from './xlcfg-ast';

@@ -6,7 +6,7 @@
  * written, and unknown keys, comments and order are kept.
  */
 import { formatDiskSpec } from './disk-spec';
-import type { DomainConfig, SerialConfig } from './domain-config-types';
+import type { DomainConfig, SerialConfig } from '../api/domain-config';
 import { DEFAULT_CPU_WEIGHT, DEFAULT_MEMORY_MIB, parseDomainConfig, TYPED_KEYS, type DomainConfigParseResult, type ParseDomainConfigOptions } from './domain-config-parse';
 import type { XlCfgDocument, XlValueInput } from './xlcfg-ast';
 import { documentSettings } from './xlcfg-parser';

@@ -8,7 +8,7 @@ export * from './cpupool-config';
 export * from './disk-spec';
 export * from './domain-config-devices';
 export * from './domain-config-parse';
-export type * from './domain-config-types';
+export type * from '../api/domain-config';
 export * from './domain-config-write';
 export * from './sched-limits';
 export * from './vif-spec';

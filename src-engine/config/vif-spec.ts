@@ -4,7 +4,7 @@
  * spaces dropped, each piece is KEY=VALUE or one of the flags `trusted` / `untrusted`.
  * Domus has no network devices yet, so entries are kept as parsed; mac= and type= are checked.
  */
-import type { VifConfig } from './domain-config-types';
+import type { VifConfig } from '../api/domain-config';
 
 /** Keys xl's parse_nic_config knows (colo_* keys are accepted by prefix). */
 const VIF_KEYS = new Set([

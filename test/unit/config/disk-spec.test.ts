@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { formatDiskSpec, parseDiskSpec, sameDisk } from '../../../src-engine/config/disk-spec';
-import type { DiskConfig } from '../../../src-engine/config/domain-config-types';
+import type { DiskConfig } from '../../../src-engine/api/domain-config';
 
 /** The disk without its source text, for comparing meanings. */
 function meaning(spec: string | string[]): Omit<DiskConfig, 'spec'> {

@@ -1,0 +1,25 @@
+/** Events the engine streams to API clients. */
+import type { DomainSummary, LogEntry, StatsSample, TraceRecord } from './types';
+
+/** Every event, by name. */
+export interface EngineEvents {
+  /** Bytes a guest wrote to one of its consoles (COM1-4: com 1-4; the PV console: 0). */
+  console: { domid: number; com: number; data: Uint8Array };
+  /** A domain appeared, changed state or went away (summary undefined when destroyed). */
+  domain: { domid: number; summary: DomainSummary | undefined };
+  /** Once a second. */
+  stats: StatsSample;
+  /** Schedule trace records since the last event. */
+  trace: { records: TraceRecord[] };
+  /** Progress of a long task (ISO builds). */
+  task: { taskId: string; progress: number; message: string; done: boolean; error?: string; result?: unknown };
+  log: LogEntry;
+  /** The engine is going away (process exit) or failed. */
+  engine: { state: 'stopping' | 'failed'; message: string };
+}
+
+/** An event name. */
+export type EngineEventName = keyof EngineEvents;
+
+/** Event names clients must subscribe to explicitly (they are high volume). */
+export const OPT_IN_EVENTS: readonly EngineEventName[] = ['trace', 'stats', 'console'];
