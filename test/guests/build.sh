@@ -8,7 +8,7 @@
 # `./build.sh --keep-vectors` skips the host generator and reuses the committed vector files.
 set -eu
 cd "$(dirname "$0")"
-GUESTS="alu shift muldiv bcdbit condmov string control segment exceptions paging edge"
+GUESTS="alu shift muldiv bcdbit condmov string control segment exceptions paging system edge"
 KEEP_VECTORS=0
 [ "${1:-}" = "--keep-vectors" ] && KEEP_VECTORS=1
 mkdir -p obj build
