@@ -10,7 +10,7 @@ guest_main:
     call run_checks
     ret
 
-CHECK chk_aam0, "bcd.aam_0_fault_keeps_ax"
+CHECK chk_aam0, "bcd.aam_0_fault_keeps_ax", "AAM 0 raises #DE as a fault: saved EIP is the AAM"
     mov eax, 0x11223344
     TRY .caught
 .insn:
@@ -21,7 +21,7 @@ CHECK chk_aam0, "bcd.aam_0_fault_keeps_ax"
     EXPECT_EXC VEC_DE, 0, .insn
     PASSED
 
-CHECK chk_bt_far, "bit.bts_m32_large_offsets"
+CHECK chk_bt_far, "bit.bts_m32_large_offsets", "BTS/BTR on memory with bit offsets of +-2^20 address 128 KiB away from the operand; CF = old bit"
     ; BTS with offsets 2^20 + 5 and -(2^20) - 27 reaches 128 KiB past / before the operand
     mov edi, bt_far_mid
     mov ebx, (1 << 20) + 5

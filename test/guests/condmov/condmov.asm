@@ -13,7 +13,7 @@ guest_main:
     ret
 
 ; ---- CMPXCHG8B -----------------------------------------------------------------------------------
-CHECK chk_cx8_equal, "xchg.cmpxchg8b_equal"
+CHECK chk_cx8_equal, "xchg.cmpxchg8b_equal", "CMPXCHG8B, EDX:EAX = m64: m64 <- ECX:EBX, ZF=1, other flags kept"
     mov dword [q64], 0x11111111
     mov dword [q64 + 4], 0x22222222
     mov eax, 0x11111111
@@ -32,7 +32,7 @@ CHECK chk_cx8_equal, "xchg.cmpxchg8b_equal"
     EXPECT edx, 0x22222222
     PASSED
 
-CHECK chk_cx8_differ, "xchg.cmpxchg8b_not_equal"
+CHECK chk_cx8_differ, "xchg.cmpxchg8b_not_equal", "CMPXCHG8B, high or low half differs: EDX:EAX <- m64, m64 kept, ZF=0, CF kept"
     mov dword [q64], 0x11111111
     mov dword [q64 + 4], 0x22222222
     mov eax, 0x11111111
@@ -55,7 +55,7 @@ CHECK chk_cx8_differ, "xchg.cmpxchg8b_not_equal"
     EXPECT dword [q64], 0x11111111
     PASSED
 
-CHECK chk_cx8_lock, "xchg.lock_cmpxchg8b"
+CHECK chk_cx8_lock, "xchg.lock_cmpxchg8b", "LOCK CMPXCHG8B is allowed and works"
     mov dword [q64], 5
     mov dword [q64 + 4], 6
     mov eax, 5
@@ -67,7 +67,7 @@ CHECK chk_cx8_lock, "xchg.lock_cmpxchg8b"
     EXPECT dword [q64 + 4], 8
     PASSED
 
-CHECK chk_cx8_reg, "xchg.cmpxchg8b_register_ud"
+CHECK chk_cx8_reg, "xchg.cmpxchg8b_register_ud", "CMPXCHG8B with a register operand (mod=11) raises #UD"
     TRY .caught
 .insn:
     db 0x0F, 0xC7, 0xC8              ; CMPXCHG8B with ModRM mod=11: #UD
@@ -89,7 +89,7 @@ lea_regs:
     mov ebp, 0x07000000
     ret
 
-CHECK chk_lea_modrm, "lea.modrm32_forms"
+CHECK chk_lea_modrm, "lea.modrm32_forms", "LEA with every ModRM form without SIB: [reg], disp8 (+ and -), disp32, disp32 alone, EBP base, wrap at 2^32"
     call lea_regs
     lea esi, [eax]                   ; mod 00
     EXPECT esi, 0x1000
@@ -111,7 +111,7 @@ CHECK chk_lea_modrm, "lea.modrm32_forms"
     EXPECT esi, 0xFFFFFFFF
     PASSED
 
-CHECK chk_lea_sib, "lea.sib_scales"
+CHECK chk_lea_sib, "lea.sib_scales", "LEA with SIB: scales 1, 2, 4, 8, with disp8/disp32, EBP base, index equal to base"
     call lea_regs
     lea esi, [eax + ebx]
     EXPECT esi, 0x1020
@@ -131,7 +131,7 @@ CHECK chk_lea_sib, "lea.sib_scales"
     EXPECT esi, 0x3000
     PASSED
 
-CHECK chk_lea_sib_special, "lea.sib_no_base_no_index_esp"
+CHECK chk_lea_sib_special, "lea.sib_no_base_no_index_esp", "LEA with SIB: no base (base=101, mod=00), ESP base, index=100 (none) with a scale"
     call lea_regs
     lea esi, [ebx*4 + 0x100]         ; SIB base 101 with mod 00: disp32, no base
     EXPECT esi, 0x180
@@ -153,7 +153,7 @@ CHECK chk_lea_sib_special, "lea.sib_no_base_no_index_esp"
     EXPECT esi, 0x25
     PASSED
 
-CHECK chk_lea_a16, "lea.addr16_forms"
+CHECK chk_lea_a16, "lea.addr16_forms", "LEA with 16-bit addressing: BX+SI, BX+DI, BP+SI, BP+DI, SI, DI, disp16, BP, BX; upper halves ignored; wrap at 64 KiB"
     mov ebx, 0xFFFF1000              ; 16-bit addressing uses BX SI DI BP only, modulo 2^16
     mov esi, 0xFFFF0200
     mov edi, 0xFFFF0030
@@ -181,7 +181,7 @@ CHECK chk_lea_a16, "lea.addr16_forms"
     EXPECT eax, 0x0200
     PASSED
 
-CHECK chk_lea_o16, "lea.opsize16_keeps_upper"
+CHECK chk_lea_o16, "lea.opsize16_keeps_upper", "LEA with a 16-bit destination truncates and keeps EAX[31:16]"
     mov eax, 0x12345678
     mov ebx, 0x0001FFFF
     mov ecx, 0x00000002
@@ -190,7 +190,7 @@ CHECK chk_lea_o16, "lea.opsize16_keeps_upper"
     PASSED
 
 ; ---- XLAT -------------------------------------------------------------------------------------------
-CHECK chk_xlat, "xlat.ds_ebx_al"
+CHECK chk_xlat, "xlat.ds_ebx_al", "XLAT reads DS:[EBX + AL] into AL, EAX[31:8] kept"
     call xlat_fill
     mov ebx, xlat_table
     mov eax, 0x123456F0
@@ -201,7 +201,7 @@ CHECK chk_xlat, "xlat.ds_ebx_al"
     EXPECT eax, 0xFFFFFFFF
     PASSED
 
-CHECK chk_xlat_a16, "xlat.addr16_bx"
+CHECK chk_xlat_a16, "xlat.addr16_bx", "XLAT with 16-bit addressing uses BX, not EBX"
     call xlat_fill
     ; copy the table under 64 KiB so that BX can reach it
     mov esi, xlat_table
@@ -214,7 +214,7 @@ CHECK chk_xlat_a16, "xlat.addr16_bx"
     EXPECT eax, 0xFC
     PASSED
 
-CHECK chk_xlat_fs, "xlat.segment_override"
+CHECK chk_xlat_fs, "xlat.segment_override", "XLAT honours a segment override (FS with a non-zero base)"
     call xlat_fill
     ; FS: a data segment based 0x100 bytes below the table
     mov eax, GDT_FREE

@@ -28,7 +28,7 @@ code2_init:
     ret
 
 ; ---- PUSHF / POPF -------------------------------------------------------------------------------------
-CHECK chk_popf_all, "flags.popf_cpl0_settable_bits"
+CHECK chk_popf_all, "flags.popf_cpl0_settable_bits", "POPF at CPL 0: CF PF AF ZF SF IF DF OF IOPL NT AC ID change; RF cleared; VM VIF VIP and reserved bits not"
     push 0xFFFFFEFF                  ; every bit but TF
     popfd
     pushfd
@@ -40,7 +40,7 @@ CHECK chk_popf_all, "flags.popf_cpl0_settable_bits"
     EXPECT eax, 0x00247ED7
     PASSED
 
-CHECK chk_popf_none, "flags.popf_zero"
+CHECK chk_popf_none, "flags.popf_zero", "POPF 0 leaves only the always-1 bit 1"
     push 0
     popfd
     pushfd
@@ -48,7 +48,7 @@ CHECK chk_popf_none, "flags.popf_zero"
     EXPECT eax, 2
     PASSED
 
-CHECK chk_popf16, "flags.popf16_low_half_only"
+CHECK chk_popf16, "flags.popf16_low_half_only", "16-bit POPF changes EFLAGS[15:0] only"
     push FL_AC | FL_ID | 2
     popfd
     push word FL_CF | FL_ZF
@@ -60,7 +60,7 @@ CHECK chk_popf16, "flags.popf16_low_half_only"
     EXPECT eax, FL_AC | FL_ID | FL_CF | FL_ZF | 2
     PASSED
 
-CHECK chk_pushf16, "flags.pushf16"
+CHECK chk_pushf16, "flags.pushf16", "16-bit PUSHF pushes 2 bytes, the low half of EFLAGS"
     push FL_AC | FL_OF | FL_CF | 2
     popfd
     mov ebx, esp
@@ -75,14 +75,14 @@ CHECK chk_pushf16, "flags.pushf16"
     PASSED
 
 ; ---- PUSH / POP ---------------------------------------------------------------------------------------
-CHECK chk_push_esp, "stack.push_esp_pushes_old_value"
+CHECK chk_push_esp, "stack.push_esp_pushes_old_value", "PUSH ESP pushes the value ESP had before the push"
     mov ebx, esp
     push esp
     pop eax
     EXPECT eax, ebx
     PASSED
 
-CHECK chk_pop_esp, "stack.pop_esp_loads_popped_value"
+CHECK chk_pop_esp, "stack.pop_esp_loads_popped_value", "POP ESP loads the popped value (the increment is overwritten)"
     mov ebx, esp
     lea eax, [esp - 0x100]
     push eax
@@ -93,7 +93,7 @@ CHECK chk_pop_esp, "stack.pop_esp_loads_popped_value"
     EXPECT ecx, eax
     PASSED
 
-CHECK chk_pop_mem_esp, "stack.pop_mem_esp_based_after_increment"
+CHECK chk_pop_mem_esp, "stack.pop_mem_esp_based_after_increment", "POP [ESP+d] computes the address with ESP after the increment"
     mov [saved_esp], esp
     mov esp, scratch_top
     mov dword [scratch_top], 0
@@ -105,7 +105,7 @@ CHECK chk_pop_mem_esp, "stack.pop_mem_esp_based_after_increment"
     EXPECT dword [scratch_top], 0
     PASSED
 
-CHECK chk_push_imm, "stack.push_imm8_imm32_seg"
+CHECK chk_push_imm, "stack.push_imm8_imm32_seg", "PUSH imm8 sign-extends; PUSH imm32; PUSH DS moves ESP by 4 (2 with 66h) with the selector in the low word"
     mov ebx, esp
     push byte -2                     ; 6A: sign-extended to 32 bits
     pop eax
@@ -128,7 +128,7 @@ CHECK chk_push_imm, "stack.push_imm8_imm32_seg"
     EXPECT esp, ebx
     PASSED
 
-CHECK chk_push16, "stack.push16_pop16"
+CHECK chk_push16, "stack.push16_pop16", "PUSH/POP with 16-bit operands move ESP by 2 and keep register upper halves; PUSH imm8 with 66h"
     mov ebx, esp
     mov eax, 0xAAAA1234
     push ax
@@ -144,7 +144,7 @@ CHECK chk_push16, "stack.push16_pop16"
     EXPECT esp, ebx
     PASSED
 
-CHECK chk_pusha, "stack.pushad_popad"
+CHECK chk_pusha, "stack.pushad_popad", "PUSHAD order and the ESP it pushes; POPAD skips the ESP slot"
     mov [saved_esp], esp
     mov eax, 0xA0
     mov ecx, 0xC0
@@ -175,7 +175,7 @@ CHECK chk_pusha, "stack.pushad_popad"
     EXPECT edi, 0xD1
     PASSED
 
-CHECK chk_pusha16, "stack.pushaw_popaw"
+CHECK chk_pusha16, "stack.pushaw_popaw", "PUSHA/POPA with 16-bit operands: 16 bytes, SP slot, upper halves kept"
     mov [saved_esp], esp
     mov eax, 0xFFFF00A0
     mov ecx, 0xFFFF00C0
@@ -217,7 +217,7 @@ CHECK chk_pusha16, "stack.pushaw_popaw"
     mov esp, [saved_esp]
 %endmacro
 
-CHECK chk_enter0, "stack.enter_level0_leave"
+CHECK chk_enter0, "stack.enter_level0_leave", "ENTER size, 0 and LEAVE: frame pointer, allocation, restore"
     ENTER_SETUP
     enter 16, 0
     mov eax, esp
@@ -233,7 +233,7 @@ CHECK chk_enter0, "stack.enter_level0_leave"
     EXPECT edx, fake_frame
     PASSED
 
-CHECK chk_enter1, "stack.enter_level1"
+CHECK chk_enter1, "stack.enter_level1", "ENTER size, 1 pushes the new frame pointer"
     ENTER_SETUP
     enter 8, 1
     mov eax, esp
@@ -245,7 +245,7 @@ CHECK chk_enter1, "stack.enter_level1"
     EXPECT eax, enter_stack_top - 8 - 8
     PASSED
 
-CHECK chk_enter5, "stack.enter_level5"
+CHECK chk_enter5, "stack.enter_level5", "ENTER size, 5 copies 4 display entries from the outer frame, then pushes the frame pointer"
     ENTER_SETUP
     enter 12, 5
     mov eax, esp
@@ -262,7 +262,7 @@ CHECK chk_enter5, "stack.enter_level5"
     EXPECT eax, enter_stack_top - 24 - 12
     PASSED
 
-CHECK chk_enter_mod32, "stack.enter_level_mod32"
+CHECK chk_enter_mod32, "stack.enter_level_mod32", "ENTER takes the nesting level modulo 32 (33 = 1)"
     ENTER_SETUP
     enter 0, 33                      ; the level is taken modulo 32: level 1
     mov eax, esp
@@ -272,7 +272,7 @@ CHECK chk_enter_mod32, "stack.enter_level_mod32"
     PASSED
 
 ; ---- LOOP / JCXZ ------------------------------------------------------------------------------------
-CHECK chk_loop, "branch.loop_counts"
+CHECK chk_loop, "branch.loop_counts", "LOOP decrements ECX and branches while ECX != 0; ECX=1 falls through"
     mov ecx, 5
     xor eax, eax
 .l: inc eax
@@ -286,7 +286,7 @@ CHECK chk_loop, "branch.loop_counts"
 .bad:
     FAILNOW 0, 1
 
-CHECK chk_loop_flags, "branch.loop_keeps_flags"
+CHECK chk_loop_flags, "branch.loop_keeps_flags", "LOOP leaves the flags alone"
     mov ecx, 2
     push FL_ZF | FL_CF | 2
     popfd
@@ -296,7 +296,7 @@ CHECK chk_loop_flags, "branch.loop_keeps_flags"
     EXPECT eax, FL_ZF | FL_CF | 2
     PASSED
 
-CHECK chk_loope, "branch.loope_loopne"
+CHECK chk_loope, "branch.loope_loopne", "LOOPE/LOOPNE stop on ZF or on ECX = 0, decrementing ECX either way"
     ; LOOPE: ECX is decremented, then the loop continues while ECX != 0 and ZF = 1
     mov ecx, 10
     xor ebx, ebx
@@ -325,7 +325,7 @@ CHECK chk_loope, "branch.loope_loopne"
     EXPECT ecx, 0
     PASSED
 
-CHECK chk_loop_a16, "branch.loop_addr16_uses_cx"
+CHECK chk_loop_a16, "branch.loop_addr16_uses_cx", "LOOP with 67h decrements CX only"
     mov ecx, 0x00050002              ; a16 LOOP decrements CX only
     xor eax, eax
 .l: inc eax
@@ -334,7 +334,7 @@ CHECK chk_loop_a16, "branch.loop_addr16_uses_cx"
     EXPECT ecx, 0x00050000
     PASSED
 
-CHECK chk_jecxz, "branch.jecxz_jcxz"
+CHECK chk_jecxz, "branch.jecxz_jcxz", "JECXZ tests ECX, JCXZ (67h E3) tests CX"
     mov ecx, 0x00010000
     jecxz .bad                       ; ECX != 0
     a16 jcxz .cx0                    ; CX = 0 (67 E3)
@@ -349,7 +349,7 @@ CHECK chk_jecxz, "branch.jecxz_jcxz"
     FAILNOW 0, 1
 
 ; ---- CALL / RET / JMP ----------------------------------------------------------------------------------
-CHECK chk_call_near, "branch.call_ret_near"
+CHECK chk_call_near, "branch.call_ret_near", "near CALL pushes the next EIP, RET pops it"
     mov ebx, esp
     call .f
 .ret_here:
@@ -359,7 +359,7 @@ CHECK chk_call_near, "branch.call_ret_near"
 .f: mov eax, [esp]                   ; return address = the next instruction
     ret
 
-CHECK chk_call_ind, "branch.call_register_and_memory"
+CHECK chk_call_ind, "branch.call_register_and_memory", "CALL through a register, a memory operand and a table entry"
     mov eax, .f
     xor ecx, ecx
     call eax
@@ -371,7 +371,7 @@ CHECK chk_call_ind, "branch.call_register_and_memory"
 .f: inc ecx
     ret
 
-CHECK chk_ret_imm, "branch.ret_imm16"
+CHECK chk_ret_imm, "branch.ret_imm16", "RET imm16 releases the arguments"
     mov ebx, esp
     push 1
     push 2
@@ -383,7 +383,7 @@ CHECK chk_ret_imm, "branch.ret_imm16"
     add eax, [esp + 8]
     ret 8
 
-CHECK chk_jmp_ind, "branch.jmp_register_and_memory"
+CHECK chk_jmp_ind, "branch.jmp_register_and_memory", "JMP through a register and memory, short and near"
     mov eax, .a
     jmp eax
     FAILNOW 0, 1
@@ -396,7 +396,7 @@ CHECK chk_jmp_ind, "branch.jmp_register_and_memory"
     FAILNOW 0, 4
 .d: PASSED
 
-CHECK chk_call_far, "branch.call_far_retf"
+CHECK chk_call_far, "branch.call_far_retf", "far CALL ptr16:32 to another code selector pushes CS:EIP; RETF returns"
     call code2_init
     mov ebx, esp
     call SEL_CODE2:.far
@@ -414,7 +414,7 @@ CHECK chk_call_far, "branch.call_far_retf"
     mov edx, [esp]
     retf
 
-CHECK chk_call_far_mem, "branch.call_far_memory_retf_imm"
+CHECK chk_call_far_mem, "branch.call_far_memory_retf_imm", "far CALL m16:32 and RETF imm16"
     call code2_init
     mov dword [far_ptr], .far
     mov word [far_ptr + 4], SEL_CODE2
@@ -430,7 +430,7 @@ CHECK chk_call_far_mem, "branch.call_far_memory_retf_imm"
     mov ecx, cs
     retf 4
 
-CHECK chk_jmp_far, "branch.jmp_far_direct_and_memory"
+CHECK chk_jmp_far, "branch.jmp_far_direct_and_memory", "far JMP ptr16:32 and m16:32 change CS"
     call code2_init
     jmp SEL_CODE2:.in2
     FAILNOW 0, 1
@@ -465,7 +465,7 @@ flags_hook:
     mov dword [vec_hook + %1 * 4], flags_hook
 %endmacro
 
-CHECK chk_int_n, "int.int_n_interrupt_gate"
+CHECK chk_int_n, "int.int_n_interrupt_gate", "INT n through an interrupt gate: pushed EFLAGS/CS/EIP (next instruction), IF and TF cleared in the handler, IRET restores"
     INT_SETUP VEC_TEST, GATE_INT32
     mov ebx, esp
     push FL_IF | FL_CF | 2
@@ -484,7 +484,7 @@ CHECK chk_int_n, "int.int_n_interrupt_gate"
     EXPECT esp, ebx
     PASSED
 
-CHECK chk_int_trap, "int.int_n_trap_gate_keeps_if"
+CHECK chk_int_trap, "int.int_n_trap_gate_keeps_if", "INT n through a trap gate keeps IF"
     INT_SETUP VEC_TRAP, GATE_TRAP32
     push FL_IF | 2
     popfd
@@ -493,7 +493,7 @@ CHECK chk_int_trap, "int.int_n_trap_gate_keeps_if"
     EXPECT_BITS dword [hook_eflags], FL_IF, FL_IF
     PASSED
 
-CHECK chk_int3, "int.int3_both_encodings"
+CHECK chk_int3, "int.int3_both_encodings", "INT3 (CC) and INT 3 (CD 03) both trap to vector 3 with EIP after them"
     mov byte [vec_mode + VEC_BP], MODE_RESUME
     int3                             ; CC
 .a1:
@@ -505,7 +505,7 @@ CHECK chk_int3, "int.int3_both_encodings"
     EXPECT dword [vec_count + VEC_BP * 4], 2
     PASSED
 
-CHECK chk_into, "int.into_taken_and_not"
+CHECK chk_into, "int.into_taken_and_not", "INTO traps to vector 4 when OF=1 and does nothing when OF=0"
     mov byte [vec_mode + VEC_OF], MODE_RESUME
     mov dword [vec_count + VEC_OF * 4], 0
     mov al, 0x7F
@@ -520,7 +520,7 @@ CHECK chk_into, "int.into_taken_and_not"
     EXPECT dword [vec_count + VEC_OF * 4], 1
     PASSED
 
-CHECK chk_iret, "int.iret_same_level"
+CHECK chk_iret, "int.iret_same_level", "IRET at the same level restores EIP, CS and every flag it may"
     push FL_CF | FL_ZF | FL_DF | FL_AC | 2   ; EFLAGS
     push SEL_KCODE
     push .target
@@ -535,7 +535,7 @@ CHECK chk_iret, "int.iret_same_level"
     EXPECT eax, FL_CF | FL_ZF | FL_DF | FL_AC | 2
     PASSED
 
-CHECK chk_iret_far, "int.iret_to_other_selector"
+CHECK chk_iret_far, "int.iret_to_other_selector", "IRET can load another code selector"
     call code2_init
     pushfd
     push SEL_CODE2
@@ -547,7 +547,7 @@ CHECK chk_iret_far, "int.iret_to_other_selector"
     PASSED
 
 ; ---- LOCK -------------------------------------------------------------------------------------------
-CHECK chk_lock_ok, "lock.allowed_instructions"
+CHECK chk_lock_ok, "lock.allowed_instructions", "LOCK with ADD ADC SUB SBB OR AND XOR INC DEC NOT NEG XADD CMPXCHG BTS BTR BTC XCHG on memory works"
     mov dword [lockvar], 10
     mov ebx, 1
     lock add dword [lockvar], 5
@@ -578,8 +578,8 @@ CHECK chk_lock_ok, "lock.allowed_instructions"
     EXPECT eax, 0x14
     PASSED
 
-%macro LOCK_UD 3                     ; label, name, instruction bytes
-CHECK %1, %2
+%macro LOCK_UD 4                     ; label, name, instruction bytes, description
+CHECK %1, %2, %4
     mov esi, lockvar
     TRY .caught
 .insn:
@@ -590,14 +590,14 @@ CHECK %1, %2
     EXPECT_EXC VEC_UD, 0, .insn
     PASSED
 %endmacro
-LOCK_UD chk_lock_reg, "lock.add_register_dest_ud", {0xF0, 0x01, 0xD8}     ; lock add eax, ebx
-LOCK_UD chk_lock_mov, "lock.mov_ud", {0xF0, 0x89, 0x06}                   ; lock mov [esi], eax
-LOCK_UD chk_lock_cmp, "lock.cmp_ud", {0xF0, 0x39, 0x06}                   ; lock cmp [esi], eax
-LOCK_UD chk_lock_bt, "lock.bt_ud", {0xF0, 0x0F, 0xA3, 0x06}               ; lock bt [esi], eax
-LOCK_UD chk_lock_nop, "lock.nop_ud", {0xF0, 0x90}                         ; lock nop
+LOCK_UD chk_lock_reg, "lock.add_register_dest_ud", {0xF0, 0x01, 0xD8}, "LOCK ADD with a register destination raises #UD at the prefix"     ; lock add eax, ebx
+LOCK_UD chk_lock_mov, "lock.mov_ud", {0xF0, 0x89, 0x06}, "LOCK MOV raises #UD (MOV is not lockable)"                   ; lock mov [esi], eax
+LOCK_UD chk_lock_cmp, "lock.cmp_ud", {0xF0, 0x39, 0x06}, "LOCK CMP raises #UD (CMP is not lockable)"                   ; lock cmp [esi], eax
+LOCK_UD chk_lock_bt, "lock.bt_ud", {0xF0, 0x0F, 0xA3, 0x06}, "LOCK BT raises #UD (only BTS BTR BTC are lockable)"               ; lock bt [esi], eax
+LOCK_UD chk_lock_nop, "lock.nop_ud", {0xF0, 0x90}, "LOCK NOP raises #UD"                         ; lock nop
 
 ; ---- prefixes -------------------------------------------------------------------------------------------
-CHECK chk_o16_alu, "prefix.opsize16_keeps_upper"
+CHECK chk_o16_alu, "prefix.opsize16_keeps_upper", "66h on ALU/INC/MOV with register destinations: 16-bit result, no carry into bit 16, upper half kept"
     mov eax, 0x12345678
     add ax, 0x10                     ; 66 83 C0 10: AX only, no carry into bit 16
     EXPECT eax, 0x12345688
@@ -609,7 +609,7 @@ CHECK chk_o16_alu, "prefix.opsize16_keeps_upper"
     EXPECT ebx, 0xAAAA5555
     PASSED
 
-CHECK chk_o16_mem, "prefix.opsize16_memory"
+CHECK chk_o16_mem, "prefix.opsize16_memory", "66h on memory stores writes two bytes (MOV r/m, imm with an imm16)"
     mov dword [lockvar], 0xFFFFFFFF
     mov word [lockvar], 0x1234       ; writes 2 bytes
     EXPECT dword [lockvar], 0xFFFF1234
@@ -619,7 +619,7 @@ CHECK chk_o16_mem, "prefix.opsize16_memory"
     EXPECT dword [lockvar], 0xFFFFABCD
     PASSED
 
-CHECK chk_a16_mem, "prefix.addr16_memory_and_moffs"
+CHECK chk_a16_mem, "prefix.addr16_memory_and_moffs", "67h: [BX+SI] and moffs16 addressing; 66h+67h together"
     mov dword [LOW_VAR], 0x11223344
     mov ebx, 0xFFFF0000 | LOW_VAR    ; only BX forms the address
     xor esi, esi
@@ -632,7 +632,7 @@ CHECK chk_a16_mem, "prefix.addr16_memory_and_moffs"
     EXPECT eax, 0x11221122
     PASSED
 
-CHECK chk_redundant, "prefix.repeated_prefixes"
+CHECK chk_redundant, "prefix.repeated_prefixes", "repeated 66h and segment prefixes are allowed and act once"
     mov eax, 0xFFFFFFFF
     db 0x66, 0x66, 0x66, 0xB8, 0x34, 0x12   ; mov ax, 0x1234 with three 66 prefixes
     EXPECT eax, 0xFFFF1234
@@ -642,7 +642,7 @@ CHECK chk_redundant, "prefix.repeated_prefixes"
     EXPECT eax, 0x89ABCDEF
     PASSED
 
-CHECK chk_15_bytes, "prefix.fifteen_bytes_ok"
+CHECK chk_15_bytes, "prefix.fifteen_bytes_ok", "an instruction of exactly 15 bytes (prefixes included) executes"
     mov eax, 0xFFFFFFFF
     db 0x66, 0x66, 0x66, 0x66, 0x66, 0x66, 0x66, 0x66, 0x66, 0x66, 0x66   ; 11 prefixes
     db 0xB8, 0x34, 0x12              ; + 3 = 14 bytes
@@ -651,7 +651,7 @@ CHECK chk_15_bytes, "prefix.fifteen_bytes_ok"
     nop                              ; 14 prefixes + 1 = 15 bytes: still legal
     PASSED
 
-CHECK chk_16_bytes, "prefix.sixteen_bytes_gp"
+CHECK chk_16_bytes, "prefix.sixteen_bytes_gp", "an instruction longer than 15 bytes raises #GP(0) at its first byte"
     TRY .caught
 .insn:
     db 0x3E, 0x3E, 0x3E, 0x3E, 0x3E, 0x3E, 0x3E, 0x3E, 0x3E, 0x3E, 0x3E, 0x3E, 0x3E, 0x3E, 0x3E

@@ -13,7 +13,7 @@ guest_main:
     call run_checks
     ret
 
-CHECK chk_idiv32_min, "muldiv.idiv32_min_by_minus1_faults"
+CHECK chk_idiv32_min, "muldiv.idiv32_min_by_minus1_faults", "IDIV 0x80000000:00000000 / -1 raises #DE (fault)"
     xor eax, eax
     mov edx, 0x80000000
     mov ebx, -1
@@ -26,7 +26,7 @@ CHECK chk_idiv32_min, "muldiv.idiv32_min_by_minus1_faults"
     EXPECT_EXC VEC_DE, 0, .insn
     PASSED
 
-CHECK chk_idiv16_min, "muldiv.idiv16_min_by_minus1_faults"
+CHECK chk_idiv16_min, "muldiv.idiv16_min_by_minus1_faults", "IDIV DX:AX = 0x80000000 / -1 raises #DE (fault)"
     xor eax, eax
     mov edx, 0x8000
     mov ebx, -1
@@ -39,7 +39,7 @@ CHECK chk_idiv16_min, "muldiv.idiv16_min_by_minus1_faults"
     EXPECT_EXC VEC_DE, 0, .insn
     PASSED
 
-CHECK chk_gp_cr4, "exc.gp_reserved_cr4_bit"
+CHECK chk_gp_cr4, "exc.gp_reserved_cr4_bit", "MOV CR4 with a reserved bit raises #GP(0)"
     mov eax, cr4
     or eax, 0x80000000               ; a reserved CR4 bit
     TRY .caught
@@ -51,7 +51,7 @@ CHECK chk_gp_cr4, "exc.gp_reserved_cr4_bit"
     EXPECT_EXC VEC_GP, 0, .insn
     PASSED
 
-CHECK chk_gp_cr0, "exc.gp_cr0_pg_without_pe"
+CHECK chk_gp_cr0, "exc.gp_cr0_pg_without_pe", "MOV CR0 with PG=1 and PE=0 raises #GP(0)"
     mov eax, cr0
     and eax, ~CR0_PE
     or eax, CR0_PG                   ; PG = 1 with PE = 0

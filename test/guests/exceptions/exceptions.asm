@@ -33,7 +33,7 @@ de_fix_hook:
     mov dword [esp + 4 + FRAME_ECX], 7
     ret
 
-CHECK chk_de_restart, "exc.de_fault_restarts"
+CHECK chk_de_restart, "exc.de_fault_restarts", "#DE saves the DIV's EIP; after the handler fixes the divisor, IRET re-runs the DIV"
     mov byte [vec_mode + VEC_DE], MODE_HOOK
     mov dword [vec_hook + VEC_DE * 4], de_fix_hook
     mov eax, 700
@@ -83,7 +83,7 @@ step_hook:
     mov dr6, eax
 %endmacro
 
-CHECK chk_db_step, "exc.db_single_step_traps"
+CHECK chk_db_step, "exc.db_single_step_traps", "TF set by POPF: a #DB trap after each following instruction, saved EIP = next instruction, DR6.BS"
     STEP_SETUP 3
     pushfd
     or dword [esp], FL_TF
@@ -100,7 +100,7 @@ CHECK chk_db_step, "exc.db_single_step_traps"
     EXPECT dword [exc_vec], VEC_DB
     PASSED
 
-CHECK chk_db_rep, "exc.db_single_step_rep_iterations"
+CHECK chk_db_rep, "exc.db_single_step_rep_iterations", "single step traps after every REP MOVSB iteration with EIP on the REP, then after it"
     STEP_SETUP 4
     mov esi, step_src
     mov edi, step_dst
@@ -120,7 +120,7 @@ CHECK chk_db_rep, "exc.db_single_step_rep_iterations"
     EXPECT ecx, 0
     PASSED
 
-CHECK chk_db_int, "exc.db_not_inside_interrupt_gate"
+CHECK chk_db_int, "exc.db_not_inside_interrupt_gate", "INT n clears TF for its handler; stepping resumes after IRET"
     ; INT n clears TF for its handler: no step is taken inside it, and stepping goes on after
     ; the IRET (whether the INT itself reports a step is left open here)
     STEP_SETUP 3
@@ -153,7 +153,7 @@ CHECK chk_db_int, "exc.db_not_inside_interrupt_gate"
 .outside:
     FAILNOW .after, eax
 
-CHECK chk_db_ext, "exc.gp_error_code_ext_bit"
+CHECK chk_db_ext, "exc.gp_error_code_ext_bit", "a #GP raised while delivering #DB (gate selector not code) has EXT=1 in its error code"
     ; the #DB gate points at a data selector: delivering the (external to the program) #DB
     ; raises #GP with error code = selector | EXT. #DB is benign, so no #DF.
     mov eax, VEC_DB
@@ -174,7 +174,7 @@ CHECK chk_db_ext, "exc.gp_error_code_ext_bit"
     PASSED
 
 ; ---- #BP ----------------------------------------------------------------------------------------
-CHECK chk_bp, "exc.bp_trap_after_int3"
+CHECK chk_bp, "exc.bp_trap_after_int3", "#BP is a trap: saved EIP follows INT3"
     mov byte [vec_mode + VEC_BP], MODE_RESUME
     int3
 .after:
@@ -182,7 +182,7 @@ CHECK chk_bp, "exc.bp_trap_after_int3"
     EXPECT dword [exc_eip], .after
     PASSED
 
-CHECK chk_int_sel, "exc.int_n_bad_gate_selector_gp"
+CHECK chk_int_sel, "exc.int_n_bad_gate_selector_gp", "INT n through a gate with a data selector raises #GP(selector), EXT=0"
     ; a software INT n through a gate whose selector is not code: #GP(selector), EXT = 0
     mov eax, 0x43
     mov cx, SEL_KDATA
@@ -198,8 +198,8 @@ CHECK chk_int_sel, "exc.int_n_bad_gate_selector_gp"
     PASSED
 
 ; ---- #UD -----------------------------------------------------------------------------------------------
-%macro UD 3                          ; label, name, bytes
-CHECK %1, %2
+%macro UD 4                          ; label, name, bytes, description
+CHECK %1, %2, %4
     TRY .caught
 .insn:
     db %3
@@ -210,16 +210,16 @@ CHECK %1, %2
     EXPECT dword [exc_cs], SEL_KCODE
     PASSED
 %endmacro
-UD chk_ud2, "exc.ud_ud2", {0x0F, 0x0B}
-UD chk_ud_ff7, "exc.ud_ff_reg7", {0xFF, 0xF8}                  ; FF /7 is undefined
-UD chk_ud_fe2, "exc.ud_fe_reg2", {0xFE, 0xD0}                  ; FE /2 is undefined (FE: INC/DEC only)
-UD chk_ud_lea, "exc.ud_lea_register", {0x8D, 0xC3}             ; LEA with a register operand
-UD chk_ud_movcs, "exc.ud_mov_to_cs", {0x8E, 0xC8}              ; MOV CS, AX
-UD chk_ud_les, "exc.ud_les_register", {0xC4, 0xC0}             ; LES with a register operand
-UD chk_ud_cr1, "exc.ud_mov_cr1", {0x0F, 0x20, 0xC8}            ; MOV EAX, CR1 (reserved)
-UD chk_ud_0f04, "exc.ud_0f_04", {0x0F, 0x04}                   ; an unassigned two-byte opcode
+UD chk_ud2, "exc.ud_ud2", {0x0F, 0x0B}, "UD2 (0F 0B) raises #UD with its own EIP"
+UD chk_ud_ff7, "exc.ud_ff_reg7", {0xFF, 0xF8}, "FF /7 is undefined: #UD"                  ; FF /7 is undefined
+UD chk_ud_fe2, "exc.ud_fe_reg2", {0xFE, 0xD0}, "FE /2 is undefined (FE has INC/DEC only): #UD"                  ; FE /2 is undefined (FE: INC/DEC only)
+UD chk_ud_lea, "exc.ud_lea_register", {0x8D, 0xC3}, "LEA with a register source operand: #UD"             ; LEA with a register operand
+UD chk_ud_movcs, "exc.ud_mov_to_cs", {0x8E, 0xC8}, "MOV CS, r16: #UD"              ; MOV CS, AX
+UD chk_ud_les, "exc.ud_les_register", {0xC4, 0xC0}, "LES with a register operand: #UD"             ; LES with a register operand
+UD chk_ud_cr1, "exc.ud_mov_cr1", {0x0F, 0x20, 0xC8}, "MOV from the reserved CR1: #UD"            ; MOV EAX, CR1 (reserved)
+UD chk_ud_0f04, "exc.ud_0f_04", {0x0F, 0x04}, "the unassigned opcode 0F 04: #UD"                   ; an unassigned two-byte opcode
 
-CHECK chk_ud_restart, "exc.ud_resume_after_skip"
+CHECK chk_ud_restart, "exc.ud_resume_after_skip", "a #UD handler may skip the instruction and resume"
     mov byte [vec_mode + VEC_UD], MODE_HOOK
     mov dword [vec_hook + VEC_UD * 4], skip2_hook
     mov eax, 1
@@ -234,7 +234,7 @@ skip2_hook:
     ret
 
 ; ---- #NM -------------------------------------------------------------------------------------------------
-CHECK chk_nm_ts, "exc.nm_ts_x87"
+CHECK chk_nm_ts, "exc.nm_ts_x87", "CR0.TS=1: an x87 instruction raises #NM (fault); after CLTS it runs"
     mov eax, cr0
     or eax, CR0_TS
     and eax, ~CR0_EM
@@ -250,7 +250,7 @@ CHECK chk_nm_ts, "exc.nm_ts_x87"
     fninit                           ; fine once TS is clear
     PASSED
 
-CHECK chk_nm_em, "exc.nm_em_x87"
+CHECK chk_nm_em, "exc.nm_em_x87", "CR0.EM=1: an x87 instruction raises #NM"
     mov eax, cr0
     or eax, CR0_EM
     and eax, ~(CR0_TS | CR0_MP)
@@ -264,7 +264,7 @@ CHECK chk_nm_em, "exc.nm_em_x87"
     EXPECT_EXC VEC_NM, 0, .insn
     PASSED
 
-CHECK chk_nm_wait_mp, "exc.nm_wait_ts_mp"
+CHECK chk_nm_wait_mp, "exc.nm_wait_ts_mp", "WAIT with TS=1 and MP=1 raises #NM"
     mov eax, cr0
     or eax, CR0_TS | CR0_MP
     and eax, ~CR0_EM
@@ -278,7 +278,7 @@ CHECK chk_nm_wait_mp, "exc.nm_wait_ts_mp"
     EXPECT_EXC VEC_NM, 0, .insn
     PASSED
 
-CHECK chk_nm_wait_nomp, "exc.wait_ts_without_mp_ok"
+CHECK chk_nm_wait_nomp, "exc.wait_ts_without_mp_ok", "WAIT with TS=1 and MP=0 does not fault"
     clts
     fninit
     mov eax, cr0
@@ -290,7 +290,7 @@ CHECK chk_nm_wait_nomp, "exc.wait_ts_without_mp_ok"
     PASSED
 
 ; ---- #DF -------------------------------------------------------------------------------------------------
-CHECK chk_df_limit, "exc.df_gp_beyond_idt_limit"
+CHECK chk_df_limit, "exc.df_gp_beyond_idt_limit", "#GP whose vector lies beyond the IDT limit becomes #DF (error code 0)"
     ; the IDT ends before vector 13: a #GP cannot be delivered (#GP while delivering #GP) -> #DF
     mov word [small_idt], VEC_GP * 8 - 1
     mov dword [small_idt + 2], idt
@@ -307,7 +307,7 @@ CHECK chk_df_limit, "exc.df_gp_beyond_idt_limit"
     EXPECT dword [exc_err], 0        ; #DF always pushes 0
     PASSED
 
-CHECK chk_df_np, "exc.df_gp_through_not_present_gate"
+CHECK chk_df_np, "exc.df_gp_through_not_present_gate", "#GP through a not-present gate (#NP) becomes #DF"
     ; #GP's gate not present: delivering #GP raises #NP, contributory on contributory -> #DF
     and byte [idt + VEC_GP * 8 + 5], 0x7F
     TRY .caught
@@ -320,7 +320,7 @@ CHECK chk_df_np, "exc.df_gp_through_not_present_gate"
     EXPECT dword [exc_err], 0
     PASSED
 
-CHECK chk_df_de, "exc.df_de_through_not_present_gate"
+CHECK chk_df_de, "exc.df_de_through_not_present_gate", "#DE through a not-present gate becomes #DF"
     and byte [idt + VEC_DE * 8 + 5], 0x7F
     TRY .caught
     xor ecx, ecx
@@ -331,7 +331,7 @@ CHECK chk_df_de, "exc.df_de_through_not_present_gate"
     EXPECT dword [exc_vec], VEC_DF
     PASSED
 
-CHECK chk_np_gate_benign, "exc.np_gate_for_int3_no_df"
+CHECK chk_np_gate_benign, "exc.np_gate_for_int3_no_df", "INT3 through a not-present gate raises #NP(3*8+2), not #DF"
     ; INT3 through a not-present gate: #NP(3 << 3 | IDT), no #DF (the first event is a trap)
     and byte [idt + VEC_BP * 8 + 5], 0x7F
     TRY .caught
@@ -343,7 +343,7 @@ CHECK chk_np_gate_benign, "exc.np_gate_for_int3_no_df"
     EXPECT_EXC VEC_NP, (VEC_BP << 3) | 2, .insn
     PASSED
 
-CHECK chk_np_gate, "exc.np_not_present_gate_int_n"
+CHECK chk_np_gate, "exc.np_not_present_gate_int_n", "INT n through a not-present gate raises #NP(n*8+2) at the INT"
     and byte [idt + 0x44 * 8 + 5], 0x7F
     TRY .caught
 .insn:
@@ -354,7 +354,7 @@ CHECK chk_np_gate, "exc.np_not_present_gate_int_n"
     EXPECT_EXC VEC_NP, (0x44 << 3) | 2, .insn
     PASSED
 
-CHECK chk_gp_idt_limit, "exc.gp_int_n_beyond_idt_limit"
+CHECK chk_gp_idt_limit, "exc.gp_int_n_beyond_idt_limit", "INT n beyond the IDT limit raises #GP(n*8+2)"
     mov word [small_idt], 0x50 * 8 - 1
     mov dword [small_idt + 2], idt
     lidt [small_idt]
@@ -370,7 +370,7 @@ CHECK chk_gp_idt_limit, "exc.gp_int_n_beyond_idt_limit"
     PASSED
 
 ; ---- #TS ---------------------------------------------------------------------------------------------------
-CHECK chk_ts_link, "exc.ts_iret_nt_to_non_tss"
+CHECK chk_ts_link, "exc.ts_iret_nt_to_non_tss", "IRET with NT=1 to a back link that is not a TSS raises #TS(link)"
     ; NT = 1: IRET returns to the task in the TSS link field; a data selector there is #TS(link)
     mov dword [tss + TSS_LINK], SEL_KDATA
     TRY .caught
@@ -384,7 +384,7 @@ CHECK chk_ts_link, "exc.ts_iret_nt_to_non_tss"
     EXPECT_EXC VEC_TS, SEL_KDATA, .insn
     PASSED
 
-CHECK chk_ts_link_limit, "exc.ts_iret_nt_link_beyond_gdt"
+CHECK chk_ts_link_limit, "exc.ts_iret_nt_link_beyond_gdt", "IRET with NT=1 to a back link beyond the GDT limit raises #TS(link)"
     mov dword [tss + TSS_LINK], GDT_ENTRIES << 3
     TRY .caught
     push FL_NT | 2
@@ -398,7 +398,7 @@ CHECK chk_ts_link_limit, "exc.ts_iret_nt_link_beyond_gdt"
     PASSED
 
 ; ---- #SS / #GP ----------------------------------------------------------------------------------------------
-CHECK chk_ss_np, "exc.ss_not_present_stack_segment"
+CHECK chk_ss_np, "exc.ss_not_present_stack_segment", "MOV SS with a not-present segment raises #SS(selector)"
     mov eax, GDT_FREE
     xor ebx, ebx
     mov ecx, 0xFFFFF
@@ -415,7 +415,7 @@ CHECK chk_ss_np, "exc.ss_not_present_stack_segment"
     EXPECT_EXC VEC_SS, GDT_FREE << 3, .insn
     PASSED
 
-CHECK chk_gp_ltr, "exc.gp_ltr_busy_and_non_tss"
+CHECK chk_gp_ltr, "exc.gp_ltr_busy_and_non_tss", "LTR of a busy TSS or of a data selector raises #GP(selector)"
     TRY .c1
     mov ax, SEL_TSS                  ; busy (loaded at start)
 .i1:
@@ -434,7 +434,7 @@ CHECK chk_gp_ltr, "exc.gp_ltr_busy_and_non_tss"
     EXPECT_EXC VEC_GP, SEL_KDATA, .i2
     PASSED
 
-CHECK chk_gp_restart, "exc.gp_fault_restarts_after_fix"
+CHECK chk_gp_restart, "exc.gp_fault_restarts_after_fix", "#GP saves the MOV DS's EIP; after the handler fixes the selector, IRET re-runs it"
     ; a #GP hook repairs the selector in EAX: the restarted MOV DS succeeds
     mov byte [vec_mode + VEC_GP], MODE_HOOK
     mov dword [vec_hook + VEC_GP * 4], gp_fix_hook

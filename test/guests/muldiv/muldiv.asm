@@ -12,7 +12,7 @@ guest_main:
     call run_checks
     ret
 
-CHECK chk_div_zero, "muldiv.div_by_zero_faults"
+CHECK chk_div_zero, "muldiv.div_by_zero_faults", "DIV by zero raises #DE with the DIV's EIP and ring-0 CS"
     mov eax, 0x12345678
     mov edx, 0x9ABCDEF0
     xor ebx, ebx
@@ -26,7 +26,7 @@ CHECK chk_div_zero, "muldiv.div_by_zero_faults"
     EXPECT dword [exc_cs], SEL_KCODE
     PASSED
 
-CHECK chk_div_zero_regs, "muldiv.div_by_zero_keeps_registers"
+CHECK chk_div_zero_regs, "muldiv.div_by_zero_keeps_registers", "a #DE leaves EDX:EAX unchanged"
     mov eax, 0x12345678
     mov edx, 0x9ABCDEF0
     xor ecx, ecx
@@ -39,7 +39,7 @@ CHECK chk_div_zero_regs, "muldiv.div_by_zero_keeps_registers"
     EXPECT dword [exc_vec], VEC_DE
     PASSED
 
-CHECK chk_div8_overflow, "muldiv.div8_quotient_overflow_faults"
+CHECK chk_div8_overflow, "muldiv.div8_quotient_overflow_faults", "DIV r/m8 with a quotient above 0xFF raises #DE"
     mov eax, 0x1234                  ; 0x1234 / 0x12 = 0x102 > 0xFF
     mov bl, 0x12
     TRY .caught
@@ -51,7 +51,7 @@ CHECK chk_div8_overflow, "muldiv.div8_quotient_overflow_faults"
     EXPECT_EXC VEC_DE, 0, .insn
     PASSED
 
-CHECK chk_idiv16_min, "muldiv.idiv16_most_negative_quotient"
+CHECK chk_idiv16_min, "muldiv.idiv16_most_negative_quotient", "IDIV giving -32768 is valid (no #DE)"
     ; -32768 is a valid 16-bit quotient: DX:AX = -65536, divisor 2
     mov edx, 0xFFFF
     xor eax, eax
@@ -61,7 +61,7 @@ CHECK chk_idiv16_min, "muldiv.idiv16_most_negative_quotient"
     EXPECT edx, 0
     PASSED
 
-CHECK chk_idiv8_min, "muldiv.idiv8_min_by_minus1_faults"
+CHECK chk_idiv8_min, "muldiv.idiv8_min_by_minus1_faults", "IDIV AX = -32768 / -1 raises #DE"
     mov eax, 0x8000
     mov ebx, -1
     TRY .caught

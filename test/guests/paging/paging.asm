@@ -134,7 +134,7 @@ pg_setup:
 %endmacro
 
 ; ---- mappings -------------------------------------------------------------------------------------------
-CHECK chk_identity, "pg.enable_identity"
+CHECK chk_identity, "pg.enable_identity", "CR0.PG on with identity-mapped 4 KiB pages: reads and writes land where they did"
     call pg_setup
     mov dword [pg_var], 0x600DF00D
     PG_ON
@@ -145,7 +145,7 @@ CHECK chk_identity, "pg.enable_identity"
     EXPECT dword [pg_var], 0x12345678
     PASSED
 
-CHECK chk_pte, "pg.pte_maps_4k_frames"
+CHECK chk_pte, "pg.pte_maps_4k_frames", "PTEs map linear pages to other frames (first, second, last entry; an access straddling two pages)"
     call pg_setup
     mov dword [PT_TEST + 0 * 4], FRAME_B | PG_P | PG_W
     mov dword [PT_TEST + 1 * 4], FRAME_A | PG_P | PG_W
@@ -164,7 +164,7 @@ CHECK chk_pte, "pg.pte_maps_4k_frames"
     EXPECT dword [FRAME_A + 16], 0x77777777
     PASSED
 
-CHECK chk_pse, "pg.pse_4m_page"
+CHECK chk_pse, "pg.pse_4m_page", "CR4.PSE: a PS=1 PDE maps a 4 MiB page (offsets up to 4 MiB - 4)"
     call pg_setup
     mov dword [BIG_FRAME + 0x1234], 0x4D4D4D4D
     mov dword [BIG_FRAME + 0x3FFFFC], 0x5E5E5E5E
@@ -180,7 +180,7 @@ CHECK chk_pse, "pg.pse_4m_page"
     EXPECT ebx, 0x5E5E5E5E
     PASSED
 
-CHECK chk_pse_off, "pg.ps_bit_ignored_without_cr4_pse"
+CHECK chk_pse_off, "pg.ps_bit_ignored_without_cr4_pse", "CR4.PSE=0: the PDE's PS bit is ignored and the PDE names a page table"
     ; CR4.PSE = 0: the PDE's PS bit is ignored, its address names a page table
     call pg_setup
     mov dword [PT_ALT], FRAME_C | PG_P
@@ -192,33 +192,33 @@ CHECK chk_pse_off, "pg.ps_bit_ignored_without_cr4_pse"
     PASSED
 
 ; ---- #PF error codes ---------------------------------------------------------------------------------------
-CHECK chk_pf_np_read, "pg.pf_not_present_read"
+CHECK chk_pf_np_read, "pg.pf_not_present_read", "read of a not-present page: #PF error 0, CR2, saved EIP"
     call pg_setup
     PG_ON
     FAULT_PF a, 0, TEST_VA + 0x5008, {mov eax, [TEST_VA + 0x5008]}
     PASSED
 
-CHECK chk_pf_np_write, "pg.pf_not_present_write"
+CHECK chk_pf_np_write, "pg.pf_not_present_write", "write to a not-present page: #PF error W"
     call pg_setup
     PG_ON
     FAULT_PF a, PF_W, TEST_VA + 0x7FFC, {mov dword [TEST_VA + 0x7FFC], 1}
     PASSED
 
-CHECK chk_pf_pde_np, "pg.pf_pde_not_present"
+CHECK chk_pf_pde_np, "pg.pf_pde_not_present", "not-present PDE: #PF for reads (0) and writes (W)"
     call pg_setup
     PG_ON
     FAULT_PF a, 0, 0xC0001000, {mov eax, [0xC0001000]}
     FAULT_PF b, PF_W, 0xC0400000, {mov [0xC0400000], al}
     PASSED
 
-CHECK chk_pf_np_bits, "pg.pf_not_present_ignores_other_bits"
+CHECK chk_pf_np_bits, "pg.pf_not_present_ignores_other_bits", "a PTE with P=0 and all other bits set: #PF error 0 (no RSVD)"
     call pg_setup
     mov dword [PT_TEST], 0xFFFFFFFE  ; P = 0: everything else is ignored (no RSVD)
     PG_ON
     FAULT_PF a, 0, TEST_VA + 4, {mov eax, [TEST_VA + 4]}
     PASSED
 
-CHECK chk_pf_fetch, "pg.pf_instruction_fetch"
+CHECK chk_pf_fetch, "pg.pf_instruction_fetch", "a jump to a not-present page: #PF error 0, CR2 = saved EIP = target"
     call pg_setup
     PG_ON
     mov eax, TEST_VA + 0x2000
@@ -233,7 +233,7 @@ CHECK chk_pf_fetch, "pg.pf_instruction_fetch"
     EXPECT dword [exc_cr2], TEST_VA + 0x2000
     PASSED
 
-CHECK chk_pf_split, "pg.pf_split_access_no_partial_write"
+CHECK chk_pf_split, "pg.pf_split_access_no_partial_write", "a dword write straddling into a not-present page faults with CR2 in the second page and writes nothing"
     call pg_setup
     mov dword [PT_TEST], FRAME_A | PG_P | PG_W          ; the next page is not present
     PG_ON
@@ -243,7 +243,7 @@ CHECK chk_pf_split, "pg.pf_split_access_no_partial_write"
     EXPECT dword [FRAME_A + 0xFFC], 0x11111111          ; nothing written in the first page
     PASSED
 
-CHECK chk_pf_restart, "pg.pf_restart_after_mapping"
+CHECK chk_pf_restart, "pg.pf_restart_after_mapping", "a #PF handler maps the page and IRET restarts the access, which then completes"
     call pg_setup
     mov byte [vec_mode + VEC_PF], MODE_HOOK
     mov dword [vec_hook + VEC_PF * 4], map_hook
@@ -261,7 +261,7 @@ map_hook:
     mov dword [PT_TEST + 3 * 4], FRAME_D | PG_P | PG_W
     ret
 
-CHECK chk_wp0, "pg.wp0_supervisor_writes_read_only"
+CHECK chk_wp0, "pg.wp0_supervisor_writes_read_only", "CR0.WP=0: CPL-0 writes to a read-only page succeed"
     call pg_setup
     mov dword [PT_TEST], FRAME_A | PG_P                 ; read-only
     PG_ON
@@ -270,7 +270,7 @@ CHECK chk_wp0, "pg.wp0_supervisor_writes_read_only"
     EXPECT dword [FRAME_A + 4], 0x3C3C3C3C
     PASSED
 
-CHECK chk_wp1, "pg.wp1_supervisor_write_read_only_faults"
+CHECK chk_wp1, "pg.wp1_supervisor_write_read_only_faults", "CR0.WP=1: CPL-0 write to a read-only page is #PF(P|W) and writes nothing"
     call pg_setup
     mov dword [PT_TEST], FRAME_A | PG_P
     WP_ON
@@ -281,7 +281,7 @@ CHECK chk_wp1, "pg.wp1_supervisor_write_read_only_faults"
     EXPECT dword [FRAME_A + 8], FILL_A + 2
     PASSED
 
-CHECK chk_wp1_pde, "pg.wp1_read_only_pde_faults"
+CHECK chk_wp1_pde, "pg.wp1_read_only_pde_faults", "CR0.WP=1: R/W=0 in the PDE write-protects a writable PTE"
     call pg_setup
     mov dword [PT_TEST], FRAME_A | PG_P | PG_W
     and dword [PD + TEST_PDI * 4], ~PG_W                ; R/W = 0 in the PDE wins
@@ -290,7 +290,7 @@ CHECK chk_wp1_pde, "pg.wp1_read_only_pde_faults"
     FAULT_PF a, PF_P | PF_W, TEST_VA, {mov dword [TEST_VA], 0}
     PASSED
 
-CHECK chk_pf_rsvd, "pg.pf_reserved_bit_in_4m_pde"
+CHECK chk_pf_rsvd, "pg.pf_reserved_bit_in_4m_pde", "bit 21 of a 4 MiB PDE is reserved: #PF(P|RSVD) for reads, (P|W|RSVD) for writes"
     call pg_setup
     mov dword [PD + BIG_PDI * 4], BIG_FRAME | PG_PSE_RSVD21 | PG_PS | PG_P | PG_W
     mov eax, cr4
@@ -302,8 +302,8 @@ CHECK chk_pf_rsvd, "pg.pf_reserved_bit_in_4m_pde"
     PASSED
 
 ; ---- user/supervisor -------------------------------------------------------------------------------------
-%macro USER_PF 5                     ; label, name, error code, CR2, user instruction
-CHECK %1, %2
+%macro USER_PF 6                     ; label, name, error code, CR2, user instruction, description
+CHECK %1, %2, %6
     call pg_setup
     call user_pages
     PG_ON
@@ -327,12 +327,12 @@ user_pages:
     mov dword [PT_TEST + 2 * 4], FRAME_C | PG_P | PG_W | PG_U
     ret
 
-USER_PF chk_u_sup_read, "pg.pf_user_reads_supervisor_page", PF_P | PF_U, TEST_VA + 0x10, {mov eax, [TEST_VA + 0x10]}
-USER_PF chk_u_sup_write, "pg.pf_user_writes_supervisor_page", PF_P | PF_W | PF_U, TEST_VA + 0x10, {mov [TEST_VA + 0x10], eax}
-USER_PF chk_u_np_read, "pg.pf_user_reads_not_present", PF_U, TEST_VA + 0x3010, {mov eax, [TEST_VA + 0x3010]}
-USER_PF chk_u_np_write, "pg.pf_user_writes_not_present", PF_U | PF_W, TEST_VA + 0x3020, {mov [TEST_VA + 0x3020], eax}
+USER_PF chk_u_sup_read, "pg.pf_user_reads_supervisor_page", PF_P | PF_U, TEST_VA + 0x10, {mov eax, [TEST_VA + 0x10]}, "CPL-3 read of a supervisor page: #PF(P|U)"
+USER_PF chk_u_sup_write, "pg.pf_user_writes_supervisor_page", PF_P | PF_W | PF_U, TEST_VA + 0x10, {mov [TEST_VA + 0x10], eax}, "CPL-3 write of a supervisor page: #PF(P|W|U)"
+USER_PF chk_u_np_read, "pg.pf_user_reads_not_present", PF_U, TEST_VA + 0x3010, {mov eax, [TEST_VA + 0x3010]}, "CPL-3 read of a not-present page: #PF(U)"
+USER_PF chk_u_np_write, "pg.pf_user_writes_not_present", PF_U | PF_W, TEST_VA + 0x3020, {mov [TEST_VA + 0x3020], eax}, "CPL-3 write of a not-present page: #PF(W|U)"
 
-CHECK chk_u_ro_write, "pg.pf_user_writes_read_only_page"
+CHECK chk_u_ro_write, "pg.pf_user_writes_read_only_page", "CPL 3 reads a user read-only page, writes a user writable page, and faults #PF(P|W|U) writing the read-only one"
     call pg_setup
     call user_pages
     PG_ON                            ; CR0.WP = 0 does not matter for CPL 3
@@ -353,7 +353,7 @@ CHECK chk_u_ro_write, "pg.pf_user_writes_read_only_page"
     EXPECT dword [FRAME_C + 4], 0x99
     PASSED
 
-CHECK chk_u_pde_sup, "pg.pf_user_through_supervisor_pde"
+CHECK chk_u_pde_sup, "pg.pf_user_through_supervisor_pde", "U/S=0 in the PDE denies CPL 3 even when the PTE allows it: #PF(P|U)"
     call pg_setup
     call user_pages
     and dword [PD + TEST_PDI * 4], ~PG_U         ; U/S = 0 in the PDE wins over the PTE
@@ -369,7 +369,7 @@ CHECK chk_u_pde_sup, "pg.pf_user_through_supervisor_pde"
     PASSED
 
 ; ---- accessed and dirty ----------------------------------------------------------------------------------
-CHECK chk_ad_read, "pg.accessed_set_on_read"
+CHECK chk_ad_read, "pg.accessed_set_on_read", "a read sets A in the PDE and the PTE, not D; a PDE of a page table gets no D"
     call pg_setup
     mov dword [PT_TEST], FRAME_A | PG_P | PG_W
     PG_ON
@@ -380,7 +380,7 @@ CHECK chk_ad_read, "pg.accessed_set_on_read"
     EXPECT_BITS dword [PD + TEST_PDI * 4], PG_D, 0          ; a PDE of a page table has no D
     PASSED
 
-CHECK chk_ad_write, "pg.dirty_set_on_write"
+CHECK chk_ad_write, "pg.dirty_set_on_write", "writes set A and D in the PTE (first touch a write, and a write after a read)"
     call pg_setup
     mov dword [PT_TEST], FRAME_A | PG_P | PG_W
     mov dword [PT_TEST + 4], FRAME_B | PG_P | PG_W
@@ -393,7 +393,7 @@ CHECK chk_ad_write, "pg.dirty_set_on_write"
     EXPECT_BITS dword [PT_TEST + 4], PG_A | PG_D, PG_A | PG_D
     PASSED
 
-CHECK chk_ad_pse, "pg.accessed_dirty_in_4m_pde"
+CHECK chk_ad_pse, "pg.accessed_dirty_in_4m_pde", "a 4 MiB page's PDE gets A on a read and D on a write"
     call pg_setup
     mov dword [PD + BIG_PDI * 4], BIG_FRAME | PG_PS | PG_P | PG_W
     mov eax, cr4
@@ -409,7 +409,7 @@ CHECK chk_ad_pse, "pg.accessed_dirty_in_4m_pde"
     EXPECT_BITS dword [PD + BIG_PDI * 4], PG_A | PG_D, PG_A | PG_D
     PASSED
 
-CHECK chk_ad_fetch, "pg.accessed_set_on_fetch"
+CHECK chk_ad_fetch, "pg.accessed_set_on_fetch", "an instruction fetch sets A (not D) in the PTE"
     call pg_setup
     ; copy a RET into FRAME_D and call it through TEST_VA + 0x3000
     mov byte [FRAME_D], 0xC3
@@ -422,7 +422,7 @@ CHECK chk_ad_fetch, "pg.accessed_set_on_fetch"
     PASSED
 
 ; ---- TLB ---------------------------------------------------------------------------------------------------
-CHECK chk_invlpg, "pg.invlpg_drops_stale_entry"
+CHECK chk_invlpg, "pg.invlpg_drops_stale_entry", "after a PTE change, INVLPG makes the new translation used"
     call pg_setup
     mov dword [PT_TEST], FRAME_A | PG_P | PG_W
     PG_ON
@@ -435,7 +435,7 @@ CHECK chk_invlpg, "pg.invlpg_drops_stale_entry"
     EXPECT ebx, FILL_B
     PASSED
 
-CHECK chk_cr3_flush, "pg.cr3_write_flushes_tlb"
+CHECK chk_cr3_flush, "pg.cr3_write_flushes_tlb", "after a PTE change, a CR3 write makes the new translation used"
     call pg_setup
     mov dword [PT_TEST], FRAME_A | PG_P | PG_W
     PG_ON
@@ -449,7 +449,7 @@ CHECK chk_cr3_flush, "pg.cr3_write_flushes_tlb"
     EXPECT ebx, FILL_C
     PASSED
 
-CHECK chk_cr3_switch, "pg.cr3_switch_address_space"
+CHECK chk_cr3_switch, "pg.cr3_switch_address_space", "switching CR3 between two directories switches the mapping"
     call pg_setup
     mov dword [PT_TEST], FRAME_A | PG_P | PG_W
     ; a second directory (a copy) whose test table maps FRAME_B
@@ -477,7 +477,7 @@ CHECK chk_cr3_switch, "pg.cr3_switch_address_space"
     EXPECT edx, FILL_A
     PASSED
 
-CHECK chk_global_cr3, "pg.global_page_survives_cr3_write"
+CHECK chk_global_cr3, "pg.global_page_survives_cr3_write", "CR4.PGE: a global translation is still used after a CR3 write"
     ; with CR4.PGE, a global translation is not invalidated by a CR3 write (SDM Vol. 3A,
     ; 4.10.4.1); the CPU may still evict it, so this passes on a CPU that keeps what it is allowed
     ; to keep right after the access (as Intel and AMD CPUs do)
@@ -497,7 +497,7 @@ CHECK chk_global_cr3, "pg.global_page_survives_cr3_write"
     EXPECT ebx, FILL_A               ; still the old, global translation
     PASSED
 
-CHECK chk_global_pge, "pg.global_page_dropped_by_pge_toggle"
+CHECK chk_global_pge, "pg.global_page_dropped_by_pge_toggle", "toggling CR4.PGE flushes global translations"
     call pg_setup
     mov dword [PT_TEST], FRAME_A | PG_P | PG_W | PG_G
     mov eax, cr4
@@ -517,7 +517,7 @@ CHECK chk_global_pge, "pg.global_page_dropped_by_pge_toggle"
     EXPECT ebx, FILL_B
     PASSED
 
-CHECK chk_global_invlpg, "pg.global_page_dropped_by_invlpg"
+CHECK chk_global_invlpg, "pg.global_page_dropped_by_invlpg", "INVLPG flushes a global translation"
     call pg_setup
     mov dword [PT_TEST], FRAME_A | PG_P | PG_W | PG_G
     mov eax, cr4
@@ -534,7 +534,7 @@ CHECK chk_global_invlpg, "pg.global_page_dropped_by_invlpg"
     PASSED
 
 ; ---- self-modifying code ---------------------------------------------------------------------------------
-CHECK chk_smc_same, "smc.same_page_next_instruction"
+CHECK chk_smc_same, "smc.same_page_next_instruction", "a store into the immediate of the very next instruction is seen when it executes"
     mov dword [smc_same.patch + 1], 0          ; start from a known immediate
     call smc_same
     mov ebx, eax
@@ -550,7 +550,7 @@ smc_same:
     mov eax, strict dword 0
     ret
 
-CHECK chk_smc_again, "smc.code_changed_after_running"
+CHECK chk_smc_again, "smc.code_changed_after_running", "a function that already ran is changed and runs the new code"
     mov dword [smc_fn + 1], 1
     call smc_fn
     mov ebx, eax
@@ -560,7 +560,7 @@ CHECK chk_smc_again, "smc.code_changed_after_running"
     EXPECT eax, 2
     PASSED
 
-CHECK chk_smc_next_page, "smc.next_page"
+CHECK chk_smc_next_page, "smc.next_page", "code at the end of a page patches the first instruction of the next page and falls into it"
     ; a copy of smc_tail at the end of a page: it patches the first instruction of the next page
     ; and falls through into it
     mov esi, smc_tail
@@ -588,7 +588,7 @@ smc_tail:
 smc_tail_end:
 SMC_TAIL_LEN equ smc_tail_end - smc_tail
 
-CHECK chk_smc_alias, "smc.write_through_alias"
+CHECK chk_smc_alias, "smc.write_through_alias", "code patched through a second linear mapping of its frame runs the new code"
     ; the frame of smc_page is also mapped at TEST_VA: code runs at its identity address,
     ; the patch goes through the alias
     call pg_setup

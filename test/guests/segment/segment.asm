@@ -32,6 +32,7 @@ S_LDT     equ 21 << 3                ; an LDT descriptor (system type 2)
 S_NPSS    equ 22 << 3                ; not-present data used as a stack
 S_R3CONF  equ 23 << 3                ; conforming code, DPL 3 (for a CPL-0 far jump)
 S_XOCONF  equ 24 << 3                ; conforming execute-only code, DPL 0
+S_R2CODE  equ 25 << 3                ; ring-2 code
 
 ACC_R1CODE equ 0xBA                  ; P, DPL 1, code, readable
 ACC_R1DATA equ 0xB2                  ; P, DPL 1, data, writable
@@ -45,6 +46,7 @@ ACC_NPCODE equ 0x1A                  ; not present, DPL 0, code, readable
 ACC_LDT    equ 0x82                  ; P, DPL 0, system type 2 = LDT
 ACC_CONF3  equ 0xFE                  ; P, DPL 3, code, conforming, readable
 ACC_XOCONF equ 0x9C                  ; P, DPL 0, code, conforming, execute-only
+ACC_R2CODE equ 0xDA                  ; P, DPL 2, code, readable
 FLAGS_BYTE32 equ 0x40                ; G=0 (byte granular), D/B=1
 
 %macro DESC 5                        ; selector, base, limit, access, flags
@@ -76,6 +78,7 @@ seg_setup:
     DESC S_NPSS, 0, 0xFFFFF, ACC_NPDATA, FLAGS_4G32
     DESC S_R3CONF, 0, 0xFFFFF, ACC_CONF3, FLAGS_4G32
     DESC S_XOCONF, 0, 0xFFFFF, ACC_XOCONF, FLAGS_4G32
+    DESC S_R2CODE, 0, 0xFFFFF, ACC_R2CODE, FLAGS_4G32
     popad
     ret
 
@@ -91,7 +94,7 @@ seg_setup:
 %endmacro
 
 ; ---- null selectors ----------------------------------------------------------------------------------
-CHECK chk_null_ds, "seg.null_ds_load_ok_use_gp"
+CHECK chk_null_ds, "seg.null_ds_load_ok_use_gp", "null selectors load into DS/ES/FS/GS; a memory access through one raises #GP(0)"
     xor eax, eax
     mov ds, ax                       ; loading null into DS/ES/FS/GS is fine
     mov es, ax
@@ -104,12 +107,12 @@ CHECK chk_null_ds, "seg.null_ds_load_ok_use_gp"
     FAULTS use, VEC_GP, 0, {mov eax, [fs:seg_buf]}
     PASSED
 
-CHECK chk_null_ss, "seg.null_ss_gp"
+CHECK chk_null_ss, "seg.null_ss_gp", "MOV SS with a null selector raises #GP(0)"
     xor eax, eax
     FAULTS ss, VEC_GP, 0, {mov ss, ax}
     PASSED
 
-CHECK chk_null_rpl, "seg.null_selector_with_rpl3_ok"
+CHECK chk_null_rpl, "seg.null_selector_with_rpl3_ok", "selector 3 is null too and loads into ES"
     mov ax, 3                        ; selectors 0-3 are all null
     mov es, ax
     mov eax, es
@@ -117,14 +120,14 @@ CHECK chk_null_rpl, "seg.null_selector_with_rpl3_ok"
     PASSED
 
 ; ---- selector beyond the limit, not present, wrong type -----------------------------------------------
-CHECK chk_beyond, "seg.beyond_gdt_limit_gp"
+CHECK chk_beyond, "seg.beyond_gdt_limit_gp", "a selector beyond the GDT limit raises #GP(selector without RPL)"
     mov ax, GDT_ENTRIES << 3
     FAULTS a, VEC_GP, GDT_ENTRIES << 3, {mov ds, ax}
     mov ax, (GDT_ENTRIES << 3) | 3   ; RPL bits are not part of the error code
     FAULTS b, VEC_GP, GDT_ENTRIES << 3, {mov es, ax}
     PASSED
 
-CHECK chk_gdt_limit_edge, "seg.gdt_limit_boundary"
+CHECK chk_gdt_limit_edge, "seg.gdt_limit_boundary", "the last descriptor inside a shortened GDT loads, the next one #GP"
     call seg_setup
     mov word [small_gdt], (S_BASE + 8) - 1   ; the limit ends right after S_BASE
     mov dword [small_gdt + 2], gdt
@@ -136,26 +139,26 @@ CHECK chk_gdt_limit_edge, "seg.gdt_limit_boundary"
     lgdt [gdt_ptr]
     PASSED
 
-CHECK chk_ldt_ti, "seg.ti_bit_without_ldt_gp"
+CHECK chk_ldt_ti, "seg.ti_bit_without_ldt_gp", "TI=1 with a null LDTR raises #GP(selector)"
     xor eax, eax
     lldt ax                          ; a null LDTR: every TI=1 selector is invalid
     mov ax, SEL_KDATA | 4
     FAULTS a, VEC_GP, SEL_KDATA | 4, {mov ds, ax}
     PASSED
 
-CHECK chk_np, "seg.not_present_np"
+CHECK chk_np, "seg.not_present_np", "a not-present data segment into DS raises #NP(selector)"
     call seg_setup
     mov ax, S_NP
     FAULTS a, VEC_NP, S_NP, {mov ds, ax}
     PASSED
 
-CHECK chk_np_ss, "seg.not_present_ss_ss"
+CHECK chk_np_ss, "seg.not_present_ss_ss", "a not-present segment into SS raises #SS(selector)"
     call seg_setup
     mov ax, S_NPSS
     FAULTS a, VEC_SS, S_NPSS, {mov ss, ax}
     PASSED
 
-CHECK chk_type_xo, "seg.execute_only_into_ds_gp"
+CHECK chk_type_xo, "seg.execute_only_into_ds_gp", "execute-only code into DS is #GP; readable conforming code loads and reads"
     call seg_setup
     mov ax, S_XO
     FAULTS a, VEC_GP, S_XO, {mov ds, ax}
@@ -165,7 +168,7 @@ CHECK chk_type_xo, "seg.execute_only_into_ds_gp"
     EXPECT eax, SEG_WORD
     PASSED
 
-CHECK chk_type_ss, "seg.ss_needs_writable_data"
+CHECK chk_type_ss, "seg.ss_needs_writable_data", "read-only data or code into SS is #GP(selector)"
     call seg_setup
     mov ax, S_RO
     FAULTS a, VEC_GP, S_RO, {mov ss, ax}
@@ -173,7 +176,7 @@ CHECK chk_type_ss, "seg.ss_needs_writable_data"
     FAULTS b, VEC_GP, S_CONF0, {mov ss, ax}
     PASSED
 
-CHECK chk_type_sys, "seg.system_descriptor_into_ds_gp"
+CHECK chk_type_sys, "seg.system_descriptor_into_ds_gp", "a TSS or LDT descriptor into DS/ES is #GP(selector)"
     call seg_setup
     mov ax, SEL_TSS
     FAULTS a, VEC_GP, SEL_TSS, {mov ds, ax}
@@ -181,7 +184,7 @@ CHECK chk_type_sys, "seg.system_descriptor_into_ds_gp"
     FAULTS b, VEC_GP, S_LDT, {mov es, ax}
     PASSED
 
-CHECK chk_ro_write, "seg.write_to_read_only_gp"
+CHECK chk_ro_write, "seg.write_to_read_only_gp", "a write through a read-only data segment is #GP(0)"
     call seg_setup
     mov ax, S_RO
     mov fs, ax
@@ -189,11 +192,11 @@ CHECK chk_ro_write, "seg.write_to_read_only_gp"
     FAULTS a, VEC_GP, 0, {mov [fs:write_target], eax}
     PASSED
 
-CHECK chk_cs_write, "seg.write_through_cs_override_gp"
+CHECK chk_cs_write, "seg.write_through_cs_override_gp", "a write with a CS override is #GP(0)"
     FAULTS a, VEC_GP, 0, {mov [cs:write_target], eax}   ; code segments are never writable
     PASSED
 
-CHECK chk_xo_read, "seg.read_execute_only_gp"
+CHECK chk_xo_read, "seg.read_execute_only_gp", "a read through an execute-only CS is #GP(0)"
     call seg_setup
     jmp S_XO:.in_xo                  ; run from the execute-only segment
 .in_xo:
@@ -201,7 +204,7 @@ CHECK chk_xo_read, "seg.read_execute_only_gp"
     PASSED
 
 ; ---- DPL / RPL at CPL 0 ------------------------------------------------------------------------------
-CHECK chk_rpl_ds, "seg.rpl_above_dpl_gp"
+CHECK chk_rpl_ds, "seg.rpl_above_dpl_gp", "a data selector with RPL > DPL is #GP; DPL-3 data loads at CPL 0 with RPL 0 or 3"
     mov ax, SEL_KDATA | 3            ; RPL 3 > DPL 0
     FAULTS a, VEC_GP, SEL_KDATA, {mov ds, ax}
     mov ax, SEL_UDATA                ; DPL 3, RPL 3 at CPL 0: fine
@@ -210,7 +213,7 @@ CHECK chk_rpl_ds, "seg.rpl_above_dpl_gp"
     mov es, ax
     PASSED
 
-CHECK chk_rpl_ss, "seg.ss_rpl_dpl_must_equal_cpl"
+CHECK chk_rpl_ss, "seg.ss_rpl_dpl_must_equal_cpl", "SS needs RPL = DPL = CPL: three violations, three #GP"
     call seg_setup
     mov ax, SEL_UDATA                ; RPL 3 != CPL 0
     FAULTS a, VEC_GP, SEL_UDATA & ~3, {mov ss, ax}
@@ -220,27 +223,27 @@ CHECK chk_rpl_ss, "seg.ss_rpl_dpl_must_equal_cpl"
     FAULTS c, VEC_GP, S_R1DATA, {mov ss, ax}
     PASSED
 
-CHECK chk_cs_data, "seg.far_jmp_to_data_gp"
+CHECK chk_cs_data, "seg.far_jmp_to_data_gp", "far JMP to a data selector is #GP(selector)"
     FAULTS a, VEC_GP, SEL_KDATA, {jmp SEL_KDATA:chk_cs_data}
     PASSED
 
-CHECK chk_cs_np, "seg.far_jmp_not_present_np"
+CHECK chk_cs_np, "seg.far_jmp_not_present_np", "far JMP to a not-present code segment is #NP(selector)"
     call seg_setup
     FAULTS a, VEC_NP, S_NPCODE, {jmp S_NPCODE:chk_cs_np}
     PASSED
 
-CHECK chk_cs_dpl3, "seg.far_jmp_to_ring3_code_gp"
+CHECK chk_cs_dpl3, "seg.far_jmp_to_ring3_code_gp", "far JMP from CPL 0 to nonconforming DPL-3 code is #GP(selector)"
     FAULTS a, VEC_GP, SEL_UCODE & ~3, {jmp SEL_UCODE:chk_cs_dpl3}   ; nonconforming, DPL != CPL
     PASSED
 
-CHECK chk_cs_conf3, "seg.far_jmp_to_higher_dpl_conforming_gp"
+CHECK chk_cs_conf3, "seg.far_jmp_to_higher_dpl_conforming_gp", "far JMP to conforming code with DPL > CPL is #GP(selector)"
     call seg_setup
     ; conforming code may only be entered from CPL >= DPL: DPL 3 from CPL 0 is refused
     FAULTS a, VEC_GP, S_R3CONF, {jmp S_R3CONF:chk_cs_conf3}
     PASSED
 
 ; ---- limits, expand-down, wrap, cache, accessed ----------------------------------------------------------
-CHECK chk_limit, "seg.limit_expand_up"
+CHECK chk_limit, "seg.limit_expand_up", "byte-granular limit 0xFFF: the last dword reads, a dword crossing the limit and the byte past it are #GP(0)"
     call seg_setup
     mov ax, S_LIM
     mov fs, ax
@@ -254,7 +257,7 @@ CHECK chk_limit, "seg.limit_expand_up"
     FAULTS b, VEC_GP, 0, {mov al, [fs:0x1000]}
     PASSED
 
-CHECK chk_limit_ss, "seg.limit_stack_ss"
+CHECK chk_limit_ss, "seg.limit_stack_ss", "a PUSH past SS's limit (at CPL 3) is #SS(0)"
     ; at CPL 3, so that the #SS is delivered on the TSS stack rather than the faulting one
     call seg_setup
     mov dword [r3_ok], 0
@@ -280,7 +283,7 @@ CHECK chk_limit_ss, "seg.limit_stack_ss"
     EXPECT dword [exc_ss], S_SSLIM | 3
     PASSED
 
-CHECK chk_expdown, "seg.limit_expand_down"
+CHECK chk_expdown, "seg.limit_expand_down", "expand-down, limit 0xFFF, B=1: offsets above the limit work, at or below it are #GP(0)"
     call seg_setup
     mov ax, S_EXPDN
     mov fs, ax
@@ -298,7 +301,7 @@ CHECK chk_expdown, "seg.limit_expand_down"
     FAULTS c, VEC_GP, 0, {mov eax, [fs:0]}
     PASSED
 
-CHECK chk_wrap, "seg.base_wraps_at_4gib"
+CHECK chk_wrap, "seg.base_wraps_at_4gib", "base 0xFFFFF000 + offset wraps around 2^32"
     call seg_setup
     mov ax, S_WRAP
     mov fs, ax
@@ -307,7 +310,7 @@ CHECK chk_wrap, "seg.base_wraps_at_4gib"
     EXPECT eax, 0x31415926
     PASSED
 
-CHECK chk_cache, "seg.descriptor_cache_survives_gdt_change"
+CHECK chk_cache, "seg.descriptor_cache_survives_gdt_change", "a loaded segment keeps its cached base (and works when made not-present in memory) until reloaded"
     call seg_setup
     mov dword [seg_buf + 0x10], 0x11111111
     mov dword [0x10], 0               ; what base 0 would read
@@ -329,7 +332,7 @@ CHECK chk_cache, "seg.descriptor_cache_survives_gdt_change"
     FAULTS a, VEC_NP, S_BASE, {mov fs, ax}
     PASSED
 
-CHECK chk_accessed, "seg.load_sets_accessed_bit"
+CHECK chk_accessed, "seg.load_sets_accessed_bit", "loading a segment sets the accessed bit in its GDT descriptor"
     call seg_setup
     and byte [gdt + S_BASE + 5], ~1
     mov ax, S_BASE
@@ -338,7 +341,7 @@ CHECK chk_accessed, "seg.load_sets_accessed_bit"
     EXPECT eax, ACC_DATA0 | 1
     PASSED
 
-CHECK chk_mov_sreg, "seg.mov_from_sreg_zero_extends"
+CHECK chk_mov_sreg, "seg.mov_from_sreg_zero_extends", "MOV r32, Sreg zero-extends; MOV m16, Sreg stores 2 bytes"
     mov eax, 0xFFFFFFFF
     mov eax, ds                      ; 32-bit register destination: zero-extended
     EXPECT eax, SEL_KDATA
@@ -348,7 +351,7 @@ CHECK chk_mov_sreg, "seg.mov_from_sreg_zero_extends"
     PASSED
 
 ; ---- rings -------------------------------------------------------------------------------------------
-CHECK chk_ring3_trip, "ring.iret_to_3_int_back_stack_switch"
+CHECK chk_ring3_trip, "ring.iret_to_3_int_back_stack_switch", "IRET to CPL 3 loads CS/SS/ESP; INT 0x80 (DPL-3 gate) returns to ring 0 on TSS ESP0 and pushes the ring-3 SS:ESP"
     mov dword [r3_cs], 0
     mov dword [r3_ss], 0
     mov dword [r3_esp], 0
@@ -372,7 +375,7 @@ CHECK chk_ring3_trip, "ring.iret_to_3_int_back_stack_switch"
     EXPECT dword [exc_frame], tss_stack_top - 20   ; on the TSS ESP0 stack: SS ESP EFLAGS CS EIP
     PASSED
 
-CHECK chk_ring3_nulls, "ring.iret_outward_nulls_ds"
+CHECK chk_ring3_nulls, "ring.iret_outward_nulls_ds", "IRET to CPL 3 nulls DS/FS holding DPL-0 segments, keeps ES with a DPL-3 one"
     mov dword [r3_ds], 0xFFFF
     TRY .back
     mov ax, SEL_KDATA                ; DPL 0: not usable at CPL 3, so IRET nulls them
@@ -400,7 +403,7 @@ CHECK chk_ring3_nulls, "ring.iret_outward_nulls_ds"
     EXPECT dword [r3_es], SEL_UDATA
     PASSED
 
-CHECK chk_ring3_gate, "ring.int_to_dpl0_gate_gp"
+CHECK chk_ring3_gate, "ring.int_to_dpl0_gate_gp", "INT n at CPL 3 to a DPL-0 gate is #GP(n*8+2) at the INT"
     TRY .back
     RING3 .user, 2
 .user:
@@ -412,7 +415,7 @@ CHECK chk_ring3_gate, "ring.int_to_dpl0_gate_gp"
     EXPECT dword [exc_ss], SEL_UDATA
     PASSED
 
-CHECK chk_ring3_int3_gate, "ring.int3_to_dpl0_gate_gp"
+CHECK chk_ring3_int3_gate, "ring.int3_to_dpl0_gate_gp", "INT3 at CPL 3 to a DPL-0 gate is #GP(3*8+2)"
     TRY .back
     RING3 .user, 2
 .user:
@@ -422,7 +425,7 @@ CHECK chk_ring3_int3_gate, "ring.int3_to_dpl0_gate_gp"
     EXPECT_EXC VEC_GP, (VEC_BP << 3) | 2, .f
     PASSED
 
-CHECK chk_ring3_hlt, "ring.hlt_at_cpl3_gp"
+CHECK chk_ring3_hlt, "ring.hlt_at_cpl3_gp", "HLT at CPL 3 is #GP(0)"
     TRY .back
     RING3 .user, 2
 .user:
@@ -432,8 +435,8 @@ CHECK chk_ring3_hlt, "ring.hlt_at_cpl3_gp"
     EXPECT dword [exc_cs], SEL_UCODE
     PASSED
 
-%macro PRIV 3                        ; label, name, instruction
-CHECK %1, %2
+%macro PRIV 4                        ; label, name, instruction, description
+CHECK %1, %2, %4
     TRY .back
     RING3 .user, 2
 .user:
@@ -442,15 +445,15 @@ CHECK %1, %2
     EXPECT_EXC VEC_GP, 0, .f
     PASSED
 %endmacro
-PRIV chk_r3_cr0, "ring.mov_cr0_at_cpl3_gp", {mov eax, cr0}
-PRIV chk_r3_lgdt, "ring.lgdt_at_cpl3_gp", {lgdt [gdt_ptr]}
-PRIV chk_r3_lidt, "ring.lidt_at_cpl3_gp", {lidt [idt_ptr]}
-PRIV chk_r3_clts, "ring.clts_at_cpl3_gp", {clts}
-PRIV chk_r3_invlpg, "ring.invlpg_at_cpl3_gp", {invlpg [0]}
-PRIV chk_r3_rdmsr, "ring.rdmsr_at_cpl3_gp", {rdmsr}
-PRIV chk_r3_dr, "ring.mov_dr7_at_cpl3_gp", {mov eax, dr7}
+PRIV chk_r3_cr0, "ring.mov_cr0_at_cpl3_gp", {mov eax, cr0}, "MOV from CR0 at CPL 3 is #GP(0)"
+PRIV chk_r3_lgdt, "ring.lgdt_at_cpl3_gp", {lgdt [gdt_ptr]}, "LGDT at CPL 3 is #GP(0)"
+PRIV chk_r3_lidt, "ring.lidt_at_cpl3_gp", {lidt [idt_ptr]}, "LIDT at CPL 3 is #GP(0)"
+PRIV chk_r3_clts, "ring.clts_at_cpl3_gp", {clts}, "CLTS at CPL 3 is #GP(0)"
+PRIV chk_r3_invlpg, "ring.invlpg_at_cpl3_gp", {invlpg [0]}, "INVLPG at CPL 3 is #GP(0)"
+PRIV chk_r3_rdmsr, "ring.rdmsr_at_cpl3_gp", {rdmsr}, "RDMSR at CPL 3 is #GP(0)"
+PRIV chk_r3_dr, "ring.mov_dr7_at_cpl3_gp", {mov eax, dr7}, "MOV from DR7 at CPL 3 is #GP(0)"
 
-CHECK chk_ring3_io, "ring.io_at_cpl3_iopl0_gp"
+CHECK chk_ring3_io, "ring.io_at_cpl3_iopl0_gp", "IN at CPL 3 with IOPL 0 and no I/O bitmap is #GP(0)"
     TRY .back
     RING3 .user, 2
 .user:
@@ -460,7 +463,7 @@ CHECK chk_ring3_io, "ring.io_at_cpl3_iopl0_gp"
     EXPECT_EXC VEC_GP, 0, .f
     PASSED
 
-CHECK chk_ring3_io_iopl3, "ring.io_at_cpl3_iopl3_ok"
+CHECK chk_ring3_io_iopl3, "ring.io_at_cpl3_iopl3_ok", "IN/OUT at CPL 3 with IOPL 3 work"
     mov dword [r3_ok], 0
     TRY .back
     RING3 .user, FL_IOPL | 2
@@ -498,7 +501,7 @@ io_bitmap_allow:
     popad
     ret
 
-CHECK chk_ring3_iomap, "ring.io_bitmap_allows_port"
+CHECK chk_ring3_iomap, "ring.io_bitmap_allows_port", "the TSS I/O bitmap allows one port at CPL 3; a 16-bit access also needs the next port's bit (#GP)"
     call io_bitmap_allow
     mov dword [r3_ok], 0
     TRY .back
@@ -516,7 +519,7 @@ CHECK chk_ring3_iomap, "ring.io_bitmap_allows_port"
     EXPECT_EXC VEC_GP, 0, .f
     PASSED
 
-CHECK chk_ring3_iomap_deny, "ring.io_bitmap_denies_port"
+CHECK chk_ring3_iomap_deny, "ring.io_bitmap_denies_port", "a port whose bitmap bit is set is #GP(0) at CPL 3"
     call io_bitmap_allow
     TRY .back
     RING3 .user, 2
@@ -527,7 +530,7 @@ CHECK chk_ring3_iomap_deny, "ring.io_bitmap_denies_port"
     EXPECT_EXC VEC_GP, 0, .f
     PASSED
 
-CHECK chk_ring3_cli, "ring.cli_at_cpl3_iopl0_gp"
+CHECK chk_ring3_cli, "ring.cli_at_cpl3_iopl0_gp", "CLI at CPL 3 with IOPL 0 is #GP(0)"
     TRY .back
     RING3 .user, 2
 .user:
@@ -536,7 +539,7 @@ CHECK chk_ring3_cli, "ring.cli_at_cpl3_iopl0_gp"
     EXPECT_EXC VEC_GP, 0, .f
     PASSED
 
-CHECK chk_ring3_sti, "ring.sti_at_cpl3_iopl0_gp"
+CHECK chk_ring3_sti, "ring.sti_at_cpl3_iopl0_gp", "STI at CPL 3 with IOPL 0 is #GP(0)"
     TRY .back
     RING3 .user, 2
 .user:
@@ -545,7 +548,7 @@ CHECK chk_ring3_sti, "ring.sti_at_cpl3_iopl0_gp"
     EXPECT_EXC VEC_GP, 0, .f
     PASSED
 
-CHECK chk_ring3_cli_iopl3, "ring.cli_sti_at_cpl3_iopl3_ok"
+CHECK chk_ring3_cli_iopl3, "ring.cli_sti_at_cpl3_iopl3_ok", "CLI and STI at CPL 3 with IOPL 3 change IF"
     TRY .back
     RING3 .user, FL_IOPL | FL_IF | 2
 .user:
@@ -563,7 +566,7 @@ CHECK chk_ring3_cli_iopl3, "ring.cli_sti_at_cpl3_iopl3_ok"
     EXPECT_BITS dword [r3_fl2], FL_IF, FL_IF
     PASSED
 
-CHECK chk_ring3_popf, "ring.popf_at_cpl3_iopl0_keeps_if_iopl"
+CHECK chk_ring3_popf, "ring.popf_at_cpl3_iopl0_keeps_if_iopl", "POPF at CPL 3, IOPL 0: IF and IOPL silently kept, CF changes"
     TRY .back
     RING3 .user, FL_IF | 2
 .user:
@@ -577,7 +580,7 @@ CHECK chk_ring3_popf, "ring.popf_at_cpl3_iopl0_keeps_if_iopl"
     EXPECT_BITS dword [r3_fl1], FL_IF | FL_IOPL | FL_CF, FL_IF | FL_CF
     PASSED
 
-CHECK chk_ring3_popf3, "ring.popf_at_cpl3_iopl3_changes_if_not_iopl"
+CHECK chk_ring3_popf3, "ring.popf_at_cpl3_iopl3_changes_if_not_iopl", "POPF at CPL 3, IOPL 3: IF changes, IOPL does not"
     TRY .back
     RING3 .user, FL_IOPL | FL_IF | 2
 .user:
@@ -590,7 +593,7 @@ CHECK chk_ring3_popf3, "ring.popf_at_cpl3_iopl3_changes_if_not_iopl"
     EXPECT_BITS dword [r3_fl1], FL_IF | FL_IOPL, FL_IOPL
     PASSED
 
-CHECK chk_ring3_ds0, "ring.load_dpl0_data_at_cpl3_gp"
+CHECK chk_ring3_ds0, "ring.load_dpl0_data_at_cpl3_gp", "a DPL-0 data selector into FS at CPL 3 is #GP(selector)"
     TRY .back
     RING3 .user, 2
 .user:
@@ -600,7 +603,7 @@ CHECK chk_ring3_ds0, "ring.load_dpl0_data_at_cpl3_gp"
     EXPECT_EXC VEC_GP, SEL_KDATA, .f
     PASSED
 
-CHECK chk_ring3_ss0, "ring.load_ring0_ss_at_cpl3_gp"
+CHECK chk_ring3_ss0, "ring.load_ring0_ss_at_cpl3_gp", "a ring-0 stack selector into SS at CPL 3 is #GP(selector)"
     TRY .back
     RING3 .user, 2
 .user:
@@ -610,7 +613,7 @@ CHECK chk_ring3_ss0, "ring.load_ring0_ss_at_cpl3_gp"
     EXPECT_EXC VEC_GP, SEL_KDATA, .f
     PASSED
 
-CHECK chk_ring3_conf_ds, "ring.conforming_code_into_ds_at_cpl3_ok"
+CHECK chk_ring3_conf_ds, "ring.conforming_code_into_ds_at_cpl3_ok", "readable conforming DPL-0 code loads into FS at CPL 3 and reads"
     call seg_setup
     mov dword [r3_ok], 0
     TRY .back
@@ -626,7 +629,7 @@ CHECK chk_ring3_conf_ds, "ring.conforming_code_into_ds_at_cpl3_ok"
     EXPECT dword [r3_ok], SEG_WORD
     PASSED
 
-CHECK chk_ring3_conf_jmp, "ring.far_jmp_to_conforming_keeps_cpl3"
+CHECK chk_ring3_conf_jmp, "ring.far_jmp_to_conforming_keeps_cpl3", "far JMP from CPL 3 to conforming DPL-0 code keeps CPL 3 (CS.RPL = 3)"
     call seg_setup
     mov dword [r3_cs], 0
     TRY .back
@@ -642,7 +645,7 @@ CHECK chk_ring3_conf_jmp, "ring.far_jmp_to_conforming_keeps_cpl3"
     EXPECT dword [exc_cs], S_CONF0 | 3
     PASSED
 
-CHECK chk_ring3_jmp0, "ring.far_jmp_to_ring0_code_gp"
+CHECK chk_ring3_jmp0, "ring.far_jmp_to_ring0_code_gp", "far JMP from CPL 3 to nonconforming ring-0 code is #GP(selector)"
     TRY .back
     RING3 .user, 2
 .user:
@@ -651,7 +654,7 @@ CHECK chk_ring3_jmp0, "ring.far_jmp_to_ring0_code_gp"
     EXPECT_EXC VEC_GP, SEL_KCODE, .f
     PASSED
 
-CHECK chk_ring1, "ring.ring1_trip_and_rules"
+CHECK chk_ring1, "ring.ring1_trip_and_rules", "ring 1: IRET there, DPL-2 data loads, I/O with IOPL 1 works, DPL-0 data is #GP, the fault comes back on TSS ESP0"
     call seg_setup
     mov dword [r3_cs], 0
     mov dword [r3_ok], 0
@@ -687,6 +690,32 @@ CHECK chk_ring1, "ring.ring1_trip_and_rules"
     PASSED
 
 SEG_WORD equ 0x5E65E600               ; what the checks read through odd segments
+;  ring 2: IOPL 1 < CPL 2, so I/O faults; the fault comes back on the TSS ESP0 stack
+CHECK chk_ring2, "ring.ring2_trip_io_above_iopl_gp", "ring 2: IRET there; I/O with IOPL 1 < CPL 2 is #GP(0); pushed SS:ESP of ring 2"
+    call seg_setup
+    mov dword [r3_cs], 0
+    TRY .back
+    mov ax, S_R2DATA | 2
+    mov ds, ax
+    mov es, ax
+    mov ebx, .user
+    mov ecx, (1 << 12) | 2
+    mov edx, S_R2CODE | 2
+    mov esi, S_R2DATA | 2
+    mov edi, ustack_top
+    jmp to_ring
+.user:
+    mov [r3_cs], cs
+    mov dx, COM1 + UART_SCR
+.f: in al, dx
+.back:
+    EXPECT dword [r3_cs], S_R2CODE | 2
+    EXPECT_EXC VEC_GP, 0, .f
+    EXPECT dword [exc_cs], S_R2CODE | 2
+    EXPECT dword [exc_ss], S_R2DATA | 2
+    EXPECT dword [exc_esp], ustack_top
+    PASSED
+
 LOW_VAR equ 0x7000                   ; conventional memory: reachable with a 4 KiB-granular wrap
 
 section .data

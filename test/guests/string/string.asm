@@ -66,7 +66,7 @@ setup:
     ret
 
 ; ---- MOVS ------------------------------------------------------------------------------------------
-CHECK chk_movs_single, "string.movs_single_df0"
+CHECK chk_movs_single, "string.movs_single_df0", "MOVSB/W/D without REP, DF=0: data and ESI/EDI steps of 1, 2, 4"
     call setup
     mov esi, src
     mov edi, dst
@@ -87,7 +87,7 @@ CHECK chk_movs_single, "string.movs_single_df0"
     EXPECT8 byte [dst + 7], 0x80 + 7 * 7   ; untouched
     PASSED
 
-CHECK chk_movs_single_df1, "string.movs_single_df1"
+CHECK chk_movs_single_df1, "string.movs_single_df1", "MOVSD/W/B without REP, DF=1: data and decrements"
     call setup
     mov esi, src + 100
     mov edi, dst + 100
@@ -115,7 +115,7 @@ CHECK chk_movs_single_df1, "string.movs_single_df1"
     PASSED
 
 %macro REPMOVS 3                     ; name, instruction, element size
-CHECK chk_rep_%1, %strcat("string.rep_", %str(%1), "_df0")
+CHECK chk_rep_%1, %strcat("string.rep_", %str(%1), "_df0"), %strcat("REP ", %str(%1), " with DF=0: data, ECX=0, ESI/EDI advanced, the next byte untouched")
     call setup
     mov esi, src
     mov edi, dst
@@ -131,7 +131,7 @@ CHECK chk_rep_%1, %strcat("string.rep_", %str(%1), "_df0")
     EXPECT eax, 0
     EXPECT8 byte [dst + 37 * %3], (0x80 + 7 * 37 * %3) & 0xFF
     PASSED
-CHECK chk_rep_%1_df1, %strcat("string.rep_", %str(%1), "_df1")
+CHECK chk_rep_%1_df1, %strcat("string.rep_", %str(%1), "_df1"), %strcat("REP ", %str(%1), " with DF=1: copies downwards, neighbours untouched")
     call setup
     mov esi, src + 200
     mov edi, dst + 200
@@ -155,7 +155,7 @@ REPMOVS movsb, movsb, 1
 REPMOVS movsw, movsw, 2
 REPMOVS movsd, movsd, 4
 
-CHECK chk_rep_movs_ecx0, "string.rep_movs_ecx0"
+CHECK chk_rep_movs_ecx0, "string.rep_movs_ecx0", "REP MOVS with ECX=0 moves nothing and changes no register"
     call setup
     mov esi, src
     mov edi, dst
@@ -171,7 +171,7 @@ CHECK chk_rep_movs_ecx0, "string.rep_movs_ecx0"
     EXPECT eax, 0
     PASSED
 
-CHECK chk_movs_overlap_fwd, "string.rep_movsb_overlap_forward"
+CHECK chk_movs_overlap_fwd, "string.rep_movsb_overlap_forward", "REP MOVSB with the destination one byte above the source replicates the first byte (element by element)"
     call setup
     mov esi, src
     lea edi, [src + 1]
@@ -190,7 +190,7 @@ CHECK chk_movs_overlap_fwd, "string.rep_movsb_overlap_forward"
 .bad:
     FAILNOW eax, edi
 
-CHECK chk_movs_overlap_fwd4, "string.rep_movsd_overlap_forward"
+CHECK chk_movs_overlap_fwd4, "string.rep_movsd_overlap_forward", "REP MOVSD with the destination one dword above the source replicates the first dword"
     call setup
     mov esi, src
     lea edi, [src + 4]
@@ -206,7 +206,7 @@ CHECK chk_movs_overlap_fwd4, "string.rep_movsd_overlap_forward"
 .bad:
     FAILNOW 0, 1
 
-CHECK chk_movs_overlap_bwd, "string.rep_movsb_overlap_backward"
+CHECK chk_movs_overlap_bwd, "string.rep_movsb_overlap_backward", "REP MOVSB with DF=1 and overlapping buffers shifts the data up by one"
     call setup
     lea esi, [src + 64]
     lea edi, [src + 65]
@@ -231,7 +231,7 @@ CHECK chk_movs_overlap_bwd, "string.rep_movsb_overlap_backward"
     FAILNOW eax, ecx
 
 ; ---- STOS / LODS --------------------------------------------------------------------------------
-CHECK chk_stos, "string.stos_all_widths"
+CHECK chk_stos, "string.stos_all_widths", "STOSB/W/D store AL/AX/EAX and advance EDI"
     call setup
     mov edi, dst
     mov eax, 0x44332211
@@ -244,7 +244,7 @@ CHECK chk_stos, "string.stos_all_widths"
     EXPECT8 byte [dst + 7], (0x80 + 49) & 0xFF
     PASSED
 
-CHECK chk_rep_stos, "string.rep_stos_df0_df1"
+CHECK chk_rep_stos, "string.rep_stos_df0_df1", "REP STOSD forwards and REP STOSW backwards, with untouched neighbours"
     call setup
     mov edi, dst + 4
     mov eax, 0xA5A5A5A5
@@ -268,7 +268,7 @@ CHECK chk_rep_stos, "string.rep_stos_df0_df1"
     EXPECT8 byte [dst + 102], (0x80 + 7 * 102) & 0xFF
     PASSED
 
-CHECK chk_rep_stos_big, "string.rep_stosd_4096"
+CHECK chk_rep_stos_big, "string.rep_stosd_4096", "REP STOSD over 16 KiB"
     mov edi, big
     mov eax, 0x01020304
     mov ecx, 4096
@@ -284,7 +284,7 @@ CHECK chk_rep_stos_big, "string.rep_stosd_4096"
 .bad:
     FAILNOW 0x01020304, dword [esi]
 
-CHECK chk_lods, "string.lods_all_widths"
+CHECK chk_lods, "string.lods_all_widths", "LODSB/W/D load into AL/AX/EAX (upper bits kept), DF=1, and REP LODSW"
     mov dword [dst], 0x44332211
     mov dword [dst + 4], 0x88776655
     mov esi, dst
@@ -310,7 +310,7 @@ CHECK chk_lods, "string.lods_all_widths"
     PASSED
 
 ; ---- SCAS / CMPS ----------------------------------------------------------------------------------
-CHECK chk_scas_flags, "string.scas_flags_like_cmp"
+CHECK chk_scas_flags, "string.scas_flags_like_cmp", "SCASB sets the flags of CMP AL, [EDI]"
     mov byte [dst], 0x80
     mov edi, dst
     mov al, 0x7F
@@ -322,7 +322,7 @@ CHECK chk_scas_flags, "string.scas_flags_like_cmp"
     EXPECT edi, dst + 1
     PASSED
 
-CHECK chk_repne_scas, "string.repne_scasb_found"
+CHECK chk_repne_scas, "string.repne_scasb_found", "REPNE SCASB stops after the match: ECX, EDI, ZF=1"
     call setup
     mov edi, src
     mov al, [src + 40]
@@ -335,7 +335,7 @@ CHECK chk_repne_scas, "string.repne_scasb_found"
     EXPECT_BITS ebx, FL_ZF, FL_ZF
     PASSED
 
-CHECK chk_repne_scas_miss, "string.repne_scasd_not_found"
+CHECK chk_repne_scas_miss, "string.repne_scasd_not_found", "REPNE SCASD without a match runs ECX down to 0, ZF=0"
     call setup
     mov edi, src
     mov eax, 0xDEADBEEF
@@ -348,7 +348,7 @@ CHECK chk_repne_scas_miss, "string.repne_scasd_not_found"
     EXPECT_BITS ebx, FL_ZF, 0
     PASSED
 
-CHECK chk_repe_scas, "string.repe_scasw_mismatch"
+CHECK chk_repe_scas, "string.repe_scasw_mismatch", "REPE SCASW stops after the first mismatch with its flags"
     mov edi, dst
     mov ecx, 10
     mov ax, 0x1234
@@ -364,7 +364,7 @@ CHECK chk_repe_scas, "string.repe_scasw_mismatch"
     EXPECT_BITS ebx, FL_ZF | FL_CF | FL_SF, FL_CF | FL_SF   ; 0x1234 - 0x1235
     PASSED
 
-CHECK chk_scas_ecx0, "string.repe_scas_ecx0_keeps_flags"
+CHECK chk_scas_ecx0, "string.repe_scas_ecx0_keeps_flags", "REPE SCASB with ECX=0 keeps the flags and EDI"
     mov edi, dst
     xor ecx, ecx
     xor eax, eax
@@ -377,7 +377,7 @@ CHECK chk_scas_ecx0, "string.repe_scas_ecx0_keeps_flags"
     EXPECT edi, dst
     PASSED
 
-CHECK chk_cmps_order, "string.cmps_flags_src_minus_dst"
+CHECK chk_cmps_order, "string.cmps_flags_src_minus_dst", "CMPSB compares [ESI] - [EDI] (source minus destination)"
     mov byte [src], 1
     mov byte [dst], 2
     mov esi, src
@@ -390,7 +390,7 @@ CHECK chk_cmps_order, "string.cmps_flags_src_minus_dst"
     EXPECT edi, dst + 1
     PASSED
 
-CHECK chk_repe_cmps, "string.repe_cmpsd_mismatch"
+CHECK chk_repe_cmps, "string.repe_cmpsd_mismatch", "REPE CMPSD stops after the mismatching element: ECX, ESI, EDI, flags"
     call setup
     mov esi, src
     mov edi, dst
@@ -409,7 +409,7 @@ CHECK chk_repe_cmps, "string.repe_cmpsd_mismatch"
     EXPECT_BITS ebx, FL_ZF | FL_CF, 0      ; src element > 0
     PASSED
 
-CHECK chk_repne_cmps, "string.repne_cmpsb_match_df1"
+CHECK chk_repne_cmps, "string.repne_cmpsb_match_df1", "REPNE CMPSB with DF=1 stops after the equal pair"
     call setup
     mov al, [src + 10]
     mov [dst + 10], al               ; the only equal pair
@@ -427,7 +427,7 @@ CHECK chk_repne_cmps, "string.repne_cmpsb_match_df1"
     EXPECT_BITS ebx, FL_ZF, FL_ZF
     PASSED
 
-CHECK chk_repe_cmps_all, "string.repe_cmpsw_all_equal"
+CHECK chk_repe_cmps_all, "string.repe_cmpsw_all_equal", "REPE CMPSW over equal buffers: ECX=0, ZF=1"
     call setup
     mov esi, src
     mov edi, ref
@@ -445,7 +445,7 @@ CHECK chk_repe_cmps_all, "string.repe_cmpsw_all_equal"
     PASSED
 
 ; ---- 16-bit addressing, overrides --------------------------------------------------------------
-CHECK chk_a16_movs, "string.addr16_uses_cx_si_di"
+CHECK chk_a16_movs, "string.addr16_uses_cx_si_di", "67h REP MOVSB uses CX, SI, DI and keeps their upper halves"
     call setup
     mov esi, src
     mov edi, LOW_BUF
@@ -465,7 +465,7 @@ CHECK chk_a16_movs, "string.addr16_uses_cx_si_di"
     EXPECT eax, 0
     PASSED
 
-CHECK chk_a16_wrap, "string.addr16_si_wraps"
+CHECK chk_a16_wrap, "string.addr16_si_wraps", "67h MOVSB with SI=0xFFFF wraps SI to 0"
     mov byte [0xFFFF], 0x5C
     mov byte [0], 0x00
     mov esi, 0x0000FFFF
@@ -475,7 +475,7 @@ CHECK chk_a16_wrap, "string.addr16_si_wraps"
     EXPECT8 byte [LOW_BUF], 0x5C
     PASSED
 
-CHECK chk_seg_override, "string.source_override_dest_es"
+CHECK chk_seg_override, "string.source_override_dest_es", "a segment override moves MOVS's source, never STOS's ES:EDI destination"
     call setup
     ; FS: base = src - 0x1000. fs movsb reads FS:ESI, writes ES:EDI.
     mov eax, GDT_FREE

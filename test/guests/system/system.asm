@@ -81,8 +81,8 @@ rdmsr_try:
     ret
 
 ; FEATURE_MSR label, name, feature bit, MSR: reported -> the MSR reads; not reported -> #GP
-%macro FEATURE_MSR 4
-CHECK %1, %2
+%macro FEATURE_MSR 5                 ; label, name, feature bit, MSR, description
+CHECK %1, %2, %5
     call cpuid1
     mov ecx, %4
     call rdmsr_try
@@ -167,7 +167,7 @@ sys_clean:
     ret
 
 ; ---- CPUID -----------------------------------------------------------------------------------------------
-CHECK chk_cpuid0, "cpuid.leaf0_vendor"
+CHECK chk_cpuid0, "cpuid.leaf0_vendor", "CPUID 0: maximum leaf >= 1, a printable 12-byte vendor"
     xor eax, eax
     cpuid
     mov [cpuid_max], eax
@@ -192,7 +192,7 @@ CHECK chk_cpuid0, "cpuid.leaf0_vendor"
     movzx eax, al
     FAILNOW 0x20, eax
 
-CHECK chk_cpuid1, "cpuid.leaf1_family_and_base_features"
+CHECK chk_cpuid1, "cpuid.leaf1_family_and_base_features", "CPUID 1: family >= 4; FPU TSC MSR CX8 CMOV PSE PAE PGE reported"
     call cpuid1
     mov eax, [feat_eax]
     shr eax, 8
@@ -205,7 +205,7 @@ CHECK chk_cpuid1, "cpuid.leaf1_family_and_base_features"
 .bad:
     FAILNOW 4, eax
 
-CHECK chk_cpuid_beyond, "cpuid.basic_leaf_beyond_max"
+CHECK chk_cpuid_beyond, "cpuid.basic_leaf_beyond_max", "CPUID above the maximum basic leaf returns the highest basic leaf's data (zeros on AMD)"
     ; SDM Vol. 2, CPUID: an input above the maximum basic leaf returns the data of the highest
     ; basic leaf (AMD CPUs return zeros: checked when the vendor is AuthenticAMD)
     xor eax, eax
@@ -236,7 +236,7 @@ CHECK chk_cpuid_beyond, "cpuid.basic_leaf_beyond_max"
     EXPECT eax, 0
     PASSED
 
-CHECK chk_cpuid_ext, "cpuid.extended_leaves"
+CHECK chk_cpuid_ext, "cpuid.extended_leaves", "extended leaves: a printable NUL-terminated brand string; beyond the maximum: the highest basic leaf (zeros on AMD)"
     mov eax, 0x80000000
     cpuid
     cmp eax, 0x80000000
@@ -307,7 +307,7 @@ CHECK chk_cpuid_ext, "cpuid.extended_leaves"
     movzx eax, al
     FAILNOW 0x20, eax
 
-CHECK chk_feat_fpu, "cpuid.fpu_works"
+CHECK chk_feat_fpu, "cpuid.fpu_works", "FPU reported: FNINIT clears the status word, FLD1/FADDP/FISTP compute 2"
     call cpuid1
     test dword [feat_edx], CPUID_FPU
     jz .skip
@@ -327,7 +327,7 @@ CHECK chk_feat_fpu, "cpuid.fpu_works"
 .skip:
     PASSED
 
-CHECK chk_feat_tsc, "cpuid.tsc_rdtsc_works"
+CHECK chk_feat_tsc, "cpuid.tsc_rdtsc_works", "TSC reported: RDTSC does not fault"
     call cpuid1
     test dword [feat_edx], CPUID_TSC
     jz .skip
@@ -339,7 +339,7 @@ CHECK chk_feat_tsc, "cpuid.tsc_rdtsc_works"
 .caught:
     FAILNOW 0xFFFFFFFF, dword [exc_vec]
 
-CHECK chk_feat_cx8, "cpuid.cx8_cmpxchg8b_works"
+CHECK chk_feat_cx8, "cpuid.cx8_cmpxchg8b_works", "CX8 reported: CMPXCHG8B works"
     call cpuid1
     test dword [feat_edx], CPUID_CX8
     jz .skip
@@ -355,7 +355,7 @@ CHECK chk_feat_cx8, "cpuid.cx8_cmpxchg8b_works"
 .skip:
     PASSED
 
-CHECK chk_feat_cmov, "cpuid.cmov_works"
+CHECK chk_feat_cmov, "cpuid.cmov_works", "CMOV reported: CMOVE works"
     call cpuid1
     test dword [feat_edx], CPUID_CMOV
     jz .skip
@@ -368,8 +368,8 @@ CHECK chk_feat_cmov, "cpuid.cmov_works"
     PASSED
 
 ; CR4_BIT label, name, feature, CR4 bit: reported -> the bit can be set and reads back
-%macro CR4_BIT 4
-CHECK %1, %2
+%macro CR4_BIT 5                     ; label, name, feature bit, CR4 bit, description
+CHECK %1, %2, %5
     call cpuid1
     test dword [feat_edx], %3
     jz .skip
@@ -383,19 +383,19 @@ CHECK %1, %2
 .skip:
     PASSED
 %endmacro
-CR4_BIT chk_feat_pse, "cpuid.pse_cr4_bit", CPUID_PSE, CR4_PSE
-CR4_BIT chk_feat_pae, "cpuid.pae_cr4_bit", CPUID_PAE, CR4_PAE
-CR4_BIT chk_feat_pge, "cpuid.pge_cr4_bit", CPUID_PGE, CR4_PGE
-CR4_BIT chk_feat_de, "cpuid.de_cr4_bit", CPUID_DE, CR4_DE
+CR4_BIT chk_feat_pse, "cpuid.pse_cr4_bit", CPUID_PSE, CR4_PSE, "PSE reported: CR4.PSE can be set"
+CR4_BIT chk_feat_pae, "cpuid.pae_cr4_bit", CPUID_PAE, CR4_PAE, "PAE reported: CR4.PAE can be set"
+CR4_BIT chk_feat_pge, "cpuid.pge_cr4_bit", CPUID_PGE, CR4_PGE, "PGE reported: CR4.PGE can be set"
+CR4_BIT chk_feat_de, "cpuid.de_cr4_bit", CPUID_DE, CR4_DE, "DE reported: CR4.DE can be set"
 
-FEATURE_MSR chk_feat_msr, "cpuid.msr_rdmsr_tsc", CPUID_MSR, MSR_TSC
-FEATURE_MSR chk_feat_sep, "cpuid.sep_sysenter_msrs", CPUID_SEP, MSR_SYSENTER_CS
-FEATURE_MSR chk_feat_mtrr, "cpuid.mtrr_mtrrcap_msr", CPUID_MTRR, MSR_MTRRCAP
-FEATURE_MSR chk_feat_pat, "cpuid.pat_msr", CPUID_PAT, MSR_PAT
-FEATURE_MSR chk_feat_mca, "cpuid.mca_mcg_cap_msr", CPUID_MCA, MSR_MCG_CAP
-FEATURE_MSR chk_feat_apic, "cpuid.apic_base_msr", CPUID_APIC, MSR_APIC_BASE
+FEATURE_MSR chk_feat_msr, "cpuid.msr_rdmsr_tsc", CPUID_MSR, MSR_TSC, "MSR reported: RDMSR 0x10 works (not reported: #GP)"
+FEATURE_MSR chk_feat_sep, "cpuid.sep_sysenter_msrs", CPUID_SEP, MSR_SYSENTER_CS, "SEP reported: SYSENTER_CS reads (not reported: #GP)"
+FEATURE_MSR chk_feat_mtrr, "cpuid.mtrr_mtrrcap_msr", CPUID_MTRR, MSR_MTRRCAP, "MTRR reported: MTRRcap (0xFE) reads (not reported: #GP)"
+FEATURE_MSR chk_feat_pat, "cpuid.pat_msr", CPUID_PAT, MSR_PAT, "PAT reported: IA32_PAT (0x277) reads (not reported: #GP)"
+FEATURE_MSR chk_feat_mca, "cpuid.mca_mcg_cap_msr", CPUID_MCA, MSR_MCG_CAP, "MCA reported: MCG_CAP (0x179) reads (not reported: #GP)"
+FEATURE_MSR chk_feat_apic, "cpuid.apic_base_msr", CPUID_APIC, MSR_APIC_BASE, "APIC reported: IA32_APIC_BASE (0x1B) reads (not reported: #GP)"
 
-CHECK chk_apic_mmio, "cpuid.apic_mmio_version"
+CHECK chk_apic_mmio, "cpuid.apic_mmio_version", "APIC reported and enabled: its MMIO version register says integrated APIC with >= 4 LVT entries"
     call cpuid1
     test dword [feat_edx], CPUID_APIC
     jz .skip
@@ -418,7 +418,7 @@ CHECK chk_apic_mmio, "cpuid.apic_mmio_version"
     FAILNOW 3, ebx
 
 ; ---- TSC and MSRs --------------------------------------------------------------------------------------
-CHECK chk_tsc_mono, "tsc.rdtsc_monotonic"
+CHECK chk_tsc_mono, "tsc.rdtsc_monotonic", "RDTSC never goes backwards over 1000 reads and moves across a busy loop"
     rdtsc
     mov esi, eax
     mov edi, edx
@@ -451,7 +451,7 @@ CHECK chk_tsc_mono, "tsc.rdtsc_monotonic"
 .still:
     FAILNOW 1, 0
 
-CHECK chk_tsc_msr, "msr.tsc_read_write"
+CHECK chk_tsc_msr, "msr.tsc_read_write", "RDMSR 0x10 reads the counter RDTSC reads; WRMSR 0x10 sets it (up, then back down)"
     rdtsc
     mov esi, eax
     mov edi, edx
@@ -485,7 +485,7 @@ CHECK chk_tsc_msr, "msr.tsc_read_write"
 
 TSC_HIGH equ 0xC0000000
 
-CHECK chk_sysenter_msrs, "msr.sysenter_cs_esp_eip"
+CHECK chk_sysenter_msrs, "msr.sysenter_cs_esp_eip", "SEP reported: SYSENTER_CS/ESP/EIP (0x174-0x176) keep what WRMSR wrote"
     call cpuid1
     test dword [feat_edx], CPUID_SEP
     jz .skip
@@ -513,14 +513,14 @@ CHECK chk_sysenter_msrs, "msr.sysenter_cs_esp_eip"
 .skip:
     PASSED
 
-CHECK chk_msr_bogus_rd, "msr.rdmsr_unimplemented_gp"
+CHECK chk_msr_bogus_rd, "msr.rdmsr_unimplemented_gp", "RDMSR of an unimplemented MSR is #GP(0)"
     mov ecx, MSR_BOGUS
     call rdmsr_try
     EXPECT eax, VEC_GP
     EXPECT dword [exc_err], 0
     PASSED
 
-CHECK chk_msr_bogus_wr, "msr.wrmsr_unimplemented_gp"
+CHECK chk_msr_bogus_wr, "msr.wrmsr_unimplemented_gp", "WRMSR of an unimplemented MSR is #GP(0) at the WRMSR"
     mov ecx, MSR_BOGUS
     xor eax, eax
     xor edx, edx
@@ -533,7 +533,7 @@ CHECK chk_msr_bogus_wr, "msr.wrmsr_unimplemented_gp"
     EXPECT_EXC VEC_GP, 0, .insn
     PASSED
 
-CHECK chk_tsd, "tsc.rdtsc_cpl3_with_tsd_gp"
+CHECK chk_tsd, "tsc.rdtsc_cpl3_with_tsd_gp", "CR4.TSD=1: RDTSC at CPL 3 is #GP(0)"
     mov eax, cr4
     or eax, CR4_TSD
     mov cr4, eax
@@ -546,7 +546,7 @@ CHECK chk_tsd, "tsc.rdtsc_cpl3_with_tsd_gp"
     EXPECT_EXC VEC_GP, 0, .f
     PASSED
 
-CHECK chk_tsd0, "tsc.rdtsc_cpl3_without_tsd_ok"
+CHECK chk_tsd0, "tsc.rdtsc_cpl3_without_tsd_ok", "CR4.TSD=0: RDTSC at CPL 3 works"
     TRY .back
     RING3 .user, 2
 .user:
@@ -557,7 +557,7 @@ CHECK chk_tsd0, "tsc.rdtsc_cpl3_without_tsd_ok"
     PASSED
 
 ; ---- interrupts ------------------------------------------------------------------------------------------
-CHECK chk_hlt_irq0, "irq.hlt_woken_by_pit_irq0"
+CHECK chk_hlt_irq0, "irq.hlt_woken_by_pit_irq0", "STI; HLT is woken by the PIT's IRQ0 through the 8259 (exactly one interrupt)"
     mov dword [sanitize_hook], sys_clean
     call pit_start
     sti
@@ -567,7 +567,7 @@ CHECK chk_hlt_irq0, "irq.hlt_woken_by_pit_irq0"
     EXPECT_BITS dword [vec_count + IRQ_BASE * 4], 0xFFFFFFFF, 1
     PASSED
 
-CHECK chk_cli_holds, "irq.cli_keeps_irq_pending"
+CHECK chk_cli_holds, "irq.cli_keeps_irq_pending", "with IF=0 an IRQ stays pending in the PIC's IRR and is taken once IF=1"
     mov dword [sanitize_hook], sys_clean
     IRQ0_FIRST
     call pit_start
@@ -582,7 +582,7 @@ CHECK chk_cli_holds, "irq.cli_keeps_irq_pending"
     EXPECT dword [irq_n], 1          ; taken once IF = 1 (one more tick is 1 ms away)
     PASSED
 
-CHECK chk_sti_shadow, "irq.sti_shadow_one_instruction"
+CHECK chk_sti_shadow, "irq.sti_shadow_one_instruction", "a pending IRQ is taken after the instruction following STI, not before it"
     mov dword [sanitize_hook], sys_clean
     IRQ0_FIRST
     call pit_start
@@ -598,7 +598,7 @@ CHECK chk_sti_shadow, "irq.sti_shadow_one_instruction"
     EXPECT dword [irq_eip], .after
     PASSED
 
-CHECK chk_sti_hlt, "irq.sti_hlt_wakes_after_hlt"
+CHECK chk_sti_hlt, "irq.sti_hlt_wakes_after_hlt", "STI; HLT with an IRQ pending: the saved EIP is after the HLT"
     mov dword [sanitize_hook], sys_clean
     IRQ0_FIRST
     call pit_start
@@ -612,7 +612,7 @@ CHECK chk_sti_hlt, "irq.sti_hlt_wakes_after_hlt"
     EXPECT dword [irq_eip], .after
     PASSED
 
-CHECK chk_movss_shadow, "irq.mov_ss_delays_single_step"
+CHECK chk_movss_shadow, "irq.mov_ss_delays_single_step", "MOV SS holds back the single-step #DB until after the next instruction"
     ; MOV SS inhibits the #DB of a single step until after the next instruction
     mov byte [vec_mode + VEC_DB], MODE_HOOK
     mov dword [vec_hook + VEC_DB * 4], step_hook
@@ -649,7 +649,7 @@ step_hook:
     ret
 
 ; ---- port I/O ---------------------------------------------------------------------------------------------
-CHECK chk_io8, "io.byte_uart_scratch_and_cmos"
+CHECK chk_io8, "io.byte_uart_scratch_and_cmos", "8-bit IN/OUT (DX and imm8 forms) to the UART scratch register and CMOS RAM"
     mov dx, COM1 + UART_SCR
     mov al, 0xA7
     out dx, al
@@ -667,7 +667,7 @@ CHECK chk_io8, "io.byte_uart_scratch_and_cmos"
     EXPECT eax, 0x3E
     PASSED
 
-CHECK chk_io16_out, "io.word_out_splits_into_bytes"
+CHECK chk_io16_out, "io.word_out_splits_into_bytes", "16-bit OUT to port 0x70 writes AL to 0x70 and AH to 0x71"
     ; a 16-bit OUT to 0x70 writes AL to the index port and AH to the data port
     mov ax, (0x5C << 8) | CMOS_RAM_B | CMOS_NMI_OFF
     out CMOS_INDEX, ax
@@ -678,7 +678,7 @@ CHECK chk_io16_out, "io.word_out_splits_into_bytes"
     EXPECT eax, 0x5C
     PASSED
 
-CHECK chk_io32_out, "io.dword_out_low_bytes"
+CHECK chk_io32_out, "io.dword_out_low_bytes", "32-bit OUT to port 0x70 writes its low bytes to 0x70 and 0x71"
     mov eax, 0xFFFF0000 | (0x6D << 8) | CMOS_RAM_B | CMOS_NMI_OFF
     mov dx, CMOS_INDEX
     out dx, eax
@@ -689,7 +689,7 @@ CHECK chk_io32_out, "io.dword_out_low_bytes"
     EXPECT eax, 0x6D
     PASSED
 
-CHECK chk_io16_in, "io.word_in_reads_two_ports"
+CHECK chk_io16_in, "io.word_in_reads_two_ports", "16- and 32-bit IN from 0x20 read the PIC's ISR and IMR (0x20, 0x21) into the low bytes"
     ; IN AX from 0x20: AL = the master PIC's ISR (selected by OCW3), AH = its IMR at 0x21
     mov al, 0xB5
     out PIC1_DATA, al
@@ -708,7 +708,7 @@ CHECK chk_io16_in, "io.word_in_reads_two_ports"
     EXPECT ecx, 0xB500
     PASSED
 
-CHECK chk_ins_outs, "io.rep_outsb_insb"
+CHECK chk_ins_outs, "io.rep_outsb_insb", "REP OUTSB and INSB / REP INSB (DF=1) with the UART scratch register"
     mov dword [io_buf], 0x44332211
     mov esi, io_buf
     mov dx, COM1 + UART_SCR
