@@ -679,6 +679,7 @@ export const GUEST_CHECKS: Readonly<Record<string, readonly string[]>> = {
     'string.scas_flags_like_cmp',
     'string.repne_scasb_found',
     'string.repne_scasd_not_found',
+    'string.repne_scasw_found_df1',
     'string.repe_scasw_mismatch',
     'string.repe_scas_ecx0_keeps_flags',
     'string.cmps_flags_src_minus_dst',

@@ -348,6 +348,21 @@ CHECK chk_repne_scas_miss, "string.repne_scasd_not_found", "REPNE SCASD without 
     EXPECT_BITS ebx, FL_ZF, 0
     PASSED
 
+CHECK chk_repne_scas_df1, "string.repne_scasw_found_df1", "REPNE SCASW with DF=1 searches downwards and stops after the match"
+    call setup
+    mov ax, [src + 20]               ; the word at offset 20
+    lea edi, [src + 60]
+    mov ecx, 30
+    std
+    repne scasw                      ; 60, 58, ... 20: the 21st comparison matches
+    cld
+    pushfd
+    pop ebx
+    EXPECT ecx, 30 - 21
+    EXPECT edi, src + 18
+    EXPECT_BITS ebx, FL_ZF, FL_ZF
+    PASSED
+
 CHECK chk_repe_scas, "string.repe_scasw_mismatch", "REPE SCASW stops after the first mismatch with its flags"
     mov edi, dst
     mov ecx, 10
