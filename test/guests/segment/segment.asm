@@ -27,7 +27,7 @@ S_EXPDN   equ 16 << 3                ; expand-down data, base seg_buf, limit 0xF
 S_WRAP    equ 17 << 3                ; data, base 0xFFFFF000, 4 GiB
 S_BASE    equ 18 << 3                ; data, base seg_buf
 S_NPCODE  equ 19 << 3                ; not-present code
-S_SSLIM   equ 20 << 3                ; DPL-3 data (stack), base 0, limit seg_stack_lo + 0xFFF
+S_SSLIM   equ 20 << 3                ; DPL-3 data (stack), base seg_stack_lo, limit 0xFFF
 S_LDT     equ 21 << 3                ; an LDT descriptor (system type 2)
 S_NPSS    equ 22 << 3                ; not-present data used as a stack
 S_R3CONF  equ 23 << 3                ; conforming code, DPL 3 (for a CPL-0 far jump)
@@ -73,7 +73,7 @@ seg_setup:
     DESC S_WRAP, 0xFFFFF000, 0xFFFFF, ACC_DATA0, FLAGS_4G32
     DESC S_BASE, seg_buf, 0xFFFFF, ACC_DATA0, FLAGS_4G32
     DESC S_NPCODE, 0, 0xFFFFF, ACC_NPCODE, FLAGS_4G32
-    DESC S_SSLIM, 0, seg_stack_lo + 0xFFF, ACC_DATA3, FLAGS_BYTE32
+    DESC S_SSLIM, seg_stack_lo, 0xFFF, ACC_DATA3, FLAGS_BYTE32
     DESC S_LDT, seg_buf, 0xFF, ACC_LDT, 0
     DESC S_NPSS, 0, 0xFFFFF, ACC_NPDATA, FLAGS_4G32
     DESC S_R3CONF, 0, 0xFFFFF, ACC_CONF3, FLAGS_4G32
@@ -269,7 +269,7 @@ CHECK chk_limit_ss, "seg.limit_stack_ss", "a PUSH past SS's limit (at CPL 3) is 
     mov ecx, 2
     mov edx, SEL_UCODE
     mov esi, S_SSLIM | 3
-    mov edi, seg_stack_lo + 0x1000   ; the stack's last byte is its limit
+    mov edi, 0x1000                  ; the stack's last byte is its limit
     jmp to_ring
 .user:
     push eax                         ; limit - 3 .. limit: fine
