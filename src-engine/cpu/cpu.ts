@@ -18,7 +18,7 @@ import { Block, Insn } from './insn';
 import { compileBlock, COMPILE_THRESHOLD } from './block-compiler';
 import { createTlb, flushTlb } from './mmu';
 import type { CpuOps, PhysMemory } from './ops';
-import { FAULT, STOP } from './fault';
+import { FAULT, STOP, VEC_SMC_RESTART } from './fault';
 import { decodeBlock, decodeOne } from './decoder';
 import { deliverException, deliverExternal, deliverNmi, ShutdownError } from './interrupts';
 import { applyInitState, resetState } from './reset';
@@ -111,6 +111,8 @@ export class Cpu {
   pendingExit = 0;
   /** Per-instruction mode (TF, debug registers, interrupt shadow). */
   slowMode = false;
+  /** Set when INT n / INT3 / INTO delivered its interrupt (no single-step trap follows it). */
+  softIntDelivered = false;
   /** Instructions retired since construction (also mirrored into the state block). */
   icount = 0;
   /** Compile hot blocks to JavaScript (block-compiler.ts); off = pure interpreter. */
@@ -119,7 +121,8 @@ export class Cpu {
   faultIndex = 0;
   /** Bumped whenever linear->physical mappings, the decode mode or CS change (block links die). */
   linkEpoch = 0;
-  private curBlock: Block | null = null;
+  /** The block runBlocks is executing (null outside it): writes into it restart (mmu.checkSmc). */
+  curBlock: Block | null = null;
   private lastCsBase = 0;
   private lastModeKey = -1;
 
@@ -408,7 +411,10 @@ export class Cpu {
           this.interpret(b);
         }
         this.icount += b.insns.length;
-        if (this.localAttention || this.attn[this.attnIdx] !== 0 || this.icount >= limit || this.slowMode) return;
+        if (this.localAttention || this.attn[this.attnIdx] !== 0 || this.icount >= limit || this.slowMode) {
+          this.curBlock = null;
+          return;
+        }
         const eip = s[S_EIP];
         const epoch = this.linkEpoch;
         let nb: Block | null = null;
@@ -438,6 +444,7 @@ export class Cpu {
     } catch (e) {
       if (e !== FAULT) throw e;
       const cur = this.curBlock;
+      this.curBlock = null;
       const k = this.faultIndex;
       if (cur === null || k < 0 || k >= cur.insns.length) {
         // The fault came from looking up the next block (an instruction fetch): EIP is right.
@@ -447,6 +454,11 @@ export class Cpu {
       this.icount += k;
       const ins = cur.insns[k];
       s[S_EIP] = ins.eip;
+      if (this.excVector === VEC_SMC_RESTART) {
+        // The instruction was about to write into its own block: run it alone, then redecode.
+        this.stepInstruction();
+        return;
+      }
       this.noteRecent(ins.eip);
       deliverException(this, this.excVector, this.excHasError, this.excError);
     }
@@ -485,6 +497,7 @@ export class Cpu {
     }
     s[S_EIP] = ins.next;
     this.noteRecent(eip);
+    this.softIntDelivered = false;
     try {
       ins.fn(this, ins);
       this.icount++;
@@ -494,9 +507,12 @@ export class Cpu {
       deliverException(this, this.excVector, this.excHasError, this.excError);
       return;
     }
-    if (hadShadow !== 0 && s[S_SHADOW] === hadShadow) s[S_SHADOW] = 0;
-    if (tf && (hadShadow & 2) === 0) {
-      // Single-step trap after the instruction (not after MOV SS/POP SS: the shadow defers it).
+    const shadow = s[S_SHADOW];
+    if (hadShadow !== 0 && shadow === hadShadow) s[S_SHADOW] = 0;
+    // Single-step trap after the instruction, except: after MOV SS/POP SS the shadow defers it
+    // past the next instruction; INT n/INT3/INTO clear TF for their handler and report none.
+    const movSsNow = (shadow & 2) !== 0 && (hadShadow & 2) === 0;
+    if (tf && !movSsNow && !this.softIntDelivered) {
       s[S_DR + 6] |= 1 << 14;
       this.guard(() => deliverException(this, 1, false, 0));
     }

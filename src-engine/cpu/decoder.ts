@@ -295,7 +295,7 @@ function sizeOf(d: DecodeState, sz: string): number {
 }
 
 /** Fills operand `k` from its spec. Returns false if the form is invalid (#UD). */
-function decodeOperand(d: DecodeState, spec: Spec, k: number, opByte: number): boolean {
+function decodeOperand(d: DecodeState, spec: Spec, k: number): boolean {
   const o = d.ops[k];
   o.imm = 0;
   o.imm2 = 0;
@@ -373,7 +373,7 @@ function decodeOperand(d: DecodeState, spec: Spec, k: number, opByte: number): b
       return true;
     case 'Z':
       o.kind = OP_REG;
-      o.reg = opByte & 7;
+      o.reg = d.opcode & 7;
       return true;
     case 'I':
       o.kind = OP_IMM;
@@ -473,7 +473,7 @@ function decodeInsn(d: DecodeState, eip: number, lin: number): Insn {
   if (e !== null && factory !== undefined) {
     d.nops = e.ops.length;
     for (let k = 0; k < e.ops.length; k++) {
-      if (!decodeOperand(d, e.ops[k], k, b)) {
+      if (!decodeOperand(d, e.ops[k], k)) {
         factory = undefined;
         break;
       }
@@ -558,5 +558,6 @@ export function decodeBlock(cpu: Cpu, eip: number, lin: number, cache: Map<numbe
     if ((((lin + (pc - eip)) | 0) >>> 0) > pageLast || pc === 0) break;
   }
   const last = insns[insns.length - 1];
-  return new Block(insns, eip, lin, cacheable ? off : -1, frame, gen, mode, last.next);
+  const bytes = last.eip - eip + last.len;
+  return new Block(insns, eip, lin, cacheable ? off : -1, frame, gen, mode, last.next, bytes);
 }

@@ -11,6 +11,12 @@ export const FAULT = { fault: true } as const;
 /** Thrown when the VCPU must leave run() at once (triple fault, stop request from ops). */
 export const STOP = { stop: true } as const;
 
+/**
+ * Not an exception: a write was about to change code of the block being executed. The run loop
+ * rewinds to the writing instruction and runs it on its own (mmu.checkSmc).
+ */
+export const VEC_SMC_RESTART = -1;
+
 /** Raises exception `vector` with no error code. */
 export function raise(cpu: Cpu, vector: number): never {
   cpu.excVector = vector;

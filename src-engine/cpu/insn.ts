@@ -75,6 +75,8 @@ export class Block {
     readonly mode: number,
     /** Offset in CS after the last instruction (EIP when the block falls through). */
     readonly endEip: number,
+    /** Bytes of code the block spans from `off`. */
+    readonly bytes: number,
   ) {}
 
   /** Number of instructions. */

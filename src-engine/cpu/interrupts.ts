@@ -85,6 +85,7 @@ export function deliverNmi(cpu: Cpu): void {
  */
 export function deliverSoftware(cpu: Cpu, vector: number, icebp = false): void {
   deliver(cpu, vector, false, 0, icebp ? Source.Icebp : Source.Software);
+  cpu.softIntDelivered = true;
 }
 
 function deliver(cpu: Cpu, vector: number, hasError: boolean, code: number, src: Source): void {

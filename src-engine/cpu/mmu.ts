@@ -14,7 +14,7 @@
  * Accessed/dirty bits are set with Atomics.or, as a locked update on hardware would be.
  */
 import type { Cpu } from './cpu';
-import { FAULT, raiseError } from './fault';
+import { FAULT, raiseError, VEC_SMC_RESTART } from './fault';
 import { CR0_PG, CR0_WP, CR4_PGE, CR4_PSE, EXC_PF, S_A20_MASK, S_CR0, S_CR2, S_CR3, S_CR4 } from './state';
 
 export const TLB_BITS = 12;
@@ -230,6 +230,20 @@ export function noteWrite(cpu: Cpu, off: number): void {
 }
 
 /**
+ * Called before a write of `len` bytes at machine offset `off` in a frame holding decoded code:
+ * if the bytes belong to the block being executed, the write must not happen under it (its
+ * later instructions may be the ones written), so the writing instruction is restarted alone
+ * (VEC_SMC_RESTART). Like any fault, it leaves the instruction restartable.
+ */
+export function checkSmc(cpu: Cpu, off: number, len: number): void {
+  const b = cpu.curBlock;
+  if (b !== null && b.off >= 0 && off < b.off + b.bytes && off + len > b.off) {
+    cpu.excVector = VEC_SMC_RESTART;
+    throw FAULT;
+  }
+}
+
+/**
  * Slow-path translation of one access to a machine offset, or NOT_RAM (then `cpu.lastGpa` holds
  * the guest-physical address for MMIO). `user` selects user-mode (CPL 3) permission checks.
  */
@@ -279,6 +293,10 @@ function slowWrite(cpu: Cpu, lin: number, size: 1 | 2 | 4, v: number, user: bool
     }
     for (let k = 0; k < size; k++) {
       const o = offs[k];
+      if (o !== NOT_RAM && cpu.phys.codeMark[o >>> 12] !== 0) checkSmc(cpu, o, 1);
+    }
+    for (let k = 0; k < size; k++) {
+      const o = offs[k];
       const b = (v >>> (8 * k)) & 0xff;
       if (o === NOT_RAM) cpu.ops.mmioWrite(gpas[k], 1, b);
       else {
@@ -293,6 +311,7 @@ function slowWrite(cpu: Cpu, lin: number, size: 1 | 2 | 4, v: number, user: bool
     cpu.ops.mmioWrite(cpu.lastGpa, size, size === 4 ? v >>> 0 : v & (size === 2 ? 0xffff : 0xff));
     return;
   }
+  if (cpu.phys.codeMark[off >>> 12] !== 0) checkSmc(cpu, off, size);
   m[off] = v;
   if (size >= 2) m[off + 1] = v >>> 8;
   if (size === 4) {

@@ -56,9 +56,8 @@ function asciiAdjust(sub: boolean): Handler {
     let flags = 0;
     if ((ax & 0xf) > 9 || getAF(cpu)) {
       if (sub) {
-        const al = ((ax & 0xff) - 6) & 0xff;
-        const ah = ((ax >> 8) - 1) & 0xff;
-        ax = (ah << 8) | al;
+        // AX - 6 borrows from AH when AL < 6 (P6 and later), then AH - 1.
+        ax = (ax - 0x106) & 0xffff;
       } else {
         ax = (ax + 0x106) & 0xffff;
       }

@@ -6,7 +6,7 @@ import type { Cpu } from '../cpu';
 import type { Decoded, Operand } from '../decoder';
 import type { Handler, Insn } from '../insn';
 import { ud } from '../fault';
-import { noteWrite, probeWrite, rd16, rd32, rd8, TLB_MASK, wr16, wr32, wr8 } from '../mmu';
+import { checkSmc, noteWrite, probeWrite, rd16, rd32, rd8, TLB_MASK, wr16, wr32, wr8 } from '../mmu';
 
 /** Builds the handler for one decoded instruction (and fills the Insn's fields). */
 export type Factory = (d: Decoded, ins: Insn) => Handler;
@@ -64,6 +64,7 @@ export function atomicUpdate(cpu: Cpu, lin: number, size: number, update: (old: 
     const shift = (off & 3) * 8;
     const mask = size === 4 ? -1 : ((1 << (size * 8)) - 1) << shift;
     const m32 = cpu.phys.mem32;
+    if (cpu.phys.codeMark[off >>> 12] !== 0) checkSmc(cpu, off, size);
     for (;;) {
       const cur = Atomics.load(m32, word);
       const old = size === 4 ? cur : (cur & mask) >>> shift;

@@ -10,8 +10,8 @@ import type { Handler, Insn } from '../insn';
 import { segLinR, segLinW } from '../addressing';
 import { alu16, alu32, alu8, CMP } from './alu';
 import { getZF } from '../lazy-flags';
-import { noteWrite, probeWrite, rd8, TLB_MASK } from '../mmu';
-import { DF, EAX, ECX, EDI, EDX, ESI, S_EFLAGS, S_EIP, SEG_ES } from '../state';
+import { checkSmc, noteWrite, probeWrite, rd8, TLB_MASK } from '../mmu';
+import { DF, EAX, ECX, EDI, EDX, ESI, S_EFLAGS, S_EIP, SEG_ES, TF } from '../state';
 import { readMem, writeMem, type Factory } from './common';
 import { checkIoPermission } from './io';
 
@@ -85,6 +85,7 @@ function bulk(cpu: Cpu, i: Insn, size: number, n: number, stos: boolean): number
     if (so < 0 || dOff < 0) return 0;
     // Overlap where a forward element copy differs from a block move: do it element-wise.
     if (dOff > so && dOff - so < k * size) return 0;
+    if (cpu.phys.codeMark[dOff >>> 12] !== 0) checkSmc(cpu, dOff, k * size);
     const m = cpu.phys.mem8;
     m.copyWithin(dOff, so, so + k * size);
     noteWrite(cpu, dOff);
@@ -95,6 +96,7 @@ function bulk(cpu: Cpu, i: Insn, size: number, n: number, stos: boolean): number
     segLinW(cpu, SEG_ES, (di + (k - 1) * size) | 0, size);
     const dOff = bulkOffset(cpu, dLin, k * size, true);
     if (dOff < 0) return 0;
+    if (cpu.phys.codeMark[dOff >>> 12] !== 0) checkSmc(cpu, dOff, k * size);
     const v = acc(cpu, size);
     if (size === 1) cpu.phys.mem8.fill(v & 0xff, dOff, dOff + k);
     else if (size === 4 && (dOff & 3) === 0) cpu.phys.mem32.fill(v, dOff >> 2, (dOff >> 2) + k);
@@ -201,7 +203,7 @@ function stringHandler(one: One, kind: 'plain' | 'cmp' | 'bulkmov' | 'bulkstos' 
     const cmpRep = kind === 'cmp' ? rep : 0;
     const bulkKind = kind === 'bulkmov' ? 1 : kind === 'bulkstos' ? 2 : 0;
     return (cpu, i) => {
-      if (bulkKind !== 0 && (cpu.s[S_EFLAGS] & DF) === 0) {
+      if (bulkKind !== 0 && (cpu.s[S_EFLAGS] & (DF | TF)) === 0) {
         let n = Math.min(count(cpu, i.a16), REP_CHUNK);
         while (n > 0) {
           const k = bulk(cpu, i, size, n, bulkKind === 2);
@@ -217,7 +219,8 @@ function stringHandler(one: One, kind: 'plain' | 'cmp' | 'bulkmov' | 'bulkstos' 
 
 function repLoop(cpu: Cpu, i: Insn, one: One, size: number, cmpRep: number): void {
   const a16 = i.a16;
-  let budget = REP_CHUNK;
+  // Single-stepping traps after every iteration (SDM Vol. 3 17.3.1.4).
+  let budget = (cpu.s[S_EFLAGS] & TF) !== 0 ? 1 : REP_CHUNK;
   for (;;) {
     const c = count(cpu, a16);
     if (c === 0) return;
