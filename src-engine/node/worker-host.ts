@@ -15,11 +15,21 @@ export function monotonicNs(): number {
   return s * 1e9 + ns;
 }
 
-/** Where the bundled worker programs live (dist/engine next to dist/node). */
-function workerFile(kind: WorkerKind): string {
+/**
+ * Where the bundled worker programs live: dist/engine beside dist/node when running bundled;
+ * the repository's dist/engine when running from sources (tests); DOMUS_ENGINE_DIR overrides.
+ */
+export function engineDir(): string {
+  if (process.env.DOMUS_ENGINE_DIR) return process.env.DOMUS_ENGINE_DIR;
   const here = path.dirname(fileURLToPath(import.meta.url));
-  const dist = path.basename(here) === 'node' || path.basename(here) === 'engine' ? path.dirname(here) : here;
-  return path.join(dist, 'engine', kind === 'hv' ? 'hv-worker.js' : 'pcpu-worker.js');
+  const parts = here.split(path.sep);
+  const src = parts.lastIndexOf('src-engine');
+  if (src >= 0) return path.join(parts.slice(0, src).join(path.sep) || path.sep, 'dist', 'engine');
+  return path.join(path.dirname(here), 'engine');
+}
+
+function workerFile(kind: WorkerKind): string {
+  return path.join(engineDir(), kind === 'hv' ? 'hv-worker.js' : 'pcpu-worker.js');
 }
 
 /** Spawns engine threads with worker_threads. */

@@ -26,6 +26,8 @@ export interface EngineEvents {
   console?: (domid: number, com: number, data: Uint8Array) => void;
   shutdown?: (domid: number, reason: ShutdownReason, code: number | undefined, detail: string | undefined) => void;
   destroyed?: (domid: number) => void;
+  /** Every VCPU halted with interrupts off (the domain stays until destroyed). */
+  halted?: (domid: number) => void;
   log?: (level: string, source: string, message: string) => void;
   /** A worker thread died (an engine bug); the engine is no longer usable. */
   fatal?: (message: string) => void;
@@ -58,6 +60,7 @@ export class Engine {
   private nextId = 1;
   private readonly ready: Promise<void>;
   private dead: string | undefined;
+  private readyReject: (e: Error) => void = () => {};
   private closed = false;
 
   constructor(
@@ -81,7 +84,12 @@ export class Engine {
     const controlBlock = new SharedArrayBuffer(controlBlockBytes(this.nrPcpus));
     this.cb = new Int32Array(controlBlock);
     let readyResolve: () => void = () => {};
-    this.ready = new Promise((r) => (readyResolve = r));
+    this.ready = new Promise((resolve, reject) => {
+      readyResolve = resolve;
+      this.readyReject = reject;
+    });
+    // Nobody may be waiting yet; a failure still surfaces through whenReady() and calls.
+    this.ready.catch(() => {});
     const hvInit: HvInit = { nrPcpus: this.nrPcpus, controlBlock, pool, scheduler: options.scheduler ?? 'credit2' };
     this.hv = host.spawn('hv', hvInit);
     this.hv.onMessage((m) => {
@@ -105,6 +113,7 @@ export class Engine {
   private workerDied(which: string, code: number, err: Error | undefined): void {
     if (this.closed) return;
     this.dead = `the ${which} thread stopped (exit code ${code})${err ? `: ${err.stack ?? err.message}` : ''}`;
+    this.readyReject(new DomusError('engine.dead', `The engine failed to start: ${this.dead}`));
     for (const p of this.pending.values()) p.reject(new DomusError('engine.dead', `The engine failed: ${this.dead}`));
     this.pending.clear();
     this.events.fatal?.(this.dead);
@@ -132,6 +141,9 @@ export class Engine {
         return;
       case 'log':
         this.events.log?.(m.level, m.source, m.message);
+        return;
+      case 'domain-halted':
+        this.events.halted?.(m.domid);
         return;
       default:
         return;

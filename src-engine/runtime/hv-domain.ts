@@ -70,7 +70,12 @@ export class HvDomain {
   readonly deadHalt: boolean[];
   paused = true;
   shutdown: DomainShutdown | undefined;
+  /** CPU seconds and pool when it left the scheduler (for listings after shutdown). */
+  lastCpuSeconds = 0;
+  lastPool = 'Pool-0';
   bootSummary: MultibootLoadSummary | undefined;
+  /** The toolstack was told every VCPU is halted for good. */
+  haltReported = false;
   /** Set by device callbacks for the hypervisor loop: INTR line changed. */
   intrChanged = false;
 

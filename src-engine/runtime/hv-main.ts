@@ -34,6 +34,14 @@ interface Running {
   vcpu: number;
 }
 
+/** SchedCore operations the toolstack may invoke through the 'sched' call. */
+const SCHED_OPS = new Set([
+  'setAffinity', 'getDomainParams', 'setDomainParams', 'getVcpuParams', 'setVcpuParams', 'createPool', 'destroyPool',
+  'renamePool', 'poolAddCpu', 'poolRemoveCpu', 'migrateDomain', 'getPoolParams', 'setPoolParams', 'poolId', 'domainPool',
+  'poolCpus', 'freeCpus', 'dump', 'vcpuInfo', 'vcpus', 'pcpus', 'domainIds', 'traceSince', 'xlList', 'xlVcpuList',
+  'xlSchedCredit', 'xlSchedRtds', 'xlCpupoolList', 'setVcpuOnline',
+]);
+
 /** Largest sleep between loop iterations when nothing is due (ms). */
 const MAX_SLEEP_MS = 1000;
 const EXIT_NAMES: Record<number, string> = {
@@ -142,12 +150,50 @@ export class Hypervisor {
         return this.destroyDomain(this.domain(a.domid as number));
       case 'stats':
         return this.stats(this.domain(a.domid as number));
+      case 'sched':
+        return this.schedOp(a.op as string, (a.args as unknown[]) ?? []);
+      case 'domains':
+        return [...this.domains.values()].map((d) => this.summary(d));
+      case 'host':
+        return { nrPcpus: this.nr, totalFrames: this.pool.totalFrames, freeFrames: this.pool.freeFrames };
       case 'shutdown-engine':
         this.stopped = true;
         return null;
       default:
         throw new DomusError('engine.unknown-call', `The hypervisor has no operation "${method}".`);
     }
+  }
+
+  /** Scheduler operations the toolstack may call (spec/schedulers.md: pools, params, pinning). */
+  private schedOp(op: string, args: unknown[]): unknown {
+    if (!SCHED_OPS.has(op)) throw new DomusError('engine.unknown-call', `The scheduler has no operation "${op}".`);
+    const fn = (this.sched as unknown as Record<string, (...x: unknown[]) => unknown>)[op];
+    const r = fn.apply(this.sched, args);
+    // Affinity and pool changes can take a VCPU off its pCPU at once.
+    return r === undefined ? null : r;
+  }
+
+  private summary(d: HvDomain): unknown {
+    let insns = 0;
+    for (const s of d.vcpuState) insns += (s[S_ICOUNT_LO] >>> 0) + (s[S_ICOUNT_HI] >>> 0) * 4294967296;
+    let row: { running: boolean; blocked: boolean; paused: boolean; cpuSeconds: number; pool: string; vcpus: number } | undefined;
+    if (!d.shutdown) row = this.sched.xlList().find((r) => r.domid === d.domid);
+    return {
+      domid: d.domid,
+      name: d.spec.name,
+      uuid: d.uuid,
+      paused: d.paused,
+      shutdown: d.shutdown,
+      running: row?.running ?? false,
+      blocked: row?.blocked ?? false,
+      cpuSeconds: row?.cpuSeconds ?? d.lastCpuSeconds,
+      pool: row?.pool ?? d.lastPool,
+      onlineVcpus: row?.vcpus ?? 0,
+      maxVcpus: d.vcpuState.length,
+      memoryMiB: d.memory.currentPages / 256,
+      instructions: insns,
+      exits: Object.fromEntries(d.exits),
+    };
   }
 
   private domain(domid: number): HvDomain {
@@ -208,6 +254,11 @@ export class Hypervisor {
   private shutdownDomain(d: HvDomain, s: DomainShutdown, notify = true): void {
     if (d.shutdown) return;
     this.flushConsole(d);
+    const row = this.sched.xlList().find((r) => r.domid === d.domid);
+    if (row) {
+      d.lastCpuSeconds = row.cpuSeconds;
+      d.lastPool = row.pool;
+    }
     d.shutdown = s;
     try {
       this.sched.removeDomain(d.domid);
@@ -292,7 +343,13 @@ export class Hypervisor {
         }
         d.deadHalt[v] = d.haltIsFinal(v);
         this.sched.block(d.domid, v);
-        if (d.allDeadHalted()) this.shutdownDomain(d, { reason: 'halted', detail: 'every VCPU halted with interrupts disabled' });
+        if (d.allDeadHalted() && !d.haltReported) {
+          // Nothing but a reset can wake it; xl would show it blocked forever. Tell the toolstack
+          // (`domus run` ends there); the domain stays until it is destroyed.
+          d.haltReported = true;
+          this.flushConsole(d);
+          this.post({ t: 'domain-halted', domid: d.domid });
+        }
       } else if (reason === SCHED_SHUTDOWN) {
         const kind = d.vcpuState[v][S_FAULT_KIND];
         const detail = `${d.faultDetail(v) ?? 'the VCPU shut down'}\nVCPU ${v} state:\n${describeCpuState(d.vcpuState[v])}`;
@@ -303,8 +360,11 @@ export class Hypervisor {
         d.countExit('preempt');
       }
     }
-    const dec = this.sched.schedule(p);
+    // Snapshot the wake word and clear the preempt bit BEFORE deciding: a tickle for this pCPU
+    // issued during (or after) the decision must not be lost, so the pCPU re-asks at once.
     const wake = Atomics.load(this.cb, slot(p, P_WAKE));
+    Atomics.and(this.cb, slot(p, P_ATTN), ~ATTN_PREEMPT);
+    const dec = this.sched.schedule(p);
     if (dec.vcpu === null) {
       this.running[p] = null;
       this.sliceEnd[p] = Infinity;
@@ -318,7 +378,6 @@ export class Hypervisor {
     }
     this.running[p] = { dom: d, vcpu: dec.vcpu.vcpu };
     this.sliceEnd[p] = dec.until;
-    Atomics.and(this.cb, slot(p, P_ATTN), ~ATTN_PREEMPT);
     return [d.domid, dec.vcpu.vcpu, wake];
   }
 

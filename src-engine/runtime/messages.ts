@@ -66,4 +66,6 @@ export type HvToHost =
       detail?: string;
     }
   | { t: 'domain-destroyed'; domid: number }
+  /** Every started VCPU of the domain halted with interrupts off: it can never run again. */
+  | { t: 'domain-halted'; domid: number }
   | { t: 'log'; level: 'debug' | 'info' | 'warn' | 'error'; source: string; message: string };

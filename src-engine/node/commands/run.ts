@@ -172,6 +172,7 @@ export const runCommand: CliCommand = async (args, io) => {
           finish(RUN_EXIT.ok);
         }
       },
+      halted: () => finish(RUN_EXIT.ok),
       fatal: (message) => {
         io.err(`domus run: engine fault: ${message}\n`);
         finish(RUN_EXIT.engineFault);

@@ -1,0 +1,119 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { mkdtempSync, readFileSync, rmSync, existsSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { EngineService } from '../../../src-engine/node/service/engine-service';
+import { domusPaths } from '../../../src-engine/node/service/paths';
+import { NodeEngineHost } from '../../../src-engine/node/worker-host';
+import type { ServerMessage } from '../../../src-engine/api/wire';
+
+const GUESTS = path.resolve('test/fixtures/guests');
+
+function until<T>(fn: () => T | undefined | Promise<T | undefined>, ms = 20000): Promise<T> {
+  const t0 = Date.now();
+  return new Promise((resolve, reject) => {
+    const tick = async () => {
+      try {
+        const v = await fn();
+        if (v !== undefined && v !== false) return resolve(v as T);
+      } catch (e) {
+        return reject(e);
+      }
+      if (Date.now() - t0 > ms) return reject(new Error('timed out'));
+      setTimeout(tick, 50);
+    };
+    void tick();
+  });
+}
+
+describe('engine service (real engine, worker threads)', () => {
+  let home: string;
+  let svc: EngineService;
+  const events: ServerMessage[] = [];
+
+  beforeAll(async () => {
+    home = mkdtempSync(path.join(os.tmpdir(), 'domus-svc-'));
+    const paths = domusPaths({ DOMUS_HOME: home, DOMUS_RUNTIME_DIR: path.join(home, 'run'), HOME: home });
+    svc = new EngineService(new NodeEngineHost(), { pcpus: 2, memoryPoolMiB: 256, paths, version: 'test' });
+    const conn = svc.connect((m) => events.push(m), 'test');
+    conn.receive({ id: 1, method: 'events.subscribe', params: { events: ['console', 'domain'] } });
+    await svc.engine.whenReady();
+  });
+
+  afterAll(async () => {
+    await svc.close();
+    rmSync(home, { recursive: true, force: true });
+  });
+
+  it('refuses malformed requests at the edge, naming the field', async () => {
+    const replies: ServerMessage[] = [];
+    const c = svc.connect((m) => replies.push(m), 'bad');
+    c.receive({ id: 7, method: 'domain.pause', params: { domain: { x: 1 } } });
+    c.receive({ id: 8, method: 'no.such', params: {} });
+    await until(() => (replies.length === 2 ? true : undefined));
+    expect(replies[0]).toMatchObject({ id: 7, error: { code: 'api.bad-request' } });
+    expect((replies[0] as { error: { message: string } }).error.message).toContain('domain');
+    expect((replies[1] as { error: { message: string } }).error.message).toContain('unknown method');
+    c.close();
+  });
+
+  it('creates a domain from xl.cfg, streams its console, lists, pauses and destroys it', async () => {
+    const cfg = `name = "spinner"\ntype = "hvm"\nmemory = 32\nvcpus = 1\nkernel = "${GUESTS}/spin.elf"\ncmdline = "hello"\n`;
+    const r = await svc.request('domain.create', { xlcfg: cfg });
+    expect(r.name).toBe('spinner');
+    await until(() => (new TextDecoder().decode(svc.domains.get(r.domid)?.consoles.get(1)?.contents()).includes('SPIN START') ? true : undefined));
+    const consoleEvents = events.filter((e) => 'event' in e && e.event === 'console');
+    expect(consoleEvents.length).toBeGreaterThan(0);
+    const list = await svc.request('domain.list', {});
+    expect(list.find((d) => d.domid === r.domid)).toMatchObject({ name: 'spinner', state: 'running', maxVcpus: 1, memoryMiB: 32 });
+    await svc.request('domain.pause', { domain: 'spinner' });
+    expect((await svc.request('domain.get', { domain: r.domid })).state).toBe('paused');
+    await svc.request('domain.unpause', { domain: r.domid });
+    const vcpus = await svc.request('vcpu.list', { domain: 'spinner' });
+    expect(vcpus).toHaveLength(1);
+    await svc.request('vcpu.pin', { domain: 'spinner', vcpu: 0, hard: '1' });
+    const pinned = await svc.request('vcpu.list', { domain: 'spinner' });
+    expect(pinned[0].hard).toEqual([1]);
+    await until(async () => ((await svc.request('vcpu.list', { domain: 'spinner' }))[0].pcpu === 1 ? true : undefined));
+    await svc.request('domain.destroy', { domain: 'spinner' });
+    await until(() => (svc.domains.has(r.domid) ? undefined : true));
+    expect(events.some((e) => 'event' in e && e.event === 'domain' && (e.data as { domid: number; summary: unknown }).domid === r.domid && (e.data as { summary: unknown }).summary === undefined)).toBe(true);
+    expect(existsSync(path.join(home, 'logs', 'spinner.log'))).toBe(true);
+    expect(readFileSync(path.join(home, 'logs', 'spinner.log'), 'utf8')).toContain('SPIN START');
+  });
+
+  it('refuses a bad config with file:line:column and creates nothing', async () => {
+    await expect(svc.request('domain.create', { xlcfg: 'name = "x"\nmemory = 16M\n', file: 'bad.cfg' })).rejects.toThrow(/bad\.cfg:2:\d+/);
+    expect((await svc.request('domain.list', {})).some((d) => d.name === 'x')).toBe(false);
+  });
+
+  it('manages cpupools and moves a domain between them', async () => {
+    const r = await svc.request('domain.create', { xlcfg: `name = "ticker"\ntype = "hvm"\nmemory = 16\nkernel = "${GUESTS}/tick.elf"\n` });
+    await svc.request('pool.cpuRemove', { pool: 'Pool-0', cpus: '1' });
+    const pool = await svc.request('pool.create', { name: 'rt', scheduler: 'rtds', cpus: '1' });
+    expect(pool).toMatchObject({ name: 'rt', scheduler: 'rtds', cpus: [1] });
+    await svc.request('pool.migrate', { domain: 'ticker', pool: 'rt' });
+    const pools = await svc.request('pool.list', {});
+    expect(pools.find((p) => p.name === 'rt')?.domains).toEqual([r.domid]);
+    const s = await svc.request('sched.get', { domain: 'ticker' });
+    expect(s.scheduler).toBe('rtds');
+    await svc.request('sched.set', { domain: 'ticker', rtds: [{ vcpu: 'all', params: { periodUs: 10000, budgetUs: 4000, extratime: false } }] });
+    expect((await svc.request('sched.get', { domain: 'ticker' })).rtds?.[0]).toEqual({ periodUs: 10000, budgetUs: 4000, extratime: false });
+    const switched = await svc.request('pool.setScheduler', { pool: 'rt', scheduler: 'credit' });
+    expect(switched).toMatchObject({ name: 'rt', scheduler: 'credit', cpus: [1], domains: [r.domid] });
+    await svc.request('domain.destroy', { domain: 'ticker' });
+  });
+
+  it('keeps the library: save validates, list parses, delete removes', async () => {
+    await expect(svc.request('library.save', { name: 'broken', text: 'name = "b"\nvcpus = "two"\n' })).rejects.toThrow(/broken\.cfg:2/);
+    const e = await svc.request('library.save', { name: 'demo', text: `name = "demo"\ntype = "hvm"\nmemory = 16\nkernel = "${GUESTS}/tick.elf"\n` });
+    expect(e.errors).toEqual([]);
+    expect((await svc.request('library.list', {})).map((x) => x.name)).toEqual(['demo']);
+    const started = await svc.request('domain.create', { library: 'demo' });
+    await expect(svc.request('library.delete', { name: 'demo' })).rejects.toThrow(/running/);
+    await svc.request('domain.destroy', { domain: started.domid });
+    await until(() => (svc.domains.has(started.domid) ? undefined : true));
+    await svc.request('library.delete', { name: 'demo' });
+    expect(await svc.request('library.list', {})).toEqual([]);
+  });
+});
