@@ -6,9 +6,43 @@ import type { CliCommand, CliIo } from './cli-io';
 import { runCommand } from './commands/run';
 import { mkrescueCommand } from './commands/mkrescue';
 import { mkisoCommand } from './commands/mkiso';
+import { daemonCommand } from './commands/daemon';
+import * as dom from './commands/xl-domains';
+import * as vs from './commands/xl-vcpu-sched';
 
 const COMMANDS: Record<string, { run: CliCommand; help: string }> = {
   run: { run: runCommand, help: 'boot a kernel with an in-process engine (QEMU-style quick boot)' },
+  daemon: { run: daemonCommand, help: 'run the engine and serve its API on the user socket (--detach: in the background)' },
+  create: { run: dom.createCommand, help: 'create a domain from an xl.cfg file [-c: attach its console] [key=value...]' },
+  list: { run: dom.listCommand, help: 'list domains [-l] [-c] [--json]' },
+  info: { run: dom.infoCommand, help: 'show host and engine information [--json]' },
+  destroy: { run: dom.destroyCommand, help: 'stop a domain at once and free its resources' },
+  shutdown: { run: dom.shutdownCommand, help: 'ask a domain to shut down' },
+  reboot: { run: dom.rebootCommand, help: 'ask a domain to reboot' },
+  pause: { run: dom.pauseCommand, help: 'pause a domain' },
+  unpause: { run: dom.unpauseCommand, help: 'unpause a domain' },
+  console: { run: dom.consoleCommand, help: 'attach to a domain console [-n N] (Ctrl-] detaches)' },
+  'vcpu-list': { run: vs.vcpuListCommand, help: 'list VCPUs: state, pCPU, time, affinity [--json]' },
+  'vcpu-pin': { run: vs.vcpuPinCommand, help: 'set hard/soft affinity: DOMAIN VCPU|all HARD [SOFT]' },
+  'vcpu-set': { run: vs.vcpuSetCommand, help: 'set the number of online VCPUs' },
+  'mem-set': { run: vs.memSetCommand, help: 'set a domain balloon target' },
+  'mem-max': { run: vs.memMaxCommand, help: 'set a domain maximum memory' },
+  'sched-credit': { run: vs.schedCreditCommand, help: 'credit scheduler parameters (xl options)' },
+  'sched-credit2': { run: vs.schedCredit2Command, help: 'credit2 scheduler parameters (xl options)' },
+  'sched-rtds': { run: vs.schedRtdsCommand, help: 'RTDS scheduler parameters (xl options)' },
+  'sched-arinc653': { run: vs.schedArinc653Command, help: 'show or set an ARINC 653 schedule: -p POOL [-f FILE] (Domus extension)' },
+  'cpupool-create': { run: vs.cpupoolCreateCommand, help: 'create a cpupool [-f FILE] [key=value...]' },
+  'cpupool-destroy': { run: vs.cpupoolDestroyCommand, help: 'destroy a cpupool' },
+  'cpupool-rename': { run: vs.cpupoolRenameCommand, help: 'rename a cpupool' },
+  'cpupool-list': { run: vs.cpupoolListCommand, help: 'list cpupools [-c] [--json]' },
+  'cpupool-cpu-add': { run: vs.cpupoolCpuAddCommand, help: 'add pCPUs to a cpupool' },
+  'cpupool-cpu-remove': { run: vs.cpupoolCpuRemoveCommand, help: 'remove pCPUs from a cpupool' },
+  'cpupool-migrate': { run: vs.cpupoolMigrateCommand, help: 'move a domain to another cpupool' },
+  save: { run: vs.saveCommand, help: 'save a domain to a file' },
+  restore: { run: vs.restoreCommand, help: 'restore a domain from a file' },
+  top: { run: dom.topCommand, help: 'live domain statistics like xentop [-b] [-i N]' },
+  dmesg: { run: dom.dmesgCommand, help: 'the engine log [-c: clear]' },
+  trace: { run: dom.traceCommand, help: 'dump the schedule trace as CSV [--seconds N]' },
   mkrescue: { run: mkrescueCommand, help: 'build a GRUB rescue ISO from a directory (grub-mkrescue for i386-pc)' },
   mkiso: { run: mkisoCommand, help: 'build a bootable GRUB ISO for a multiboot kernel and modules' },
 };
