@@ -7,11 +7,12 @@ import type { Cpu } from './cpu';
 import { raiseError, gp } from './fault';
 import { flagsWritten, getFlags } from './lazy-flags';
 import { rdAs, rdSys, wrAs } from './mmu';
-import { readTssStack, ShutdownError } from './interrupts';
+import { readTssStack } from './interrupts';
+import { iretTask, switchTask, switchThroughGate, TaskSource, TYPE_TASK_GATE, TYPE_TSS16, TYPE_TSS32 } from './task-switch';
 import { dplOf, fetchDescriptor, setAccessed, setSegment, type Descriptor } from './segments';
 import { setFlagsMasked, writableFlags } from './handlers/stack';
 import {
-  AC, AR_CODE, AR_DB, AR_DC, AR_P, AR_RW, AR_S, AR_UNUSABLE, ESP, EXC_GP, EXC_NP, EXC_SS, EXC_TS,
+  AC, AR_CODE, AR_DB, AR_DC, AR_DPL_SHIFT, AR_P, AR_RW, AR_S, AR_UNUSABLE, ESP, EXC_GP, EXC_NP, EXC_SS, EXC_TS,
   ID, IF, IOPL_MASK, NT, RF, S_CPL, S_EFLAGS, S_EIP, S_NMI_BLOCKED, S_SEG_AR, S_SEG_BASE, S_SEG_LIMIT,
   S_SEG_SEL, SEG_CS, SEG_DS, SEG_ES, SEG_FS, SEG_GS, SEG_SS, VIF, VIP, VM,
 } from './state';
@@ -62,6 +63,15 @@ function readGate(cpu: Cpu, sel: number, gate: Descriptor): { cs: number; off: n
   return { cs, off, code, gate32, params: gate.hi & 0x1f };
 }
 
+/** JMP/CALL far to a task gate or an available TSS: privilege checks, then the task switch. */
+function farToTask(cpu: Cpu, sel: number, d: Descriptor, source: TaskSource): void {
+  const dpl = dplOf(d.ar);
+  if (dpl < cpu.cpl || dpl < (sel & 3)) gp(cpu, sel & 0xfffc);
+  if ((d.ar & AR_P) === 0) raiseError(cpu, EXC_NP, sel & 0xfffc);
+  if ((d.ar & 0x1f) === TYPE_TASK_GATE) switchThroughGate(cpu, d, source, 0, -1);
+  else switchTask(cpu, sel, d, source, 0, -1);
+}
+
 /** JMP ptr16:16/32 or m16:16/32. */
 export function jmpFar(cpu: Cpu, sel: number, off: number, osz: number, _next: number): void {
   if (!cpu.pe || cpu.vm86) {
@@ -88,8 +98,9 @@ export function jmpFar(cpu: Cpu, sel: number, off: number, osz: number, _next: n
     loadCs(cpu, g.code, g.cs, cpu.cpl, g.off);
     return;
   }
-  if (type === 0x05 || type === 0x09 || type === 0x01) {
-    throw new ShutdownError('far JMP to a task gate or TSS: hardware task switching is not supported yet');
+  if (type === TYPE_TASK_GATE || type === TYPE_TSS32 || type === TYPE_TSS16) {
+    farToTask(cpu, sel, d, TaskSource.Jmp);
+    return;
   }
   gp(cpu, sel & 0xfffc);
 }
@@ -119,8 +130,9 @@ export function callFar(cpu: Cpu, sel: number, off: number, osz: number, next: n
     callGate(cpu, sel, d, next);
     return;
   }
-  if (type === 0x05 || type === 0x09 || type === 0x01) {
-    throw new ShutdownError('far CALL to a task gate or TSS: hardware task switching is not supported yet');
+  if (type === TYPE_TASK_GATE || type === TYPE_TSS32 || type === TYPE_TSS16) {
+    farToTask(cpu, sel, d, TaskSource.Call);
+    return;
   }
   gp(cpu, sel & 0xfffc);
 }
@@ -280,6 +292,32 @@ export function retFar(cpu: Cpu, osz: number, imm: number): void {
   nullInaccessibleSegments(cpu);
 }
 
+/** Access rights of a virtual-8086 segment: present DPL-3 read/write accessed data. */
+const AR_V86 = AR_P | AR_S | AR_RW | 1 | (3 << AR_DPL_SHIFT);
+
+/**
+ * IRETD at CPL 0 with VM set in the popped EFLAGS: pops ESP, SS, ES, DS, FS, GS after EIP, CS and
+ * EFLAGS and resumes in virtual-8086 mode at CPL 3 (SDM IRET, RETURN-TO-VIRTUAL-8086-MODE).
+ */
+function iretToV86(cpu: Cpu, eip: number, cs: number, fl: number): void {
+  const s = cpu.s;
+  const words: number[] = [];
+  for (let k = 3; k < 9; k++) words.push(stackRead(cpu, 4 * k, 4));
+  if (eip >>> 0 > 0xffff) gp(cpu, 0);
+  s[S_EFLAGS] = (fl | 2) & ~0x8028;
+  flagsWritten(cpu);
+  const sels = [cs, words[1], words[2], words[3], words[4], words[5]];
+  const segs = [SEG_CS, SEG_SS, SEG_ES, SEG_DS, SEG_FS, SEG_GS];
+  for (let k = 0; k < 6; k++) {
+    const sel = sels[k] & 0xffff;
+    setSegment(cpu, segs[k], sel, sel << 4, 0xffff, AR_V86);
+  }
+  s[ESP] = words[0];
+  s[S_CPL] = 3;
+  s[S_EIP] = eip;
+  cpu.updateMode();
+}
+
 /** IRET / IRETD. */
 export function iret(cpu: Cpu, osz: number): void {
   const s = cpu.s;
@@ -307,13 +345,15 @@ export function iret(cpu: Cpu, osz: number): void {
     return;
   }
   if ((s[S_EFLAGS] & NT) !== 0) {
-    throw new ShutdownError('IRET with NT set (task return): hardware task switching is not supported yet');
+    iretTask(cpu);
+    return;
   }
   const eipRaw = stackRead(cpu, 0, osz);
   const sel = stackRead(cpu, osz, osz) & 0xffff;
   const fl = stackRead(cpu, 2 * osz, osz);
   if (osz === 4 && (fl & VM) !== 0 && cpu.cpl === 0) {
-    throw new ShutdownError('IRET to virtual-8086 mode is not supported yet');
+    iretToV86(cpu, eipRaw, sel, fl);
+    return;
   }
   const eip = osz === 4 ? eipRaw : eipRaw & 0xffff;
   const d = checkReturnCs(cpu, sel, eip);

@@ -12,7 +12,8 @@ import { FAULT, raiseError } from './fault';
 import { flagsWritten, getFlags } from './lazy-flags';
 import { rdSys, wrAs } from './mmu';
 import { push16 } from './addressing';
-import { dplOf, fetchDescriptor, setAccessed, setSegment } from './segments';
+import { decodeDescriptor, dplOf, fetchDescriptor, setAccessed, setSegment } from './segments';
+import { switchThroughGate, TaskSource, TYPE_TASK_GATE } from './task-switch';
 import {
   AC, AR_CODE, AR_DB, AR_DC, AR_P, AR_RW, AR_S, EXC_DF, EXC_GP, EXC_NP, EXC_PF, EXC_SS, EXC_TS,
   IF, NT, RF, S_CPL, S_EFLAGS, S_EIP, S_IDTR_BASE, S_IDTR_LIMIT, S_NMI_BLOCKED, S_SEG_AR,
@@ -125,10 +126,9 @@ function deliverProtected(cpu: Cpu, vector: number, hasError: boolean, code: num
   const gateDpl = (hi >>> 13) & 3;
   if (src === Source.Software && gateDpl < cpu.cpl) raiseError(cpu, EXC_GP, vector * 8 + 2);
   if ((hi & (1 << 15)) === 0) raiseError(cpu, EXC_NP, idtErr);
-  if (type === 0x05) {
-    // Task gates need hardware task switching ("CPU completeness"); until then the CPU cannot
-    // deliver this vector and shuts down with a message instead of misbehaving.
-    throw new ShutdownError(`task gate in IDT vector ${vector} is not supported yet`);
+  if (type === TYPE_TASK_GATE) {
+    switchThroughGate(cpu, decodeDescriptor(lo, hi, gateAddr), TaskSource.Interrupt, ext, hasError ? code : -1);
+    return;
   }
   const gate32 = (type & 8) !== 0;
   const sel = lo >>> 16;
