@@ -210,3 +210,14 @@ export function idtHelperRegs(table: InterruptTable, layout: RunnerLayout): { re
   };
   return { regs, done: table === 'pm' ? layout.setIdtPmDone : layout.setIdtRmDone };
 }
+
+/** The base of a segment in the runner's environment (only the window selector has a non-zero base). */
+export function runnerSegmentBase(sel: number, regs: HarnessRegs, layout: RunnerLayout): number {
+  if ((regs.cr0 & CR0_PE) === 0) return (sel & 0xffff) << 4;
+  return (sel & ~3) === layout.sel.window ? layout.dataWindow : 0;
+}
+
+/** True when SS is a 32-bit stack (B=1): every protected-mode data selector except data16. */
+export function stackIs32(regs: HarnessRegs, layout: RunnerLayout): boolean {
+  return (regs.cr0 & CR0_PE) !== 0 && (regs.ss & ~3) !== layout.sel.data16;
+}

@@ -5,8 +5,7 @@
 // The CPU harness (test/support/cpu-harness.ts), when present, is bundled as a second entry and
 // its path handed over in DOMUS_DIFF_HARNESS_MODULE, so run.ts can load it at run time.
 import { build } from 'esbuild';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 
@@ -17,7 +16,9 @@ if (argv[0] === '--entry') {
   argv.splice(0, 2);
 }
 const root = path.resolve(path.dirname(new URL(import.meta.url).pathname), '..', '..');
-const out = mkdtempSync(path.join(tmpdir(), 'domus-diff-'));
+// Bundles live under test/diff/.build so bare imports (esbuild) resolve from the repository.
+mkdirSync(path.join(root, 'test/diff/.build'), { recursive: true });
+const out = mkdtempSync(path.join(root, 'test/diff/.build', 'cli-'));
 const entryPoints = { main: path.resolve(root, entry) };
 const harness = path.join(root, 'test/support/cpu-harness.ts');
 if (existsSync(harness)) entryPoints['cpu-harness'] = harness;
@@ -32,6 +33,7 @@ try {
     target: 'node20',
     sourcemap: 'inline',
     logLevel: 'warning',
+    external: ['esbuild'],
     banner: { js: "import { createRequire as __domusCreateRequire } from 'node:module'; const require = __domusCreateRequire(import.meta.url);" },
   });
   process.env.DOMUS_DIFF_DIR = path.join(root, 'test/diff');

@@ -4,15 +4,18 @@
  * flags are then copied from QEMU so both CPUs continue from the same state.
  */
 import {
-  CR0_PE, REG_NAMES, REP_FOLD_LIMIT, caseMemRanges, caseMemWrites, classifyStop, idtHelperRegs, linearIp, sameIp, tableFor,
+  REG_NAMES, REP_FOLD_LIMIT, caseMemRanges, caseMemWrites, classifyStop, idtHelperRegs, linearIp, sameIp, tableFor,
   type CaseRecording, type DiffCase, type HarnessRegs, type InterruptTable, type RegName, type StepState,
 } from './case';
 import type { CpuHarness, CreateCpuHarness } from './cpu-harness-api';
-import { undefinedFlags } from './flags-mask';
+import { undefinedFlags, undefinedMemory } from './flags-mask';
+import { IDT_HELPER_MAX_STEPS } from './record';
 import { DiffHarnessError, type RunnerLayout } from './runner-layout';
 
 /** Guest RAM of the CPU under test, as QEMU's -m 16. */
 export const CPU_MEMORY_BYTES = 16 * 1024 * 1024;
+/** Index of the compared page-table entries in caseMemRanges (paging cases). */
+const PTE_RANGE = 2;
 /** Instructions the runner may take to reach `ready` on our CPU. */
 const BOOT_BUDGET = 1_000_000;
 
@@ -65,9 +68,12 @@ export class CpuReplayer {
   private readonly h: CpuHarness;
   private readonly layout: RunnerLayout;
   private table: InterruptTable = 'pm';
+  private readonly onStep: (step: number) => void;
 
-  constructor(create: CreateCpuHarness, layout: RunnerLayout) {
+  /** `onStep` hears the index of each step before it runs (the worker publishes it for hang reports). */
+  constructor(create: CreateCpuHarness, layout: RunnerLayout, onStep: (step: number) => void = () => undefined) {
     this.layout = layout;
+    this.onStep = onStep;
     this.h = create({ memBytes: CPU_MEMORY_BYTES });
     this.h.loadMultiboot(layout.elf);
     this.h.runUntil(layout.ready, BOOT_BUDGET);
@@ -79,10 +85,13 @@ export class CpuReplayer {
     const ranges = caseMemRanges(c, layout);
     this.selectTable(c);
     for (const w of caseMemWrites(c, layout)) h.writePhys(w.addr, w.data);
+    // Control registers, then CS (it sets CPL, which the SS load checks), then everything.
     h.setRegs({ cr0: c.regs.cr0, cr3: c.regs.cr3, cr4: c.regs.cr4 });
+    h.setRegs({ cs: c.regs.cs });
     h.setRegs(c.regs);
     let before: HarnessRegs = c.regs;
     for (let k = 0; k < expected.states.length; k++) {
+      this.onStep(k);
       const want = expected.states[k];
       const inException = classifyStop(want.regs, c, layout, k + 1).end === 'exception';
       const mask = undefinedFlags(c.code, linearIp(before) - layout.codeWindow, before, inException);
@@ -97,9 +106,24 @@ export class CpuReplayer {
         const m = r === 'eflags' ? ~mask : 0xffffffff;
         if (((got.regs[r] ^ want.regs[r]) & m) !== 0) regs.push({ reg: r, expected: want.regs[r], actual: got.regs[r] });
       }
+      // Bytes the SDM leaves undefined count as equal, and take QEMU's value afterwards.
+      const resync: { addr: number; data: Uint8Array }[] = [];
+      for (const u of undefinedMemory(c.code, linearIp(before) - layout.codeWindow, before, want.regs, inException, layout, ranges[PTE_RANGE])) {
+        ranges.forEach((rg, i) => {
+          for (let a = u.addr; a < u.addr + u.len; a++) {
+            if (a < rg.addr || a >= rg.addr + rg.len) continue;
+            const g = got.mem[i][a - rg.addr];
+            const w = want.mem[i][a - rg.addr];
+            if (((g ^ w) & u.bits) === 0) continue;
+            got.mem[i][a - rg.addr] = (g & ~u.bits) | (w & u.bits);
+            resync.push({ addr: a, data: got.mem[i].slice(a - rg.addr, a - rg.addr + 1) });
+          }
+        });
+      }
       const mem = ranges.flatMap((rg, i) => diffMemory(rg.addr, want.mem[i], got.mem[i]));
       if (regs.length > 0 || mem.length > 0) return { step: k, before, flagsMask: mask, regs, mem };
       if (got.regs.eflags !== want.regs.eflags) h.setRegs({ eflags: want.regs.eflags });
+      for (const w of resync) h.writePhys(w.addr, w.data);
       before = want.regs;
     }
     return undefined;
@@ -121,8 +145,9 @@ export class CpuReplayer {
     if (this.table === want) return;
     const helper = idtHelperRegs(want, this.layout);
     this.h.setRegs({ cr0: helper.regs.cr0, cr3: 0, cr4: 0 });
+    this.h.setRegs({ cs: helper.regs.cs });
     this.h.setRegs(helper.regs);
-    this.h.step();
+    for (let n = 0; n < IDT_HELPER_MAX_STEPS && this.h.getRegs().eip !== helper.done; n++) this.h.step();
     const eip = this.h.getRegs().eip;
     if (eip !== helper.done) {
       throw new DiffHarnessError('diff.idt-helper', `Our CPU ran the runner's ${want} IDTR helper to EIP 0x${eip.toString(16)} instead of 0x${helper.done.toString(16)}.`);
@@ -131,7 +156,3 @@ export class CpuReplayer {
   }
 }
 
-/** True when the registers say the CPU is in protected mode. */
-export function isProtected(r: HarnessRegs): boolean {
-  return (r.cr0 & CR0_PE) !== 0;
-}

@@ -1,5 +1,14 @@
 /**
- * The EFLAGS bits the Intel SDM leaves undefined after an instruction, so the comparison ignores
+ * What the SDM leaves undefined, so the comparison ignores it: EFLAGS bits after an instruction,
+ * and a few memory bits (undefinedMemory below). Then QEMU's values are copied into our CPU so
+ * both continue from the same state.
+ *
+ * Memory: PUSH of a segment register with a 32-bit operand size writes either the zero-extended
+ * selector or only its 16 bits (SDM PUSH: "either a zero-extended value is pushed on the stack
+ * or the segment selector is written on the stack using a 16-bit move"). A zero-count shift of
+ * memory may or may not write the operand back (QEMU does, so it sets the PTE's dirty bit).
+ *
+ * EFLAGS: the bits the Intel SDM leaves undefined after an instruction, so the comparison ignores
  * them (and then copies QEMU's value into our CPU so later instructions see the same flags).
  * Only the six status flags are ever undefined; every other bit is compared exactly.
  *
@@ -20,7 +29,8 @@
  * An instruction that faults changes no flags, so nothing is masked when the step ended in an
  * exception handler.
  */
-import { CR0_PE, FLAG, STATUS_FLAGS, type HarnessRegs } from './case';
+import { CR0_PE, FLAG, STATUS_FLAGS, runnerSegmentBase, stackIs32, type HarnessRegs, type MemRange } from './case';
+import type { RunnerLayout } from './runner-layout';
 
 const { CF, PF, AF, ZF, SF, OF } = FLAG;
 /** Shift/rotate counts are masked to 5 bits (SDM SAL/SAR/SHL/SHR "IA-32 Architecture Compatibility"). */
@@ -38,7 +48,7 @@ interface Peek {
 function peek(code: Uint8Array, at: number, default32: boolean): Peek | undefined {
   let i = at;
   let osize = false;
-  while (i < code.length && PREFIXES.has(code[i])) osize ||= code[i++] === 0x66;
+  for (; i < code.length && PREFIXES.has(code[i]); i++) if (code[i] === 0x66) osize = true;
   if (i >= code.length) return undefined;
   let opcode = code[i++];
   if (opcode === 0x0f) opcode = 0x0f00 | code[i++];
@@ -69,7 +79,7 @@ function modrmLength(code: Uint8Array, at: number, addr32: boolean): number {
 function addr32Of(code: Uint8Array, at: number, default32: boolean): boolean {
   let i = at;
   let asize = false;
-  while (i < code.length && PREFIXES.has(code[i])) asize ||= code[i++] === 0x67;
+  for (; i < code.length && PREFIXES.has(code[i]); i++) if (code[i] === 0x67) asize = true;
   return default32 !== asize;
 }
 
@@ -122,4 +132,44 @@ export function undefinedFlags(code: Uint8Array, offset: number, before: Harness
   if (op === 0x27 || op === 0x2f) return OF;
   if (op === 0xd4 || op === 0xd5) return OF | AF | CF;
   return 0;
+}
+
+/** PUSH ES/CS/SS/DS (06 0E 16 1E) and PUSH FS/GS (0F A0, 0F A8). */
+const PUSH_SREG = new Set([0x06, 0x0e, 0x16, 0x1e, 0x0fa0, 0x0fa8]);
+/** Shifts/rotates by imm8 or CL, and SHLD/SHRD. */
+const SHIFT_IMM = new Set([0xc0, 0xc1, 0x0fa4, 0x0fac]);
+const SHIFT_CL = new Set([0xd2, 0xd3, 0x0fa5, 0x0fad]);
+/** PTE dirty bit (SDM Vol. 3A Table 4-6, bit 6). */
+const PTE_DIRTY = 0x40;
+
+/** Bits of memory the SDM leaves undefined: `bits` of every byte in [addr, addr+len). */
+export interface UndefinedBits extends MemRange {
+  bits: number;
+}
+
+/**
+ * Memory bits the SDM leaves undefined after the instruction at code[offset] (linear ranges):
+ * - PUSH Sreg with a 32-bit operand: the slot's upper two bytes (zero-extended or untouched).
+ * - A shift or rotate of memory whose masked count is 0: whether the unchanged value is written
+ *   back (setting the page's dirty bit) is not specified; the compared PTEs' D bits are ignored.
+ */
+export function undefinedMemory(code: Uint8Array, offset: number, before: HarnessRegs, after: HarnessRegs, endedInException: boolean, layout: RunnerLayout, pteRange?: MemRange): UndefinedBits[] {
+  if (endedInException) return [];
+  const default32 = (before.cr0 & CR0_PE) !== 0;
+  const p = peek(code, offset, default32);
+  if (!p) return [];
+  if (PUSH_SREG.has(p.opcode) && p.size === 4) {
+    const sp = stackIs32(after, layout) ? after.esp : after.esp & 0xffff;
+    return [{ addr: (runnerSegmentBase(after.ss, after, layout) + sp + 2) >>> 0, len: 2, bits: 0xff }];
+  }
+  const isMem = (code[p.next] ?? 0) >> 6 !== 3;
+  if (pteRange && isMem && (SHIFT_IMM.has(p.opcode) || SHIFT_CL.has(p.opcode))) {
+    const count = SHIFT_CL.has(p.opcode) ? before.ecx & 0xff : code[p.next + modrmLength(code, p.next, addr32Of(code, offset, default32))];
+    if ((count & COUNT_MASK) === 0) {
+      const out: UndefinedBits[] = [];
+      for (let a = pteRange.addr; a < pteRange.addr + pteRange.len; a += 4) out.push({ addr: a, len: 1, bits: PTE_DIRTY });
+      return out;
+    }
+  }
+  return [];
 }

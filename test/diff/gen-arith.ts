@@ -8,7 +8,7 @@
  * Reference: Intel SDM Vol. 2, the instruction pages and Appendix A opcode maps.
  */
 import {
-  EAX, ECX, EDX, P_LOCK, absOperand, assembleInsn, destReg, edgeValue, gprOf, imm, le, memOperand,
+  EAX, ECX, EDX, P_LOCK, absOperand, assembleInsn, clobber, destReg, edgeValue, gprOf, imm, le, memOperand,
   osizePrefix, pickOpSize, regRm, rmOperand, type GenInsn, type GenState,
 } from './gen-state';
 
@@ -84,7 +84,7 @@ export const unary: Family = (st) => {
     [opcode, ...rm.modrm(sub)], { addrRegs: rm.uses, writes: rm.reg !== undefined ? [gprOf(rm.reg, size)] : [] })];
 };
 
-/** TEST in 84/85, A8/A9 and F6/F7 /0 (and the /1 alias). */
+/** TEST in 84/85, A8/A9 and F6/F7 /0. */
 export const test: Family = (st) => {
   const rng = st.rng;
   const { size, prefixes } = pickOpSize(st, true);
@@ -94,8 +94,8 @@ export const test: Family = (st) => {
   const rm = rmOperand(st, size, { write: false });
   if (!rm) return undefined;
   if (form === 0) return [mk(st, `test rm${bitsOf(size)}, r`, [...prefixes, ...rm.prefixes], [0x84 + w, ...rm.modrm(rng.below(8))], { addrRegs: rm.uses })];
-  const sub = rng.chance(0.1) ? 1 : 0;
-  return [mk(st, `test rm${bitsOf(size)}, imm (/${sub})`, [...prefixes, ...rm.prefixes], [0xf6 + w, ...rm.modrm(sub), ...imm(st, size).bytes], { addrRegs: rm.uses })];
+  // F6/F7 /1 is left out: real CPUs run it as TEST, QEMU 7.2 raises #UD, the SDM leaves it blank.
+  return [mk(st, `test rm${bitsOf(size)}, imm`, [...prefixes, ...rm.prefixes], [0xf6 + w, ...rm.modrm(0), ...imm(st, size).bytes], { addrRegs: rm.uses })];
 };
 
 /** MUL/IMUL/DIV/IDIV (F6/F7 /4-/7), sometimes after the CDQ / XOR EDX,EDX a compiler would emit. */
@@ -103,19 +103,20 @@ export const mulDiv: Family = (st) => {
   const rng = st.rng;
   const sub = rng.below(4) + 4;
   const { size, prefixes } = pickOpSize(st, true);
+  const writes = size === 1 ? [EAX] : [EAX, EDX];
+  let setup: GenInsn | undefined;
+  if (sub >= 6 && rng.chance(0.5)) {
+    if (size === 1) setup = sub === 6 ? mk(st, 'mov ah, 0', [], [0xb4, 0x00], { writes: [EAX] }) : mk(st, 'cbw', osizePrefix(st, 2), [0x98], { writes: [EAX] });
+    else if (sub === 6) setup = mk(st, 'xor edx, edx', prefixes, [0x31, 0xd2], { writes: [EDX] });
+    else setup = mk(st, 'cdq', prefixes, [0x99], { writes: [EDX] });
+    clobber(st, setup.writes); // the divisor's address must not use what the setup changes
+  }
   const rm = rmOperand(st, size, { write: false });
   if (!rm) return undefined;
-  const writes = size === 1 ? [EAX] : [EAX, EDX];
   const main = mk(st, `${['mul', 'imul', 'div', 'idiv'][sub - 4]} rm${bitsOf(size)}`, [...prefixes, ...rm.prefixes], [size === 1 ? 0xf6 : 0xf7, ...rm.modrm(sub)],
     { addrRegs: rm.uses, writes });
-  if (sub < 6 || !rng.chance(0.5)) return [main];
-  const group = st.nextGroup++;
-  main.group = group;
-  let setup: GenInsn;
-  if (size === 1) setup = sub === 6 ? mk(st, 'mov ah, 0', [], [0xb4, 0x00], { writes: [EAX] }) : mk(st, 'cbw', osizePrefix(st, 2), [0x98], { writes: [EAX] });
-  else if (sub === 6) setup = mk(st, 'xor edx, edx', prefixes, [0x31, 0xd2], { writes: [EDX] });
-  else setup = mk(st, 'cdq', prefixes, [0x99], { writes: [EDX] });
-  setup.group = group;
+  if (!setup) return [main];
+  setup.group = main.group = st.nextGroup++;
   return [setup, main];
 };
 

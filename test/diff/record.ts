@@ -24,14 +24,20 @@ export interface StepTarget {
   snapshot(ranges: MemRange[]): Promise<StepState>;
 }
 
+/** Instructions in the runner's IDTR helpers, at most. */
+export const IDT_HELPER_MAX_STEPS = 16;
+
 /** Points IDTR at the table a case needs by single-stepping one of the runner's helpers. */
 export async function selectInterruptTable(target: StepTarget, c: DiffCase, layout: RunnerLayout): Promise<void> {
   const want = tableFor(c.env);
   if (target.interruptTable === want) return;
   const helper = idtHelperRegs(want, layout);
   await target.setRegs(helper.regs);
-  await target.step();
-  const after = await target.snapshot([]);
+  let after = await target.snapshot([]);
+  for (let n = 0; n < IDT_HELPER_MAX_STEPS && after.regs.eip !== helper.done; n++) {
+    await target.step();
+    after = await target.snapshot([]);
+  }
   if (after.regs.eip !== helper.done) {
     throw new DiffHarnessError('diff.idt-helper', `The runner's ${want} IDTR helper ended at EIP 0x${after.regs.eip.toString(16)} instead of 0x${helper.done.toString(16)}.`);
   }

@@ -96,7 +96,7 @@ export interface RunnerLayout {
   setIdtRm: number;
   setIdtRmDone: number;
   /** Segment selectors. */
-  sel: { code0: number; data0: number; code3: number; data3: number; tss: number; code16: number; data16: number; window: number };
+  sel: { code0: number; data0: number; code3: number; data3: number; tss: number; code16: number; data16: number; window: number; ldt: number };
 }
 
 /** Loads runner.elf and reads its layout symbols. */
@@ -146,6 +146,7 @@ export function loadRunnerLayout(elfPath = RUNNER_ELF_PATH): RunnerLayout {
       code16: sym('SEL_CODE16'),
       data16: sym('SEL_DATA16'),
       window: sym('SEL_WINDOW'),
+      ldt: sym('SEL_LDT'),
     },
   };
 }

@@ -7,7 +7,8 @@
 ; TypeScript driver reads the layout from runner.elf instead of repeating numbers):
 ;   GDT  0x08 ring-0 code32 flat   0x10 ring-0 data32 flat   0x1B ring-3 code32 flat
 ;        0x23 ring-3 data32 flat   0x28 TSS (32-bit)         0x30 ring-0 code16 (limit 64K)
-;        0x38 ring-0 data16 (64K)  0x40 data32 base=DATA_WINDOW limit=DATA_WINDOW_SIZE-1
+;        0x38 ring-0 data16 (64K)  0x40 data32 base=DATA_WINDOW limit=DATA_WINDOW_SIZE-1, DPL 3
+;        0x48 LDT: 0x04 data32 flat DPL 3, 0x0C the same but not present
 ;   IDT  256 interrupt gates to 16-byte stubs at exc_stubs (DPL 3 for vectors 3, 4 and 0x80,
 ;        DPL 0 otherwise); a stub pushes a zero error code when the CPU pushes none, then the
 ;        vector, records vector/error/EIP/CS/EFLAGS at exc_record and spins at exc_stop.
@@ -45,6 +46,7 @@ SEL_TSS         equ 0x28
 SEL_CODE16      equ 0x30
 SEL_DATA16      equ 0x38
 SEL_WINDOW      equ 0x40
+SEL_LDT         equ 0x48
 
 PTE_P           equ 0x001           ; present
 PTE_RW          equ 0x002           ; writable
@@ -56,7 +58,7 @@ PIC2_DATA       equ 0xA1
 
 global RM_STUB_BASE, RM_STUB_SIZE, PAGE_DIR, PAGE_TABLE0, CODE_WINDOW, CODE_WINDOW_SIZE
 global DATA_WINDOW, DATA_WINDOW_SIZE, NP_PAGE, RING0_STACK_TOP, STUB_SIZE
-global SEL_CODE0, SEL_DATA0, SEL_CODE3, SEL_DATA3, SEL_TSS, SEL_CODE16, SEL_DATA16, SEL_WINDOW
+global SEL_CODE0, SEL_DATA0, SEL_CODE3, SEL_DATA3, SEL_TSS, SEL_CODE16, SEL_DATA16, SEL_WINDOW, SEL_LDT
 global _start, ready, exc_stubs, exc_stubs_end, exc_common, exc_stop, exc_record
 global gdt, idt, tss, set_idt_pm, set_idt_pm_done, set_idt_rm, set_idt_rm_done
 
@@ -81,12 +83,17 @@ _start:
     out PIC1_DATA, al
     out PIC2_DATA, al
 
-    ; TSS descriptor base (split over the descriptor, so patched at run time).
+    ; TSS and LDT descriptor bases (split over the descriptor, so patched at run time).
     mov eax, tss
     mov [gdt + SEL_TSS + 2], ax
     shr eax, 16
     mov [gdt + SEL_TSS + 4], al
     mov [gdt + SEL_TSS + 7], ah
+    mov eax, ldt
+    mov [gdt + SEL_LDT + 2], ax
+    shr eax, 16
+    mov [gdt + SEL_LDT + 4], al
+    mov [gdt + SEL_LDT + 7], ah
 
     ; IDT: gate v -> exc_stubs + v*STUB_SIZE.
     xor ecx, ecx
@@ -144,6 +151,8 @@ _start:
     lidt [idt_desc]
     mov ax, SEL_TSS
     ltr ax
+    mov ax, SEL_LDT                 ; a known LDT instead of the reset LDTR (base 0, limit FFFF)
+    lldt ax
     xor eax, eax
     xor ecx, ecx
     xor edx, edx
@@ -158,13 +167,23 @@ ready:
 
 ; IDTR helpers. Neither QEMU's gdbstub nor the CPU harness can write IDTR, so before a case whose
 ; mode needs the other interrupt table the driver points CS:EIP (ring-0 protected mode) at one of
-; these and single-steps once: the protected-mode IDT, or the real-mode IVT at linear 0.
+; these and single-steps to its *_done label: the protected-mode IDT, or the real-mode IVT at
+; linear 0 (plus real-mode-ready data segment caches).
 set_idt_pm:
     lidt [idt_desc]
 set_idt_pm_done:
     jmp set_idt_pm_done
 set_idt_rm:
     lidt [rm_idt_desc]
+    ; Real-mode-ready descriptor caches (SDM Vol. 3A 9.9.2): 64 KiB, byte-granular, writable,
+    ; B=0, so a CPU that keeps hidden segment state across the CR0.PE switch behaves as QEMU's
+    ; gdbstub (which resets the caches) does.
+    mov ax, SEL_DATA16
+    mov ds, ax
+    mov es, ax
+    mov fs, ax
+    mov gs, ax
+    mov ss, ax
 set_idt_rm_done:
     jmp set_idt_rm_done
 
@@ -214,6 +233,7 @@ gdt:
     dq 0x000092000000FFFF               ; 0x38 ring-0 data16, 64 KiB
     dw DATA_WINDOW_SIZE - 1, DATA_WINDOW & 0xFFFF
     db (DATA_WINDOW >> 16) & 0xFF, 0xF2, 0x40, DATA_WINDOW >> 24 ; 0x40 window data, DPL 3
+    dq 0x0000820000000000 | (ldt_end - ldt - 1) ; 0x48 LDT (base patched)
 gdt_end:
 gdt_desc:
     dw gdt_end - gdt - 1
@@ -224,6 +244,12 @@ idt_desc:
 rm_idt_desc:
     dw 256*4 - 1                        ; real-mode IVT: 256 far pointers at linear 0
     dd 0
+
+align 8
+ldt:
+    dq 0x00CFF2000000FFFF               ; LDT 0x04 (0x07 with RPL 3): data32 flat, DPL 3
+    dq 0x00CF72000000FFFF               ; LDT 0x0C (0x0F): data32 flat, DPL 3, not present
+ldt_end:
 
 align 4
 tss:

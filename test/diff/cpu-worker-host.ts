@@ -1,0 +1,140 @@
+/**
+ * Runs the CPU replayer in a worker thread (cpu-worker.ts). Node cannot load TypeScript in a
+ * worker, so the worker entry and test/support/cpu-harness.ts are bundled with esbuild into a
+ * temporary directory under test/diff/.build first (so its bare imports resolve). A replay that takes longer than the timeout is reported as a
+ * divergence at the step the worker had reached ("our CPU did not finish the step"), and the
+ * worker is replaced.
+ */
+import { build } from 'esbuild';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import path from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { Worker } from 'node:worker_threads';
+import type { CaseRecording, DiffCase } from './case';
+import { CPU_HARNESS_PATH, cpuHarnessPresent, CPU_HARNESS_MISSING } from './cpu-harness-api';
+import type { Divergence } from './cpu-replay';
+import { DIFF_DIR, DiffHarnessError, type RunnerLayout } from './runner-layout';
+
+/** How long one case may take on our CPU (a normal replay takes well under a millisecond). */
+export const DEFAULT_REPLAY_TIMEOUT_MS = 10_000;
+/** Boot of the runner on our CPU. */
+const BOOT_TIMEOUT_MS = 60_000;
+
+let bundleDir: string | undefined;
+
+/** Bundles the worker and the harness once per process; returns their file URLs. */
+async function bundle(): Promise<{ worker: string; harness: string }> {
+  if (!bundleDir) {
+    const buildRoot = path.join(DIFF_DIR, '.build');
+    mkdirSync(buildRoot, { recursive: true });
+    const dir = mkdtempSync(path.join(buildRoot, 'cpu-worker-'));
+    const harness = process.env.DOMUS_DIFF_HARNESS_MODULE;
+    await build({
+      entryPoints: { 'cpu-worker': path.join(DIFF_DIR, 'cpu-worker.ts'), ...(harness ? {} : { 'cpu-harness': CPU_HARNESS_PATH }) },
+      outdir: dir,
+      outExtension: { '.js': '.mjs' },
+      bundle: true,
+      platform: 'node',
+      format: 'esm',
+      target: 'node20',
+      logLevel: 'error',
+      banner: { js: "import { createRequire as __domusCreateRequire } from 'node:module'; const require = __domusCreateRequire(import.meta.url);" },
+    });
+    process.once('exit', () => rmSync(dir, { recursive: true, force: true }));
+    bundleDir = dir;
+  }
+  return {
+    worker: pathToFileURL(path.join(bundleDir, 'cpu-worker.mjs')).href,
+    harness: process.env.DOMUS_DIFF_HARNESS_MODULE ?? pathToFileURL(path.join(bundleDir, 'cpu-harness.mjs')).href,
+  };
+}
+
+interface Pending {
+  resolve: (d: Divergence | undefined) => void;
+  reject: (e: Error) => void;
+}
+
+/** The replayer in its thread. Create with CpuWorker.start(). */
+export class CpuWorker {
+  private worker!: Worker;
+  private progress!: Int32Array;
+  private readonly pending = new Map<number, Pending>();
+  private nextId = 1;
+  private queue: Promise<unknown> = Promise.resolve();
+  private readonly layout: RunnerLayout;
+  private readonly timeoutMs: number;
+  /** Workers replaced after a hang. */
+  restarts = 0;
+
+  private constructor(layout: RunnerLayout, timeoutMs: number) {
+    this.layout = layout;
+    this.timeoutMs = timeoutMs;
+  }
+
+  /** Bundles, starts the worker and boots the runner on our CPU. */
+  static async start(layout: RunnerLayout, timeoutMs = DEFAULT_REPLAY_TIMEOUT_MS): Promise<CpuWorker> {
+    if (!cpuHarnessPresent()) throw new DiffHarnessError('diff.no-harness', `${CPU_HARNESS_MISSING}: ${CPU_HARNESS_PATH} does not exist.`);
+    const w = new CpuWorker(layout, timeoutMs);
+    await w.spawn();
+    return w;
+  }
+
+  /** Replays one case; calls are serialised. */
+  replay(c: DiffCase, expected: CaseRecording): Promise<Divergence | undefined> {
+    const run = this.queue.then(() => this.replayNow(c, expected));
+    this.queue = run.catch(() => undefined);
+    return run;
+  }
+
+  /** Stops the worker. */
+  async close(): Promise<void> {
+    await this.worker.terminate();
+  }
+
+  private async spawn(): Promise<void> {
+    const urls = await bundle();
+    const sab = new SharedArrayBuffer(4);
+    this.progress = new Int32Array(sab);
+    const worker = new Worker(new URL(urls.worker), { workerData: { harnessUrl: urls.harness, elfPath: this.layout.elfPath, progress: sab } });
+    this.worker = worker;
+    await new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new DiffHarnessError('diff.cpu-boot', `Our CPU did not boot the runner within ${BOOT_TIMEOUT_MS} ms.`)), BOOT_TIMEOUT_MS);
+      worker.once('error', (err) => {
+        clearTimeout(timer);
+        reject(err);
+      });
+      worker.on('message', (msg: { ready?: boolean; fatal?: string; id?: number; divergence?: Divergence; error?: string }) => {
+        if (msg.ready) {
+          clearTimeout(timer);
+          resolve();
+        } else if (msg.fatal) {
+          clearTimeout(timer);
+          reject(new DiffHarnessError('diff.cpu-boot', `Our CPU could not boot the runner kernel: ${msg.fatal}`));
+        } else if (msg.id !== undefined) {
+          const p = this.pending.get(msg.id);
+          this.pending.delete(msg.id);
+          if (msg.error) p?.reject(new DiffHarnessError('diff.cpu-replay', `Replaying on our CPU failed: ${msg.error}`));
+          else p?.resolve(msg.divergence);
+        }
+      });
+    });
+  }
+
+  private async replayNow(c: DiffCase, expected: CaseRecording): Promise<Divergence | undefined> {
+    const id = this.nextId++;
+    const result = new Promise<Divergence | undefined>((resolve, reject) => this.pending.set(id, { resolve, reject }));
+    this.worker.postMessage({ id, case: c, expected });
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const timeout = new Promise<'timeout'>((resolve) => (timer = setTimeout(() => resolve('timeout'), this.timeoutMs)));
+    const outcome = await Promise.race([result, timeout]);
+    clearTimeout(timer);
+    if (outcome !== 'timeout') return outcome;
+    const step = Math.max(0, Atomics.load(this.progress, 0));
+    this.pending.delete(id);
+    this.restarts++;
+    await this.worker.terminate();
+    await this.spawn();
+    const before = step === 0 ? c.regs : expected.states[step - 1].regs;
+    return { step, before, flagsMask: 0, regs: [], mem: [], error: `our CPU did not finish this step within ${this.timeoutMs} ms (hang); the worker was restarted` };
+  }
+}
