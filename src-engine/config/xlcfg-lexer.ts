@@ -81,6 +81,8 @@ export class XlLexer {
   private sawCr = false;
   /** Lines on which a lexical error was reported (the parser then stays quiet there, like xl). */
   readonly errorLines = new Set<number>();
+  /** The key of the statement being read (set by the parser), named in lexical errors. */
+  currentKey: string | undefined;
 
   constructor(
     private readonly text: string,
@@ -150,7 +152,8 @@ export class XlLexer {
     const hint = lexicalHint(this.text, at, word);
     // A CRLF file would give one error per line; the first one says all there is to say.
     if (hint.code !== 'xlcfg.crlf' || !this.sawCr) {
-      this.problems.error(hint.code, hint.message, { file: this.file, pos: this.pos(at) });
+      // CRLF is about the whole file, not the statement it was noticed in.
+      this.problems.error(hint.code, hint.message, { file: this.file, pos: this.pos(at) }, hint.code === 'xlcfg.crlf' ? undefined : this.currentKey);
     }
     if (hint.code === 'xlcfg.crlf') this.sawCr = true;
     this.errorLines.add(this.line);

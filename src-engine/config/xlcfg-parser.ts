@@ -75,12 +75,16 @@ class XlParser {
         continue;
       }
       if (!this.parseAssignment()) this.recover();
+      this.lexer.currentKey = undefined;
     }
   }
 
   private parseAssignment(): boolean {
-    const keyTok = this.advance();
+    const keyTok = this.tok;
     const key = keyTok.value;
+    // Lexical errors in this statement's value name its key.
+    this.lexer.currentKey = key;
+    this.advance();
     const opTok = this.tok;
     if (opTok.kind !== '=' && opTok.kind !== '+=') {
       this.syntaxError(`expected '=' or '+=' after the key, found ${describe(opTok)}`, key);
@@ -112,6 +116,8 @@ class XlParser {
       termEnd: term.end,
       termKind: term.kind,
     });
+    // Whatever is lexed past the terminator belongs to the next statement.
+    this.lexer.currentKey = undefined;
     if (term.kind !== 'eof') this.advance();
     return true;
   }

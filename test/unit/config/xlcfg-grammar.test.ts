@@ -103,14 +103,14 @@ describe('xl.cfg grammar: what xl refuses, with positions', () => {
   });
 
   it('refuses negative, fractional and unit-suffixed bare numbers', () => {
-    expect(errors('cap = -1\n')).toEqual(['t.cfg:1:7: `-1\': bare numbers cannot be negative; quote it, e.g. "-1"']);
+    expect(errors('cap = -1\n')).toEqual(['t.cfg:1:7: `-1\': bare numbers cannot be negative; quote it, e.g. "-1" (key cap)']);
     expect(errors('memory = 1.5\n')[0]).toMatch(/^t\.cfg:1:11: unexpected `\.5': this looks like Python/);
     expect(errors('memory = 512M\n')).toEqual([
-      "t.cfg:1:13: `M' right after a number: numbers take no units (memory= is in MiB) and hex digits are lowercase",
+      "t.cfg:1:13: `M' right after a number: numbers take no units (memory= is in MiB) and hex digits are lowercase (key memory)",
     ]);
     expect(errors('memory = 0x1F\n')[0]).toMatch(/^t\.cfg:1:13: `F' right after a number/);
     expect(errors('memory = 512k\n')).toEqual(["t.cfg:1:13: `512k': numbers take no units or suffixes (memory= is in MiB); write 512 (key memory)"]);
-    expect(errors('a = "x" ~\n')[0]).toBe('t.cfg:1:9: unexpected character "~" in `~\'');
+    expect(errors('a = "x" ~\n')[0]).toBe('t.cfg:1:9: unexpected character "~" in `~\' (key a)');
   });
 
   it('refuses unterminated strings and strings across lines', () => {

@@ -1,0 +1,114 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { main } from '../../../src-engine/node/cli';
+import { startEngineDaemon, type EngineDaemon } from '../../../src-engine/node/daemon/engine-daemon';
+import { domusPaths } from '../../../src-engine/node/service/paths';
+import type { CliIo } from '../../../src-engine/node/cli-io';
+
+const GUESTS = path.resolve('test/fixtures/guests');
+
+function capture(env: Record<string, string>): CliIo & { stdout: () => string; stderr: () => string } {
+  let out = '';
+  let err = '';
+  return {
+    out: (t) => {
+      out += typeof t === 'string' ? t : new TextDecoder().decode(t);
+    },
+    err: (t) => {
+      err += t;
+    },
+    cwd: env.DOMUS_HOME,
+    env,
+    stdout: () => out,
+    stderr: () => err,
+  };
+}
+
+async function domus(env: Record<string, string>, ...argv: string[]) {
+  const io = capture(env);
+  const code = await main(argv, io);
+  return { code, out: io.stdout(), err: io.stderr() };
+}
+
+/** printf-style padding, written independently of the formatters under test. */
+const l = (s: string, n: number) => s.padEnd(n);
+const r = (s: string | number, n: number) => String(s).padStart(n);
+
+describe('domus verbs against a daemon (xl layouts)', () => {
+  let home: string;
+  let env: Record<string, string>;
+  let daemon: EngineDaemon;
+
+  beforeAll(async () => {
+    home = mkdtempSync(path.join(os.tmpdir(), 'domus-cli-'));
+    env = { DOMUS_HOME: home, DOMUS_RUNTIME_DIR: path.join(home, 'run'), HOME: home };
+    daemon = await startEngineDaemon({ pcpus: 2, memoryPoolMiB: 256, paths: domusPaths(env) });
+    writeFileSync(path.join(home, 'spin.cfg'), `name = "spin1"\ntype = "hvm"\nmemory = 32\nkernel = "${GUESTS}/spin.elf"\n`);
+    writeFileSync(path.join(home, 'tick.cfg'), `name = "tick1"\ntype = "hvm"\nmemory = 16\nkernel = "${GUESTS}/tick.elf"\n`);
+  });
+
+  afterAll(async () => {
+    await daemon.close();
+    rmSync(home, { recursive: true, force: true });
+  });
+
+  it('says how to start a daemon when none runs', async () => {
+    const other = { ...env, DOMUS_RUNTIME_DIR: path.join(home, 'nobody') };
+    const res = await domus(other, 'list');
+    expect(res.code).toBe(1);
+    expect(res.err).toContain('start one with domus daemon');
+  });
+
+  it('create -> list -> vcpu-list -> sched-credit2 -w -> vcpu-pin -> destroy', async () => {
+    expect((await domus(env, 'create', 'spin.cfg')).code).toBe(0);
+    const list = await domus(env, 'list');
+    const lines = list.out.split('\n');
+    expect(lines[0]).toBe(`Name${' '.repeat(40)}ID   Mem VCPUs\tState\tTime(s)`);
+    const row = lines.find((x) => x.startsWith('spin1'));
+    expect(row).toMatch(new RegExp(`^${l('spin1', 40)} ${r(1, 5)} ${r(32, 5)} ${r(1, 5)}     r-----  +\\d+\\.\\d$`));
+    const json = JSON.parse((await domus(env, 'list', '--json')).out);
+    expect(json[0]).toMatchObject({ name: 'spin1', domid: 1, state: 'running' });
+    expect((await domus(env, 'sched-credit2', '-d', 'spin1', '-w', '512')).code).toBe(0);
+    expect((await domus(env, 'sched-credit2', '-d', 'spin1')).out).toBe(
+      `${l('Name', 33)} ${r('ID', 4)} ${r('Weight', 6)} ${r('Cap', 4)}\n${l('spin1', 33)} ${r(1, 4)} ${r(512, 6)} ${r(0, 4)}\n`,
+    );
+    expect((await domus(env, 'vcpu-pin', 'spin1', '0', '1')).code).toBe(0);
+    const vl = await domus(env, 'vcpu-list', 'spin1');
+    expect(vl.out.split('\n')[1]).toMatch(new RegExp(`^${l('spin1', 32)} ${r(1, 5)} ${r(0, 5)}${r(1, 5)}   [r-][b-]- +\\d+\\.\\d  1 / all$`));
+    expect((await domus(env, 'destroy', 'spin1')).code).toBe(0);
+    expect((await domus(env, 'list', 'spin1')).err).toContain('spin1 is an invalid domain identifier');
+  });
+
+  it('cpupool-create with rtds, cpupool-migrate, sched-rtds set and show', async () => {
+    expect((await domus(env, 'create', 'tick.cfg')).code).toBe(0);
+    expect((await domus(env, 'cpupool-cpu-remove', 'Pool-0', '1')).code).toBe(0);
+    const created = await domus(env, 'cpupool-create', 'name="rt"', 'sched="rtds"', 'cpus="1"');
+    expect(created.out).toBe('cpupool name:   rt\nscheduler:      rtds\nnumber of cpus: 1\n');
+    expect((await domus(env, 'cpupool-migrate', 'tick1', 'rt')).code).toBe(0);
+    const pools = (await domus(env, 'cpupool-list')).out;
+    expect(pools).toContain(`${l('rt', 19)}${r(1, 3)} ${r('rtds', 9)}       y       ${r(1, 4)}\n`);
+    expect((await domus(env, 'sched-rtds', '-d', 'tick1', '-v', 'all', '-p', '10000', '-b', '4000', '-e', '0')).code).toBe(0);
+    expect((await domus(env, 'sched-rtds', '-d', 'tick1', '-v', '0')).out).toBe(
+      `${l('Name', 33)} ${r('ID', 4)} ${r('VCPU', 4)} ${r('Period', 9)} ${r('Budget', 9)} ${r('Extratime', 10)}\n` +
+        `${l('tick1', 33)} ${r(2, 4)} ${r(0, 4)} ${r(10000, 9)} ${r(4000, 9)} ${r('no', 10)}\n`,
+    );
+    expect((await domus(env, 'sched-rtds', '-d', 'tick1', '-p', '100')).err).toContain('Must specify VCPU');
+    expect((await domus(env, 'destroy', 'tick1')).code).toBe(0);
+    expect((await domus(env, 'cpupool-destroy', 'rt')).code).toBe(0);
+  });
+
+  it('refuses a bad config with file:line:column', async () => {
+    writeFileSync(path.join(home, 'bad.cfg'), 'name = "bad"\ntype = "hvm"\nmemory = 32MB\n');
+    const res = await domus(env, 'create', 'bad.cfg');
+    expect(res.code).toBe(1);
+    expect(res.err).toMatch(/bad\.cfg:3:\d+: .*\(key memory\)/);
+  });
+
+  it('dumps the schedule trace as CSV', async () => {
+    const res = await domus(env, 'trace', '--seconds', '5');
+    expect(res.out.split('\n')[0]).toBe('t_ns,pcpu,domid,vcpu,reason');
+    expect(res.out.split('\n').length).toBeGreaterThan(2);
+  });
+});
