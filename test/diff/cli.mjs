@@ -16,9 +16,11 @@ if (argv[0] === '--entry') {
   argv.splice(0, 2);
 }
 const root = path.resolve(path.dirname(new URL(import.meta.url).pathname), '..', '..');
-// Bundles live under test/diff/.build so bare imports (esbuild) resolve from the repository.
-mkdirSync(path.join(root, 'test/diff/.build'), { recursive: true });
-const out = mkdtempSync(path.join(root, 'test/diff/.build', 'cli-'));
+// Bundles live in node_modules/.cache (not linted, not committed) so bare imports such as
+// esbuild resolve from the repository's node_modules.
+const cache = path.join(root, 'node_modules', '.cache', 'domus-diff');
+mkdirSync(cache, { recursive: true });
+const out = mkdtempSync(path.join(cache, 'cli-'));
 const entryPoints = { main: path.resolve(root, entry) };
 const harness = path.join(root, 'test/support/cpu-harness.ts');
 if (existsSync(harness)) entryPoints['cpu-harness'] = harness;

@@ -1,9 +1,9 @@
 /**
  * Runs the CPU replayer in a worker thread (cpu-worker.ts). Node cannot load TypeScript in a
- * worker, so the worker entry and test/support/cpu-harness.ts are bundled with esbuild into a
- * temporary directory under test/diff/.build first (so its bare imports resolve). A replay that takes longer than the timeout is reported as a
- * divergence at the step the worker had reached ("our CPU did not finish the step"), and the
- * worker is replaced.
+ * worker, so the worker entry and test/support/cpu-harness.ts are first bundled with esbuild
+ * into a temporary directory under node_modules/.cache/domus-diff (so bare imports resolve).
+ * A replay that takes longer than the timeout is reported as a divergence at the step the
+ * worker had reached ("our CPU did not finish the step"), and the worker is replaced.
  */
 import { build } from 'esbuild';
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
@@ -25,7 +25,7 @@ let bundleDir: string | undefined;
 /** Bundles the worker and the harness once per process; returns their file URLs. */
 async function bundle(): Promise<{ worker: string; harness: string }> {
   if (!bundleDir) {
-    const buildRoot = path.join(DIFF_DIR, '.build');
+    const buildRoot = path.resolve(DIFF_DIR, '..', '..', 'node_modules', '.cache', 'domus-diff');
     mkdirSync(buildRoot, { recursive: true });
     const dir = mkdtempSync(path.join(buildRoot, 'cpu-worker-'));
     const harness = process.env.DOMUS_DIFF_HARNESS_MODULE;
