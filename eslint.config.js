@@ -74,7 +74,7 @@ const layering = {
 };
 
 export default tseslint.config(
-  { ignores: ['dist/**', 'release/**', 'node_modules/**', 'test/guests/**/build/**', '**/*.d.ts.map', 'resources/**'] },
+  { ignores: ['dist/**', 'release/**', 'node_modules/**', 'test/guests/**/build/**', '**/.build/**', '**/*.d.ts.map', 'resources/**'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {
