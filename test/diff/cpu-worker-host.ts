@@ -13,6 +13,7 @@ import { Worker } from 'node:worker_threads';
 import type { CaseRecording, DiffCase } from './case';
 import { CPU_HARNESS_PATH, cpuHarnessPresent, CPU_HARNESS_MISSING } from './cpu-harness-api';
 import type { Divergence } from './cpu-replay';
+import type { InjectedBug } from './fault-injection';
 import { DIFF_DIR, DiffHarnessError, type RunnerLayout } from './runner-layout';
 
 /** How long one case may take on our CPU (a normal replay takes well under a millisecond). */
@@ -49,6 +50,14 @@ async function bundle(): Promise<{ worker: string; harness: string }> {
   };
 }
 
+/** Options of the replay worker. */
+export interface CpuWorkerOptions {
+  /** How long one case may take (default 10 s). */
+  timeoutMs?: number;
+  /** Give our CPU a known bug (the harness's self-tests). */
+  inject?: InjectedBug;
+}
+
 interface Pending {
   resolve: (d: Divergence | undefined) => void;
   reject: (e: Error) => void;
@@ -63,18 +72,20 @@ export class CpuWorker {
   private queue: Promise<unknown> = Promise.resolve();
   private readonly layout: RunnerLayout;
   private readonly timeoutMs: number;
+  private readonly inject: InjectedBug | undefined;
   /** Workers replaced after a hang. */
   restarts = 0;
 
-  private constructor(layout: RunnerLayout, timeoutMs: number) {
+  private constructor(layout: RunnerLayout, options: CpuWorkerOptions) {
     this.layout = layout;
-    this.timeoutMs = timeoutMs;
+    this.timeoutMs = options.timeoutMs ?? DEFAULT_REPLAY_TIMEOUT_MS;
+    this.inject = options.inject;
   }
 
   /** Bundles, starts the worker and boots the runner on our CPU. */
-  static async start(layout: RunnerLayout, timeoutMs = DEFAULT_REPLAY_TIMEOUT_MS): Promise<CpuWorker> {
+  static async start(layout: RunnerLayout, options: CpuWorkerOptions = {}): Promise<CpuWorker> {
     if (!cpuHarnessPresent()) throw new DiffHarnessError('diff.no-harness', `${CPU_HARNESS_MISSING}: ${CPU_HARNESS_PATH} does not exist.`);
-    const w = new CpuWorker(layout, timeoutMs);
+    const w = new CpuWorker(layout, options);
     await w.spawn();
     return w;
   }
@@ -95,7 +106,7 @@ export class CpuWorker {
     const urls = await bundle();
     const sab = new SharedArrayBuffer(4);
     this.progress = new Int32Array(sab);
-    const worker = new Worker(new URL(urls.worker), { workerData: { harnessUrl: urls.harness, elfPath: this.layout.elfPath, progress: sab } });
+    const worker = new Worker(new URL(urls.worker), { workerData: { harnessUrl: urls.harness, elfPath: this.layout.elfPath, progress: sab, inject: this.inject } });
     this.worker = worker;
     await new Promise<void>((resolve, reject) => {
       const timer = setTimeout(() => reject(new DiffHarnessError('diff.cpu-boot', `Our CPU did not boot the runner within ${BOOT_TIMEOUT_MS} ms.`)), BOOT_TIMEOUT_MS);

@@ -6,6 +6,7 @@
 import type { CaseRecording, DiffCase } from './case';
 import type { Divergence } from './cpu-replay';
 import { CpuWorker } from './cpu-worker-host';
+import type { InjectedBug } from './fault-injection';
 import { generateCase, type GeneratorConfig } from './generator';
 import { minimiseCase } from './minimise';
 import { qemuVersion } from './qemu-process';
@@ -32,6 +33,8 @@ export interface DiffRunConfig {
   /** Stop generating after this many divergences (default 20). */
   maxDivergences?: number;
   generator?: GeneratorConfig;
+  /** Give our CPU a known bug (the harness's self-tests). */
+  inject?: InjectedBug;
   /** Progress lines. */
   log?: (line: string) => void;
 }
@@ -69,7 +72,7 @@ export async function runDifferential(cfg: DiffRunConfig, layout: RunnerLayout, 
   const jobs = cfg.jobs ?? DEFAULT_POOL_SIZE;
   const first = cfg.first ?? 0;
   const maxDiv = cfg.maxDivergences ?? DEFAULT_MAX_DIVERGENCES;
-  const replayer = compare ? await CpuWorker.start(layout) : undefined;
+  const replayer = compare ? await CpuWorker.start(layout, { inject: cfg.inject }) : undefined;
   const pool = await QemuPool.start(layout, jobs);
   const result: DiffRunResult = { cases: 0, steps: 0, seconds: 0, casesPerSecond: 0, ends: {}, qemuRestarts: 0, divergences: [] };
   const started = performance.now();

@@ -3,10 +3,12 @@
  * through the esbuild wrapper:
  *
  *   node test/diff/cli.mjs compare   [--seed N] [--count N] [--first N] [--jobs N] [--write] [--no-minimise] [--modes a,b]
+ *                                    [--inject cmc-keeps-cf]   (self-test: give our CPU a known bug)
  *   node test/diff/cli.mjs record    [--seed N] [--count N] [--jobs N]          QEMU only: speed and outcome mix
  *   node test/diff/cli.mjs stability [--seed N] [--count N] [--jobs N]          record twice (second run reversed) and compare
  *   node test/diff/cli.mjs replay    [FILE.json ...]                            stored cases on our CPU (default: all)
  *   node test/diff/cli.mjs show      FILE.json | --seed N --index N             case, disassembly and QEMU's states
+ *   node test/diff/cli.mjs qemu-wrong [--write]                                 check (and rewrite) the QEMU-is-wrong cases
  *
  * Exit status: 0 when everything matched, 1 on divergences or instability, 2 on usage errors.
  */
@@ -14,14 +16,17 @@ import { recordingKey } from './case-json';
 import { cpuHarnessPresent, CPU_HARNESS_MISSING } from './cpu-harness-api';
 import { CpuWorker } from './cpu-worker-host';
 import { runDifferential } from './diff-run';
+import type { InjectedBug } from './fault-injection';
 import { generateCase, type GeneratorConfig } from './generator';
 import { QemuPool } from './qemu-pool';
 import { qemuVersion } from './qemu-process';
 import { CASES_DIR, QEMU_WRONG_DIR, readStoredCases } from './regressions';
 import { formatCase, formatDivergence, formatRegs } from './report';
 import { loadRunnerLayout, type RunnerLayout } from './runner-layout';
-import { storedCaseFromJson } from './case-json';
-import { readFileSync } from 'node:fs';
+import { storedCaseFromJson, storedCaseToJson } from './case-json';
+import { buildQemuWrongCases, qemuStillWrong } from './qemu-wrong';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
 
 interface Args {
   cmd: string;
@@ -34,6 +39,7 @@ interface Args {
   write: boolean;
   minimise: boolean;
   modes?: GeneratorConfig['modes'];
+  inject?: InjectedBug;
 }
 
 function parseArgs(argv: string[]): Args {
@@ -53,6 +59,7 @@ function parseArgs(argv: string[]): Args {
     else if (v === '--write') a.write = true;
     else if (v === '--no-minimise') a.minimise = false;
     else if (v === '--modes') a.modes = argv[++i].split(',') as GeneratorConfig['modes'];
+    else if (v === '--inject') a.inject = argv[++i] as InjectedBug;
     else if (v.startsWith('--')) throw new Error(`unknown option ${v}`);
     else a.files.push(v);
   }
@@ -100,7 +107,7 @@ async function compare(a: Args, layout: RunnerLayout): Promise<number> {
     print(`${CPU_HARNESS_MISSING} (test/support/cpu-harness.ts)`);
     return 2;
   }
-  const r = await runDifferential({ seed: a.seed, count: a.count, first: a.first, jobs: a.jobs, write: a.write, minimise: a.minimise, generator: { modes: a.modes }, log: print }, layout, true);
+  const r = await runDifferential({ seed: a.seed, count: a.count, first: a.first, jobs: a.jobs, write: a.write, minimise: a.minimise, inject: a.inject, generator: { modes: a.modes }, log: print }, layout, true);
   for (const d of r.divergences) print(`\n${d.report}${d.file ? `\nstored as ${d.file}` : ''}`);
   print(`\n${r.cases} cases, ${r.steps} steps in ${r.seconds.toFixed(1)} s (${r.casesPerSecond} cases/s): ${r.divergences.length} divergences`);
   return r.divergences.length === 0 ? 0 : 1;
@@ -151,6 +158,22 @@ async function show(a: Args, layout: RunnerLayout): Promise<number> {
   return 0;
 }
 
+async function qemuWrong(a: Args, layout: RunnerLayout): Promise<number> {
+  for (const r of await qemuStillWrong(layout)) print(`${r.name}: QEMU ${r.end === 'exception' ? 'now raises the exception (fixed?)' : `still ${r.end} without the exception the SDM requires`}`);
+  const cases = await buildQemuWrongCases(layout, qemuVersion() ?? 'qemu-system-i386');
+  for (const c of cases) {
+    if (!a.write) {
+      print(`${c.case.name}: expected ${c.expected.end} #${c.expected.vector} (use --write to store)`);
+      continue;
+    }
+    mkdirSync(QEMU_WRONG_DIR, { recursive: true });
+    const file = path.join(QEMU_WRONG_DIR, `${c.case.name}.json`);
+    writeFileSync(file, storedCaseToJson(c));
+    print(`wrote ${file}`);
+  }
+  return 0;
+}
+
 /** Entry point (cli.mjs calls it with the arguments after the command name's position). */
 export async function main(argv: string[]): Promise<number> {
   let a: Args;
@@ -161,7 +184,7 @@ export async function main(argv: string[]): Promise<number> {
     return 2;
   }
   const layout = loadRunnerLayout();
-  const needsQemu = ['compare', 'record', 'stability'].includes(a.cmd);
+  const needsQemu = ['compare', 'record', 'stability', 'qemu-wrong'].includes(a.cmd);
   if (needsQemu && !qemuVersion()) {
     print('qemu-system-i386 is not installed (Debian package qemu-system-x86); differential runs need it.');
     return 2;
@@ -172,8 +195,9 @@ export async function main(argv: string[]): Promise<number> {
     case 'compare': return compare(a, layout);
     case 'replay': return replay(a, layout);
     case 'show': return show(a, layout);
+    case 'qemu-wrong': return qemuWrong(a, layout);
     default:
-      print('commands: compare | record | stability | replay | show  (see the header of test/diff/run.ts)');
+      print('commands: compare | record | stability | replay | show | qemu-wrong  (see the header of test/diff/run.ts)');
       print(`CPU harness: ${cpuHarnessPresent() ? 'present' : CPU_HARNESS_MISSING}`);
       return a.cmd === 'help' ? 0 : 2;
   }
