@@ -33,7 +33,7 @@ export interface CpuFeatures {
 
 /** What the interpreter implements today. */
 export const DEFAULT_FEATURES: CpuFeatures = {
-  fpu: false,
+  fpu: true,
   vme: false,
   de: false,
   pse: true,

@@ -103,6 +103,8 @@ function parseEntry(text: string | null): Entry | string | null {
 }
 
 const ONE = ONE_BYTE.map(parseEntry);
+/** The x87 escapes D8-DF: one E operand whose ModRM the x87 factory interprets. */
+const X87_ENTRY: Entry = { mnem: 'X87', ops: [{ method: 'E', size: '' }], group: null };
 const TWO = TWO_BYTE.map(parseEntry);
 
 /** Per-group parsed entries. */
@@ -439,7 +441,8 @@ function decodeInsn(d: DecodeState, eip: number, lin: number): Insn {
   }
   let e: Entry | null = null;
   if (entry === 'x87') {
-    e = { mnem: 'X87', ops: [], group: null };
+    // The factory decodes the escape itself from ModRM; the E operand reads ModRM and memory.
+    e = X87_ENTRY;
   } else if (entry !== null && typeof entry === 'object') {
     e = entry;
     if (e.group !== null) {

@@ -3,11 +3,12 @@
  * initial state on top of it.
  */
 import type { CpuInitState, SegmentInit } from './init-state';
+import { fpuInit, fpuPowerOn } from './fpu/fpu-state';
 import {
   CR0_CD, CR0_ET, CR0_NW, CR0_PE, EDX, EFLAGS_FIXED1, S_A20_MASK, S_CPL, S_CR0, S_CR3, S_CR4, S_DR,
   S_EFLAGS, S_EIP, S_GDTR_BASE, S_GDTR_LIMIT, S_IDTR_BASE, S_IDTR_LIMIT, S_MSR_PAT_HI, S_MSR_PAT_LO,
   S_RUNNING, S_SEG_AR, S_SEG_BASE, S_SEG_LIMIT, S_SEG_SEL, SEG_CS, SEG_DS, SEG_ES, SEG_FS, SEG_GS,
-  SEG_LDTR, SEG_SS, SEG_TR, STATE_BYTES, S_MSR_MISC_ENABLE, S_FPU, EAX, ECX, EBX, ESP, EBP, ESI, EDI,
+  SEG_LDTR, SEG_SS, SEG_TR, STATE_BYTES, S_MSR_MISC_ENABLE, EAX, ECX, EBX, ESP, EBP, ESI, EDI,
 } from './state';
 
 /** EDX at reset: family 6, model 15, stepping 11 (the signature CPUID leaf 1 reports). */
@@ -55,9 +56,7 @@ export function resetState(s: Int32Array): void {
   s[S_MSR_MISC_ENABLE] = MISC_ENABLE_RESET;
   s[S_A20_MASK] = -1;
   s[S_RUNNING] = 1;
-  // x87 control word after FNINIT-equivalent reset (0x37F at power-up is 0x40 per SDM; the FPU
-  // unit initialises it in CPU completeness).
-  s[S_FPU] = 0;
+  fpuPowerOn(s, new Float64Array(s.buffer, s.byteOffset, STATE_BYTES / 8));
 }
 
 function setSeg(s: Int32Array, seg: number, v: SegmentInit | undefined): void {
@@ -68,8 +67,12 @@ function setSeg(s: Int32Array, seg: number, v: SegmentInit | undefined): void {
   s[S_SEG_AR + seg] = v.access;
 }
 
-/** Applies the fields a loader gave on top of the current state block. */
+/**
+ * Applies the fields a loader gave on top of the current state block. A loader stands for the
+ * firmware that ran before it, which leaves the FPU initialised (FNINIT), as BIOSes do.
+ */
 export function applyInitState(s: Int32Array, init: CpuInitState): void {
+  fpuInit(s);
   const gprs: [keyof CpuInitState, number][] = [
     ['eax', EAX], ['ecx', ECX], ['edx', EDX], ['ebx', EBX], ['esp', ESP], ['ebp', EBP], ['esi', ESI], ['edi', EDI],
   ];

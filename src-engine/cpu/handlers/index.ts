@@ -11,6 +11,7 @@ import { shiftFactories } from './shift';
 import { stackFactories } from './stack';
 import { stringFactories } from './string';
 import { systemFactories } from './system';
+import { x87Factories } from './x87';
 
 export { udFactory, udHandler } from './common';
 
@@ -27,4 +28,5 @@ export const FACTORIES: Record<string, Factory> = {
   ...stackFactories,
   ...stringFactories,
   ...systemFactories,
+  ...x87Factories,
 };

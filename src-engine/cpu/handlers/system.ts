@@ -16,8 +16,8 @@ import { cpuid, cr4Allowed } from '../cpuid';
 import { readMsr, readTsc, writeMsr } from '../msr';
 import { dplOf, fetchDescriptor, setSegment } from '../segments';
 import {
-  AR_CODE, AR_DC, AR_P, AR_RW, AR_S, AR_UNUSABLE, CR0_CD, CR0_EM, CR0_MP, CR0_NW, CR0_PE, CR0_PG,
-  CR0_TS, CR4_PAE, CR4_PGE, CR4_PSE, CR4_TSD, DF, EAX, ECX, EDX, EXC_DB, EXC_NM, EXC_NP, IF,
+  AR_CODE, AR_DC, AR_P, AR_RW, AR_S, AR_UNUSABLE, CR0_CD, CR0_NW, CR0_PE, CR0_PG,
+  CR0_TS, CR4_PAE, CR4_PGE, CR4_PSE, CR4_TSD, DF, EAX, ECX, EDX, EXC_DB, EXC_NP, IF,
   IOPL_MASK, IOPL_SHIFT, S_CR0, S_CR2, S_CR3, S_CR4, S_DR, S_EFLAGS, S_GDTR_BASE, S_GDTR_LIMIT,
   S_HALTED, S_IDTR_BASE, S_IDTR_LIMIT, S_SEG_SEL, S_SHADOW, SEG_LDTR, SEG_TR, CR0_ET,
 } from '../state';
@@ -331,16 +331,6 @@ const vmcall: Handler = (cpu) => {
   if (!cpu.ops.hypercall()) ud(cpu);
 };
 
-const x87: Handler = (cpu) => {
-  const cr0 = cpu.s[S_CR0];
-  if ((cr0 & (CR0_EM | CR0_TS)) !== 0) raise(cpu, EXC_NM);
-  ud(cpu);
-};
-const fwait: Handler = (cpu) => {
-  const cr0 = cpu.s[S_CR0];
-  if ((cr0 & (CR0_MP | CR0_TS)) === (CR0_MP | CR0_TS)) raise(cpu, EXC_NM);
-};
-
 function withModrmSel(h: Handler, storeForm = false): Factory {
   return (d, ins) => {
     const o = d.ops[0];
@@ -429,9 +419,6 @@ export const systemFactories: Record<string, Factory> = {
     d.endBlock = true;
     return vmcall;
   },
-  // Until the FPU exists the escape raises #NM or #UD at the instruction, so its length is moot.
-  X87: () => x87,
-  FWAIT: () => fwait,
   SYSENTER: () => udHandler,
   SYSEXIT: () => udHandler,
   RDTSCP: () => udHandler,

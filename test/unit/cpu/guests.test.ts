@@ -14,12 +14,8 @@ const BUDGET = 400_000_000;
 
 /** Checks that fail on this CPU today, and why. */
 const NOT_YET: Readonly<Record<string, Readonly<Record<string, string>>>> = {
-  exceptions: {
-    'exc.nm_ts_x87': 'no x87 FPU yet (#UD instead of #NM)',
-    'exc.wait_ts_without_mp_ok': 'no x87 FPU yet',
-  },
   system: {
-    'cpuid.leaf1_family_and_base_features': 'FPU and PAE not advertised yet',
+    'cpuid.leaf1_family_and_base_features': 'PAE not advertised yet',
     'cpuid.sep_sysenter_msrs': 'SYSENTER MSRs readable without SEP',
   },
 };
