@@ -15,9 +15,10 @@
  * - Installing a schedule anchors the frame at the install instant. Deviation: Xen lets the
  *   running slice end first; we tickle the pool's pCPUs so the new frame starts exactly then
  *   (spec: "takes effect immediately").
- * - No per-domain parameters, no affinity handling, no yield hook.
+ * - No per-domain parameters, no soft affinity, no yield hook. Deviation: placement stays inside
+ *   hard affinity (Xen ignores it; spec P2 requires it).
  */
-import { maskFirst, maskHas } from './cpumask';
+import { maskAnd, maskFirst, maskHas } from './cpumask';
 import { schedRefuse } from './sched-error';
 import {
   SCHED_ID,
@@ -108,6 +109,17 @@ function arinc653DoSchedule(s: Arinc653State, cpu: number, _prev: SchedUnit | nu
   return { next, time, migrated: false };
 }
 
+/**
+ * a653sched_pick_resource: stay if the current pCPU is in the pool, else the pool's first pCPU.
+ * Deviation: Xen does not consult hard affinity here (nor anywhere in this scheduler); we restrict
+ * the choice to hard affinity ∩ pool so that pinning is never violated (spec P2).
+ */
+function arinc653PickResource(s: Arinc653State, unit: SchedUnit): number {
+  const allowed = maskAnd(s.ctx.cpus(), unit.hard);
+  const first = maskFirst(allowed);
+  return maskHas(allowed, unit.pcpu) || first < 0 ? unit.pcpu : first;
+}
+
 function arinc653InsertUnit(s: Arinc653State, unit: SchedUnit): void {
   if (unit.domain.isControl && s.schedule.length < ARINC653_MAX_ENTRIES) {
     const entry = s.schedule.length;
@@ -116,6 +128,7 @@ function arinc653InsertUnit(s: Arinc653State, unit: SchedUnit): void {
   }
   const a: Arinc653Unit = { unit, awake: false };
   unit.priv = a;
+  s.ctx.setRes(unit, arinc653PickResource(s, unit));
   s.units.unshift(a);
   arinc653UpdateUnits(s);
 }
@@ -174,11 +187,7 @@ export const arinc653Ops: SchedOps<Arinc653State> = {
     s.ctx.tickle(unit.pcpu);
   },
   doSchedule: arinc653DoSchedule,
-  pickResource: (s, unit) => {
-    const online = s.ctx.cpus();
-    const first = maskFirst(online);
-    return maskHas(online, unit.pcpu) || first < 0 ? unit.pcpu : first;
-  },
+  pickResource: arinc653PickResource,
   getDomainParams: () => ({ sched: 'arinc653' }),
   setDomainParams: () => {},
   getPoolParams: arinc653GetPoolParams,

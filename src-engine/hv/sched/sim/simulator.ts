@@ -47,6 +47,8 @@ interface SimAction {
   fn: (sim: Simulator) => void;
 }
 
+/** Most steps at one instant before the simulator declares it makes no progress. */
+const SIM_MAX_STEPS_PER_INSTANT = 10_000;
 /** Most schedule calls at one instant before the simulator declares a livelock. */
 const SIM_MAX_SCHEDULES_PER_INSTANT = 100_000;
 
@@ -96,12 +98,13 @@ export class Simulator {
 
   /** Runs `fn` at virtual time `t` (before anything else happening at `t`). */
   at(t: number, fn: (sim: Simulator) => void): void {
-    this.actions.push({ t, seq: this.seq++, fn });
+    this.actions.push({ t: wholeNs(t), seq: this.seq++, fn });
     this.actions.sort((a, b) => a.t - b.t || a.seq - b.seq);
   }
 
   /** Advances the simulation to `end`. */
   runUntil(end: number): void {
+    let sameInstant = 0;
     for (;;) {
       const t = this.nextEventTime();
       if (t > end) {
@@ -109,10 +112,17 @@ export class Simulator {
         this.now = end;
         return;
       }
+      sameInstant = t === this.now ? sameInstant + 1 : 0;
+      if (sameInstant > SIM_MAX_STEPS_PER_INSTANT) throw new Error(`sim: no progress at t=${this.now}: ${this.describe()}`);
       this.advance(t);
       this.now = t;
       this.step();
     }
+  }
+
+  /** One line per pCPU for diagnostics. */
+  private describe(): string {
+    return this.pcpus.map((p, c) => `cpu${c}: ${p.cur ? `d${p.cur.domid}v${p.cur.vcpu} rem=${p.cur.remaining}` : 'idle'} until=${p.deadline}`).join('; ');
   }
 
   /** Advances by `ns`. */
@@ -146,8 +156,8 @@ export class Simulator {
     for (let guard = 0; guard < 1000; guard++) {
       const a = sv.wl.next(this.now);
       if ('run' in a) {
-        if (a.run <= 0) continue;
-        sv.remaining = a.run;
+        if (!(a.run >= 1)) continue;
+        sv.remaining = wholeNs(a.run);
         return;
       }
       if ('yield' in a) {
@@ -159,7 +169,7 @@ export class Simulator {
       }
       sv.remaining = 0;
       sv.blocked = true;
-      sv.wakeAt = a.blockUntil;
+      sv.wakeAt = wholeNs(a.blockUntil);
       this.core.block(sv.domid, sv.vcpu);
       if (sv.pcpu >= 0) this.pending.add(sv.pcpu);
       return;
@@ -179,10 +189,10 @@ export class Simulator {
       const a = sv.wl.next(this.now);
       if ('blockUntil' in a) {
         sv.blocked = true;
-        sv.wakeAt = a.blockUntil;
+        sv.wakeAt = wholeNs(a.blockUntil);
         continue;
       }
-      sv.remaining = 'run' in a ? a.run : 0;
+      sv.remaining = 'run' in a && a.run >= 1 ? wholeNs(a.run) : 0;
       this.core.wake(sv.domid, sv.vcpu);
       if (sv.remaining <= 0) this.advanceWorkload(sv);
     }
@@ -222,6 +232,11 @@ export class Simulator {
     p.lastProgress = this.now;
     p.deadline = d.until;
   }
+}
+
+/** Virtual time is kept in whole nanoseconds so that instants compare exactly. */
+function wholeNs(t: number): number {
+  return Number.isFinite(t) ? Math.round(t) : t;
 }
 
 function key(domid: number, vcpu: number): string {
