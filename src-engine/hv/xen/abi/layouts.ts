@@ -237,7 +237,7 @@ export const VCPU_INFO = struct('vcpu_info', 'xen.h', 64, 64, {
 });
 /** struct shared_info (only the fields Domus writes; the rest of the page stays zero). */
 export const SHARED_INFO = struct('shared_info', 'xen.h', 2344, 3136, {
-  evtchnPending: ['ulong', 2048, 2048, 'evtchn_pending'], evtchnMask: ['ulong', 2176, 2560, 'evtchn_mask'],
+  evtchnPending: ['ulong', 2048, 2048, 'evtchn_pending[0]'], evtchnMask: ['ulong', 2176, 2560, 'evtchn_mask[0]'],
   wcVersion: ['u32', 2304, 3072, 'wc_version'], wcSec: ['u32', 2308, 3076, 'wc_sec'], wcNsec: ['u32', 2312, 3080, 'wc_nsec'],
   wcSecHi: ['u32', 2340, 3084, 'xen_wc_sec_hi'], maxPfn: ['ulong', 2316, 3088, 'arch.max_pfn'],
 });
