@@ -23,7 +23,25 @@
  * - Deviation: Xen keeps `last_tickle_cpu` per pCPU (the pCPU executing the wake); the single owner
  *   thread here keeps one per pool.
  */
-import { maskAnd, maskCycle, maskHas, BALANCE_STEPS, NO_CPU, balanceMask, hasSoftAffinity } from './cpumask';
+import {
+  PRI_BOOST,
+  PRI_IDLE,
+  PRI_OVER,
+  PRI_UNDER,
+  creditCpuPick,
+  creditLoadBalance,
+  creditPcpu,
+  creditRunqInsert,
+  creditRunqInsertRaw,
+  creditRunqRemove,
+  creditRunqRemoveRaw,
+  creditRunqTickle,
+  cu,
+  type CreditDom,
+  type CreditPcpu,
+  type CreditState,
+  type CreditUnit,
+} from './credit-runq';
 import { schedRefuse } from './sched-error';
 import {
   SCHED_ID,
@@ -36,9 +54,10 @@ import {
   type SchedDecision,
   type SchedDomain,
   type SchedOps,
-  type SchedTimer,
   type SchedUnit,
 } from './sched-ops';
+
+export type { CreditState } from './credit-runq';
 
 /** CSCHED_DEFAULT_WEIGHT. */
 export const CREDIT_DEFAULT_WEIGHT = 256;
@@ -48,114 +67,22 @@ const CREDIT_TICKS_PER_TSLICE = 3;
 const CREDIT_CREDITS_PER_MSEC = 10;
 /** CSCHED_MIN_TIMER = XEN_SYSCTL_SCHED_RATELIMIT_MIN: shortest slice, 100 us. */
 const CREDIT_MIN_TIMER_NS = 100_000;
-/** XEN_SYSCTL_CSCHED_TSLICE_MIN / MAX (ms). */
+/** XEN_SYSCTL_CSCHED_TSLICE_MIN: shortest credit1 time slice, ms. */
 export const CREDIT_TSLICE_MIN_MS = 1;
+/** XEN_SYSCTL_CSCHED_TSLICE_MAX: longest credit1 time slice, ms. */
 export const CREDIT_TSLICE_MAX_MS = 1000;
-/** XEN_SYSCTL_SCHED_RATELIMIT_MIN / MAX (us). */
+/** XEN_SYSCTL_SCHED_RATELIMIT_MIN: shortest non-zero rate limit, us. */
 export const SCHED_RATELIMIT_MIN_US = 100;
+/** XEN_SYSCTL_SCHED_RATELIMIT_MAX: longest rate limit, us. */
 export const SCHED_RATELIMIT_MAX_US = 500_000;
 /** XEN_SYSCTL_CSCHED_MGR_DLY_MAX_US: longest migration delay. */
 export const CREDIT_MIGR_DELAY_MAX_US = 100_000;
 /** Largest weight a domain may have (uint16). */
 export const SCHED_WEIGHT_MAX = 65535;
-/** Priorities (CSCHED_PRI_*). */
-const PRI_BOOST = 0;
-const PRI_UNDER = -1;
-const PRI_OVER = -2;
-const PRI_IDLE = -64;
 const NS_PER_MS = 1_000_000;
 const NS_PER_US = 1_000;
 /** 2^32, for the uint32 arithmetic of csched_acct. */
 const U32 = 4_294_967_296;
-
-interface CreditUnit {
-  /** null for a pCPU's idle vCPU. */
-  unit: SchedUnit | null;
-  /** For the idle vCPU: its pCPU. */
-  idleCpu: number;
-  sdom: CreditDom | null;
-  startTime: number;
-  pri: number;
-  credit: number;
-  residual: number;
-  lastSchedTime: number;
-  parked: boolean;
-  yielding: boolean;
-  migrating: boolean;
-  pinned: boolean;
-  /** pCPU whose run queue holds us, -1 if none. */
-  runqCpu: number;
-  /** On its domain's active list. */
-  active: boolean;
-}
-
-interface CreditDom {
-  dom: SchedDomain;
-  activeUnits: CreditUnit[];
-  weight: number;
-  cap: number;
-  /** On the pool's active-domain list. */
-  active: boolean;
-}
-
-interface CreditPcpu {
-  cpu: number;
-  runq: CreditUnit[];
-  runqSortLast: number;
-  nrRunnable: number;
-  lastLoadBalance: number;
-  tick: number;
-  ticker: SchedTimer;
-  idle: CreditUnit;
-}
-
-/** Per-pool credit1 state (csched_private). */
-export interface CreditState {
-  ctx: SchedContext;
-  pcpus: Map<number, CreditPcpu>;
-  idlers: Set<number>;
-  balanceBias: number;
-  runqSort: number;
-  ncpus: number;
-  tickPeriodUs: number;
-  ticksPerTslice: number;
-  ratelimit: number;
-  tslice: number;
-  unitMigrDelay: number;
-  loadBalanceRatelimit: number;
-  activeDoms: CreditDom[];
-  weight: number;
-  credit: number;
-  creditBalance: number;
-  creditsPerTslice: number;
-  master: number;
-  masterTicker: SchedTimer;
-  lastTickleCpu: number;
-}
-
-function cu(unit: SchedUnit): CreditUnit {
-  return unit.priv as CreditUnit;
-}
-
-function creditPcpu(s: CreditState, cpu: number): CreditPcpu {
-  const p = s.pcpus.get(cpu);
-  if (!p) throw new Error(`credit: pCPU ${cpu} is not in pool ${s.ctx.poolId}`);
-  return p;
-}
-
-function creditCurr(s: CreditState, cpu: number): CreditUnit {
-  const u = s.ctx.curr(cpu);
-  return u ? cu(u) : creditPcpu(s, cpu).idle;
-}
-
-function creditUnitCpu(svc: CreditUnit): number {
-  return svc.unit ? svc.unit.pcpu : svc.idleCpu;
-}
-
-function creditIdlers(s: CreditState): number[] {
-  return [...s.idlers].sort((a, b) => a - b);
-}
-
 /** __csched_set_tslice. */
 function creditSetTslice(s: CreditState, tsliceMs: number): void {
   s.tslice = tsliceMs * NS_PER_MS;
@@ -164,44 +91,6 @@ function creditSetTslice(s: CreditState, tsliceMs: number): void {
   s.creditsPerTslice = CREDIT_CREDITS_PER_MSEC * tsliceMs;
   s.credit = s.creditsPerTslice * s.ncpus;
 }
-
-/** __runq_insert: behind every vCPU of equal or higher priority; a yielder one further back. */
-function creditRunqInsertRaw(s: CreditState, svc: CreditUnit): void {
-  const cpu = creditUnitCpu(svc);
-  const runq = creditPcpu(s, cpu).runq;
-  if (svc.runqCpu !== -1) throw new Error('credit: unit already on a run queue');
-  let i = 0;
-  while (i < runq.length && !(svc.pri > runq[i].pri)) i++;
-  if (svc.yielding && i < runq.length && runq[i].pri > PRI_IDLE && i + 1 < runq.length) i++;
-  runq.splice(i, 0, svc);
-  svc.runqCpu = cpu;
-}
-
-function creditRunqInsert(s: CreditState, svc: CreditUnit): void {
-  creditRunqInsertRaw(s, svc);
-  creditPcpu(s, creditUnitCpu(svc)).nrRunnable++;
-}
-
-/** __runq_remove: also clears YIELD. */
-function creditRunqRemoveRaw(s: CreditState, svc: CreditUnit): void {
-  const runq = creditPcpu(s, svc.runqCpu).runq;
-  const i = runq.indexOf(svc);
-  if (i < 0) throw new Error('credit: unit not on its run queue');
-  runq.splice(i, 1);
-  svc.runqCpu = -1;
-  svc.yielding = false;
-}
-
-function creditRunqRemove(s: CreditState, svc: CreditUnit): void {
-  creditPcpu(s, svc.runqCpu).nrRunnable--;
-  creditRunqRemoveRaw(s, svc);
-}
-
-function creditIsRunqIdle(s: CreditState, cpu: number): boolean {
-  const runq = creditPcpu(s, cpu).runq;
-  return runq.length === 0 || runq[0].unit === null;
-}
-
 /** burn_credits: 10 credits per ms; the sub-credit remainder is kept in `residual`. */
 function creditBurn(svc: CreditUnit, now: number): void {
   const delta = now - svc.startTime;
@@ -212,63 +101,6 @@ function creditBurn(svc: CreditUnit, now: number): void {
   svc.credit -= credits;
   svc.startTime += (credits * NS_PER_MS) / CREDIT_CREDITS_PER_MSEC;
 }
-
-/** __runq_tickle: which pCPU(s) should reschedule because `svc` was queued. */
-function creditRunqTickle(s: CreditState, svc: CreditUnit): void {
-  const unit = svc.unit;
-  if (!unit) return;
-  const cpu = unit.pcpu;
-  const cur = creditCurr(s, cpu);
-  const online = s.ctx.cpus();
-  const idleMask = maskAnd(creditIdlers(s), online);
-  const idlersEmpty = idleMask.length === 0;
-  let mask: number[] = [];
-  if (svc.pinned && maskHas(idleMask, cpu)) {
-    mask = [cpu];
-  } else if (cur.pri === PRI_IDLE || (idlersEmpty && svc.pri > cur.pri)) {
-    mask = [cpu];
-  } else if (!idlersEmpty) {
-    for (const step of BALANCE_STEPS) {
-      if (step === 'soft' && !hasSoftAffinity(unit, online)) continue;
-      const scratch = maskAnd(balanceMask(unit, step), idleMask);
-      const newIdlersEmpty = scratch.length === 0;
-      if (newIdlersEmpty && step === 'soft') continue;
-      if (newIdlersEmpty && svc.pri > cur.pri) {
-        // Xen tests the *new* vCPU's hard affinity against the idlers here, which is empty in
-        // this branch: `cur` is never flagged for migration (spec 1.8 describes the intent).
-        mask = [cpu];
-      } else if (!newIdlersEmpty) {
-        if (s.ctx.boot.creditTickleOneIdle) {
-          s.lastTickleCpu = maskCycle(s.lastTickleCpu, scratch);
-          mask = [s.lastTickleCpu];
-        } else mask = [...scratch];
-      }
-      if (mask.length > 0) break;
-    }
-  }
-  for (const c of mask) {
-    s.idlers.delete(c);
-    s.ctx.tickle(c);
-  }
-}
-
-/** _csched_cpu_pick on a flat topology. */
-function creditCpuPick(s: CreditState, unit: SchedUnit): number {
-  const online = s.ctx.cpus();
-  let cpu = unit.pcpu;
-  for (const step of BALANCE_STEPS) {
-    const cpus = maskAnd(balanceMask(unit, step), online);
-    if (step === 'soft' && (!hasSoftAffinity(unit, online) || cpus.length === 0)) continue;
-    cpu = maskHas(cpus, unit.pcpu) ? unit.pcpu : maskCycle(unit.pcpu, cpus);
-    const idlers = new Set(s.idlers);
-    if (unit.pcpu === cpu && creditIsRunqIdle(s, cpu)) idlers.add(cpu);
-    const idleCpus = cpus.filter((c) => idlers.has(c));
-    if (!maskHas(idleCpus, cpu) && idleCpus.length > 0) cpu = maskCycle(cpu, idleCpus);
-    if (idlers.has(cpu)) break;
-  }
-  return cpu;
-}
-
 /** __csched_unit_acct_start: the vCPU starts earning credit. */
 function creditAcctStart(s: CreditState, svc: CreditUnit): void {
   const sdom = svc.sdom;
@@ -405,53 +237,6 @@ function creditAcct(s: CreditState): void {
   }
   s.masterTicker.set(s.ctx.now() + s.tslice);
 }
-
-/** csched_runq_steal. */
-function creditRunqSteal(s: CreditState, peer: number, cpu: number, pri: number, step: 'soft' | 'hard'): CreditUnit | null {
-  if (s.ctx.curr(peer) === null) return null;
-  const online = s.ctx.cpus();
-  for (const speer of creditPcpu(s, peer).runq) {
-    if (speer.pri <= pri) break;
-    if (speer.yielding) continue;
-    const unit = speer.unit;
-    if (!unit) continue;
-    if (unit.isRunning || (step === 'soft' && !hasSoftAffinity(unit, online))) continue;
-    const hot = s.unitMigrDelay > 0 && s.ctx.now() - speer.lastSchedTime < s.unitMigrDelay;
-    if (!hot && maskHas(balanceMask(unit, step), cpu)) {
-      creditRunqRemove(s, speer);
-      s.ctx.setRes(unit, cpu);
-      creditPcpu(s, cpu).nrRunnable++;
-      return speer;
-    }
-  }
-  return null;
-}
-
-/** csched_load_balance: steal better work from busy peers, or take `snext` off the queue. */
-function creditLoadBalance(s: CreditState, cpu: number, snext: CreditUnit): { svc: CreditUnit; stolen: boolean } {
-  const online = s.ctx.cpus();
-  if (maskHas(online, cpu)) {
-    for (const step of BALANCE_STEPS) {
-      const workers = online.filter((c) => !s.idlers.has(c) && c !== cpu);
-      const first = maskCycle(s.balanceBias, workers);
-      if (first === NO_CPU) continue;
-      let peer = first;
-      do {
-        if (creditPcpu(s, peer).nrRunnable > 1) {
-          const speer = creditRunqSteal(s, peer, cpu, snext.pri, step);
-          if (speer) {
-            s.balanceBias = peer;
-            return { svc: speer, stolen: true };
-          }
-        }
-        peer = maskCycle(peer, workers);
-      } while (peer !== first);
-    }
-  }
-  creditRunqRemoveRaw(s, snext);
-  return { svc: snext, stolen: false };
-}
-
 /** csched_schedule. */
 function creditDoSchedule(
   s: CreditState,
@@ -529,6 +314,7 @@ function creditNewUnit(unit: SchedUnit | null, sdom: CreditDom | null, idleCpu: 
 }
 
 function creditInit(ctx: SchedContext): CreditState {
+  const masterTicker = ctx.createTimer(`credit acct pool ${ctx.poolId}`, () => creditAcct(s));
   const s: CreditState = {
     ctx,
     pcpus: new Map(),
@@ -548,10 +334,9 @@ function creditInit(ctx: SchedContext): CreditState {
     creditBalance: 0,
     creditsPerTslice: 0,
     master: -1,
-    masterTicker: undefined as unknown as SchedTimer,
+    masterTicker,
     lastTickleCpu: 0,
   };
-  s.masterTicker = ctx.createTimer(`credit acct pool ${ctx.poolId}`, () => creditAcct(s));
   creditSetTslice(s, ctx.boot.creditTsliceMs);
   const rl = ctx.boot.ratelimitUs * NS_PER_US;
   s.ratelimit = rl > s.tslice ? s.tslice : rl;

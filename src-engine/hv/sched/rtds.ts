@@ -37,8 +37,9 @@ const NS_PER_US = 1000;
 export const RTDS_DEFAULT_PERIOD_US = 10_000;
 /** RTDS_DEFAULT_BUDGET: 4 ms. */
 export const RTDS_DEFAULT_BUDGET_US = 4_000;
-/** RTDS_MIN_PERIOD and RTDS_MIN_BUDGET: 10 us. */
+/** RTDS_MIN_PERIOD: 10 us. */
 export const RTDS_MIN_PERIOD_US = 10;
+/** RTDS_MIN_BUDGET: 10 us. */
 export const RTDS_MIN_BUDGET_US = 10;
 /** RTDS_MAX_PRIORITY_LEVEL: saturating extratime level (~0U). */
 const RTDS_MAX_PRIORITY_LEVEL = 0xffff_ffff;
