@@ -72,6 +72,9 @@ export class Cpu {
   readonly tagWS: Int32Array;
   readonly tagRU: Int32Array;
   readonly tagWU: Int32Array;
+  /** Execute tags (instruction fetches: execute-disable pages have none). */
+  readonly tagXS: Int32Array;
+  readonly tagXU: Int32Array;
   readonly tlbGlobal: Uint8Array;
   readonly tlbUsed: Int32Array;
   /** Tag arrays of the current privilege level. */
@@ -166,6 +169,8 @@ export class Cpu {
     this.tagWS = t.tagWS;
     this.tagRU = t.tagRU;
     this.tagWU = t.tagWU;
+    this.tagXS = t.tagXS;
+    this.tagXU = t.tagXU;
     this.tlbGlobal = t.global;
     this.tlbUsed = t.used;
     this.tagR = this.tagRS;

@@ -19,9 +19,13 @@ export interface CpuFeatures {
   /** A local APIC is present (the platform provides it). */
   apic: boolean;
   sep: boolean;
+  /** Memory type range registers (MTRRcap, MTRRdefType, fixed and variable ranges). */
+  mtrr: boolean;
   pge: boolean;
   cmov: boolean;
   pat: boolean;
+  /** CLFLUSH (leaf 1 EDX bit 19; EBX[15:8] gives the line size). */
+  clflush: boolean;
   fxsr: boolean;
   sse: boolean;
   sse2: boolean;
@@ -39,21 +43,25 @@ export const DEFAULT_FEATURES: CpuFeatures = {
   pse: true,
   tsc: true,
   msr: true,
-  pae: false,
+  pae: true,
   cx8: true,
   apic: false,
-  sep: false,
+  sep: true,
+  mtrr: true,
   pge: true,
   cmov: true,
-  pat: false,
-  fxsr: false,
+  pat: true,
+  clflush: true,
+  fxsr: true,
   sse: false,
   sse2: false,
-  nx: false,
-  rdtscp: false,
+  nx: true,
+  rdtscp: true,
   hypervisor: false,
 };
 
+/** CLFLUSH line size in 8-byte units (64-byte lines). */
+const CLFLUSH_LINE_QWORDS = 8;
 /** Family 6, model 15, stepping 11. */
 const SIGNATURE = 0x06fb;
 const VENDOR = 'GenuineIntel';
@@ -71,7 +79,7 @@ function str4(s: string, at: number): number {
 export function leaf1Edx(f: CpuFeatures): number {
   const bits: [boolean, number][] = [
     [f.fpu, 0], [f.vme, 1], [f.de, 2], [f.pse, 3], [f.tsc, 4], [f.msr, 5], [f.pae, 6], [f.cx8, 8],
-    [f.apic, 9], [f.sep, 11], [f.pge, 13], [f.cmov, 15], [f.pat, 16], [f.fxsr, 24], [f.sse, 25], [f.sse2, 26],
+    [f.apic, 9], [f.sep, 11], [f.mtrr, 12], [f.pge, 13], [f.cmov, 15], [f.pat, 16], [f.clflush, 19], [f.fxsr, 24], [f.sse, 25], [f.sse2, 26],
   ];
   let v = 0;
   for (const [on, bit] of bits) if (on) v |= 1 << bit;
@@ -121,7 +129,7 @@ export function cpuid(cpu: Cpu, vcpuId: number): void {
       break;
     case 1:
       a = SIGNATURE;
-      b = (vcpuId & 0xff) << 24;
+      b = ((vcpuId & 0xff) << 24) | (f.clflush ? CLFLUSH_LINE_QWORDS << 8 : 0);
       c = f.hypervisor ? 1 << 31 : 0;
       d = leaf1Edx(f);
       break;

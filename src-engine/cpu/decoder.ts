@@ -456,7 +456,7 @@ function decodeInsn(d: DecodeState, eip: number, lin: number): Insn {
         }
       } else if (e.group === 'G15') {
         d.readModrm();
-        e = d.mod === 3 ? GROUP_ENTRIES.G15[d.reg] : null;
+        e = (d.mod === 3 ? GROUP_ENTRIES.G15 : GROUP_ENTRIES.G15M)[d.reg];
       } else {
         d.readModrm();
         const g = GROUP_ENTRIES[e.group][d.reg];

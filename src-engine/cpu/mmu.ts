@@ -14,29 +14,14 @@
  * Accessed/dirty bits are set with Atomics.or, as a locked update on hardware would be.
  */
 import type { Cpu } from './cpu';
-import { FAULT, raiseError, VEC_SMC_RESTART } from './fault';
-import { CR0_PG, CR0_WP, CR4_PGE, CR4_PSE, EXC_PF, S_A20_MASK, S_CR0, S_CR2, S_CR3, S_CR4 } from './state';
+import { FAULT, VEC_SMC_RESTART } from './fault';
+import { PERM_ALL, PERM_SW, PERM_SX, PERM_UR, PERM_UW, PERM_UX, walk32, walkPae } from './paging';
+import { CR0_PG, CR4_PAE, S_A20_MASK, S_CR0, S_CR4 } from './state';
 
 export const TLB_BITS = 12;
 export const TLB_SIZE = 1 << TLB_BITS;
 export const TLB_MASK = TLB_SIZE - 1;
-
-// Page-table entry bits (SDM Vol. 3 4.3).
-const PTE_P = 1 << 0;
-const PTE_RW = 1 << 1;
-const PTE_US = 1 << 2;
-const PTE_A = 1 << 5;
-const PTE_D = 1 << 6;
-const PDE_PS = 1 << 7;
-const PTE_G = 1 << 8;
-/** 4-MiB PDE bits that must be zero without PSE-36 (bits 21:13). */
-const PDE4M_RSVD = 0x003fe000;
-
-// #PF error code bits.
-const PFEC_P = 1 << 0;
-const PFEC_W = 1 << 1;
-const PFEC_U = 1 << 2;
-const PFEC_RSVD = 1 << 3;
+const TWO32 = 4294967296;
 
 /** Marker returned by translation for guest-physical addresses that are not RAM. */
 export const NOT_RAM = -1;
@@ -48,6 +33,8 @@ export function createTlb(): {
   tagWS: Int32Array;
   tagRU: Int32Array;
   tagWU: Int32Array;
+  tagXS: Int32Array;
+  tagXU: Int32Array;
   global: Uint8Array;
   used: Int32Array;
 } {
@@ -58,6 +45,8 @@ export function createTlb(): {
     tagWS: mk(),
     tagRU: mk(),
     tagWU: mk(),
+    tagXS: mk(),
+    tagXU: mk(),
     global: new Uint8Array(TLB_SIZE),
     used: new Int32Array(TLB_SIZE + 1),
   };
@@ -68,6 +57,8 @@ function clearSlot(cpu: Cpu, idx: number): void {
   cpu.tagWS[idx] = -1;
   cpu.tagRU[idx] = -1;
   cpu.tagWU[idx] = -1;
+  cpu.tagXS[idx] = -1;
+  cpu.tagXU[idx] = -1;
   cpu.tlbGlobal[idx] = 0;
 }
 
@@ -98,6 +89,7 @@ export function flushTlbPage(cpu: Cpu, lin: number): void {
 
 /** Machine byte offset of guest-physical `gpa`, or NOT_RAM. */
 export function gpaToMachine(cpu: Cpu, gpa: number): number {
+  if (gpa >= TWO32) return NOT_RAM;
   const gfn = gpa >>> 12;
   const p2m = cpu.phys.p2m;
   if (gfn >= p2m.length) return NOT_RAM;
@@ -116,7 +108,7 @@ export function physRead32(cpu: Cpu, gpa: number): number {
 }
 
 /** Atomically ORs `bits` into the aligned 32-bit word at guest-physical `gpa` (if RAM). */
-function physOr32(cpu: Cpu, gpa: number, bits: number): void {
+export function physOr32(cpu: Cpu, gpa: number, bits: number): void {
   const off = gpaToMachine(cpu, gpa);
   if (off !== NOT_RAM && (off & 3) === 0) {
     Atomics.or(cpu.phys.mem32, off >> 2, bits);
@@ -125,72 +117,24 @@ function physOr32(cpu: Cpu, gpa: number, bits: number): void {
 }
 
 /**
- * Walks the page tables for `lin`. Returns the guest-physical address and fills the TLB slot.
- * `write`/`user` describe the access; `user` is false for implicit supervisor accesses.
+ * Translates `lin` by the current paging mode, fills its TLB slot and returns the guest-physical
+ * address. `write`/`user` describe the access (`user` is false for implicit supervisor
+ * accesses); `fetch` marks instruction fetches (execute-disable under PAE).
  */
-export function translate(cpu: Cpu, lin: number, write: boolean, user: boolean): number {
+export function translate(cpu: Cpu, lin: number, write: boolean, user: boolean, fetch = false): number {
   const s = cpu.s;
-  const a20 = s[S_A20_MASK];
   if ((s[S_CR0] & CR0_PG) === 0) {
-    const gpa = (lin & a20) >>> 0;
-    fillSlot(cpu, lin, gpa, true, true, true, false);
+    const gpa = (lin & s[S_A20_MASK]) >>> 0;
+    fillSlot(cpu, lin, gpa, PERM_ALL, false);
     return gpa;
   }
-  const cr4 = s[S_CR4];
-  const pdeAddr = ((s[S_CR3] & 0xfffff000) + ((lin >>> 22) << 2)) >>> 0;
-  const pde = physRead32(cpu, pdeAddr & a20);
-  const errBase = (write ? PFEC_W : 0) | (user ? PFEC_U : 0);
-  if ((pde & PTE_P) === 0) pageFault(cpu, lin, errBase);
-  let gpa: number;
-  let rw: boolean;
-  let us: boolean;
-  let dirty: boolean;
-  let glob: boolean;
-  if ((pde & PDE_PS) !== 0 && (cr4 & CR4_PSE) !== 0) {
-    if ((pde & PDE4M_RSVD) !== 0) pageFault(cpu, lin, errBase | PFEC_P | PFEC_RSVD);
-    rw = (pde & PTE_RW) !== 0;
-    us = (pde & PTE_US) !== 0;
-    checkAccess(cpu, lin, errBase, write, user, rw, us);
-    const set = PTE_A | (write ? PTE_D : 0);
-    if ((pde & set) !== set) physOr32(cpu, pdeAddr & a20, set);
-    dirty = write || (pde & PTE_D) !== 0;
-    glob = (pde & PTE_G) !== 0 && (cr4 & CR4_PGE) !== 0;
-    gpa = ((pde & 0xffc00000) | (lin & 0x3ff000)) >>> 0;
-  } else {
-    const pteAddr = ((pde & 0xfffff000) + (((lin >>> 12) & 0x3ff) << 2)) >>> 0;
-    const pte = physRead32(cpu, pteAddr & a20);
-    if ((pte & PTE_P) === 0) pageFault(cpu, lin, errBase);
-    rw = (pde & pte & PTE_RW) !== 0;
-    us = (pde & pte & PTE_US) !== 0;
-    checkAccess(cpu, lin, errBase, write, user, rw, us);
-    if ((pde & PTE_A) === 0) physOr32(cpu, pdeAddr & a20, PTE_A);
-    const set = PTE_A | (write ? PTE_D : 0);
-    if ((pte & set) !== set) physOr32(cpu, pteAddr & a20, set);
-    dirty = write || (pte & PTE_D) !== 0;
-    glob = (pte & PTE_G) !== 0 && (cr4 & CR4_PGE) !== 0;
-    gpa = (pte & 0xfffff000) >>> 0;
-  }
-  gpa = ((gpa | (lin & 0xfff)) & a20) >>> 0;
-  const wp = (s[S_CR0] & CR0_WP) !== 0;
-  fillSlot(cpu, lin, gpa, (rw || !wp) && dirty, us, us && rw && dirty, glob);
-  return gpa;
+  const w = (s[S_CR4] & CR4_PAE) !== 0 ? walkPae(cpu, lin, write, user, fetch) : walk32(cpu, lin, write, user);
+  fillSlot(cpu, lin, w.gpa, w.perms, w.glob);
+  return w.gpa;
 }
 
-function checkAccess(cpu: Cpu, lin: number, err: number, write: boolean, user: boolean, rw: boolean, us: boolean): void {
-  if (user) {
-    if (!us || (write && !rw)) pageFault(cpu, lin, err | PFEC_P);
-  } else if (write && !rw && (cpu.s[S_CR0] & CR0_WP) !== 0) {
-    pageFault(cpu, lin, err | PFEC_P);
-  }
-}
-
-function pageFault(cpu: Cpu, lin: number, code: number): never {
-  cpu.s[S_CR2] = lin;
-  raiseError(cpu, EXC_PF, code);
-}
-
-function fillSlot(cpu: Cpu, lin: number, gpa: number, supW: boolean, usrR: boolean, usrW: boolean, glob: boolean): void {
-  const off = gpaToMachine(cpu, gpa & ~0xfff);
+function fillSlot(cpu: Cpu, lin: number, gpa: number, perms: number, glob: boolean): void {
+  const off = gpaToMachine(cpu, gpa - (lin & 0xfff));
   const page = lin >>> 12;
   const idx = page & TLB_MASK;
   if (cpu.tagRS[idx] === -1 && cpu.tagRU[idx] === -1) {
@@ -202,9 +146,11 @@ function fillSlot(cpu: Cpu, lin: number, gpa: number, supW: boolean, usrR: boole
   if (off === NOT_RAM) return;
   cpu.tlbOff[idx] = off;
   cpu.tagRS[idx] = page;
-  if (supW) cpu.tagWS[idx] = page;
-  if (usrR) cpu.tagRU[idx] = page;
-  if (usrW) cpu.tagWU[idx] = page;
+  if ((perms & PERM_SW) !== 0) cpu.tagWS[idx] = page;
+  if ((perms & PERM_UR) !== 0) cpu.tagRU[idx] = page;
+  if ((perms & PERM_UW) !== 0) cpu.tagWU[idx] = page;
+  if ((perms & PERM_SX) !== 0) cpu.tagXS[idx] = page;
+  if ((perms & PERM_UX) !== 0) cpu.tagXU[idx] = page;
   cpu.tlbGlobal[idx] = glob ? 1 : 0;
 }
 
@@ -412,7 +358,8 @@ export function probeWrite(cpu: Cpu, lin: number, size: number): void {
   if (cpu.tagW[idx] === page && (lin & 0xfff) + size <= 0x1000) return;
   const user = cpu.cpl === 3;
   slowOffset(cpu, lin, true, user);
-  if ((lin & 0xfff) + size > 0x1000) slowOffset(cpu, (lin + size - 1) | 0, true, user);
+  // The second page is checked at its first byte (the address CR2 reports if it faults).
+  if ((lin & 0xfff) + size > 0x1000) slowOffset(cpu, ((lin + size - 1) & ~0xfff) | 0, true, user);
 }
 
 /** Reads `size` bytes at `lin` as a supervisor-mode (implicit) access: descriptor tables, TSS. */
@@ -440,7 +387,14 @@ export function wrSys(cpu: Cpu, lin: number, size: 1 | 2 | 4, v: number): void {
  * (code in MMIO cannot be cached; the caller fetches it byte by byte through rdCode).
  */
 export function fetchOffset(cpu: Cpu, lin: number): number {
-  return slowOffset(cpu, lin, false, cpu.cpl === 3);
+  const page = lin >>> 12;
+  const idx = page & TLB_MASK;
+  const user = cpu.cpl === 3;
+  if ((user ? cpu.tagXU : cpu.tagXS)[idx] === page) return cpu.tlbOff[idx] + (lin & 0xfff);
+  const gpa = translate(cpu, lin, false, user, true);
+  const off = gpaToMachine(cpu, gpa);
+  if (off === NOT_RAM) cpu.lastGpa = gpa;
+  return off;
 }
 
 export { FAULT };

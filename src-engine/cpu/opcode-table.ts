@@ -106,6 +106,8 @@ export const GROUPS: Record<string, readonly (string | null)[]> = {
   G9: [null, 'CMPXCHG8B Mq', null, null, null, null, null, null],
   G11: ['MOV', null, null, null, null, null, null, null],
   G15: [null, null, null, null, null, 'LFENCE', 'MFENCE', 'SFENCE'],
+  /** Group 15 memory forms. */
+  G15M: ['FXSAVE M', 'FXRSTOR M', 'LDMXCSR Md', 'STMXCSR Md', null, null, null, 'CLFLUSH Mb'],
 };
 
 /** Register forms of 0F 01 (ModRM byte -> mnemonic); other register forms are #UD. */
@@ -115,5 +117,4 @@ export const G7_REGISTER_FORMS: Record<number, string> = {
   0xf9: 'RDTSCP',
 };
 
-/** Group 15 register forms (the fences) are the only ones decoded; memory forms need FXSR. */
-export const G15_REGISTER_ONLY = true;
+

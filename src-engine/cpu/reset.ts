@@ -8,13 +8,15 @@ import {
   CR0_CD, CR0_ET, CR0_NW, CR0_PE, EDX, EFLAGS_FIXED1, S_A20_MASK, S_CPL, S_CR0, S_CR3, S_CR4, S_DR,
   S_EFLAGS, S_EIP, S_GDTR_BASE, S_GDTR_LIMIT, S_IDTR_BASE, S_IDTR_LIMIT, S_MSR_PAT_HI, S_MSR_PAT_LO,
   S_RUNNING, S_SEG_AR, S_SEG_BASE, S_SEG_LIMIT, S_SEG_SEL, SEG_CS, SEG_DS, SEG_ES, SEG_FS, SEG_GS,
-  SEG_LDTR, SEG_SS, SEG_TR, STATE_BYTES, S_MSR_MISC_ENABLE, EAX, ECX, EBX, ESP, EBP, ESI, EDI,
+  SEG_LDTR, SEG_SS, SEG_TR, STATE_BYTES, S_MSR_MISC_ENABLE, S_MTRR, EAX, ECX, EBX, ESP, EBP, ESI, EDI,
 } from './state';
 
 /** EDX at reset: family 6, model 15, stepping 11 (the signature CPUID leaf 1 reports). */
 export const RESET_SIGNATURE = 0x06fb;
 /** IA32_PAT power-on value (WB, WT, UC-, UC, repeated). */
 const PAT_RESET = 0x00070406;
+/** MTRRdefType as firmware leaves it: MTRRs enabled (bit 11), default type write-back (6). */
+const MTRR_DEF_ENABLED_WB = (1 << 11) | 6;
 /** IA32_MISC_ENABLE: fast strings enabled. */
 const MISC_ENABLE_RESET = 1;
 /** Real-mode data segment access rights: present, read/write, accessed. */
@@ -73,6 +75,8 @@ function setSeg(s: Int32Array, seg: number, v: SegmentInit | undefined): void {
  */
 export function applyInitState(s: Int32Array, init: CpuInitState): void {
   fpuInit(s);
+  // Firmware enables the MTRRs with write-back as the default type.
+  s[S_MTRR] = MTRR_DEF_ENABLED_WB;
   const gprs: [keyof CpuInitState, number][] = [
     ['eax', EAX], ['ecx', ECX], ['edx', EDX], ['ebx', EBX], ['esp', ESP], ['ebp', EBP], ['esi', ESI], ['edi', EDI],
   ];

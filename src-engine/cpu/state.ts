@@ -89,6 +89,8 @@ export const S_ICOUNT_LO = 80;
 export const S_ICOUNT_HI = 81;
 /** Float64 slot (word index, must be even): TSC offset in ns added to the host clock. */
 export const S_TSC_OFFSET_F64 = 82;
+/** PAE page-directory-pointer table registers: PDPTE0-3 as (low, high) word pairs (84..91). */
+export const S_PDPTE = 84;
 /** pCPU (+1) that last ran this VCPU: its caches are valid only there (runtime). */
 export const S_LAST_PCPU = 96;
 /** Why the VCPU stopped for good: 0 none, FAULT_KIND_* below. */
@@ -104,8 +106,10 @@ export const FAULT_KIND_SHUTDOWN = 1;
 export const FAULT_KIND_ENGINE = 2;
 /** Hypercall page MSR (Xen) and similar platform words start here. */
 export const S_PLATFORM = 176;
-/** x87 / SSE register file from here (word index). */
+/** x87 / SSE register file from here (word index; fpu/fpu-state.ts lays out words 256..351). */
 export const S_FPU = 256;
+/** MTRRs (msr.ts lays out 56 words: DEF_TYPE, 11 fixed ranges, 8 variable pairs). */
+export const S_MTRR = 448;
 
 // EFLAGS bits.
 export const CF = 1 << 0;

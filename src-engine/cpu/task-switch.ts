@@ -18,9 +18,10 @@ import { flushTlb, rdSys, wrSys } from './mmu';
 import { push16, push32 } from './addressing';
 import { dplOf, fetchDescriptor, setAccessed, setSegment, type Descriptor } from './segments';
 import { deliverException } from './interrupts';
+import { loadPdptes } from './paging';
 import {
-  AR_CODE, AR_DC, AR_DPL_SHIFT, AR_P, AR_RW, AR_S, AR_UNUSABLE, CR0_PG, CR0_TS, EFLAGS_FIXED1,
-  EXC_DB, EXC_GP, EXC_NP, EXC_SS, EXC_TS, NT, S_CPL, S_CR0, S_CR3, S_DR, S_EFLAGS, S_EIP,
+  AR_CODE, AR_DC, AR_DPL_SHIFT, AR_P, AR_RW, AR_S, AR_UNUSABLE, CR0_PG, CR0_TS, CR4_PAE, EFLAGS_FIXED1,
+  EXC_DB, EXC_GP, EXC_NP, EXC_SS, EXC_TS, NT, S_CPL, S_CR0, S_CR3, S_CR4, S_DR, S_EFLAGS, S_EIP,
   S_SEG_AR, S_SEG_BASE, S_SEG_LIMIT, S_SEG_SEL, SEG_CS, SEG_DS, SEG_ES, SEG_FS, SEG_GS, SEG_LDTR,
   SEG_SS, SEG_TR, VM, AC, ID, RF,
 } from './state';
@@ -208,6 +209,7 @@ export function switchTask(cpu: Cpu, sel: number, d: Descriptor, source: TaskSou
   setSegment(cpu, SEG_TR, sel, d.base, d.limit, d.ar | TSS_BUSY);
   s[S_CR0] |= CR0_TS;
   if (is386 && (s[S_CR0] & CR0_PG) !== 0) {
+    if ((s[S_CR4] & CR4_PAE) !== 0) loadPdptes(cpu, img.cr3);
     s[S_CR3] = img.cr3;
     flushTlb(cpu, true);
   }

@@ -5,10 +5,12 @@ import { bitFactories } from './bits';
 import type { Factory } from './common';
 import { controlFactories } from './control';
 import { dataFactories } from './data';
+import { fastSyscallFactories } from './fast-syscall';
 import { ioFactories } from './io';
 import { muldivFactories } from './muldiv';
 import { shiftFactories } from './shift';
 import { stackFactories } from './stack';
+import { sseFactories } from './sse';
 import { stringFactories } from './string';
 import { systemFactories } from './system';
 import { x87Factories } from './x87';
@@ -22,10 +24,12 @@ export const FACTORIES: Record<string, Factory> = {
   ...bitFactories,
   ...controlFactories,
   ...dataFactories,
+  ...fastSyscallFactories,
   ...ioFactories,
   ...muldivFactories,
   ...shiftFactories,
   ...stackFactories,
+  ...sseFactories,
   ...stringFactories,
   ...systemFactories,
   ...x87Factories,

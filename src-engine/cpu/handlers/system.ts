@@ -15,9 +15,10 @@ import { gp, raise, raiseError, ud } from '../fault';
 import { cpuid, cr4Allowed } from '../cpuid';
 import { readMsr, readTsc, writeMsr } from '../msr';
 import { dplOf, fetchDescriptor, setSegment } from '../segments';
+import { loadPdptes } from '../paging';
 import {
   AR_CODE, AR_DC, AR_P, AR_RW, AR_S, AR_UNUSABLE, CR0_CD, CR0_NW, CR0_PE, CR0_PG,
-  CR0_TS, CR4_PAE, CR4_PGE, CR4_PSE, CR4_TSD, DF, EAX, ECX, EDX, EXC_DB, EXC_NP, IF,
+  CR0_TS, CR0_WP, CR4_PAE, CR4_PGE, CR4_PSE, CR4_TSD, DF, EAX, ECX, EDX, EXC_DB, EXC_NP, IF,
   IOPL_MASK, IOPL_SHIFT, S_CR0, S_CR2, S_CR3, S_CR4, S_DR, S_EFLAGS, S_GDTR_BASE, S_GDTR_LIMIT,
   S_HALTED, S_IDTR_BASE, S_IDTR_LIMIT, S_SEG_SEL, S_SHADOW, SEG_LDTR, SEG_TR, CR0_ET,
 } from '../state';
@@ -90,14 +91,19 @@ const wrmsr: Handler = (cpu) => {
   cpu.localAttention = true;
 };
 
+/** CR0 bits that exist: PE MP EM TS ET NE WP AM NW CD PG (writes to the others are ignored). */
+const CR0_DEFINED = 0xe005003f | 0;
+
 /** Writes CR0 with the architectural checks; flushes translations when paging changes. */
 export function writeCr0(cpu: Cpu, v: number): void {
   const s = cpu.s;
   if ((v & CR0_PG) !== 0 && (v & CR0_PE) === 0) gp(cpu, 0);
   if ((v & CR0_NW) !== 0 && (v & CR0_CD) === 0) gp(cpu, 0);
   const old = s[S_CR0];
-  s[S_CR0] = v | CR0_ET;
-  if (((old ^ v) & (CR0_PG | CR0_PE | (1 << 16))) !== 0) flushTlb(cpu, false);
+  // Enabling paging with CR4.PAE loads the PDPTE registers (#GP if one is malformed).
+  if ((v & CR0_PG) !== 0 && (old & CR0_PG) === 0 && (s[S_CR4] & CR4_PAE) !== 0) loadPdptes(cpu, s[S_CR3]);
+  s[S_CR0] = (v & CR0_DEFINED) | CR0_ET;
+  if (((old ^ v) & (CR0_PG | CR0_PE | CR0_WP)) !== 0) flushTlb(cpu, false);
   cpu.updateMode();
 }
 
@@ -121,12 +127,16 @@ const movToCr: Handler = (cpu, i) => {
       s[S_CR2] = v;
       break;
     case 3:
+      if ((s[S_CR0] & CR0_PG) !== 0 && (s[S_CR4] & CR4_PAE) !== 0) loadPdptes(cpu, v);
       s[S_CR3] = v;
       flushTlb(cpu, true);
       break;
     default: {
       if ((v & ~cr4Allowed(cpu.features)) !== 0) gp(cpu, 0);
       const old = s[S_CR4];
+      if ((v & CR4_PAE) !== 0 && (s[S_CR0] & CR0_PG) !== 0 && ((old ^ v) & (CR4_PGE | CR4_PSE | CR4_PAE)) !== 0) {
+        loadPdptes(cpu, s[S_CR3]);
+      }
       s[S_CR4] = v;
       if (((old ^ v) & (CR4_PGE | CR4_PSE | CR4_PAE)) !== 0) flushTlb(cpu, false);
       break;
@@ -419,12 +429,6 @@ export const systemFactories: Record<string, Factory> = {
     d.endBlock = true;
     return vmcall;
   },
-  SYSENTER: () => udHandler,
-  SYSEXIT: () => udHandler,
-  RDTSCP: () => udHandler,
-  LFENCE: () => udHandler,
-  MFENCE: () => udHandler,
-  SFENCE: () => udHandler,
 };
 
 export { materializeFlags, CR0_PG };

@@ -14,10 +14,6 @@ const BUDGET = 400_000_000;
 
 /** Checks that fail on this CPU today, and why. */
 const NOT_YET: Readonly<Record<string, Readonly<Record<string, string>>>> = {
-  system: {
-    'cpuid.leaf1_family_and_base_features': 'PAE not advertised yet',
-    'cpuid.sep_sysenter_msrs': 'SYSENTER MSRs readable without SEP',
-  },
 };
 
 describe('CPU test guests on the Domus CPU', () => {
