@@ -3,12 +3,13 @@
  * it on our CPU, minimise divergences and optionally store them as regression cases. Without a
  * CPU harness the run only records (for speed measurements and QEMU-side checks).
  */
-import type { CaseRecording, DiffCase } from './case';
+import { linearIp, type CaseRecording, type DiffCase } from './case';
 import type { Divergence } from './cpu-replay';
 import { CpuWorker } from './cpu-worker-host';
 import type { InjectedBug } from './fault-injection';
 import { generateCase, type GeneratorConfig } from './generator';
 import { minimiseCase } from './minimise';
+import { isRmwMemory } from './qemu-corrections';
 import { qemuVersion } from './qemu-process';
 
 let versionLine: string | undefined;
@@ -59,12 +60,22 @@ export interface DiffRunResult {
   casesPerSecond: number;
   /** How recordings ended: "completed", "exception #13", ... */
   ends: Record<string, number>;
+  /** How often each QEMU correction (qemu-corrections.ts) was applied. */
+  corrections: Record<string, number>;
   qemuRestarts: number;
   divergences: FoundDivergence[];
 }
 
 const DEFAULT_MAX_DIVERGENCES = 20;
 const PROGRESS_EVERY = 5000;
+
+/** The corrections a (corrected) recording shows: a #PF of a read-modify-write instruction. */
+function correctionsOf(c: DiffCase, rec: CaseRecording, layout: RunnerLayout): string[] {
+  if (rec.end !== 'exception' || rec.vector !== 14) return [];
+  const k = rec.states.length - 1;
+  const before = k > 0 ? rec.states[k - 1].regs : c.regs;
+  return isRmwMemory(c.code, linearIp(before) - layout.codeWindow, (before.cr0 & 1) !== 0) ? ['rmw-pf-write'] : [];
+}
 
 /** Runs `count` generated cases on QEMU and, with `compare`, replays them on our CPU (a worker thread). */
 export async function runDifferential(cfg: DiffRunConfig, layout: RunnerLayout, compare: boolean): Promise<DiffRunResult> {
@@ -74,14 +85,15 @@ export async function runDifferential(cfg: DiffRunConfig, layout: RunnerLayout, 
   const maxDiv = cfg.maxDivergences ?? DEFAULT_MAX_DIVERGENCES;
   const replayer = compare ? await CpuWorker.start(layout, { inject: cfg.inject }) : undefined;
   const pool = await QemuPool.start(layout, jobs);
-  const result: DiffRunResult = { cases: 0, steps: 0, seconds: 0, casesPerSecond: 0, ends: {}, qemuRestarts: 0, divergences: [] };
+  const result: DiffRunResult = { cases: 0, steps: 0, seconds: 0, casesPerSecond: 0, ends: {}, corrections: {}, qemuRestarts: 0, divergences: [] };
   const started = performance.now();
   let next = first;
   const worker = async (): Promise<void> => {
     while (next < first + cfg.count && result.divergences.length < maxDiv) {
       const index = next++;
       const c = generateCase(cfg.seed, index, layout, cfg.generator);
-      const rec = await pool.record(c);
+      const { recording: rec, corrections } = await pool.recordCorrected(c);
+      for (const id of corrections) result.corrections[id] = (result.corrections[id] ?? 0) + 1;
       result.cases++;
       result.steps += rec.states.length;
       const end = rec.end === 'exception' ? `exception #${rec.vector}` : rec.end;
@@ -92,13 +104,14 @@ export async function runDifferential(cfg: DiffRunConfig, layout: RunnerLayout, 
       if (!d) continue;
       let found = { case: c, recording: rec, divergence: d };
       if (cfg.minimise ?? true) {
-        const m = await minimiseCase(c, rec, d, { layout, record: (x) => pool.record(x), diverges: (x, r) => replayer.replay(x, r) });
+        const m = await minimiseCase(c, rec, d, { layout, record: async (x) => (await pool.recordCorrected(x)).recording, diverges: (x, r) => replayer.replay(x, r) });
         found = m;
       }
-      const summary = summariseDivergence(found.case, found.divergence, layout);
+      const fixes = correctionsOf(found.case, found.recording, layout);
+      const summary = `${summariseDivergence(found.case, found.divergence, layout)}${fixes.length ? ` (QEMU corrections applied: ${fixes.join(', ')})` : ''}`;
       const entry: FoundDivergence = { ...found, original: c, summary, report: formatDivergence(found.case, found.recording, found.divergence, layout) };
       if (cfg.write) {
-        entry.file = writeStoredCase(CASES_DIR, { case: found.case, expected: found.recording, source: qemuSource(), note: summary });
+        entry.file = writeStoredCase(CASES_DIR, { case: found.case, expected: found.recording, source: `${qemuSource()}${fixes.length ? ` + corrections: ${fixes.join(', ')}` : ''}`, note: summary });
       }
       result.divergences.push(entry);
       log(`divergence ${result.divergences.length}: ${c.name} ${summary}${entry.file ? ` -> ${entry.file}` : ''}`);

@@ -38,14 +38,14 @@ const COUNT_MASK = 0x1f;
 const PREFIXES = new Set([0x26, 0x2e, 0x36, 0x3e, 0x64, 0x65, 0x66, 0x67, 0xf0, 0xf2, 0xf3]);
 
 /** Decoded just enough to find the opcode, operand size and ModRM reg field. */
-interface Peek {
+export interface Peek {
   opcode: number; // one byte, or 0x0F00 | second byte
   size: number; // operand size in bytes
   reg: number; // ModRM reg field (opcode extension)
   next: number; // index of the byte after the opcode
 }
 
-function peek(code: Uint8Array, at: number, default32: boolean): Peek | undefined {
+export function peek(code: Uint8Array, at: number, default32: boolean): Peek | undefined {
   let i = at;
   let osize = false;
   for (; i < code.length && PREFIXES.has(code[i]); i++) if (code[i] === 0x66) osize = true;

@@ -15,8 +15,9 @@ import {
   type GenInsn, type GenState, type SegName,
 } from './gen-state';
 
-/** EFLAGS bits POPF may be handed: everything except TF (it would trap), RF and VM. */
-const POPF_ALLOWED = ~((1 << 8) | (1 << 16) | (1 << 17)) >>> 0;
+/** EFLAGS bits POPF may be handed: everything except TF (it would trap), NT (IRET would then
+ *  switch tasks), RF and VM. */
+const POPF_ALLOWED = ~((1 << 8) | (1 << 14) | (1 << 16) | (1 << 17)) >>> 0;
 /** Segment selectors worth loading in protected mode: null, RPL variants, code, TSS, LDT
  *  descriptor, LDT entries (present and not), beyond the GDT or LDT limit. */
 const SELECTORS = [0, 3, 0x04, 0x07, 0x08, 0x0b, 0x0c, 0x0f, 0x10, 0x13, 0x14, 0x18, 0x1b, 0x20, 0x23, 0x28, 0x30, 0x38, 0x40, 0x43, 0x48, 0x50, 0xfff8, 0x1234];
@@ -223,6 +224,62 @@ export const branch: Family = (st) => {
         mk(st, 'mov r, imm (target)', near.prefixes, [0xb8 + r, ...le(0, near.size)], { fixup: { kind: absKind, at: 0, target: forward(here + 1) }, writes: [r], group }),
         mk(st, `${call ? 'call' : 'jmp'} r${near.size * 8}`, near.prefixes, [0xff, 0xc0 | ((call ? 2 : 4) << 3) | r], { stack: call, group }),
       ];
+    }
+  }
+};
+
+/** Code selectors a far transfer may name: the current CS, or wrong ones (data, other ring, null). */
+function farSelector(st: GenState): { sel: number; good: boolean } {
+  const cs = st.env.mode === 'real' ? 0 : st.env.ring === 3 ? 0x1b : 0x08;
+  if (st.env.mode === 'real' || st.rng.chance(0.85)) return { sel: cs, good: true };
+  return { sel: st.rng.pick([0, 0x10, 0x23, st.env.ring === 3 ? 0x08 : 0x1b, 0x28, 0x48, 0x50]), good: false };
+}
+
+/** JMP FAR / CALL FAR ptr16:32 and ptr16:16, RETF and IRET through pushed frames, LDS/LES/LFS/LGS. */
+export const far: Family = (st) => {
+  const rng = st.rng;
+  const here = st.insns.length;
+  const near = pickOpSize(st, false);
+  const offKind = near.size === 4 ? 'abs32' : 'abs16';
+  const forward = (at: number): number => rng.range(at + 1, Math.max(at + 1, st.target));
+  const { sel, good } = farSelector(st);
+  switch (rng.below(5)) {
+    case 0:
+    case 1: {
+      const call = rng.chance(0.4);
+      if (call && !stackRoom(st, 2 * near.size)) return undefined;
+      if (call) st.stackBytes += 2 * near.size;
+      return [mk(st, `${call ? 'call' : 'jmp'} far ${sel.toString(16)}:${near.size === 4 ? 'd' : 'w'}`, near.prefixes, [call ? 0x9a : 0xea, ...le(0, near.size), ...le(sel, 2)],
+        { fixup: { kind: offKind, at: 0, target: forward(here) }, fixupTail: 2, stack: call })];
+    }
+    case 2: {
+      if (!good) return undefined;
+      const group = st.nextGroup++;
+      return [
+        mk(st, 'push cs', near.prefixes, [0x0e], { stack: true, group }),
+        mk(st, 'push imm (return offset)', near.prefixes, [0x68, ...le(0, near.size)], { fixup: { kind: offKind, at: 0, target: forward(here + 2) }, stack: true, group }),
+        mk(st, 'retf', near.prefixes, [0xcb], { stack: true, group }),
+      ];
+    }
+    case 3: {
+      if (!good) return undefined;
+      const group = st.nextGroup++;
+      return [
+        mk(st, 'pushf', near.prefixes, [0x9c], { stack: true, group }),
+        mk(st, 'push cs', near.prefixes, [0x0e], { stack: true, group }),
+        mk(st, 'push imm (iret offset)', near.prefixes, [0x68, ...le(0, near.size)], { fixup: { kind: offKind, at: 0, target: forward(here + 3) }, stack: true, group }),
+        mk(st, 'iret', near.prefixes, [0xcf], { stack: true, group }),
+      ];
+    }
+    default: {
+      // Far pointer loads from the data window: a random selector mostly faults; the segment
+      // register is unknown afterwards either way.
+      const op = rng.pick([[0xc5], [0xc4], [0x0f, 0xb4], [0x0f, 0xb5]] as const);
+      const seg: SegName = op.length === 1 ? (op[0] === 0xc5 ? 'ds' : 'es') : op[1] === 0xb4 ? 'fs' : 'gs';
+      const m = memOperand(st, { size: near.size + 2 });
+      if (!m) return undefined;
+      const r = destReg(st, near.size);
+      return [mk(st, `l${seg} r${near.size * 8}, m16:${near.size * 8}`, [...near.prefixes, ...m.prefixes], [...op, ...m.modrm(r)], { addrRegs: m.uses, writes: [r], segWrites: [seg] })];
     }
   }
 };

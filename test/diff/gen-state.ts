@@ -46,6 +46,8 @@ export interface GenInsn extends ProgramInsn {
   segWrites?: SegName[];
   /** A branch that may go backwards (LOOP family). */
   mayLoop?: boolean;
+  /** Bytes after the fixup field (a far pointer's selector); 0 when the field ends the instruction. */
+  fixupTail?: number;
 }
 
 /** Everything the generator knows while building one case. */

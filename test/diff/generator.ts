@@ -14,7 +14,7 @@ import {
   type CaseEnv, type DiffCase, type HarnessRegs, type InsnFixup, type ProgramInsn, type RegName,
 } from './case';
 import { alu, bitOps, condMove, doubleShift, exchange, imul, lea, mov, mulDiv, shift, test, unary, type Family } from './gen-arith';
-import { branch, misc, nop, privileged, segLoad, stack, string, traps } from './gen-control';
+import { branch, far, misc, nop, privileged, segLoad, stack, string, traps } from './gen-control';
 import { clobber, ESP, randomRegValue, regNames, SEG_NAMES, type GenInsn, type GenState, type SegName } from './gen-state';
 import { Rng } from './rng';
 import { DiffHarnessError, type RunnerLayout } from './runner-layout';
@@ -46,7 +46,7 @@ const FAMILIES: [number, Family, string][] = [
   [14, alu, 'alu'], [5, unary, 'unary'], [3, test, 'test'], [5, mulDiv, 'muldiv'], [2, imul, 'imul'],
   [8, shift, 'shift'], [3, doubleShift, 'shxd'], [5, bitOps, 'bitops'], [4, condMove, 'cond'],
   [7, mov, 'mov'], [5, exchange, 'exchange'], [3, lea, 'lea'], [7, stack, 'stack'], [6, string, 'string'],
-  [6, misc, 'misc'], [7, branch, 'branch'], [2, traps, 'traps'], [1, segLoad, 'segload'], [1, nop, 'nop'],
+  [6, misc, 'misc'], [7, branch, 'branch'], [2, far, 'far'], [2, traps, 'traps'], [1, segLoad, 'segload'], [1, nop, 'nop'],
 ];
 
 /** Byte size of a fixup field. */
@@ -184,7 +184,7 @@ export function generateCase(seed: number, index: number, layout: RunnerLayout, 
   sanitiseBranches(st.insns);
   const program: ProgramInsn[] = st.insns.map((g) => {
     const p: ProgramInsn = { bytes: g.bytes, form: g.form };
-    if (g.fixup) p.fixup = { ...g.fixup, at: g.bytes.length - fixupSize(g.fixup.kind) };
+    if (g.fixup) p.fixup = { ...g.fixup, at: g.bytes.length - (g.fixupTail ?? 0) - fixupSize(g.fixup.kind) };
     if (g.group !== undefined) p.group = g.group;
     return p;
   });

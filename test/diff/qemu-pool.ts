@@ -4,12 +4,13 @@
  * that fails (timeout, exit) is replaced and the case retried once on the new one.
  */
 import type { CaseRecording, DiffCase } from './case';
+import { correctQemuRecording } from './qemu-corrections';
 import { QemuDriver } from './qemu-driver';
 import { recordCase } from './record';
 import type { RunnerLayout } from './runner-layout';
 
 /** Default number of QEMU processes. */
-export const DEFAULT_POOL_SIZE = 2;
+export const DEFAULT_POOL_SIZE = 3;
 
 /** A pool of QemuDrivers. */
 export class QemuPool {
@@ -35,7 +36,7 @@ export class QemuPool {
     return pool;
   }
 
-  /** Records a case on the next free QEMU. */
+  /** Records a case on the next free QEMU, as QEMU does it (see also `recordCorrected`). */
   async record(c: DiffCase): Promise<CaseRecording> {
     let driver = await this.acquire();
     try {
@@ -46,6 +47,12 @@ export class QemuPool {
     } finally {
       this.release(driver);
     }
+  }
+
+  /** Records a case and applies the documented corrections of QEMU's known deviations. */
+  async recordCorrected(c: DiffCase): Promise<{ recording: CaseRecording; corrections: string[] }> {
+    const recording = await this.record(c);
+    return { recording, corrections: correctQemuRecording(c, recording, this.layout) };
   }
 
   /** Stops every QEMU. */

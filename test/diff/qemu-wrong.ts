@@ -7,7 +7,7 @@
  * exception the SDM requires of the original (e.g. a far JMP to the null selector for #GP(0)).
  * The twin's QEMU recording is the manual's expected state for the original.
  */
-import { CR0_ET, CR0_PE, FLAG, type DiffCase, type HarnessRegs } from './case';
+import { CR0_ET, CR0_PE, CR0_PG, CR0_WP, FLAG, type DiffCase, type HarnessRegs } from './case';
 import type { StoredCase } from './case-json';
 import { QemuPool } from './qemu-pool';
 import { DiffHarnessError, type RunnerLayout } from './runner-layout';
@@ -22,6 +22,7 @@ interface QemuWrongSpec {
   /** An instruction of any length that QEMU faults the way the SDM says `code` must. */
   twin: number[];
   regs: (layout: RunnerLayout) => Partial<HarnessRegs>;
+  paging?: boolean;
 }
 
 /** JMP FAR 0000:00000000: loading CS with the null selector raises #GP(0) (SDM JMP, Protected Mode Exceptions). */
@@ -35,6 +36,15 @@ const SPECS: QemuWrongSpec[] = [
     code: [0x64, 0xa1, 0x00, 0x05, 0x00, 0x00],
     twin: JMP_FAR_NULL,
     regs: (l) => ({ fs: l.sel.window }),
+  },
+  {
+    name: 'qemu-wrong-rmw-page-fault-is-a-write',
+    note: 'QEMU reports W/R=0 in the #PF error code of a read-modify-write instruction (XOR BYTE [0x7000], 1 on a not-present page) because it performs the read first; the access is a write (error code 2). The differential runs apply the same correction (qemu-corrections.ts, rmw-pf-write).',
+    sdm: 'Intel SDM Vol. 3A 4.7 "Page-Fault Exceptions": W/R flag (bit 1) "If the access causing the page-fault exception was a write, this flag is 1"; Vol. 2A LOCK / Vol. 3A 9.1.2: a locked read-modify-write never reads without writing.',
+    code: [0x80, 0x35, 0x00, 0x70, 0x00, 0x00, 0x01],
+    twin: [0xc6, 0x05, 0x00, 0x70, 0x00, 0x00, 0x01],
+    regs: (l) => ({ cr0: CR0_PE | CR0_ET | CR0_PG | CR0_WP, cr3: l.pageDir }),
+    paging: true,
   },
   {
     name: 'qemu-wrong-write-through-cs',
@@ -57,7 +67,7 @@ function baseCase(spec: QemuWrongSpec, code: number[], layout: RunnerLayout): Di
   const data = new Uint8Array(layout.dataWindowSize);
   for (let i = 0; i < data.length; i++) data[i] = (i * 7) & 0xff;
   return {
-    name: spec.name, env: { mode: 'pm32', ring: 0, paging: false }, program: [{ bytes: code, form: spec.name }],
+    name: spec.name, env: { mode: 'pm32', ring: 0, paging: spec.paging ?? false }, program: [{ bytes: code, form: spec.name }],
     code: new Uint8Array(code), regs, data, pinned: ['esp'], maxSteps: 1,
   };
 }

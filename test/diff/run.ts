@@ -9,6 +9,7 @@
  *   node test/diff/cli.mjs replay    [FILE.json ...]                            stored cases on our CPU (default: all)
  *   node test/diff/cli.mjs show      FILE.json | --seed N --index N             case, disassembly and QEMU's states
  *   node test/diff/cli.mjs qemu-wrong [--write]                                 check (and rewrite) the QEMU-is-wrong cases
+ *   node test/diff/cli.mjs rerecord  [FILE.json ...]                            re-record stored cases/ on QEMU (after a runner or correction change)
  *
  * Exit status: 0 when everything matched, 1 on divergences or instability, 2 on usage errors.
  */
@@ -18,7 +19,7 @@ import { CpuWorker } from './cpu-worker-host';
 import { runDifferential } from './diff-run';
 import type { InjectedBug } from './fault-injection';
 import { generateCase, type GeneratorConfig } from './generator';
-import { QemuPool } from './qemu-pool';
+import { DEFAULT_POOL_SIZE, QemuPool } from './qemu-pool';
 import { qemuVersion } from './qemu-process';
 import { CASES_DIR, QEMU_WRONG_DIR, readStoredCases } from './regressions';
 import { formatCase, formatDivergence, formatRegs } from './report';
@@ -43,7 +44,7 @@ interface Args {
 }
 
 function parseArgs(argv: string[]): Args {
-  const a: Args = { cmd: argv[0] ?? 'help', files: [], seed: 1, count: 1000, first: 0, index: 0, jobs: 2, write: false, minimise: true };
+  const a: Args = { cmd: argv[0] ?? 'help', files: [], seed: 1, count: 1000, first: 0, index: 0, jobs: DEFAULT_POOL_SIZE, write: false, minimise: true };
   for (let i = 1; i < argv.length; i++) {
     const v = argv[i];
     const num = (): number => {
@@ -72,6 +73,7 @@ async function record(a: Args, layout: RunnerLayout): Promise<number> {
   const r = await runDifferential({ seed: a.seed, count: a.count, first: a.first, jobs: a.jobs, generator: { modes: a.modes }, log: print }, layout, false);
   print(`${r.cases} cases, ${r.steps} steps in ${r.seconds.toFixed(1)} s: ${r.casesPerSecond} cases/s with ${a.jobs} QEMU processes (${qemuVersion()})`);
   print(`outcomes: ${Object.entries(r.ends).sort((x, y) => y[1] - x[1]).map(([k, n]) => `${k} ${n}`).join(', ')}`);
+  print(`QEMU corrections applied: ${Object.entries(r.corrections).map(([k, n]) => `${k} ${n}`).join(', ') || 'none'}`);
   return 0;
 }
 
@@ -146,7 +148,7 @@ async function show(a: Args, layout: RunnerLayout): Promise<number> {
   if (!rec && qemuVersion()) {
     const pool = await QemuPool.start(layout, 1);
     try {
-      rec = await pool.record(c);
+      rec = (await pool.recordCorrected(c)).recording;
     } finally {
       await pool.close();
     }
@@ -174,6 +176,22 @@ async function qemuWrong(a: Args, layout: RunnerLayout): Promise<number> {
   return 0;
 }
 
+async function rerecord(a: Args, layout: RunnerLayout): Promise<number> {
+  const files = a.files.length > 0 ? a.files.map((f) => ({ file: f, stored: storedCaseFromJson(readFileSync(f, 'utf8'), f) })) : readStoredCases(CASES_DIR);
+  const pool = await QemuPool.start(layout, 1);
+  try {
+    for (const { file, stored } of files) {
+      const { recording, corrections } = await pool.recordCorrected(stored.case);
+      const same = recordingKey(recording) === recordingKey(stored.expected);
+      writeFileSync(file, storedCaseToJson({ ...stored, expected: recording, source: `${qemuVersion() ?? 'qemu-system-i386'}${corrections.length ? ` + corrections: ${corrections.join(', ')}` : ''}` }));
+      print(`${same ? 'unchanged' : 'updated  '} ${file}`);
+    }
+  } finally {
+    await pool.close();
+  }
+  return 0;
+}
+
 /** Entry point (cli.mjs calls it with the arguments after the command name's position). */
 export async function main(argv: string[]): Promise<number> {
   let a: Args;
@@ -184,7 +202,7 @@ export async function main(argv: string[]): Promise<number> {
     return 2;
   }
   const layout = loadRunnerLayout();
-  const needsQemu = ['compare', 'record', 'stability', 'qemu-wrong'].includes(a.cmd);
+  const needsQemu = ['compare', 'record', 'stability', 'qemu-wrong', 'rerecord'].includes(a.cmd);
   if (needsQemu && !qemuVersion()) {
     print('qemu-system-i386 is not installed (Debian package qemu-system-x86); differential runs need it.');
     return 2;
@@ -196,8 +214,9 @@ export async function main(argv: string[]): Promise<number> {
     case 'replay': return replay(a, layout);
     case 'show': return show(a, layout);
     case 'qemu-wrong': return qemuWrong(a, layout);
+    case 'rerecord': return rerecord(a, layout);
     default:
-      print('commands: compare | record | stability | replay | show | qemu-wrong  (see the header of test/diff/run.ts)');
+      print('commands: compare | record | stability | replay | show | qemu-wrong | rerecord  (see the header of test/diff/run.ts)');
       print(`CPU harness: ${cpuHarnessPresent() ? 'present' : CPU_HARNESS_MISSING}`);
       return a.cmd === 'help' ? 0 : 2;
   }

@@ -5,14 +5,14 @@
  *
  *   npm run test:slow                                   10,000 cases (seed 1)
  *   DOMUS_DIFF_CASES=100000 npm run test:slow           the full 100,000-sequence run
- *   DOMUS_DIFF_SEED=7 DOMUS_DIFF_JOBS=3 DOMUS_DIFF_WRITE=1 ...   other seed, 3 QEMUs, store regressions
+ *   DOMUS_DIFF_SEED=7 DOMUS_DIFF_JOBS=4 DOMUS_DIFF_WRITE=1 ...   other seed, 3 QEMUs, store regressions
  */
 import { describe, expect, it } from 'vitest';
 import { recordingKey } from '../diff/case-json';
 import { cpuHarnessPresent, CPU_HARNESS_MISSING } from '../diff/cpu-harness-api';
 import { runDifferential } from '../diff/diff-run';
 import { generateCase } from '../diff/generator';
-import { QemuPool } from '../diff/qemu-pool';
+import { DEFAULT_POOL_SIZE, QemuPool } from '../diff/qemu-pool';
 import { qemuVersion } from '../diff/qemu-process';
 import { loadRunnerLayout } from '../diff/runner-layout';
 
@@ -24,7 +24,7 @@ const env = (name: string, fallback: number): number => {
 };
 const CASES = env('DOMUS_DIFF_CASES', 10_000);
 const SEED = env('DOMUS_DIFF_SEED', 1);
-const JOBS = Math.max(1, env('DOMUS_DIFF_JOBS', 2));
+const JOBS = Math.max(1, env('DOMUS_DIFF_JOBS', DEFAULT_POOL_SIZE));
 const WRITE = process.env.DOMUS_DIFF_WRITE === '1';
 /** Cases recorded twice to show QEMU's recordings are stable. */
 const STABILITY_CASES = 2000;
