@@ -54,6 +54,7 @@ export class XsRingConnection {
   private readonly output: Uint8Array[] = [];
   private queued = 0;
   private broken = false;
+  private inService = false;
 
   constructor(
     private readonly server: XenstoreServer,
@@ -74,10 +75,17 @@ export class XsRingConnection {
     Atomics.store(mem32, (base + CONNECTION) >> 2, 0);
   }
 
+  /**
+   * A reply or watch event for the guest. Outside service() (a watch fired by another
+   * connection's change) it is written and notified at once.
+   */
   private queue(m: XsMessage): void {
     const b = encodeMessage(m);
     this.output.push(b);
     this.queued += b.length;
+    if (this.inService || this.broken) return;
+    const base = this.port.ringOffset();
+    if (base >= 0 && this.flush(base)) this.port.notify();
   }
 
   /** The connection stopped for a protocol violation. */
@@ -93,9 +101,18 @@ export class XsRingConnection {
 
   /** Serves the ring: reads requests, answers, writes output. */
   service(): void {
-    if (this.broken) return;
+    if (this.broken || this.inService) return;
     const base = this.port.ringOffset();
     if (base < 0) return;
+    this.inService = true;
+    try {
+      this.serviceAt(base);
+    } finally {
+      this.inService = false;
+    }
+  }
+
+  private serviceAt(base: number): void {
     let wrote = this.flush(base);
     while (!this.broken && this.queued < MAX_QUEUED_OUTPUT) {
       const cons = Atomics.load(this.mem32, (base + REQ_CONS) >> 2) >>> 0;
