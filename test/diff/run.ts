@@ -111,7 +111,8 @@ async function compare(a: Args, layout: RunnerLayout): Promise<number> {
   }
   const r = await runDifferential({ seed: a.seed, count: a.count, first: a.first, jobs: a.jobs, write: a.write, minimise: a.minimise, inject: a.inject, generator: { modes: a.modes }, log: print }, layout, true);
   for (const d of r.divergences) print(`\n${d.report}${d.file ? `\nstored as ${d.file}` : ''}`);
-  print(`\n${r.cases} cases, ${r.steps} steps in ${r.seconds.toFixed(1)} s (${r.casesPerSecond} cases/s): ${r.divergences.length} divergences`);
+  print(`\nQEMU corrections applied: ${Object.entries(r.corrections).map(([k, n]) => `${k} ${n}`).join(', ') || 'none'}`);
+  print(`${r.cases} cases, ${r.steps} steps in ${r.seconds.toFixed(1)} s (${r.casesPerSecond} cases/s): ${r.divergences.length} divergences`);
   return r.divergences.length === 0 ? 0 : 1;
 }
 
