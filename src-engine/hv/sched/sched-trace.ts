@@ -43,9 +43,7 @@ export type SchedTraceReason =
   | 'pool-move'
   | 'destroy'
   | 'cpu-remove'
-  | 'pick'
-  | 'tickle'
-  | 'pin';
+  | 'pick';
 
 /** One trace record. */
 export interface SchedTraceRecord {
