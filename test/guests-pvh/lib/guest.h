@@ -113,6 +113,8 @@ int xs_read(const char *path, char *value, uint32_t max); /* value NUL-terminate
 int xs_write(const char *path, const char *value);
 int xs_rm(const char *path);
 int xs_watch(const char *path, const char *token);
+int xs_set_perms(const char *path, const char *owner, const char *reader); /* e.g. "n1", "r2" */
+int xs_wait_value(const char *path, const char *want, uint64_t timeout_ns); /* watch until path == want */
 int xs_next_event(char *path, uint32_t max, uint64_t timeout_ns); /* 1 if one arrived */
 int xs_errno(const char *name);
 void xs_init(void);

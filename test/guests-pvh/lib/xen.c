@@ -295,4 +295,6 @@ void guest_init(void) {
   if (bind_virq(VIRQ_TIMER, 0, &timer) == 0) unmask_port(timer);
   timer_port = timer;
   xs_init();
+  /* From here on interrupts are on, as in any kernel after start of day. */
+  sti();
 }

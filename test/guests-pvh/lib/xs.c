@@ -142,3 +142,24 @@ int xs_next_event(char *path, uint32_t max, uint64_t timeout_ns) {
   ev_head++;
   return 1;
 }
+
+int xs_set_perms(const char *path, const char *owner, const char *reader) {
+  const char *parts[3] = { path, owner, reader };
+  uint32_t lens[3] = { (uint32_t)strlen(path) + 1, (uint32_t)strlen(owner) + 1, (uint32_t)strlen(reader) + 1 };
+  char reply[XS_MAX + 1];
+  uint32_t n;
+  int t = xs_request(XS_SET_PERMS, 0, parts, lens, reader ? 3 : 2, reply, &n);
+  return t == XS_ERROR ? -xs_errno(reply) : 0;
+}
+
+int xs_wait_value(const char *path, const char *want, uint64_t timeout_ns) {
+  char v[128], ev[256];
+  uint64_t end = system_time() + timeout_ns;
+  xs_watch(path, path);
+  for (;;) {
+    if (xs_read(path, v, sizeof v) == 0 && !strcmp(v, want)) return 1;
+    uint64_t now = system_time();
+    if (now >= end) return 0;
+    xs_next_event(ev, sizeof ev, end - now);
+  }
+}
