@@ -16,7 +16,7 @@
  */
 import { Cpu, RunExit } from '../../src-engine/cpu/cpu';
 import type { CpuOps } from '../../src-engine/cpu/ops';
-import { IF, S_A20_MASK, S_EFLAGS, S_INTR_LINE, STATE_BYTES } from '../../src-engine/cpu/state';
+import { IF, S_A20_MASK, S_EFLAGS, S_HALTED, S_INTR_LINE, S_NMI_PENDING, STATE_BYTES } from '../../src-engine/cpu/state';
 import { MachineMemory } from '../../src-engine/hv/memory/machine-memory';
 import { DomainMemory } from '../../src-engine/hv/memory/domain-memory';
 import { createPcPlatform, type PcPlatform } from '../../src-engine/machine/platform-pc';
@@ -195,15 +195,19 @@ export function createHvmMachine(config: HvmMachineConfig = {}): HvmMachine {
       if (resetRequested) return 'reset';
       if (performance.now() > deadline) return 'timeout';
       platform.tick(clock.now());
+      const s = theCpu.s;
+      if (s[S_HALTED] !== 0) {
+        // Like the hypervisor: a halted VCPU runs again only when an interrupt can be delivered.
+        if ((s[S_EFLAGS] & IF) === 0 && s[S_NMI_PENDING] === 0) return 'halted';
+        if (s[S_INTR_LINE] === 0 && s[S_NMI_PENDING] === 0) {
+          const next = platform.tick(clock.now());
+          sleepMs(Math.min(10, Math.max(0, (next - clock.now()) / 1e6)));
+          continue;
+        }
+        theCpu.attn[0] = 1;
+      }
       const e = theCpu.run(theCpu.icount + SLICE_INSNS);
       if (e === RunExit.Shutdown) return 'shutdown';
-      if (e === RunExit.Halt) {
-        if ((theCpu.s[S_EFLAGS] & IF) === 0) return 'halted';
-        // Sleep until the next device deadline (at most 10 ms), then let its interrupt wake the VCPU.
-        const next = platform.tick(clock.now());
-        if (theCpu.s[S_INTR_LINE] === 0) sleepMs(Math.min(10, Math.max(0, (next - clock.now()) / 1e6)));
-        platform.tick(clock.now());
-      }
     }
   }
 

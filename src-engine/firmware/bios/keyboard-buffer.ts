@@ -27,8 +27,11 @@ const SC_CAPSLOCK = 0x3a;
 /** Set 1: break codes have bit 7 set; 0xE0 prefixes extended keys. */
 const SC_BREAK = 0x80;
 const SC_EXTENDED = 0xe0;
-/** Keyboard answers that are not keys (ACK, resend, self-test passed, echo, errors). */
-const SC_NOT_KEYS: ReadonlySet<number> = new Set([0x00, 0xaa, 0xee, 0xfa, 0xfc, 0xfd, 0xfe, 0xff]);
+/**
+ * Keyboard answers that are not keys (overrun, echo, ACK, failures, resend). 0xAA is not among
+ * them: in set 1 it is the release of Left Shift.
+ */
+const SC_NOT_KEYS: ReadonlySet<number> = new Set([0x00, 0xee, 0xfa, 0xfc, 0xfd, 0xfe, 0xff]);
 
 const ESC = 0x1b;
 const DEL = 0x7f;
@@ -110,8 +113,11 @@ export function asciiKey(byte: number): number {
 export class TerminalKeyDecoder {
   private pending: number[] = [];
 
-  /** Feeds bytes and returns the keys they complete. */
-  feed(bytes: readonly number[]): number[] {
+  /**
+   * Feeds bytes and returns the keys they complete. `more` says further input is already waiting:
+   * then an ESC at the end is kept as the possible start of a sequence.
+   */
+  feed(bytes: readonly number[], more = false): number[] {
     const buf = [...this.pending, ...bytes];
     this.pending = [];
     const keys: number[] = [];
@@ -124,6 +130,10 @@ export class TerminalKeyDecoder {
         continue;
       }
       if (i + 1 >= buf.length) {
+        if (more) {
+          this.pending = [ESC];
+          break;
+        }
         keys.push(ESC_KEY);
         i++;
         continue;
@@ -155,6 +165,8 @@ export class TerminalKeyDecoder {
 export class KeyboardBuffer {
   private readonly decoder = new TerminalKeyDecoder();
   private extendedPrefix = false;
+  /** Console keys decoded but not yet in the (full) ring buffer, oldest first. */
+  private backlog: number[] = [];
 
   constructor(private readonly mem: () => GuestPhysMemory) {}
 
@@ -169,6 +181,18 @@ export class KeyboardBuffer {
     m.writeU8(BDA_BASE + BDA.kbdFlags1, 0);
     this.decoder.feed([]);
     this.extendedPrefix = false;
+    this.backlog = [];
+  }
+
+  /** True while console keys wait for room in the buffer (the console should not be read then). */
+  get backlogged(): boolean {
+    this.refill();
+    return this.backlog.length > 0;
+  }
+
+  /** Moves backlogged console keys into the buffer while it has room. */
+  private refill(): void {
+    while (this.backlog.length > 0 && this.push(this.backlog[0])) this.backlog.shift();
   }
 
   private bounds(): { start: number; end: number; head: number; tail: number } {
@@ -195,12 +219,14 @@ export class KeyboardBuffer {
 
   /** The next key without removing it. */
   peek(): number | undefined {
+    this.refill();
     const { head, tail } = this.bounds();
     return head === tail ? undefined : this.mem().readU16(BDA_BASE + head);
   }
 
   /** Removes and returns the next key. */
   take(): number | undefined {
+    this.refill();
     const { start, end, head, tail } = this.bounds();
     if (head === tail) return undefined;
     const key = this.mem().readU16(BDA_BASE + head);
@@ -210,9 +236,10 @@ export class KeyboardBuffer {
     return key;
   }
 
-  /** Keys typed on the serial console. */
-  feedTerminal(bytes: readonly number[]): void {
-    for (const key of this.decoder.feed(bytes)) this.push(key);
+  /** Keys typed on the serial console: into the buffer, or the backlog when it is full. */
+  feedTerminal(bytes: readonly number[], more = false): void {
+    this.backlog.push(...this.decoder.feed(bytes, more));
+    this.refill();
   }
 
   /** Shift flags byte (0x417). */

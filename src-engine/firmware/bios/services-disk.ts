@@ -26,16 +26,16 @@ const V = 0x13;
 /** INT 13h status codes (RBIL table 00234; SeaBIOS std/disk.h). */
 export const DISK = {
   ok: 0x00,
-  /** Invalid function or parameter; also "no such drive". */
+  /** Invalid function or parameter; also "no such drive" and (hard disks) an LBA past the end. */
   badParam: 0x01,
   /** Write to a write-protected medium. */
   writeProtected: 0x03,
-  /** Sector not found / read error. */
-  sectorNotFound: 0x04,
   /** Media changed (removable drives). */
   mediaChanged: 0x06,
   /** Transfer would exceed 64 KiB. */
   boundary: 0x09,
+  /** Bad sector: the device could not do the transfer (a range past the end, a host I/O error). */
+  badTrack: 0x0c,
   /** Drive not removable. */
   notRemovable: 0xb2,
   /** Drive not ready (no medium). */
@@ -73,26 +73,34 @@ export function diskReturn(c: BiosCall, bios: BiosContext, code: number): void {
   c.status(code);
 }
 
-/** Reads or writes sectors between a drive and guest memory; returns [status, sectors done]. */
+/**
+ * Reads or writes sectors between a drive and guest memory; returns [status, sectors done].
+ * As SeaBIOS with QEMU's ATA and ATAPI devices (measured, test/slow/bios-probe.test.ts): more
+ * than 64 KiB fails with 09h before anything moves; on a CD-ROM a range that runs past the end
+ * fails as a whole with 0Ch; on a hard disk the sectors up to the end are transferred and the call
+ * fails with 0Ch, reporting how many were done. Callers check "LBA past the end" first (01h).
+ */
 export function transfer(bios: BiosContext, drive: BiosDrive, lba: number, count: number, addr: number, write: boolean): [number, number] {
   const dev = drive.backend;
   if (dev === undefined) return [DISK.notReady, 0];
-  if (write && dev.readOnly) return [DISK.writeProtected, 0];
   if (count === 0) return [DISK.ok, 0];
   if (count * dev.sectorSize > MAX_TRANSFER_BYTES) return [DISK.boundary, 0];
-  if (lba >= dev.sectorCount) return [DISK.badParam, 0];
-  if (lba + count > dev.sectorCount) return [DISK.sectorNotFound, 0];
+  if (write && dev.readOnly) return [DISK.writeProtected, 0];
   const mem = bios.host.memory;
-  const bytes = count * dev.sectorSize;
-  if (!mem.isRam(addr, bytes)) return [DISK.badParam, 0];
-  try {
-    if (write) dev.write(lba, mem.read(addr, bytes));
-    else mem.write(addr, dev.read(lba, count));
-  } catch (err) {
-    bios.host.message(`BIOS: ${write ? 'write to' : 'read from'} ${dev.name} failed: ${err instanceof Error ? err.message : String(err)}`);
-    return [DISK.sectorNotFound, 0];
+  const inside = Math.max(0, Math.min(count, dev.sectorCount - lba));
+  const doable = drive.medium === 'cdrom' && inside < count ? 0 : inside;
+  if (doable > 0) {
+    const bytes = doable * dev.sectorSize;
+    if (!mem.isRam(addr, bytes)) return [DISK.badParam, 0];
+    try {
+      if (write) dev.write(lba, mem.read(addr, bytes));
+      else mem.write(addr, dev.read(lba, doable));
+    } catch (err) {
+      bios.host.message(`BIOS: ${write ? 'write to' : 'read from'} ${dev.name} failed: ${err instanceof Error ? err.message : String(err)}`);
+      return [DISK.badTrack, 0];
+    }
   }
-  return [DISK.ok, count];
+  return [doable === count ? DISK.ok : DISK.badTrack, doable];
 }
 
 /** The drive DL names, or undefined after answering "no such drive". */
@@ -124,9 +132,9 @@ function chsAccess(c: BiosCall, bios: BiosContext, op: 'read' | 'write' | 'verif
 function verify(d: BiosDrive, lba: number, count: number): [number, number] {
   const dev = d.backend;
   if (dev === undefined) return [DISK.notReady, 0];
-  if (lba >= dev.sectorCount) return [DISK.badParam, 0];
-  if (lba + count > dev.sectorCount) return [DISK.sectorNotFound, 0];
-  return [DISK.ok, count];
+  const inside = Math.max(0, Math.min(count, dev.sectorCount - lba));
+  const doable = d.medium === 'cdrom' && inside < count ? 0 : inside;
+  return [doable === count ? DISK.ok : DISK.badTrack, doable];
 }
 
 /** AH=42h/43h/44h/47h: extended access through the disk address packet at DS:SI. */
@@ -139,8 +147,10 @@ function extendedAccess(c: BiosCall, bios: BiosContext, op: 'read' | 'write' | '
   const lba = lbaHi * 2 ** 32 + lbaLo;
   const dev = d.backend;
   if (dev === undefined) return diskReturn(c, bios, DISK.notReady);
-  if (lba >= dev.sectorCount) return diskReturn(c, bios, DISK.badParam);
-  if (op === 'seek') return diskReturn(c, bios, DISK.ok);
+  // SeaBIOS knows a hard disk's size and refuses an LBA past it without touching the packet; a
+  // CD-ROM's size is unknown to it, so the device fails the read instead (in transfer()).
+  if (d.medium === 'disk' && lba >= dev.sectorCount) return diskReturn(c, bios, DISK.badParam);
+  if (op === 'seek') return diskReturn(c, bios, lba < dev.sectorCount ? DISK.ok : DISK.badParam);
   const count = c.readU16(ds, c.si + DAP.count);
   if (count === 0) return diskReturn(c, bios, DISK.ok);
   let status: number;
@@ -281,7 +291,7 @@ export const DISK_SERVICES: readonly BiosService[] = [
       c.ah = EDD_VERSION;
     },
   },
-  { vector: V, ah: 0x42, name: 'extended read', status: 'supported', contract: 'DL=drive, DS:SI=disk address packet {u8 size, u8 0, u16 count, u16 offset, u16 segment, u64 LBA[, u64 flat address if segment:offset=FFFF:FFFF]}; blocks of the drive\'s sector size (2048 on a CD). Success: AH=0, CF=0. LBA past the end: AH=01h; a range running past the end: AH=04h and DAP count 0; over 64 KiB: AH=09h.', run: (c, b) => extendedAccess(c, b, 'read') },
+  { vector: V, ah: 0x42, name: 'extended read', status: 'supported', contract: 'DL=drive, DS:SI=disk address packet {u8 size, u8 0, u16 count, u16 offset, u16 segment, u64 LBA[, u64 flat address if segment:offset=FFFF:FFFF]}; blocks of the drive\'s sector size (2048 on a CD). Success: AH=0, CF=0. Over 64 KiB: AH=09h, count 0. Hard disk: LBA past the end AH=01h (packet untouched); a range running past the end transfers up to the end, AH=0Ch, count = sectors done. CD-ROM: any range reaching past the end AH=0Ch, count 0 (as SeaBIOS with QEMU\'s ATA/ATAPI devices).', run: (c, b) => extendedAccess(c, b, 'read') },
   { vector: V, ah: 0x43, name: 'extended write', status: 'supported', contract: 'As AH=42h, writing (AL=write flags, ignored); CD-ROMs and read-only disks: AH=03h.', run: (c, b) => extendedAccess(c, b, 'write') },
   { vector: V, ah: 0x44, name: 'extended verify', status: 'supported', contract: 'As AH=42h without a transfer.', run: (c, b) => extendedAccess(c, b, 'verify') },
   { vector: V, ah: 0x45, name: 'lock/unlock drive', status: 'partial', contract: 'Accepted with AH=0 (the virtual media cannot be removed anyway).', run: ok },

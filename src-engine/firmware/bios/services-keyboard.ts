@@ -21,8 +21,8 @@ const KBC_DATA = 0x60;
 const UART_RBR = 0;
 const UART_LSR = 5;
 const LSR_DATA_READY = 0x01;
-/** At most this many bytes are taken from the UART per call (its FIFO plus some). */
-const MAX_SERIAL_BYTES = 64;
+/** At most this many bytes are taken from the UART per call (an escape sequence is < 8). */
+const MAX_SERIAL_BYTES = 16;
 /** Master PIC mask register and the timer's bit in it. */
 const PIC_MASTER_DATA = 0x21;
 const IRQ0_BIT = 0x01;
@@ -37,14 +37,14 @@ const EXTENDED_ASCII = 0xe0;
 export function pollSerialKeyboard(bios: BiosContext): void {
   if (bios.config.serialKeyboard === false) return;
   const base = bios.host.memory.readU16(BDA_BASE + BDA.comBases);
-  if (base === 0) return;
+  if (base === 0 || bios.keyboard.backlogged) return;
   const bytes: number[] = [];
-  for (let i = 0; i < MAX_SERIAL_BYTES; i++) {
+  const ready = () => {
     const lsr = bios.host.ioRead(base + UART_LSR, 1);
-    if ((lsr & LSR_DATA_READY) === 0 || lsr === 0xff) break;
-    bytes.push(bios.host.ioRead(base + UART_RBR, 1));
-  }
-  if (bytes.length > 0) bios.keyboard.feedTerminal(bytes);
+    return (lsr & LSR_DATA_READY) !== 0 && lsr !== 0xff;
+  };
+  while (bytes.length < MAX_SERIAL_BYTES && ready()) bytes.push(bios.host.ioRead(base + UART_RBR, 1));
+  if (bytes.length > 0) bios.keyboard.feedTerminal(bytes, ready());
 }
 
 function timerRunning(bios: BiosContext): boolean {

@@ -1,6 +1,6 @@
 /**
  * INT 10h video services for the 80x25 colour text screen, and the VBE queries GRUB's multiboot
- * loader makes (answered as a VBE 2.0 controller with no graphics modes, current mode 3; spec
+ * loader makes (answered as a VBE 3.0 controller with no graphics modes, current mode 3; spec
  * section 4.2: without that GRUB prints "Can't get controller info" and leaves multiboot
  * information flags 11/12 clear, unlike under QEMU).
  *
@@ -23,8 +23,8 @@ export const VBE_OK = 0x004f;
 export const VBE_FAILED = 0x014f;
 /** VBE status: function not supported (AL != 4Fh). */
 export const VBE_UNSUPPORTED = 0x0100;
-/** VBE version reported: 2.0. */
-const VBE_VERSION = 0x0200;
+/** VBE version reported: 3.0, as SeaVGABIOS under QEMU (the block layout is that of 2.0). */
+const VBE_VERSION = 0x0300;
 /** Video memory in 64 KiB units: a 256 KiB VGA. */
 const VBE_MEMORY_64K = 4;
 /** "VESA" and "VBE2" signatures (little-endian dwords). */
@@ -171,7 +171,7 @@ export const VIDEO_SERVICES: readonly BiosService[] = [
     },
   },
   { vector: V, ah: 0x1b, name: 'functionality/state information', status: 'not-yet', contract: 'Not available.' },
-  { vector: V, ax: 0x4f00, name: 'VBE controller information', status: 'partial', contract: 'ES:DI -> 256-byte block ("VBE2" in it asks for 512): "VESA", version 2.0, OEM/vendor/product strings in the ROM, an empty mode list, 256 KiB. AX=004Fh.', run: vbeControllerInfo },
+  { vector: V, ax: 0x4f00, name: 'VBE controller information', status: 'partial', contract: 'ES:DI -> 256-byte block ("VBE2" in it asks for 512): "VESA", version 3.0, OEM/vendor/product strings in the ROM, an empty mode list, 256 KiB. AX=004Fh.', run: vbeControllerInfo },
   { vector: V, ax: 0x4f01, name: 'VBE mode information', status: 'partial', contract: 'No VBE modes: AX=014Fh.', run: (c) => void (c.ax = VBE_FAILED) },
   { vector: V, ax: 0x4f02, name: 'VBE set mode', status: 'partial', contract: 'BX=3 (bit 15: keep memory) sets text mode 3, AX=004Fh; any other mode AX=014Fh.', run: vbeSetMode },
   { vector: V, ax: 0x4f03, name: 'VBE current mode', status: 'supported', contract: '-> AX=004Fh, BX=current mode (3).', run: (c, b) => { c.bx = b.console.mode; c.ax = VBE_OK; } },
