@@ -111,6 +111,8 @@ export class IoApic implements MmioDevice, IsaIrqSink, Persistent<IoApicState> {
   private pending = 0;
   private isaLevels = 0;
   private directLevels = 0;
+  /** Per pin, the level of each direct source (wired-OR into directLevels). */
+  private readonly directSources: boolean[][] = Array.from({ length: IOAPIC_PINS }, () => []);
   /** Asserted levels seen at the last input change (edge detection), bit per pin. */
   private lastAsserted = 0;
   private readonly deliver: (msg: ApicMessage) => void;
@@ -127,13 +129,20 @@ export class IoApic implements MmioDevice, IsaIrqSink, Persistent<IoApicState> {
     return [this.redirLow[pin] >>> 0, this.redirHigh[pin] >>> 0];
   }
 
-  /** An IrqLine driving pin `pin` directly (GSIs 16-23, or any pin for tests). */
+  /**
+   * A new source driving pin `pin` directly (GSIs 16-23, HPET routes, tests). Several sources on
+   * one pin, and ISA IRQs arriving on it, are wired-OR.
+   */
   pin(pin: number): IrqLine {
     if (!Number.isInteger(pin) || pin < 0 || pin >= IOAPIC_PINS) throw new RangeError(`IOAPIC pin ${pin} does not exist (0-23)`);
+    const sources = this.directSources[pin];
+    const index = sources.push(false) - 1;
     return {
       set: (level: boolean) => {
+        if (sources[index] === level) return;
+        sources[index] = level;
         const bit = 1 << pin;
-        this.directLevels = level ? this.directLevels | bit : this.directLevels & ~bit;
+        this.directLevels = sources.some((l) => l) ? this.directLevels | bit : this.directLevels & ~bit;
         this.inputChanged(pin);
       },
     };
@@ -206,7 +215,11 @@ export class IoApic implements MmioDevice, IsaIrqSink, Persistent<IoApicState> {
     }
     this.pending = state.pending | 0;
     this.isaLevels = state.isaLevels | 0;
-    this.directLevels = state.directLevels | 0;
+    // Direct sources re-drive their lines as their devices load; their levels are the truth.
+    this.directLevels = 0;
+    this.directSources.forEach((sources, pin) => {
+      if (sources.some((l) => l)) this.directLevels |= 1 << pin;
+    });
     this.lastAsserted = state.lastAsserted | 0;
   }
 

@@ -17,30 +17,61 @@
  *   COM4 16550A       0x2E8-0x2EF               3
  *   isa-debug-exit    0xF4-0xF7 (only if asked)
  *
+ * With `smp` (the SMP/ACPI platform Linux and QEMU test kernels expect):
+ *   local APICs       0xFEE00000 (per VCPU, served    LINT0 = 8259 INTR, LINT1 = NMI
+ *                     by the pCPUs from shared memory)
+ *   IOAPIC            MMIO 0xFEC00000-0xFEC00FFF    ISA IRQ n on pin n, IRQ0 on pin 2
+ *   HPET              MMIO 0xFED00000-0xFED003FF    legacy mode: IRQ0/IRQ8 (PIT/RTC cut off)
+ *   ACPI PM block     0x600-0x603, 0x604-0x605,     9 (SCI, level)
+ *                     0x608-0x60B (PM timer), 0x620-0x623 (GPE0)
+ *   fw_cfg            0x510-0x511
+ *   PCI host (empty)  0xCF8-0xCFF (0xCF9: reset control)
+ * With `pcTestdev` (QEMU's pc-testdev; not with the BIOS, whose trap port is 0xE0):
+ *   pc-testdev        0xE0-0xEB, 0x2000-0x2017, MMIO 0xFF000000-0xFF00FFFF
+ *
  * References: IBM PC/AT Technical Reference (I/O address map, IRQ assignment); QEMU hw/i386/pc.c
  * and hw/char/serial-isa.c (COM bases and IRQs). The A20 gate is the OR of the 8042 output port
  * and port 0x92, as on chipsets with both (Intel ICH: A20GATE OR ALT_A20_GATE).
  *
- * ISA IRQs go through an IsaIrqRouter, so an IOAPIC can later be attached beside the PIC.
+ * ISA IRQs go through an IsaIrqRouter to the PIC and, with `smp`, the IOAPIC beside it.
  *
  * Concurrency: none inside. One thread (the domain's device-model worker) owns a PcPlatform and
  * makes every call on it: port accesses forwarded by the pCPU workers, `tick` when the earliest
  * deadline passes or `timersChanged` is set, console input, and the INTA (`acknowledge`) a VCPU
  * asks for after `onIntrChange(true)`. The callbacks run on that thread, inside those calls.
+ * The local APIC regions are shared with the pCPU workers; the platform touches them only through
+ * the APIC bus (lapic-bus.ts), whose words are Atomics or hypervisor-owned, except in `reset` and
+ * `loadState`, which must run while no VCPU of the domain runs.
  */
-import type { Clock, InterruptController, IoSize, Persistent, PortDevice, TimedDevice } from './device';
+import type { Clock, InterruptController, IoSize, IrqLine, MmioDevice, Persistent, PortDevice, TimedDevice } from './device';
+import { unconnectedIrq } from './device';
 import { CmosRtc, type CmosRtcState } from './cmos-rtc';
 import { pcCmosBytes, type CmosBootDevice } from './cmos-layout';
 import { DebugExit, DEBUG_EXIT_DEFAULT_BASE, DEBUG_EXIT_DEFAULT_PORTS } from './debug-exit';
 import { I8042, type I8042State } from './i8042';
 import { IoBus } from './io-bus';
-import { IsaIrqRouter, picIsaSink } from './isa-irq-router';
+import { IsaIrqRouter, ISA_IRQ_COUNT as ISA_IRQS, picIsaSink } from './isa-irq-router';
 import { Pic8259Pair, type Pic8259State } from './pic-8259';
 import { Pit8254, type Pit8254State } from './pit-8254';
 import { Port92, type Port92State } from './port-92';
 import { PostPort, type PostPortState } from './post-port';
-import { requireSaved, requireStateVersion } from './save-state';
+import { requireSaved } from './save-state';
 import { Uart16550, type Uart16550State } from './uart-16550';
+import { SaveImageError } from '../base/errors';
+import { MmioBus } from './mmio-bus';
+import { LapicBus } from './lapic-bus';
+import { lapicPowerOn } from './lapic-core';
+import { lapicBiosSetup } from './lapic';
+import { loadLapicState, saveLapicState, type LapicState } from './lapic-state';
+import { IoApic, IOAPIC_DEFAULT_BASE, IOAPIC_MMIO_BYTES, type IoApicState } from './ioapic';
+import { Hpet, HPET_DEFAULT_BASE, HPET_MMIO_BYTES, type HpetState } from './hpet';
+import { AcpiPm, ACPI_SCI_IRQ, type AcpiPmState } from './acpi-pm';
+import { FwCfg, FW_CFG_PORT_SEL, FW_CFG_PORTS, type FwCfgState } from './fw-cfg';
+import { PciHost, PCI_CONFIG_ADDRESS, PCI_HOST_PORTS, type PciHostState } from './pci-host';
+import {
+  PcTestdev, TESTDEV_IOMEM_BASE, TESTDEV_IOMEM_BYTES, TESTDEV_IRQ_LINES, TESTDEV_PORT_DATA, TESTDEV_PORT_IRQ,
+  TESTDEV_WINDOW_PORTS, type PcTestdevState,
+} from './pc-testdev';
 
 // ---- Port and IRQ map ----------------------------------------------------------------------------
 
@@ -78,8 +109,39 @@ export const IRQ_KEYBOARD = 1;
 export const IRQ_RTC = 8;
 /** ISA IRQ of the 8042's auxiliary (mouse) data. */
 export const IRQ_AUX = 12;
+/** The 8259 initialisation a PC BIOS performs (SeaBIOS pic_setup, firmware/bios/post.ts). */
+const BIOS_PIC_ICW1 = 0x11;
+const BIOS_PIC_VECTOR_MASTER = 0x08;
+const BIOS_PIC_VECTOR_SLAVE = 0x70;
+const BIOS_PIC_ICW3_MASTER = 0x04;
+const BIOS_PIC_ICW3_SLAVE = 0x02;
+const BIOS_PIC_ICW4 = 0x01;
+/** Masks a BIOS leaves: timer, keyboard and cascade open on the master; the slave closed. */
+const BIOS_PIC_MASK_MASTER = 0xf8;
+const BIOS_PIC_MASK_SLAVE = 0xff;
+/** Largest IOAPIC ID (4 bits). */
+const IOAPIC_ID_LIMIT = 0x0f;
+
+/** The IOAPIC's APIC ID on a PC with `vcpus` VCPUs: the first ID after the local APICs (0 if none is free). */
+export function pcIoApicId(vcpus: number): number {
+  return vcpus <= IOAPIC_ID_LIMIT ? vcpus : 0;
+}
 
 // ---- Configuration and state ---------------------------------------------------------------------
+
+/** The SMP/ACPI part of the platform. */
+export interface PcSmpConfig {
+  /** One local APIC region per VCPU (lapicRegions over a SharedArrayBuffer of lapicRegionsBytes). */
+  lapics: readonly Int32Array[];
+  /** Something arrived for VCPU `vcpu`'s local APIC: wake it if blocked, poke its pCPU if running. */
+  kick: (vcpu: number) => void;
+  /** Allow the TSC-deadline timer mode (the CPU's CPUID.1:ECX[24] must advertise it). Default false. */
+  tscDeadline?: boolean;
+  /** Fit the HPET (default true). */
+  hpet?: boolean;
+  /** The domain's UUID for fw_cfg (16 bytes). */
+  uuid?: Uint8Array;
+}
 
 /** What the platform factory needs. */
 export interface PcPlatformConfig {
@@ -96,21 +158,37 @@ export interface PcPlatformConfig {
   uarts?: readonly ComPort[];
   /** Fit isa-debug-exit: `true` for 0xF4 (4 ports), or a base and size. */
   debugExit?: boolean | { base: number; ports: number };
+  /** Fit the SMP/ACPI devices: local APICs, IOAPIC, HPET, ACPI PM block, fw_cfg, empty PCI host. */
+  smp?: PcSmpConfig;
+  /** Fit QEMU's pc-testdev (test kernels; conflicts with the BIOS's trap port 0xE0). */
+  pcTestdev?: boolean;
   /** A byte the guest sent on a COM port. */
   onUartTransmit?: (com: ComPort, byte: number) => void;
   /** The guest wrote to isa-debug-exit: stop the domain with this status. */
   onDebugExit?: (status: number) => void;
-  /** The guest asked for a CPU reset ("port-92" or "i8042"). */
+  /** The guest asked for a CPU reset ("port-92", "i8042" or "pci-reset-control"). */
   onResetRequest?: (source: string) => void;
+  /** The guest entered ACPI S5 (soft-off): power the domain off. */
+  onPowerOff?: () => void;
   /** The A20 gate changed. */
   onA20Change?: (enabled: boolean) => void;
-  /** The CPU's INTR input changed (the engine then signals the VCPU). */
+  /** The 8259's INTR output changed (without local APICs, the engine then signals VCPU 0). */
   onIntrChange?: (level: boolean) => void;
 }
 
-/** Saved state of every PC device. */
+/** Saved state of the SMP/ACPI devices. */
+export interface PcSmpState {
+  lapics: LapicState[];
+  ioapic: IoApicState;
+  hpet: HpetState | null;
+  acpiPm: AcpiPmState;
+  fwCfg: FwCfgState;
+  pciHost: PciHostState;
+}
+
+/** Saved state of every PC device. Version 1 images (no SMP devices) still load. */
 export interface PcPlatformState {
-  version: 1;
+  version: 1 | 2;
   pic: Pic8259State;
   pit: Pit8254State;
   rtc: CmosRtcState;
@@ -119,14 +197,20 @@ export interface PcPlatformState {
   post: PostPortState;
   /** Keyed "com1".."com4". */
   uarts: Record<string, Uart16550State>;
+  /** Version 2: the SMP/ACPI devices, if fitted. */
+  smp?: PcSmpState | null;
+  /** Version 2: pc-testdev, if fitted. */
+  testdev?: PcTestdevState | null;
 }
 
-/** The devices of one PC domain, placed on its port bus. */
+/** The devices of one PC domain, placed on its port and MMIO buses. */
 export interface PcPlatform extends TimedDevice, Persistent<PcPlatformState> {
   readonly bus: IoBus;
+  /** MMIO devices (IOAPIC, HPET, pc-testdev memory); serve the VCPUs' MMIO exits from here. */
+  readonly mmio: MmioBus;
   readonly irqRouter: IsaIrqRouter;
   readonly pic: Pic8259Pair;
-  /** What the CPU asks at an interrupt window (the PIC now; LAPIC/IOAPIC later). */
+  /** What the CPU asks at an interrupt window without local APICs, and for ExtINT with them. */
   readonly interruptController: InterruptController;
   readonly pit: Pit8254;
   readonly rtc: CmosRtc;
@@ -135,6 +219,14 @@ export interface PcPlatform extends TimedDevice, Persistent<PcPlatformState> {
   readonly post: PostPort;
   readonly uarts: ReadonlyMap<ComPort, Uart16550>;
   readonly debugExit: DebugExit | undefined;
+  /** With `smp`: the APIC bus over the VCPUs' local APICs, and the other SMP/ACPI devices. */
+  readonly lapicBus: LapicBus | undefined;
+  readonly ioapic: IoApic | undefined;
+  readonly hpet: Hpet | undefined;
+  readonly acpiPm: AcpiPm | undefined;
+  readonly fwCfg: FwCfg | undefined;
+  readonly pciHost: PciHost | undefined;
+  readonly testdev: PcTestdev | undefined;
   /**
    * True when a port access or console input may have moved a device deadline since the last
    * `tick`: call `tick(now)` again before sleeping until the old deadline.
@@ -144,19 +236,51 @@ export interface PcPlatform extends TimedDevice, Persistent<PcPlatformState> {
   consoleInput(com: ComPort, bytes: Uint8Array | readonly number[]): void;
   /** The A20 gate: the 8042 output port's OR port 0x92's. */
   a20(): boolean;
-  /** A machine reset (RESET line): every device to its reset state; CMOS time and memory survive. */
+  /** A local APIC ended a level-triggered `vector` (LAPIC_EFFECT_EOI): tell the IOAPIC. */
+  endOfInterrupt(vector: number): void;
+  /** The ACPI power button (xl shutdown): the guest sees PWRBTN_STS and the SCI. */
+  pressPowerButton(): void;
+  /**
+   * What a PC BIOS leaves behind, for direct kernel boots that skip it: the 8259s at vectors
+   * 0x08/0x70 with timer, keyboard and cascade unmasked, and (with local APICs) the BSP's APIC
+   * software-enabled in virtual wire mode (LINT0 ExtINT, LINT1 NMI).
+   */
+  directBootSetup(): void;
+  /**
+   * A machine reset (RESET line): every device to its reset state; CMOS time and memory survive.
+   * Local APICs return to their power-up state: call it only while no VCPU of the domain runs.
+   */
   reset(): void;
 }
 
 // ---- Factory -------------------------------------------------------------------------------------
 
-/** Builds the PC devices, places them on a fresh port bus and wires their IRQs. */
+/** Builds the PC devices, places them on fresh buses and wires their IRQs. */
 export function createPcPlatform(config: PcPlatformConfig): PcPlatform {
   return new PcPlatformImpl(config);
 }
 
+/** An IRQ output that legacy-replacement HPET routing can cut off (the PIT's IRQ0, the RTC's IRQ8). */
+class GatedIrq implements IrqLine {
+  private level = false;
+  private cut = false;
+
+  constructor(private readonly out: IrqLine) {}
+
+  set(level: boolean): void {
+    this.level = level;
+    if (!this.cut) this.out.set(level);
+  }
+
+  setCut(cut: boolean): void {
+    this.cut = cut;
+    this.out.set(cut ? false : this.level);
+  }
+}
+
 class PcPlatformImpl implements PcPlatform {
   readonly bus = new IoBus();
+  readonly mmio = new MmioBus();
   readonly irqRouter = new IsaIrqRouter();
   readonly pic: Pic8259Pair;
   readonly interruptController: InterruptController;
@@ -167,22 +291,42 @@ class PcPlatformImpl implements PcPlatform {
   readonly post = new PostPort();
   readonly uarts = new Map<ComPort, Uart16550>();
   readonly debugExit: DebugExit | undefined;
+  readonly lapicBus: LapicBus | undefined;
+  readonly ioapic: IoApic | undefined;
+  readonly hpet: Hpet | undefined;
+  readonly acpiPm: AcpiPm | undefined;
+  readonly fwCfg: FwCfg | undefined;
+  readonly pciHost: PciHost | undefined;
+  readonly testdev: PcTestdev | undefined;
   timersChanged = true;
   private a20Level: boolean;
   private readonly onA20Change: (enabled: boolean) => void;
+  private readonly clock: Clock;
+  private readonly smp: PcSmpConfig | undefined;
+  private readonly pitIrq: GatedIrq;
+  private readonly rtcIrq: GatedIrq;
 
   constructor(config: PcPlatformConfig) {
     const clock = config.clock;
+    this.clock = clock;
+    this.smp = config.smp;
     const resetRequest = config.onResetRequest ?? (() => {});
     this.onA20Change = config.onA20Change ?? (() => {});
 
-    this.pic = new Pic8259Pair({ onIntrChange: config.onIntrChange });
+    this.pic = new Pic8259Pair({
+      onIntrChange: (level) => {
+        config.onIntrChange?.(level);
+        this.lapicBus?.setLint(0, level);
+      },
+    });
     this.interruptController = this.pic;
     this.irqRouter.addSink(picIsaSink(this.pic));
     const line = (irq: number) => this.irqRouter.line(irq);
 
-    this.pit = new Pit8254({ clock, irq0: line(IRQ_PIT) });
-    this.rtc = new CmosRtc({ clock, irq: line(IRQ_RTC) });
+    this.pitIrq = new GatedIrq(line(IRQ_PIT));
+    this.rtcIrq = new GatedIrq(line(IRQ_RTC));
+    this.pit = new Pit8254({ clock, irq0: this.pitIrq });
+    this.rtc = new CmosRtc({ clock, irq: this.rtcIrq });
     for (const [index, value] of pcCmosBytes(config)) this.rtc.setCmosByte(index, value);
     this.kbc = new I8042({
       irq1: line(IRQ_KEYBOARD),
@@ -223,6 +367,46 @@ class PcPlatformImpl implements PcPlatform {
       this.debugExit = new DebugExit({ onExit: (status) => config.onDebugExit?.(status) });
       bus.register(place.base, place.ports, this.debugExit, { width: 'any' });
     }
+
+    const smp = config.smp;
+    if (smp) {
+      const vcpus = smp.lapics.length;
+      smp.lapics.forEach((r, vcpu) => lapicPowerOn(r, { vcpu, tscDeadline: smp.tscDeadline }));
+      const lapicBus = new LapicBus({ regions: smp.lapics, kick: smp.kick });
+      this.lapicBus = lapicBus;
+      const ioapic = new IoApic({ id: pcIoApicId(vcpus), deliver: (m) => lapicBus.deliverMessage(m) });
+      this.ioapic = ioapic;
+      this.irqRouter.addSink(ioapic);
+      this.mmio.register(IOAPIC_DEFAULT_BASE, IOAPIC_MMIO_BYTES, ioapic);
+      if (smp.hpet ?? true) {
+        this.hpet = new Hpet({
+          clock,
+          gsiLine: (gsi) => ioapic.pin(gsi),
+          isaLine: (irq) => line(irq),
+          onLegacyChange: (on) => {
+            this.pitIrq.setCut(on);
+            this.rtcIrq.setCut(on);
+          },
+        });
+        this.mmio.register(HPET_DEFAULT_BASE, HPET_MMIO_BYTES, this.timedMmio(this.hpet));
+      }
+      this.acpiPm = new AcpiPm({ clock, sci: line(ACPI_SCI_IRQ), onPowerOff: () => config.onPowerOff?.() });
+      for (const [base, count] of AcpiPm.RANGES) bus.register(base, count, this.timed(this.acpiPm, false), { width: 'any' });
+      this.fwCfg = new FwCfg({ ramSize: config.ramBelow4G + (config.ramAbove4G ?? 0), cpus: config.cpus ?? vcpus, maxCpus: vcpus, uuid: smp.uuid });
+      bus.register(FW_CFG_PORT_SEL, FW_CFG_PORTS, this.fwCfg, { width: 'any' });
+      this.pciHost = new PciHost({ onReset: () => resetRequest('pci-reset-control') });
+      bus.register(PCI_CONFIG_ADDRESS, PCI_HOST_PORTS, this.pciHost, { width: 'any' });
+    }
+
+    if (config.pcTestdev) {
+      const ioapic = this.ioapic;
+      this.testdev = new PcTestdev({
+        irqLine: (n) => (n < ISA_IRQS ? line(n) : ioapic ? ioapic.pin(n) : unconnectedIrq),
+      });
+      bus.register(TESTDEV_PORT_DATA, TESTDEV_WINDOW_PORTS * 3, this.testdev, { width: 'any' });
+      bus.register(TESTDEV_PORT_IRQ, TESTDEV_IRQ_LINES, this.testdev, { width: 'any' });
+      this.mmio.register(TESTDEV_IOMEM_BASE, TESTDEV_IOMEM_BYTES, this.testdev.iomem);
+    }
   }
 
   a20(): boolean {
@@ -236,10 +420,40 @@ class PcPlatformImpl implements PcPlatform {
     this.timersChanged = true;
   }
 
+  endOfInterrupt(vector: number): void {
+    this.ioapic?.endOfInterrupt(vector);
+  }
+
+  pressPowerButton(): void {
+    this.acpiPm?.pressPowerButton();
+  }
+
+  directBootSetup(): void {
+    const out = (port: number, value: number) => this.bus.write(port, 1, value);
+    out(PIC_MASTER_BASE, BIOS_PIC_ICW1);
+    out(PIC_SLAVE_BASE, BIOS_PIC_ICW1);
+    out(PIC_MASTER_BASE + 1, BIOS_PIC_VECTOR_MASTER);
+    out(PIC_SLAVE_BASE + 1, BIOS_PIC_VECTOR_SLAVE);
+    out(PIC_MASTER_BASE + 1, BIOS_PIC_ICW3_MASTER);
+    out(PIC_SLAVE_BASE + 1, BIOS_PIC_ICW3_SLAVE);
+    out(PIC_MASTER_BASE + 1, BIOS_PIC_ICW4);
+    out(PIC_SLAVE_BASE + 1, BIOS_PIC_ICW4);
+    out(PIC_MASTER_BASE + 1, BIOS_PIC_MASK_MASTER);
+    out(PIC_SLAVE_BASE + 1, BIOS_PIC_MASK_SLAVE);
+    const bsp = this.smp?.lapics[0];
+    if (bsp) {
+      lapicBiosSetup(bsp);
+      this.lapicBus?.setLint(0, this.pic.hasInterrupt());
+    }
+  }
+
   tick(now: number): number {
     this.timersChanged = false;
     let next = Math.min(this.pit.tick(now), this.rtc.tick(now));
     for (const uart of this.uarts.values()) next = Math.min(next, uart.tick(now));
+    if (this.lapicBus) next = Math.min(next, this.lapicBus.tick(now));
+    if (this.hpet) next = Math.min(next, this.hpet.tick(now));
+    if (this.acpiPm) next = Math.min(next, this.acpiPm.tick(now));
     return next;
   }
 
@@ -250,6 +464,13 @@ class PcPlatformImpl implements PcPlatform {
     this.kbc.reset();
     this.port92.reset();
     for (const uart of this.uarts.values()) uart.reset();
+    this.hpet?.reset();
+    this.ioapic?.reset();
+    this.acpiPm?.reset();
+    this.fwCfg?.reset();
+    this.pciHost?.reset();
+    const smp = this.smp;
+    if (smp) smp.lapics.forEach((r, vcpu) => lapicPowerOn(r, { vcpu, tscDeadline: smp.tscDeadline }));
     this.timersChanged = true;
     this.updateA20();
   }
@@ -257,8 +478,9 @@ class PcPlatformImpl implements PcPlatform {
   saveState(): PcPlatformState {
     const uarts: Record<string, Uart16550State> = {};
     for (const [com, uart] of this.uarts) uarts[`com${com}`] = uart.saveState();
+    const now = this.clock.now();
     return {
-      version: 1,
+      version: 2,
       pic: this.pic.saveState(),
       pit: this.pit.saveState(),
       rtc: this.rtc.saveState(),
@@ -266,16 +488,39 @@ class PcPlatformImpl implements PcPlatform {
       port92: this.port92.saveState(),
       post: this.post.saveState(),
       uarts,
+      smp: this.smp && this.ioapic && this.acpiPm && this.fwCfg && this.pciHost
+        ? {
+            lapics: this.smp.lapics.map((r) => saveLapicState(r, now)),
+            ioapic: this.ioapic.saveState(),
+            hpet: this.hpet ? this.hpet.saveState() : null,
+            acpiPm: this.acpiPm.saveState(),
+            fwCfg: this.fwCfg.saveState(),
+            pciHost: this.pciHost.saveState(),
+          }
+        : null,
+      testdev: this.testdev ? this.testdev.saveState() : null,
     };
   }
 
   loadState(state: PcPlatformState): void {
-    requireStateVersion(state, 1, 'the PC platform');
+    const version = typeof state === 'object' && state !== null ? (state as { version?: unknown }).version : undefined;
+    if (version !== 1 && version !== 2) {
+      throw new SaveImageError(
+        'save.device-version',
+        `The saved state of the PC platform has version ${String(version)}, but this Domus reads only versions 1 and 2. ` +
+          'Restore the image with the Domus release that saved it, or boot the domain afresh.',
+        'the PC platform',
+      );
+    }
     for (const com of this.uarts.keys()) {
       requireSaved(typeof state.uarts === 'object' && state.uarts !== null && `com${com}` in state.uarts, 'the PC platform', `uarts.com${com}`);
     }
-    // Devices re-drive their IRQ outputs as they load; the PIC then loads over whatever edges
-    // that produced, so its IRR/ISR are exactly the saved ones.
+    const smp = state.smp ?? null;
+    requireSaved((smp !== null) === (this.smp !== undefined), 'the PC platform', 'smp');
+    requireSaved(smp === null || (Array.isArray(smp.lapics) && smp.lapics.length === this.smp?.lapics.length), 'the PC platform', 'smp.lapics');
+    requireSaved(((state.testdev ?? null) !== null) === (this.testdev !== undefined), 'the PC platform', 'testdev');
+    // Devices re-drive their IRQ outputs as they load; the interrupt controllers then load over
+    // whatever edges that produced, so their state is exactly the saved one.
     this.irqRouter.clearSilently();
     this.pit.loadState(state.pit);
     this.rtc.loadState(state.rtc);
@@ -283,7 +528,19 @@ class PcPlatformImpl implements PcPlatform {
     this.port92.loadState(state.port92);
     this.post.loadState(state.post);
     for (const [com, uart] of this.uarts) uart.loadState(state.uarts[`com${com}`]);
+    if (smp !== null) {
+      if (this.hpet && smp.hpet) this.hpet.loadState(smp.hpet);
+      this.acpiPm?.loadState(smp.acpiPm);
+      this.fwCfg?.loadState(smp.fwCfg);
+      this.pciHost?.loadState(smp.pciHost);
+    }
+    if (this.testdev && state.testdev) this.testdev.loadState(state.testdev);
     this.pic.loadState(state.pic);
+    if (smp !== null) {
+      this.ioapic?.loadState(smp.ioapic);
+      const now = this.clock.now();
+      this.smp?.lapics.forEach((r, v) => loadLapicState(r, smp.lapics[v], now));
+    }
     this.timersChanged = true;
     this.a20Level = this.a20();
   }
@@ -310,6 +567,18 @@ class PcPlatformImpl implements PcPlatform {
       ioWrite: (port: number, size: IoSize, value: number) => {
         this.timersChanged = true;
         device.ioWrite(port, size, value);
+      },
+    };
+  }
+
+  /** The same for an MMIO device whose writes may move its deadline (HPET). */
+  private timedMmio(device: MmioDevice): MmioDevice {
+    return {
+      name: device.name,
+      mmioRead: (offset: number, size: IoSize) => device.mmioRead(offset, size),
+      mmioWrite: (offset: number, size: IoSize, value: number) => {
+        this.timersChanged = true;
+        device.mmioWrite(offset, size, value);
       },
     };
   }
