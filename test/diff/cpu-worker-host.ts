@@ -6,7 +6,7 @@
  * worker had reached ("our CPU did not finish the step"), and the worker is replaced.
  */
 import { build } from 'esbuild';
-import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
@@ -21,32 +21,34 @@ export const DEFAULT_REPLAY_TIMEOUT_MS = 10_000;
 /** Boot of the runner on our CPU. */
 const BOOT_TIMEOUT_MS = 60_000;
 
-let bundleDir: string | undefined;
+/** Bundles older than this are left over from killed runs and are removed. */
+const STALE_BUNDLE_MS = 24 * 60 * 60 * 1000;
 
-/** Bundles the worker and the harness once per process; returns their file URLs. */
-async function bundle(): Promise<{ worker: string; harness: string }> {
-  if (!bundleDir) {
-    const buildRoot = path.resolve(DIFF_DIR, '..', '..', 'node_modules', '.cache', 'domus-diff');
-    mkdirSync(buildRoot, { recursive: true });
-    const dir = mkdtempSync(path.join(buildRoot, 'cpu-worker-'));
-    const harness = process.env.DOMUS_DIFF_HARNESS_MODULE;
-    await build({
-      entryPoints: { 'cpu-worker': path.join(DIFF_DIR, 'cpu-worker.ts'), ...(harness ? {} : { 'cpu-harness': CPU_HARNESS_PATH }) },
-      outdir: dir,
-      outExtension: { '.js': '.mjs' },
-      bundle: true,
-      platform: 'node',
-      format: 'esm',
-      target: 'node20',
-      logLevel: 'error',
-      banner: { js: "import { createRequire as __domusCreateRequire } from 'node:module'; const require = __domusCreateRequire(import.meta.url);" },
-    });
-    process.once('exit', () => rmSync(dir, { recursive: true, force: true }));
-    bundleDir = dir;
+/** Bundles the worker and the harness into a fresh directory; returns it and the file URLs. */
+async function bundle(): Promise<{ dir: string; worker: string; harness: string }> {
+  const buildRoot = path.resolve(DIFF_DIR, '..', '..', 'node_modules', '.cache', 'domus-diff');
+  mkdirSync(buildRoot, { recursive: true });
+  for (const name of readdirSync(buildRoot)) {
+    const p = path.join(buildRoot, name);
+    if (Date.now() - statSync(p).mtimeMs > STALE_BUNDLE_MS) rmSync(p, { recursive: true, force: true });
   }
+  const dir = mkdtempSync(path.join(buildRoot, 'cpu-worker-'));
+  const harness = process.env.DOMUS_DIFF_HARNESS_MODULE;
+  await build({
+    entryPoints: { 'cpu-worker': path.join(DIFF_DIR, 'cpu-worker.ts'), ...(harness ? {} : { 'cpu-harness': CPU_HARNESS_PATH }) },
+    outdir: dir,
+    outExtension: { '.js': '.mjs' },
+    bundle: true,
+    platform: 'node',
+    format: 'esm',
+    target: 'node20',
+    logLevel: 'error',
+    banner: { js: "import { createRequire as __domusCreateRequire } from 'node:module'; const require = __domusCreateRequire(import.meta.url);" },
+  });
   return {
-    worker: pathToFileURL(path.join(bundleDir, 'cpu-worker.mjs')).href,
-    harness: process.env.DOMUS_DIFF_HARNESS_MODULE ?? pathToFileURL(path.join(bundleDir, 'cpu-harness.mjs')).href,
+    dir,
+    worker: pathToFileURL(path.join(dir, 'cpu-worker.mjs')).href,
+    harness: harness ?? pathToFileURL(path.join(dir, 'cpu-harness.mjs')).href,
   };
 }
 
@@ -108,18 +110,23 @@ export class CpuWorker {
     this.progress = new Int32Array(sab);
     const worker = new Worker(new URL(urls.worker), { workerData: { harnessUrl: urls.harness, elfPath: this.layout.elfPath, progress: sab, inject: this.inject } });
     this.worker = worker;
+    // Once the worker has loaded its modules the bundle is no longer needed.
+    const cleanUp = (): void => rmSync(urls.dir, { recursive: true, force: true });
     await new Promise<void>((resolve, reject) => {
       const timer = setTimeout(() => reject(new DiffHarnessError('diff.cpu-boot', `Our CPU did not boot the runner within ${BOOT_TIMEOUT_MS} ms.`)), BOOT_TIMEOUT_MS);
       worker.once('error', (err) => {
         clearTimeout(timer);
+        cleanUp();
         reject(err);
       });
       worker.on('message', (msg: { ready?: boolean; fatal?: string; id?: number; divergence?: Divergence; error?: string }) => {
         if (msg.ready) {
           clearTimeout(timer);
+          cleanUp();
           resolve();
         } else if (msg.fatal) {
           clearTimeout(timer);
+          cleanUp();
           reject(new DiffHarnessError('diff.cpu-boot', `Our CPU could not boot the runner kernel: ${msg.fatal}`));
         } else if (msg.id !== undefined) {
           const p = this.pending.get(msg.id);
