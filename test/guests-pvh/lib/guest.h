@@ -27,6 +27,12 @@
 #include <xen/io/xs_wire.h>
 #include <xen/io/xenbus.h>
 #include <xen/io/blkif.h>
+#include <xen/io/protocols.h>
+
+/* Barriers io/ring.h's macros expand to. */
+#define xen_mb() mb()
+#define xen_rmb() barrier()
+#define xen_wmb() barrier()
 
 #define PAGE_SIZE 4096
 #define UPCALL_VECTOR 0x20
