@@ -140,11 +140,10 @@ export function IsoWizard({ onClose, onBuilt, onCreateVm }: { onClose: () => voi
         finishLabel={onBuilt ? 'Use this ISO' : 'Create a VM from it'}
         onFinish={() => {
           if (!report) return;
+          // The parent replaces this dialog with the next one (or closes it).
           if (onBuilt) onBuilt(report);
-          else {
-            onCreateVm?.(report);
-            onClose();
-          }
+          else if (onCreateVm) onCreateVm(report);
+          else onClose();
         }}
       >
         {step === 0 && (
