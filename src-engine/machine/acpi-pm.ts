@@ -26,17 +26,21 @@ import { requireStateVersion } from './save-state';
 
 /** PM base (our choice, as QEMU's q35). */
 export const ACPI_PM_BASE = 0x600;
-/** PM1a event block: 4 ports (status, enable). */
+/** PM1a event block (status word, enable word). */
 export const ACPI_PM1A_EVT_BLK = ACPI_PM_BASE;
+/** Ports of the PM1a event block. */
 export const ACPI_PM1_EVT_LEN = 4;
-/** PM1a control block: 2 ports. */
+/** PM1a control block. */
 export const ACPI_PM1A_CNT_BLK = ACPI_PM_BASE + 4;
+/** Ports of the PM1a control block. */
 export const ACPI_PM1_CNT_LEN = 2;
-/** PM timer block: 4 ports. */
+/** PM timer block. */
 export const ACPI_PM_TMR_BLK = ACPI_PM_BASE + 8;
+/** Ports of the PM timer block. */
 export const ACPI_PM_TMR_LEN = 4;
-/** GPE0 block: 4 ports (status word, enable word). */
+/** GPE0 block (status word, enable word). */
 export const ACPI_GPE0_BLK = ACPI_PM_BASE + 0x20;
+/** Ports of the GPE0 block. */
 export const ACPI_GPE0_BLK_LEN = 4;
 /** The SCI's ISA IRQ (level, active high: the MADT says so in an interrupt source override). */
 export const ACPI_SCI_IRQ = 9;
@@ -45,20 +49,29 @@ export const ACPI_PM_TIMER_HZ = 3_579_545;
 /** SLP_TYP value of S5 (soft-off), as the DSDT's \_S5 package gives it. */
 export const ACPI_SLP_TYP_S5 = 0;
 
-/** PM1 status / enable bits. */
+// PM1 status / enable bits.
+/** PM1 status/enable bit 0: TMR_STS / TMR_EN. */
 export const PM1_TMR = 0x0001;
+/** PM1 status bit 4: BM_STS (bus master activity; never set here). */
 export const PM1_BM_STS = 0x0010;
+/** PM1 status/enable bit 5: GBL_STS / GBL_EN (global lock release). */
 export const PM1_GBL = 0x0020;
+/** PM1 status/enable bit 8: PWRBTN_STS / PWRBTN_EN. */
 export const PM1_PWRBTN = 0x0100;
+/** PM1 status/enable bit 9: SLPBTN_STS / SLPBTN_EN. */
 export const PM1_SLPBTN = 0x0200;
+/** PM1 status/enable bit 10: RTC_STS / RTC_EN. */
 export const PM1_RTC = 0x0400;
+/** PM1 status bit 15: WAK_STS. */
 export const PM1_WAK_STS = 0x8000;
 /** Status bits that can raise the SCI when enabled. */
 const PM1_SCI_SOURCES = PM1_TMR | PM1_GBL | PM1_PWRBTN | PM1_SLPBTN | PM1_RTC;
 /** Enable bits that exist. */
 const PM1_ENABLE_WRITABLE = PM1_SCI_SOURCES;
-/** PM1 control bits. */
+// PM1 control bits.
+/** PM1 control bit 0: SCI_EN (power management events raise the SCI). */
 export const PM1_CNT_SCI_EN = 0x0001;
+/** PM1 control bit 13: SLP_EN (write-only: enter the sleep state SLP_TYP names). */
 export const PM1_CNT_SLP_EN = 0x2000;
 const PM1_CNT_SLP_TYP_SHIFT = 10;
 const PM1_CNT_SLP_TYP_MASK = 0x7;

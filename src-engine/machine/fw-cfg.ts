@@ -20,26 +20,40 @@
 import type { IoSize, PortDevice, Persistent } from './device';
 import { requireStateVersion } from './save-state';
 
-/** Selector port (16-bit write) and data port (8-bit read). */
+/** Selector port (16-bit write). */
 export const FW_CFG_PORT_SEL = 0x510;
+/** Data port (8-bit read). */
 export const FW_CFG_PORT_DATA = 0x511;
 /** Ports the device occupies. */
 export const FW_CFG_PORTS = 2;
 
-/** Well-known keys (include/standard-headers/linux/qemu_fw_cfg.h). */
+// Well-known keys (include/standard-headers/linux/qemu_fw_cfg.h).
+/** Key 0x0000: the signature "QEMU". */
 export const FW_CFG_SIGNATURE = 0x00;
+/** Key 0x0001: feature bits (bit 0 traditional interface, bit 1 DMA). */
 export const FW_CFG_ID = 0x01;
+/** Key 0x0002: the 16-byte machine UUID. */
 export const FW_CFG_UUID = 0x02;
+/** Key 0x0003: RAM size in bytes, u64. */
 export const FW_CFG_RAM_SIZE = 0x03;
+/** Key 0x0004: no graphical console, u16. */
 export const FW_CFG_NOGRAPHIC = 0x04;
+/** Key 0x0005: CPUs present at boot, u16. */
 export const FW_CFG_NB_CPUS = 0x05;
+/** Key 0x000E: show a boot menu, u16. */
 export const FW_CFG_BOOT_MENU = 0x0e;
+/** Key 0x000F: most CPUs the machine can have, u16. */
 export const FW_CFG_MAX_CPUS = 0x0f;
+/** Key 0x000D: NUMA description (node count u64, then per-CPU nodes and node sizes). */
 export const FW_CFG_NUMA = 0x0d;
+/** Key 0x0019: the file directory. */
 export const FW_CFG_FILE_DIR = 0x19;
+/** Key 0x0020: the first file. */
 export const FW_CFG_FILE_FIRST = 0x20;
-/** Architecture-local (x86) keys. */
+// Architecture-local (x86) keys.
+/** Key bit 15: an architecture-specific item. */
 export const FW_CFG_ARCH_LOCAL = 0x8000;
+/** x86 key 0x8002: the PIT arrives on IOAPIC pin 2, u32. */
 export const FW_CFG_IRQ0_OVERRIDE = FW_CFG_ARCH_LOCAL + 2;
 /** Key bits that select the item (bit 14 is the write channel, bit 15 arch-local). */
 const FW_CFG_ENTRY_MASK = 0x3fff;

@@ -29,8 +29,9 @@ import { requireSaved, requireStateVersion } from './save-state';
 
 // ---- Registers ------------------------------------------------------------------------------------
 
-/** Default base address on a PC, and the size QEMU decodes. */
+/** Default base address on a PC. */
 export const HPET_DEFAULT_BASE = 0xfed00000;
+/** Bytes of MMIO the HPET decodes (QEMU: 1 KiB). */
 export const HPET_MMIO_BYTES = 0x400;
 /** Register offsets. */
 const HPET_CAPABILITIES = 0x000;
@@ -56,16 +57,23 @@ export const HPET_PERIOD_FS = 10_000_000;
 export const HPET_TICK_NS = 10;
 /** Capabilities low half: vendor 0x8086, LEG_RT_CAP, COUNT_SIZE_CAP, NUM_TIM_CAP = timers - 1, REV_ID 1. */
 export const HPET_CAPABILITIES_LOW = (0x8086 << 16) | 0x8000 | 0x2000 | ((HPET_TIMERS - 1) << 8) | 0x01;
-/** General configuration bits. */
+// General configuration bits.
+/** General configuration ENABLE_CNF: the main counter runs and timers may interrupt. */
 export const HPET_CFG_ENABLE = 0x1;
+/** General configuration LEG_RT_CNF: legacy replacement routing. */
 export const HPET_CFG_LEGACY = 0x2;
-/** Timer configuration bits. */
+// Timer configuration bits.
+/** Timer configuration Tn_INT_TYPE_CNF: level-triggered interrupt. */
 export const TN_INT_TYPE_LEVEL = 0x2;
+/** Timer configuration Tn_INT_ENB_CNF: the timer may interrupt. */
 export const TN_INT_ENABLE = 0x4;
+/** Timer configuration Tn_TYPE_CNF: periodic mode. */
 export const TN_PERIODIC = 0x8;
 const TN_PERIODIC_CAP = 0x10;
 const TN_SIZE_CAP_64 = 0x20;
+/** Timer configuration Tn_VAL_SET_CNF: the next comparator write sets the accumulator. */
 export const TN_VAL_SET = 0x40;
+/** Timer configuration Tn_32MODE_CNF: 32-bit comparator. */
 export const TN_32BIT = 0x100;
 const TN_ROUTE_SHIFT = 9;
 const TN_ROUTE_MASK = 0x1f;

@@ -38,10 +38,13 @@ export const IOAPIC_EOI = 0x40;
 export const IOAPIC_MMIO_BYTES = 0x1000;
 /** Default base address on a PC. */
 export const IOAPIC_DEFAULT_BASE = 0xfec00000;
-/** Indirect registers. */
+/** Indirect register 0x00: IOAPICID. */
 export const IOAPIC_REG_ID = 0x00;
+/** Indirect register 0x01: IOAPICVER. */
 export const IOAPIC_REG_VERSION = 0x01;
+/** Indirect register 0x02: IOAPICARB. */
 export const IOAPIC_REG_ARB = 0x02;
+/** Indirect registers 0x10-0x3F: IOREDTBL0-23, low half first. */
 export const IOAPIC_REG_REDTBL = 0x10;
 /** Number of input pins (GSIs 0-23). */
 export const IOAPIC_PINS = 24;

@@ -61,19 +61,28 @@ export const APIC_IRR = 0x200;
 export const APIC_ESR = 0x280;
 /** LVT corrected machine check interrupt (not implemented: six LVT entries, as QEMU). */
 export const APIC_LVT_CMCI = 0x2f0;
-/** Interrupt command register, low and high halves. */
+/** Interrupt command register, low half (writing it sends the IPI). */
 export const APIC_ICR_LOW = 0x300;
+/** Interrupt command register, high half (destination field). */
 export const APIC_ICR_HIGH = 0x310;
-/** LVT entries. */
+// LVT entries.
+/** LVT timer entry. */
 export const APIC_LVT_TIMER = 0x320;
+/** LVT thermal sensor entry. */
 export const APIC_LVT_THERMAL = 0x330;
+/** LVT performance monitoring counter entry. */
 export const APIC_LVT_PERF = 0x340;
+/** LVT LINT0 entry (the 8259 INTR on a PC). */
 export const APIC_LVT_LINT0 = 0x350;
+/** LVT LINT1 entry (the NMI line on a PC). */
 export const APIC_LVT_LINT1 = 0x360;
+/** LVT error entry. */
 export const APIC_LVT_ERROR = 0x370;
-/** Timer initial count, current count (computed), divide configuration. */
+/** Timer initial count register. */
 export const APIC_TIMER_INITIAL = 0x380;
+/** Timer current count register (read-only, computed). */
 export const APIC_TIMER_CURRENT = 0x390;
+/** Timer divide configuration register. */
 export const APIC_TIMER_DIVIDE = 0x3e0;
 /** Size of the local APIC's MMIO page. */
 export const APIC_PAGE_BYTES = 0x1000;
@@ -86,8 +95,9 @@ export const APIC_REG_STRIDE = 16;
 export const APIC_VERSION_VALUE = 0x00050014;
 /** ID and LDR keep their value in bits 31-24. */
 export const APIC_ID_SHIFT = 24;
-/** DFR model field and its reserved bits (27-0 read as ones). */
+/** DFR bits 31-28: the logical destination model. */
 export const DFR_MODEL_MASK = 0xf0000000 | 0;
+/** DFR bits 27-0: reserved, read as ones. */
 export const DFR_RESERVED_ONES = 0x0fffffff;
 /** DFR model: flat. */
 export const DFR_MODEL_FLAT = 0xf;
@@ -108,8 +118,9 @@ export const FIRST_LEGAL_VECTOR = 16;
 export const LVT_MASKED = 0x10000;
 /** LVT bit 12: delivery status (read-only; always idle here). */
 export const LVT_DELIVERY_PENDING = 0x1000;
-/** LVT / ICR bits 10-8: delivery mode. */
+/** Position of the delivery mode field (bits 10-8) in an LVT entry or the ICR. */
 export const DELIVERY_MODE_SHIFT = 8;
+/** Width mask of the delivery mode field. */
 export const DELIVERY_MODE_MASK = 0x7;
 /** LVT LINT bit 13: input pin polarity (1 = active low). */
 export const LVT_POLARITY_LOW = 0x2000;
@@ -117,40 +128,59 @@ export const LVT_POLARITY_LOW = 0x2000;
 export const LVT_REMOTE_IRR = 0x4000;
 /** LVT LINT / ICR bit 15: trigger mode (1 = level). */
 export const TRIGGER_LEVEL = 0x8000;
-/** LVT timer bits 18-17: timer mode. */
+/** Position of the LVT timer mode field (bits 18-17). */
 export const LVT_TIMER_MODE_SHIFT = 17;
+/** Width mask of the timer mode field. */
 export const LVT_TIMER_MODE_MASK = 0x3;
-/** Timer modes. */
+// Timer modes.
+/** Timer mode 00: one-shot. */
 export const TIMER_MODE_ONE_SHOT = 0;
+/** Timer mode 01: periodic. */
 export const TIMER_MODE_PERIODIC = 1;
+/** Timer mode 10: TSC-deadline. */
 export const TIMER_MODE_TSC_DEADLINE = 2;
 /** Bits software may write in each LVT entry (the rest read as 0 or are read-only). */
 export const LVT_TIMER_WRITABLE = VECTOR_MASK | LVT_MASKED | (1 << LVT_TIMER_MODE_SHIFT);
 /** The TSC-deadline bit (18) of the timer mode, writable only when TSC-deadline is advertised. */
 export const LVT_TIMER_TSC_DEADLINE_BIT = 1 << (LVT_TIMER_MODE_SHIFT + 1);
+/** Writable bits of the thermal and performance LVT entries: vector, delivery mode, mask. */
 export const LVT_LOCAL_WRITABLE = VECTOR_MASK | (DELIVERY_MODE_MASK << DELIVERY_MODE_SHIFT) | LVT_MASKED;
+/** Writable bits of the LINT0/LINT1 entries: vector, delivery mode, polarity, trigger, mask. */
 export const LVT_LINT_WRITABLE = LVT_LOCAL_WRITABLE | LVT_POLARITY_LOW | TRIGGER_LEVEL;
+/** Writable bits of the LVT error entry: vector, mask. */
 export const LVT_ERROR_WRITABLE = VECTOR_MASK | LVT_MASKED;
 
-/** Delivery modes (ICR, LVT, IOAPIC redirection entries, MSI): SDM 10.6.1. */
+// Delivery modes (ICR, LVT, IOAPIC redirection entries, MSI): SDM 10.6.1.
+/** Delivery mode 000: fixed (the vector goes to IRR). */
 export const DM_FIXED = 0;
+/** Delivery mode 001: lowest priority among the destinations. */
 export const DM_LOWEST_PRIORITY = 1;
+/** Delivery mode 010: SMI (dropped here: no SMM). */
 export const DM_SMI = 2;
+/** Delivery mode 100: NMI. */
 export const DM_NMI = 4;
+/** Delivery mode 101: INIT. */
 export const DM_INIT = 5;
+/** Delivery mode 110: start-up IPI (SIPI). */
 export const DM_STARTUP = 6;
+/** Delivery mode 111: ExtINT (the 8259 answers the INTA cycle). */
 export const DM_EXTINT = 7;
 
 /** ICR bit 11: destination mode (1 = logical). */
 export const ICR_DEST_LOGICAL = 0x800;
 /** ICR bit 14: level (0 = de-assert, meaningful for INIT only). */
 export const ICR_LEVEL_ASSERT = 0x4000;
-/** ICR bits 19-18: destination shorthand. */
+/** Position of the ICR destination shorthand field (bits 19-18). */
 export const ICR_SHORTHAND_SHIFT = 18;
+/** Width mask of the shorthand field. */
 export const ICR_SHORTHAND_MASK = 0x3;
+/** Shorthand 00: the destination field decides. */
 export const SHORTHAND_NONE = 0;
+/** Shorthand 01: the sender only. */
 export const SHORTHAND_SELF = 1;
+/** Shorthand 10: every local APIC, the sender included. */
 export const SHORTHAND_ALL_INCLUDING_SELF = 2;
+/** Shorthand 11: every local APIC but the sender. */
 export const SHORTHAND_ALL_EXCLUDING_SELF = 3;
 /** ICR low bits software may write: vector, mode, dest mode, level, trigger, shorthand. */
 export const ICR_LOW_WRITABLE = 0x000ccfff;
@@ -159,9 +189,12 @@ export const ICR_DEST_SHIFT = 24;
 /** A destination of 0xFF: broadcast (physical), all (flat logical), all clusters (cluster). */
 export const APIC_BROADCAST = 0xff;
 
-/** ESR bits (SDM 10.5.3). */
+// ESR bits (SDM 10.5.3).
+/** ESR bit 5: an IPI with a vector below 16 was sent. */
 export const ESR_SEND_ILLEGAL_VECTOR = 0x20;
+/** ESR bit 6: an interrupt with a vector below 16 was received. */
 export const ESR_RECEIVE_ILLEGAL_VECTOR = 0x40;
+/** ESR bit 7: a reserved register was accessed. */
 export const ESR_ILLEGAL_REGISTER = 0x80;
 
 /** Divide configuration register: bits 0, 1 and 3 are the divider code. */
@@ -173,8 +206,9 @@ export const TIMER_DIVIDE_WRITABLE = 0xb;
 export const MSR_IA32_APIC_BASE = 0x1b;
 /** MSR index of IA32_TSC_DEADLINE. */
 export const MSR_IA32_TSC_DEADLINE = 0x6e0;
-/** The x2APIC MSR range 0x800-0x8FF (x2APIC is not advertised: every access raises #GP). */
+/** First MSR of the x2APIC range (x2APIC is not advertised: every access raises #GP). */
 export const MSR_X2APIC_FIRST = 0x800;
+/** Last MSR of the x2APIC range. */
 export const MSR_X2APIC_LAST = 0x8ff;
 /** APIC base bit 8: this is the bootstrap processor (read-only). */
 export const APIC_BASE_BSP = 0x100;
@@ -194,36 +228,57 @@ export function regWord(offset: number): number {
   return offset >>> 4;
 }
 
-/** Words 0-63 mirror the registers at offset / 16. */
+// Words 0-63 mirror the registers at offset / 16.
+/** Region word of the local APIC ID register. */
 export const W_ID = APIC_ID >>> 4;
+/** Region word of the task priority register. */
 export const W_TPR = APIC_TPR >>> 4;
+/** Region word of the logical destination register. */
 export const W_LDR = APIC_LDR >>> 4;
+/** Region word of the destination format register. */
 export const W_DFR = APIC_DFR >>> 4;
+/** Region word of the spurious interrupt vector register. */
 export const W_SVR = APIC_SVR >>> 4;
+/** First of the eight region words of ISR. */
 export const W_ISR = APIC_ISR >>> 4;
+/** First of the eight region words of TMR. */
 export const W_TMR = APIC_TMR >>> 4;
+/** First of the eight region words of IRR. */
 export const W_IRR = APIC_IRR >>> 4;
+/** Region word of the error status register (latched value). */
 export const W_ESR = APIC_ESR >>> 4;
+/** Region word of ICR bits 31-0. */
 export const W_ICR_LOW = APIC_ICR_LOW >>> 4;
+/** Region word of ICR bits 63-32. */
 export const W_ICR_HIGH = APIC_ICR_HIGH >>> 4;
+/** Region word of the LVT timer entry. */
 export const W_LVT_TIMER = APIC_LVT_TIMER >>> 4;
+/** Region word of the LVT thermal entry. */
 export const W_LVT_THERMAL = APIC_LVT_THERMAL >>> 4;
+/** Region word of the LVT performance counter entry. */
 export const W_LVT_PERF = APIC_LVT_PERF >>> 4;
+/** Region word of the LVT LINT0 entry. */
 export const W_LVT_LINT0 = APIC_LVT_LINT0 >>> 4;
+/** Region word of the LVT LINT1 entry. */
 export const W_LVT_LINT1 = APIC_LVT_LINT1 >>> 4;
+/** Region word of the LVT error entry. */
 export const W_LVT_ERROR = APIC_LVT_ERROR >>> 4;
+/** Region word of the timer initial count. */
 export const W_TIMER_INITIAL = APIC_TIMER_INITIAL >>> 4;
+/** Region word of the timer divide configuration. */
 export const W_TIMER_DIVIDE = APIC_TIMER_DIVIDE >>> 4;
 /** Number of 32-bit words in each of ISR, TMR, IRR (256 vectors). */
 export const VECTOR_WORDS = 8;
 /** Words of the register file proper (offsets 0x000-0x3F0). */
 export const REGISTER_WORDS = 64;
 
-/** IA32_APIC_BASE, low and high halves (pCPU). */
+/** IA32_APIC_BASE bits 31-0 (pCPU). */
 export const W_APIC_BASE_LO = 64;
+/** IA32_APIC_BASE bits 63-32 (pCPU). */
 export const W_APIC_BASE_HI = 65;
 /** Features fixed at creation: bit 0 = TSC-deadline timer mode advertised. */
 export const W_FEATURES = 66;
+/** W_FEATURES bit 0: the TSC-deadline timer mode is advertised. */
 export const FEATURE_TSC_DEADLINE = 1;
 /** Timer seqlock: odd while the pCPU rewrites the timer parameter block. */
 export const W_TIMER_SEQ = 67;
@@ -233,15 +288,19 @@ export const W_TIMER_LOADS = 68;
 export const W_VCPU = 69;
 /** Float64 word pairs (low word unsigned, high word): when the count was loaded (ns). */
 export const W_TIMER_START = 70;
-/** TSC-deadline mode: the deadline in engine ns (0 = disarmed), and the TSC value written. */
+/** TSC-deadline mode: the deadline in engine ns, a word pair (0 = disarmed). */
 export const W_TSC_DEADLINE_NS = 72;
+/** TSC-deadline mode: the TSC value the guest wrote, a word pair (RDMSR returns it). */
 export const W_TSC_DEADLINE_TSC = 74;
-/** Hypervisor only: the load generation W_FIRED_COUNT belongs to, and expirations delivered. */
+/** Hypervisor only: the timer load generation W_FIRED_COUNT counts for. */
 export const W_FIRED_LOADS = 76;
+/** Hypervisor only: expirations of that countdown turned into interrupts, a word pair. */
 export const W_FIRED_COUNT = 78;
 /** Pending INIT (STARTUP_INIT) and SIPI (STARTUP_SIPI | vector). */
 export const W_STARTUP = 80;
+/** W_STARTUP bit: an INIT waits. */
 export const STARTUP_INIT = 0x10000;
+/** W_STARTUP bit: a SIPI waits; bits 7-0 hold its vector. */
 export const STARTUP_SIPI = 0x20000;
 /** NMIs sent to this VCPU and not yet taken. */
 export const W_NMI_PENDING = 81;

@@ -22,11 +22,13 @@ export const TESTDEV_PORT_FLUSH = 0xe4;
 export const TESTDEV_PORT_DATA_BYTE = 0xe8;
 /** Ports of each of the three 4-port windows. */
 export const TESTDEV_WINDOW_PORTS = 4;
-/** First IRQ-line port and the number of lines (GSIs 0-23). */
+/** First IRQ-line port: a byte write to 0x2000 + n drives line n. */
 export const TESTDEV_PORT_IRQ = 0x2000;
+/** IRQ lines (ISA IRQs and GSIs 0-23). */
 export const TESTDEV_IRQ_LINES = 24;
-/** MMIO scratch memory: base and size. */
+/** Base of the MMIO scratch memory. */
 export const TESTDEV_IOMEM_BASE = 0xff000000;
+/** Size of the MMIO scratch memory. */
 export const TESTDEV_IOMEM_BYTES = 0x10000;
 const ONES: Readonly<Record<IoSize, number>> = { 1: 0xff, 2: 0xffff, 4: 0xffffffff };
 const BYTE_BITS = 8;

@@ -17,15 +17,17 @@
 import type { IoSize, Persistent, PortDevice } from './device';
 import { requireStateVersion } from './save-state';
 
-/** CONFIG_ADDRESS port and CONFIG_DATA window. */
+/** CONFIG_ADDRESS port (dword accesses only). */
 export const PCI_CONFIG_ADDRESS = 0xcf8;
+/** CONFIG_DATA window (0xCFC-0xCFF). */
 export const PCI_CONFIG_DATA = 0xcfc;
 /** Ports the bridge decodes (0xCF8-0xCFF). */
 export const PCI_HOST_PORTS = 8;
 /** The PIIX reset control register (inside the CONFIG_ADDRESS dword, byte-wide). */
 export const PCI_RESET_CONTROL = 0xcf9;
-/** RCR bit 1: hard reset; bit 2: reset the CPU now. */
+/** Reset control bit 1: SYS_RST (hard rather than soft reset). */
 export const RCR_SYS_RST = 0x02;
+/** Reset control bit 2: RST_CPU (writing 1 resets the system). */
 export const RCR_RST_CPU = 0x04;
 /** The value the ACPI reset register is written with (hard reset + reset CPU). */
 export const PCI_RESET_VALUE = RCR_SYS_RST | RCR_RST_CPU;

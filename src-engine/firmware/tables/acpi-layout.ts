@@ -34,8 +34,9 @@ import {
 
 /** Default address of the RSDP (the tables follow it). */
 export const ACPI_DEFAULT_RSDP = 0xe0000;
-/** The window OSes search for the RSDP, and its alignment. */
+/** Start of the window OSes search for the RSDP. */
 export const RSDP_SEARCH_START = 0xe0000;
+/** End (exclusive) of the window OSes search for the RSDP. */
 export const RSDP_SEARCH_END = 0x100000;
 const RSDP_ALIGN = 16;
 /** Alignment of the description tables. */

@@ -14,11 +14,15 @@ import {
   GAS_SPACE_MEMORY,
 } from './byte-builder';
 
-/** OEM fields every Domus table carries. */
+/** OEM ID of every Domus table (6 characters). */
 export const ACPI_OEM_ID = 'DOMUS ';
+/** OEM table ID of every Domus table (8 characters). */
 export const ACPI_OEM_TABLE_ID = 'DOMUSPC ';
+/** OEM revision of every Domus table. */
 export const ACPI_OEM_REVISION = 1;
+/** Creator ID of every Domus table (4 characters). */
 export const ACPI_CREATOR_ID = 'DOMU';
+/** Creator revision of every Domus table. */
 export const ACPI_CREATOR_REVISION = 1;
 /** Bytes of the common table header, and where its checksum sits. */
 export const ACPI_HEADER_BYTES = 36;
@@ -32,9 +36,11 @@ const RSDP_EXT_CHECKSUM = 32;
 const RSDP_REVISION = 2;
 /** FADT revision and length (ACPI 2.0-4.0 layout, with the X_ blocks). */
 const FADT_REVISION = 4;
+/** Length of the FADT (ACPI 2.0-4.0 layout with the X_ blocks). */
 export const FADT_BYTES = 244;
-/** FACS length and alignment. */
+/** Length of the FACS. */
 export const FACS_BYTES = 64;
+/** Alignment the FACS needs. */
 export const FACS_ALIGN = 64;
 const FACS_VERSION = 2;
 
@@ -72,11 +78,16 @@ const MADT_LOCAL_APIC_NMI_BYTES = 6;
 const LAPIC_ENABLED = 1;
 /** "All processors" in a Local APIC NMI structure. */
 const ALL_PROCESSORS = 0xff;
-/** MPS INTI flags (MADT Table 5.26): polarity bits 1-0, trigger mode bits 3-2. */
+// MPS INTI flags (MADT Table 5.26): polarity bits 1-0, trigger mode bits 3-2.
+/** MPS INTI flags 0: polarity and trigger mode conform to the bus (ISA: edge, active high). */
 export const MPS_INTI_CONFORMS = 0x0;
+/** MPS INTI polarity 01: active high. */
 export const MPS_INTI_ACTIVE_HIGH = 0x1;
+/** MPS INTI polarity 11: active low. */
 export const MPS_INTI_ACTIVE_LOW = 0x3;
+/** MPS INTI trigger mode 01: edge. */
 export const MPS_INTI_EDGE = 0x1 << 2;
+/** MPS INTI trigger mode 11: level. */
 export const MPS_INTI_LEVEL = 0x3 << 2;
 /** ISA is bus 0 in interrupt source overrides. */
 const BUS_ISA = 0;

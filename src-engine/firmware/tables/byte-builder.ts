@@ -5,13 +5,19 @@
 
 /** Bytes of an ACPI Generic Address Structure (ACPI 6.5 5.2.3.2). */
 export const GAS_BYTES = 12;
-/** GAS address space IDs. */
+// GAS address space IDs.
+/** GAS address space 0: system memory. */
 export const GAS_SPACE_MEMORY = 0;
+/** GAS address space 1: system I/O. */
 export const GAS_SPACE_IO = 1;
-/** GAS access sizes: 0 undefined (legacy), 1 byte, 2 word, 3 dword, 4 qword. */
+// GAS access sizes: 0 undefined (legacy), 1 byte, 2 word, 3 dword, 4 qword.
+/** GAS access size 0: undefined (legacy). */
 export const GAS_ACCESS_UNDEFINED = 0;
+/** GAS access size 1: byte. */
 export const GAS_ACCESS_BYTE = 1;
+/** GAS access size 2: word. */
 export const GAS_ACCESS_WORD = 2;
+/** GAS access size 3: dword. */
 export const GAS_ACCESS_DWORD = 3;
 const TWO32 = 4294967296;
 
