@@ -23,7 +23,7 @@ export function Dialog({ title, onClose, children, wide = false }: { title: stri
       return;
     }
     if (e.key !== 'Tab' || !ref.current) return;
-    const items = [...ref.current.querySelectorAll<HTMLElement>('a[href], button:not(:disabled), input:not(:disabled), select:not(:disabled), textarea:not(:disabled), [tabindex]:not([tabindex="-1"])')];
+    const items = Array.from(ref.current.querySelectorAll<HTMLElement>('a[href], button:not(:disabled), input:not(:disabled), select:not(:disabled), textarea:not(:disabled), [tabindex]:not([tabindex="-1"])'));
     if (items.length === 0) return;
     const i = items.indexOf(document.activeElement as HTMLElement);
     if (e.shiftKey && i <= 0) {
