@@ -44,3 +44,15 @@ describe('PCI configuration mechanism #1 with no devices', () => {
     expect(resets()).toBe(1);
   });
 });
+
+describe('PCI host save state', () => {
+  it('restores CONFIG_ADDRESS and the reset control register', () => {
+    const a = setup();
+    a.bus.write(0xcf8, 4, 0x80001234);
+    a.bus.write(0xcf9, 1, 0x02);
+    const b = setup();
+    b.host.loadState(structuredClone(a.host.saveState()));
+    expect(b.bus.read(0xcf8, 4) >>> 0).toBe(0x80001234);
+    expect(b.bus.read(0xcf9, 1)).toBe(0x02);
+  });
+});
