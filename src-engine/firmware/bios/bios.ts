@@ -19,7 +19,7 @@
  */
 import type { Cpu } from '../../cpu/cpu';
 import {
-  CR0_PE, EAX, EBP, EBX, ECX, EDI, EDX, EFLAGS_FIXED1, ESI, ESP, S_CR0, S_EFLAGS, S_EIP, S_LF_OP, S_SEG_BASE,
+  CR0_PE, EAX, EBP, EBX, ECX, EDI, EDX, EFLAGS_FIXED1, ESI, ESP, S_CR0, S_EFLAGS, S_EIP, S_IDTR_BASE, S_IDTR_LIMIT, S_LF_OP, S_SEG_BASE,
   S_SEG_SEL, SEG_CS, SEG_DS, SEG_ES, SEG_FS, SEG_GS, SEG_SS, VM,
 } from '../../cpu/state';
 import type { PortDevice } from '../../machine/device';
@@ -50,6 +50,8 @@ const INT_BOOT_FAILURE = 0x18;
 const INT_BOOTSTRAP = 0x19;
 /** FLAGS of the halt loop: interrupts off. */
 const HALT_FLAGS = EFLAGS_FIXED1;
+/** IDTR limit of the real-mode IVT (256 vectors x 4 bytes - 1). */
+const IVT_LIMIT = 0x3ff;
 /** Bytes of the IRET frame (IP, CS, FLAGS). */
 const IRET_FRAME_BYTES = 6;
 
@@ -142,6 +144,8 @@ export class HvmBios implements BiosContext {
       s[S_SEG_BASE + seg] = 0;
     }
     s[S_LF_OP] = 0;
+    s[S_IDTR_BASE] = 0;
+    s[S_IDTR_LIMIT] = IVT_LIMIT;
     if (entry !== undefined) {
       this.setEntryRegisters(cpu, entry);
       s[S_SEG_SEL + SEG_CS] = entry.cs;
@@ -251,6 +255,8 @@ export class HvmBios implements BiosContext {
     const cpu = c.cpu;
     const s = cpu.s;
     const frameSp = BOOT_STACK_TOP - IRET_FRAME_BYTES;
+    s[S_IDTR_BASE] = 0;
+    s[S_IDTR_LIMIT] = IVT_LIMIT;
     for (const seg of [SEG_DS, SEG_ES, SEG_FS, SEG_GS, SEG_SS]) c.loadSegment(seg, 0);
     s[ESP] = frameSp;
     const frame = new Uint8Array(IRET_FRAME_BYTES);

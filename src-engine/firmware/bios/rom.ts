@@ -153,16 +153,15 @@ export function buildBiosRom(): BiosRomImage {
     if (fixed !== undefined) w.jumpNear(fixed, at);
   }
 
-  // INT 19h (bootstrap) and INT 18h (boot failure): the service rebuilds the IRET frame.
-  const int19 = w.append([OP_OUT_IMM8_AL, BIOS_TRAP_PORT, OP_IRET]);
-  trapSites.set(int19, { vector: 0x19, retry: false });
-  ivt[0x19] = far(int19);
-  w.jumpNear(ROM.int19, int19);
+  // INT 19h (bootstrap) and INT 18h (boot failure): the service rewrites the IRET frame so that
+  // the IRET enters the next boot image, or the halt loop when nothing boots.
+  for (const vector of [0x19, 0x18]) {
+    const at = w.append([OP_OUT_IMM8_AL, BIOS_TRAP_PORT, OP_IRET]);
+    trapSites.set(at, { vector, retry: false });
+    ivt[vector] = far(at);
+    if (vector === 0x19) w.jumpNear(ROM.int19, at);
+  }
   const haltLoop = w.append([OP_CLI, OP_HLT, OP_JMP_SHORT, 0xfd]);
-  // INT 18h: out 0xE0, al; jmp haltLoop (a short jump back over the 4 bytes of the halt loop).
-  const int18 = w.append([OP_OUT_IMM8_AL, BIOS_TRAP_PORT, OP_JMP_SHORT, (haltLoop - (haltLoop + 4 + 4)) & 0xff]);
-  trapSites.set(int18, { vector: 0x18, retry: false });
-  ivt[0x18] = far(int18);
 
   // POST entry, reached from the reset vector.
   w.put(ROM.post, [OP_CLI, OP_OUT_IMM8_AL, BIOS_TRAP_PORT, OP_IRET]);

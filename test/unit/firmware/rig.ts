@@ -58,9 +58,14 @@ const CLI_OPCODE = 0xfa;
 
 /** Runs `INT vector` with `regs` on `m` and returns the caller's view afterwards. */
 export function biosCall(m: HvmMachine, vector: number, regs: CallRegs = {}, maxMs = 5000): CallResult {
+  return runCode(m, Uint8Array.of(INT_OPCODE, vector, CLI_OPCODE, HLT_OPCODE), regs, maxMs);
+}
+
+/** Runs real-mode `code` placed at 0000:0600 with `regs` until it halts (or `maxMs` pass). */
+export function runCode(m: HvmMachine, code: Uint8Array, regs: CallRegs = {}, maxMs = 5000): CallResult {
   const cpu = m.cpu;
   const s = cpu.s;
-  m.memory.write(CALLER_ADDR, Uint8Array.of(INT_OPCODE, vector, CLI_OPCODE, HLT_OPCODE));
+  m.memory.write(CALLER_ADDR, code);
   const gprs: [keyof CallRegs, number][] = [['eax', EAX], ['ebx', EBX], ['ecx', ECX], ['edx', EDX], ['esi', ESI], ['edi', EDI], ['ebp', EBP]];
   for (const [k, r] of gprs) s[r] = (regs[k] ?? 0) | 0;
   const seg = (reg: number, sel: number) => {
