@@ -19,6 +19,7 @@ import { compileBlock, COMPILE_THRESHOLD } from './block-compiler';
 import { createTlb, flushTlb } from './mmu';
 import type { CpuOps, PhysMemory } from './ops';
 import { FAULT, STOP, VEC_SMC_RESTART } from './fault';
+import { DR6_BS, DR7_ENABLES, instructionBreakpoints } from './debug';
 import { decodeBlock, decodeOne } from './decoder';
 import { deliverException, deliverExternal, deliverNmi, ShutdownError } from './interrupts';
 import { applyInitState, resetState } from './reset';
@@ -27,8 +28,8 @@ import { DEFAULT_FEATURES, type CpuFeatures } from './cpuid';
 import {
   AR_DB, AR_DC, AR_RW, AR_CODE, AR_UNUSABLE, CR0_PE, IF, S_CPL, S_EFLAGS, S_EIP, S_HALTED,
   S_ICOUNT_HI, S_ICOUNT_LO, S_INTR_LINE, S_NMI_BLOCKED, S_NMI_PENDING, S_SEG_AR, S_SEG_BASE,
-  S_SEG_LIMIT, S_SHADOW, S_CR0, SEG_CS, SEG_SS, STATE_BYTES, TF, VM, S_DR, S_RUNNING,
-  FAULT_KIND_SHUTDOWN, FAULT_MSG_BYTES, S_FAULT_KIND, S_FAULT_MSG, S_RECENT_EIPS,
+  S_SEG_LIMIT, S_SHADOW, S_CR0, SEG_CS, SEG_SS, STATE_BYTES, TF, VM, S_DR, S_RUNNING, RF, AC, CR0_AM, EXC_DB,
+  FAULT_KIND_SHUTDOWN, FAULT_MSG_BYTES, S_FAULT_KIND, S_FAULT_MSG, S_RECENT_EIPS, S_INJECT_VECTOR,
 } from './state';
 
 /** Why run() returned. */
@@ -116,6 +117,14 @@ export class Cpu {
   slowMode = false;
   /** Set when INT n / INT3 / INTO delivered its interrupt (no single-step trap follows it). */
   softIntDelivered = false;
+  /** Bit n: data breakpoint n is enabled (debug.ts). */
+  dataWatch = 0;
+  /** Data breakpoints hit by the instruction being executed (DR6 B bits). */
+  dbHits = 0;
+  /** The pending #DB is a general-detect fault (its pushed EFLAGS gets RF). */
+  dbGeneralDetect = false;
+  /** Alignment checking applies (CR0.AM, EFLAGS.AC, CPL 3): user pages stay out of the TLB. */
+  alignCheck = false;
   /** Instructions retired since construction (also mirrored into the state block). */
   icount = 0;
   /** Compile hot blocks to JavaScript (block-compiler.ts); off = pure interpreter. */
@@ -239,7 +248,12 @@ export class Cpu {
       this.linkEpoch++;
     }
     this.slowMode =
-      (s[S_EFLAGS] & TF) !== 0 || s[S_SHADOW] !== 0 || (s[S_DR + 7] & 0xff) !== 0;
+      (s[S_EFLAGS] & (TF | RF)) !== 0 || s[S_SHADOW] !== 0 || (s[S_DR + 7] & DR7_ENABLES) !== 0;
+    const ac = this.cpl === 3 && (s[S_CR0] & CR0_AM) !== 0 && (s[S_EFLAGS] & AC) !== 0;
+    if (ac !== this.alignCheck) {
+      this.alignCheck = ac;
+      flushTlb(this, false);
+    }
   }
 
   /** Drops the linear-EIP jump cache (after any change of linear->physical mappings). */
@@ -261,6 +275,8 @@ export class Cpu {
   run(limit = Infinity): RunExit {
     const s = this.s;
     if (s[S_RUNNING] === 0) return RunExit.WaitForSipi;
+    // Entering the VCPU: look at injected events, NMIs and the INTR line first.
+    this.localAttention = true;
     try {
       for (;;) {
         if (this.localAttention || this.attn[this.attnIdx] !== 0) {
@@ -342,8 +358,15 @@ export class Cpu {
       return e;
     }
     const shadow = s[S_SHADOW] !== 0;
-    if (!shadow && s[S_NMI_PENDING] > 0 && s[S_NMI_BLOCKED] === 0) {
-      s[S_NMI_PENDING]--;
+    const injected = s[S_INJECT_VECTOR];
+    if (injected !== 0 && !shadow && (s[S_EFLAGS] & IF) !== 0) {
+      s[S_INJECT_VECTOR] = 0;
+      s[S_HALTED] = 0;
+      this.pendingExit = 0;
+      this.guard(() => deliverExternal(this, injected - 1));
+    } else if (!shadow && s[S_NMI_PENDING] > 0 && s[S_NMI_BLOCKED] === 0) {
+      // NMIs that arrived since the last one was taken merge into this one (the pin latches one).
+      s[S_NMI_PENDING] = 0;
       s[S_HALTED] = 0;
       this.pendingExit = 0;
       this.guard(() => deliverNmi(this));
@@ -493,6 +516,17 @@ export class Cpu {
     let ins: Insn;
     const hadShadow = s[S_SHADOW];
     const tf = (s[S_EFLAGS] & TF) !== 0;
+    const hadRf = (s[S_EFLAGS] & RF) !== 0;
+    if (!hadRf && (s[S_DR + 7] & DR7_ENABLES) !== 0) {
+      // Instruction breakpoints: a fault before the instruction (RF suppresses them once).
+      const hits = instructionBreakpoints(this, lin);
+      if (hits !== 0) {
+        s[S_DR + 6] |= hits;
+        this.guard(() => deliverException(this, EXC_DB, false, 0));
+        return;
+      }
+    }
+    this.dbHits = 0;
     try {
       ins = decodeOne(this, eip, lin);
     } catch (e) {
@@ -514,12 +548,18 @@ export class Cpu {
     }
     const shadow = s[S_SHADOW];
     if (hadShadow !== 0 && shadow === hadShadow) s[S_SHADOW] = 0;
-    // Single-step trap after the instruction, except: after MOV SS/POP SS the shadow defers it
-    // past the next instruction; INT n/INT3/INTO clear TF for their handler and report none.
+    // RF lasts for one completed instruction.
+    if (hadRf) s[S_EFLAGS] &= ~RF;
+    // Debug traps after the instruction: single step (except right after MOV SS/POP SS, whose
+    // shadow defers it past the next instruction, and after INT n/INT3/INTO, which clear TF for
+    // their handler) and data breakpoints, reported together in DR6.
     const movSsNow = (shadow & 2) !== 0 && (hadShadow & 2) === 0;
-    if (tf && !movSsNow && !this.softIntDelivered) {
-      s[S_DR + 6] |= 1 << 14;
-      this.guard(() => deliverException(this, 1, false, 0));
+    const step = tf && !movSsNow && !this.softIntDelivered ? DR6_BS : 0;
+    const hits = this.dbHits;
+    if ((step | hits) !== 0) {
+      this.dbHits = 0;
+      s[S_DR + 6] |= step | hits;
+      this.guard(() => deliverException(this, EXC_DB, false, 0));
     }
     this.updateMode();
     this.localAttention = true;

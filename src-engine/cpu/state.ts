@@ -104,6 +104,11 @@ export const FAULT_MSG_BYTES = 240;
 export const FAULT_KIND_SHUTDOWN = 1;
 /** The engine itself failed running this VCPU (a bug): the VCPU was stopped, nothing else. */
 export const FAULT_KIND_ENGINE = 2;
+/**
+ * An external interrupt already acknowledged by the hypervisor for delivery at the next
+ * instruction boundary (vector + 1; 0 = none), as VMX event injection does at VM entry.
+ */
+export const S_INJECT_VECTOR = 98;
 /** Hypercall page MSR (Xen) and similar platform words start here. */
 export const S_PLATFORM = 176;
 /** x87 / SSE register file from here (word index; fpu/fpu-state.ts lays out words 256..351). */

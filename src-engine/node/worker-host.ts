@@ -9,10 +9,14 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { EngineHost, MessageEnd, WorkerEnv, WorkerHandle, WorkerKind } from '../runtime/thread-env';
 
-/** Monotonic nanoseconds, consistent across threads (CLOCK_MONOTONIC via hrtime). */
+/**
+ * Monotonic nanoseconds, consistent across threads: CLOCK_MONOTONIC (hrtime) sampled once per
+ * thread to anchor performance.now(), which is allocation-free for the hot paths.
+ */
+const [hrS, hrNs] = process.hrtime();
+const clockBase = hrS * 1e9 + hrNs - performance.now() * 1e6;
 export function monotonicNs(): number {
-  const [s, ns] = process.hrtime();
-  return s * 1e9 + ns;
+  return performance.now() * 1e6 + clockBase;
 }
 
 /**
@@ -34,8 +38,11 @@ function workerFile(kind: WorkerKind): string {
 
 /** Spawns engine threads with worker_threads. */
 export class NodeEngineHost implements EngineHost {
+  private spawned = 0;
+
   spawn(kind: WorkerKind, data: unknown): WorkerHandle {
-    const w = new Worker(workerFile(kind), { workerData: data, stdout: false, stderr: false });
+    const name = kind === 'hv' ? 'domus-hv' : `domus-pcpu${this.spawned++}`;
+    const w = new Worker(workerFile(kind), { workerData: data, stdout: false, stderr: false, name });
     let exited = false;
     return {
       postMessage: (m) => w.postMessage(m),

@@ -21,6 +21,8 @@ export const PCPU_STRIDE = 48;
 export const CB_DOORBELL = 0;
 /** Set to 1 when the engine shuts down: every thread leaves its loop. */
 export const CB_SHUTDOWN = 1;
+/** Messages the host posted to the hypervisor thread (it polls its port only when this moves). */
+export const CB_HOST_MSGS = 2;
 
 // Per-pCPU slot offsets.
 export const P_ATTN = 0;
@@ -43,6 +45,14 @@ export const P_INSNS = 18;
 /** The (domid, vcpu) the pCPU is running now, or -1. */
 export const P_CUR_DOM = 20;
 export const P_CUR_VCPU = 21;
+/**
+ * Direct assignment to an idle pCPU: the hypervisor thread decides for a pCPU that sleeps
+ * (after a tickle), writes the VCPU here and bumps P_ASSIGN_SEQ before waking it, saving the
+ * pCPU a scheduling round trip. P_ASSIGN_DOM is -1 for "idle".
+ */
+export const P_ASSIGN_DOM = 22;
+export const P_ASSIGN_VCPU = 23;
+export const P_ASSIGN_SEQ = 24;
 
 // Attention bits.
 /** Stop the current VCPU and ask the scheduler what to run (slice over, tickle). */

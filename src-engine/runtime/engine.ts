@@ -6,7 +6,7 @@
  */
 import { DomusError, MemoryError } from '../base/errors';
 import { MAX_POOL_BYTES, MachineMemory, type MachineMemoryBuffers } from '../hv/memory/machine-memory';
-import { ATTN_CTRL, CB_SHUTDOWN, P_ATTN, P_BUSY_NS, P_INSNS, P_WAKE, controlBlockBytes, getF64, ringDoorbell, slot } from './control-block';
+import { ATTN_CTRL, CB_HOST_MSGS, CB_SHUTDOWN, P_ATTN, P_BUSY_NS, P_INSNS, P_WAKE, controlBlockBytes, getF64, ringDoorbell, slot } from './control-block';
 import type { DomainSpec } from './hv-domain';
 import type { DomainShare, HostToHv, HostToPcpu, HvInit, HvToHost, PcpuInit, ShutdownReason, WireError } from './messages';
 import type { EngineHost, WorkerHandle } from './thread-env';
@@ -162,6 +162,7 @@ export class Engine {
 
   private post(m: HostToHv): void {
     this.hv.postMessage(m);
+    Atomics.add(this.cb, CB_HOST_MSGS, 1);
     ringDoorbell(this.cb);
   }
 

@@ -74,6 +74,8 @@ export class HvDomain {
   lastCpuSeconds = 0;
   lastPool = 'Pool-0';
   bootSummary: MultibootLoadSummary | undefined;
+  /** When the devices next need tick() (ns). */
+  nextTick = 0;
   /** The toolstack was told every VCPU is halted for good. */
   haltReported = false;
   /** Set by device callbacks for the hypervisor loop: INTR line changed. */

@@ -16,10 +16,10 @@ import { errorMessage, DomusError } from '../base/errors';
 import { SchedCore } from '../hv/sched/core';
 import type { SchedName } from '../hv/sched/sched-ops';
 import { MachineMemory } from '../hv/memory/machine-memory';
-import { S_FAULT_KIND, S_HALTED, S_INTR_LINE, S_ICOUNT_HI, S_ICOUNT_LO } from '../cpu/state';
+import { IF, S_EFLAGS, S_FAULT_KIND, S_HALTED, S_INJECT_VECTOR, S_INTR_LINE, S_ICOUNT_HI, S_ICOUNT_LO, S_SHADOW } from '../cpu/state';
 import { describeCpuState } from '../cpu/describe';
 import {
-  ATTN_EVENT, ATTN_PREEMPT, CB_DOORBELL, CB_SHUTDOWN, P_ARG0, P_ARG1, P_ARG2, P_ATTN, P_REQ, P_RES0,
+  ATTN_EVENT, ATTN_PREEMPT, CB_DOORBELL, CB_HOST_MSGS, CB_SHUTDOWN, P_ASSIGN_DOM, P_ASSIGN_SEQ, P_ASSIGN_VCPU, P_ARG0, P_ARG1, P_ARG2, P_ATTN, P_REQ, P_RES0,
   P_RES1, P_RES2, P_RES_STATUS, P_RESP, P_WAKE, REQ_HYPERCALL, REQ_INTA, REQ_IO_IN, REQ_IO_OUT,
   REQ_MMIO_READ, REQ_MMIO_WRITE, REQ_MSR_READ, REQ_MSR_WRITE, REQ_SCHEDULE, RES_OK, RES_STOP,
   SCHED_HALTED, SCHED_SHUTDOWN, SCHED_SIPI_WAIT, slot,
@@ -64,6 +64,11 @@ export class Hypervisor {
   private readonly nr: number;
   private readonly running: (Running | null)[];
   private readonly sliceEnd: number[];
+  /** pCPUs that are idle (their last scheduling answer was "nothing"). */
+  private readonly idle: boolean[];
+  /** Idle pCPUs tickled since the last loop pass: decide for them and wake them directly. */
+  private readonly directPending = new Set<number>();
+  private hostMsgsSeen = 0;
   private nextDomid = 1;
   private readonly clock: { now: () => number; wallMs: () => number };
   private stopped = false;
@@ -77,6 +82,7 @@ export class Hypervisor {
     this.pool = MachineMemory.fromBuffers(init.pool);
     this.running = new Array<Running | null>(this.nr).fill(null);
     this.sliceEnd = new Array<number>(this.nr).fill(Infinity);
+    this.idle = new Array<boolean>(this.nr).fill(false);
     this.clock = { now: () => env.nowNs(), wallMs: () => env.wallMs() };
     this.sched = new SchedCore(
       { now: () => env.nowNs(), tickle: (p) => this.tickle(p) },
@@ -88,12 +94,53 @@ export class Hypervisor {
     this.env.parent.postMessage(m);
   }
 
-  /** Asks pCPU `p` to stop its VCPU and reschedule (wakes it if idle). */
+  /**
+   * Asks pCPU `p` to stop its VCPU and reschedule. An idle pCPU is not woken to ask: the loop
+   * decides for it after the current operation (the scheduler may be mid-call) and wakes it
+   * with its assignment.
+   */
   private tickle(p: number): void {
+    if (this.idle[p] && this.running[p] === null) {
+      this.directPending.add(p);
+      return;
+    }
     const cb = this.cb;
     Atomics.or(cb, slot(p, P_ATTN), ATTN_PREEMPT);
     Atomics.add(cb, slot(p, P_WAKE), 1);
     Atomics.notify(cb, slot(p, P_WAKE));
+  }
+
+  /** Decides for tickled idle pCPUs and wakes them with their assignment. */
+  private assignIdle(): void {
+    if (this.directPending.size === 0) return;
+    const cb = this.cb;
+    for (const p of [...this.directPending]) {
+      this.directPending.delete(p);
+      if (!this.idle[p] || this.running[p] !== null) continue;
+      const [domid, vcpu] = this.decide(p);
+      if (domid < 0) continue;
+      cb[slot(p, P_ASSIGN_DOM)] = domid;
+      cb[slot(p, P_ASSIGN_VCPU)] = vcpu;
+      Atomics.add(cb, slot(p, P_ASSIGN_SEQ), 1);
+      Atomics.add(cb, slot(p, P_WAKE), 1);
+      Atomics.notify(cb, slot(p, P_WAKE));
+    }
+  }
+
+  /**
+   * Before a VCPU enters a pCPU: an interrupt it will take at once (IF set, no shadow, INTR
+   * high) is acknowledged here and injected, saving the pCPU the INTA round trip.
+   */
+  private prepareEntry(d: HvDomain, v: number): void {
+    if (v !== 0) return;
+    const s = d.vcpuState[v];
+    if (s[S_INJECT_VECTOR] !== 0 || s[S_INTR_LINE] === 0 || (s[S_EFLAGS] & IF) === 0 || s[S_SHADOW] !== 0) return;
+    const vector = d.platform.interruptController.acknowledge();
+    if (vector >= 0) {
+      s[S_INJECT_VECTOR] = vector + 1;
+      s[S_HALTED] = 0;
+      d.countExit('injected');
+    }
   }
 
   /** The loop; returns when the engine shuts down. */
@@ -102,7 +149,12 @@ export class Hypervisor {
     this.post({ t: 'ready' });
     while (!this.stopped && Atomics.load(cb, CB_SHUTDOWN) === 0) {
       const bell = Atomics.load(cb, CB_DOORBELL);
-      let worked = this.drainHost();
+      let worked = false;
+      const msgs = Atomics.load(cb, CB_HOST_MSGS);
+      if (msgs !== this.hostMsgsSeen) {
+        this.hostMsgsSeen = msgs;
+        worked = this.drainHost();
+      }
       for (let p = 0; p < this.nr; p++) {
         if (Atomics.load(cb, slot(p, P_REQ)) !== 0) {
           this.serve(p);
@@ -110,6 +162,7 @@ export class Hypervisor {
         }
       }
       const next = this.runTimers();
+      this.assignIdle();
       this.afterWork();
       if (worked) continue;
       const wait = Math.min(MAX_SLEEP_MS, Math.max(0, (next - this.env.nowNs()) / 1e6));
@@ -364,21 +417,27 @@ export class Hypervisor {
     // issued during (or after) the decision must not be lost, so the pCPU re-asks at once.
     const wake = Atomics.load(this.cb, slot(p, P_WAKE));
     Atomics.and(this.cb, slot(p, P_ATTN), ~ATTN_PREEMPT);
+    this.idle[p] = false;
+    this.directPending.delete(p);
+    const [domid, vcpu] = this.decide(p);
+    return [domid, vcpu, wake];
+  }
+
+  /** Runs the scheduler for pCPU `p` and records the outcome; returns [domid or -1, vcpu]. */
+  private decide(p: number): [number, number] {
     const dec = this.sched.schedule(p);
-    if (dec.vcpu === null) {
+    const d = dec.vcpu === null ? undefined : this.domains.get(dec.vcpu.domid);
+    if (dec.vcpu === null || d === undefined || d.shutdown) {
       this.running[p] = null;
       this.sliceEnd[p] = Infinity;
-      return [-1, 0, wake];
+      this.idle[p] = true;
+      return [-1, 0];
     }
-    const d = this.domains.get(dec.vcpu.domid);
-    if (d === undefined || d.shutdown) {
-      this.running[p] = null;
-      this.sliceEnd[p] = Infinity;
-      return [-1, 0, wake];
-    }
+    this.idle[p] = false;
     this.running[p] = { dom: d, vcpu: dec.vcpu.vcpu };
     this.sliceEnd[p] = dec.until;
-    return [d.domid, dec.vcpu.vcpu, wake];
+    this.prepareEntry(d, dec.vcpu.vcpu);
+    return [d.domid, dec.vcpu.vcpu];
   }
 
   /** A domain's INTR line moved: wake its BSP or poke the pCPU running it. */
@@ -408,7 +467,12 @@ export class Hypervisor {
     next = Math.min(next, this.sched.nextTimer());
     for (const d of this.domains.values()) {
       if (d.shutdown) continue;
+      if (now < d.nextTick && !d.platform.timersChanged) {
+        next = Math.min(next, d.nextTick);
+        continue;
+      }
       const t = d.platform.tick(now);
+      d.nextTick = t;
       if (d.intrChanged) this.intrChanged(d);
       if (d.pendingShutdown) {
         const s = d.pendingShutdown;

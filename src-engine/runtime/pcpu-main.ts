@@ -19,7 +19,7 @@ import { FAULT_KIND_ENGINE, STATE_BYTES, S_LAST_PCPU } from '../cpu/state';
 import type { Block } from '../cpu/insn';
 import { physMemoryOf } from '../hv/memory/machine-memory';
 import {
-  ATTN_CTRL, ATTN_FLUSH, ATTN_PREEMPT, CB_SHUTDOWN, P_ARG0, P_ARG1, P_ARG2, P_ATTN, P_BUSY_NS, P_CUR_DOM,
+  ATTN_CTRL, ATTN_FLUSH, ATTN_PREEMPT, CB_SHUTDOWN, P_ASSIGN_DOM, P_ASSIGN_SEQ, P_ASSIGN_VCPU, P_ARG0, P_ARG1, P_ARG2, P_ATTN, P_BUSY_NS, P_CUR_DOM,
   P_CUR_VCPU, P_INSNS, P_REQ, P_RES0, P_RES1, P_RES2, P_RES_STATUS, P_RESP, P_WAKE, REQ_INTA, REQ_IO_IN,
   REQ_IO_OUT, REQ_MMIO_READ, REQ_MMIO_WRITE, REQ_MSR_READ, REQ_MSR_WRITE, REQ_HYPERCALL, REQ_SCHEDULE, RES_STOP,
   SCHED_HALTED, SCHED_PREEMPTED, SCHED_SHUTDOWN, SCHED_SIPI_WAIT, SCHED_START, SCHED_STOPPED, SCHED_IDLE_WAKE,
@@ -126,18 +126,33 @@ export function pcpuMain(env: WorkerEnv): void {
   }
 
   let reason = SCHED_START;
+  let assignSeen = Atomics.load(cb, base + P_ASSIGN_SEQ);
+  /** A VCPU handed over directly while idle ([domid, vcpu]), or undefined. */
+  let handed: [number, number] | undefined;
   drainControl();
   while (Atomics.load(cb, CB_SHUTDOWN) === 0) {
-    const domid = call(REQ_SCHEDULE, reason, 0, 0);
-    const vcpu = cb[base + P_RES1];
-    const wakeSnapshot = cb[base + P_RES2];
+    let domid: number;
+    let vcpu: number;
+    if (handed !== undefined) {
+      [domid, vcpu] = handed;
+      handed = undefined;
+    } else {
+      domid = call(REQ_SCHEDULE, reason, 0, 0);
+      vcpu = cb[base + P_RES1];
+    }
     if (domid < 0) {
+      const wakeSnapshot = cb[base + P_RES2];
       cb[base + P_CUR_DOM] = -1;
       // Idle: sleep until the hypervisor has work for this pCPU (or control messages arrive).
       Atomics.wait(cb, base + P_WAKE, wakeSnapshot);
       if ((Atomics.load(cb, base + P_ATTN) & ATTN_CTRL) !== 0) {
         Atomics.and(cb, base + P_ATTN, ~ATTN_CTRL);
         drainControl();
+      }
+      const seq = Atomics.load(cb, base + P_ASSIGN_SEQ);
+      if (seq !== assignSeen) {
+        assignSeen = seq;
+        if (cb[base + P_ASSIGN_DOM] >= 0) handed = [cb[base + P_ASSIGN_DOM], cb[base + P_ASSIGN_VCPU]];
       }
       reason = SCHED_IDLE_WAKE;
       continue;

@@ -142,6 +142,8 @@ export function createCpuHarness(opts: { memBytes: number }): CpuHarness {
           } else {
             setSegment(cpu, SEG_CS, sel, sel << 4, 0xffff, 0x9b);
           }
+          // Later segment loads check against the new CPL.
+          cpu.updateMode();
         } else {
           loadSegment(cpu, seg, sel);
         }
