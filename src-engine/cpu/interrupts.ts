@@ -14,11 +14,12 @@ import { rdSys, wrAs } from './mmu';
 import { push16 } from './addressing';
 import { decodeDescriptor, dplOf, fetchDescriptor, setAccessed, setSegment } from './segments';
 import { switchThroughGate, TaskSource, TYPE_TASK_GATE } from './task-switch';
+import { DR7_GD } from './debug';
 import {
   AC, AR_CODE, AR_DB, AR_DC, AR_P, AR_RW, AR_S, EXC_DF, EXC_GP, EXC_NP, EXC_PF, EXC_SS, EXC_TS,
   IF, NT, RF, S_CPL, S_EFLAGS, S_EIP, S_IDTR_BASE, S_IDTR_LIMIT, S_NMI_BLOCKED, S_SEG_AR,
   S_SEG_BASE, S_SEG_LIMIT, S_SEG_SEL, SEG_CS, SEG_DS, SEG_ES, SEG_FS, SEG_GS, SEG_SS, SEG_TR,
-  TF, VM, ESP, AR_UNUSABLE, EXCEPTION_NAMES, S_HALTED,
+  TF, VM, ESP, AR_UNUSABLE, EXCEPTION_NAMES, S_HALTED, EXC_DB, S_DR,
 } from './state';
 
 /** The VCPU hit a triple fault or another condition in which the CPU shuts down. */
@@ -47,13 +48,13 @@ export function deliverException(cpu: Cpu, vector: number, hasError: boolean, co
     } catch (e) {
       if (e !== FAULT) throw e;
       const second = cpu.excVector;
-      if (v === EXC_DF) {
+      const firstContrib = CONTRIBUTORY.has(v);
+      const secondContrib = CONTRIBUTORY.has(second);
+      if (v === EXC_DF && (secondContrib || second === EXC_PF || second === EXC_DF)) {
         throw new ShutdownError(
           `triple fault: ${EXCEPTION_NAMES[second] ?? `vector ${second}`} while delivering a double fault`,
         );
       }
-      const firstContrib = CONTRIBUTORY.has(v);
-      const secondContrib = CONTRIBUTORY.has(second);
       if ((firstContrib && secondContrib) || (v === EXC_PF && (second === EXC_PF || secondContrib))) {
         v = EXC_DF;
         he = true;
@@ -92,7 +93,27 @@ export function deliverSoftware(cpu: Cpu, vector: number, icebp = false): void {
 function deliver(cpu: Cpu, vector: number, hasError: boolean, code: number, src: Source): void {
   if (!cpu.pe) deliverReal(cpu, vector);
   else deliverProtected(cpu, vector, hasError, code, src);
+  // The debug handler starts with general detection off (SDM Vol. 3 17.2.4).
+  if (vector === EXC_DB) cpu.s[S_DR + 7] &= ~DR7_GD;
   cpu.localAttention = true;
+}
+
+/**
+ * Fault-class exceptions push EFLAGS with RF set, so the restarted instruction does not hit its
+ * instruction breakpoint again; instruction-breakpoint #DBs themselves do not (SDM Vol. 3
+ * 17.3.1.1). Bit v: vector v is a fault (#DE #BR #UD #NM #TS #NP #SS #GP #PF #MF #AC #XM).
+ */
+const FAULT_VECTORS = (1 << 0) | (1 << 5) | (1 << 6) | (1 << 7) | (1 << 10) | (1 << 11) | (1 << 12)
+  | (1 << 13) | (1 << 14) | (1 << 16) | (1 << 17) | (1 << 19);
+
+function pushesRf(cpu: Cpu, vector: number, src: Source): boolean {
+  if (src !== Source.Exception) return false;
+  if (vector === EXC_DB) {
+    const gd = cpu.dbGeneralDetect;
+    cpu.dbGeneralDetect = false;
+    return gd;
+  }
+  return vector < 32 && (FAULT_VECTORS & (1 << vector)) !== 0;
 }
 
 function deliverReal(cpu: Cpu, vector: number): void {
@@ -140,7 +161,7 @@ function deliverProtected(cpu: Cpu, vector: number, hasError: boolean, code: num
   if ((d.ar & AR_P) === 0) raiseError(cpu, EXC_NP, (sel & 0xfffc) | ext);
   const conforming = (d.ar & AR_DC) !== 0;
   const vm = (s[S_EFLAGS] & VM) !== 0;
-  const flags = getFlags(cpu);
+  const flags = getFlags(cpu) | (pushesRf(cpu, vector, src) ? RF : 0);
   const oldCs = s[S_SEG_SEL + SEG_CS];
   const oldEip = s[S_EIP];
   const sz = gate32 ? 4 : 2;

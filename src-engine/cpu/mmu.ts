@@ -15,6 +15,7 @@
  */
 import type { Cpu } from './cpu';
 import { FAULT, VEC_SMC_RESTART } from './fault';
+import { checkAlignment, noteDataAccess, pageWatched } from './debug';
 import { PERM_ALL, PERM_SW, PERM_SX, PERM_UR, PERM_UW, PERM_UX, walk32, walkPae } from './paging';
 import { CR0_PG, CR4_PAE, S_A20_MASK, S_CR0, S_CR4 } from './state';
 
@@ -144,6 +145,10 @@ function fillSlot(cpu: Cpu, lin: number, gpa: number, perms: number, glob: boole
   }
   clearSlot(cpu, idx);
   if (off === NOT_RAM) return;
+  // Pages a data breakpoint watches stay out of the TLB: every access takes the slow path.
+  if (cpu.dataWatch !== 0 && pageWatched(cpu, page)) return;
+  // While alignment checking applies, user accesses all take the slow path too.
+  if (cpu.alignCheck) perms &= ~(PERM_UR | PERM_UW);
   cpu.tlbOff[idx] = off;
   cpu.tagRS[idx] = page;
   if ((perms & PERM_SW) !== 0) cpu.tagWS[idx] = page;
@@ -204,7 +209,14 @@ function slowOffset(cpu: Cpu, lin: number, write: boolean, user: boolean): numbe
   return off;
 }
 
+/** Debug and alignment checks of a slow-path data access (only when either is active). */
+function checkAccessHooks(cpu: Cpu, lin: number, size: number, write: boolean, user: boolean): void {
+  if (user && cpu.alignCheck) checkAlignment(cpu, lin, size);
+  if (cpu.dataWatch !== 0) noteDataAccess(cpu, lin, size, write);
+}
+
 function slowRead(cpu: Cpu, lin: number, size: 1 | 2 | 4, user: boolean): number {
+  if (cpu.alignCheck || cpu.dataWatch !== 0) checkAccessHooks(cpu, lin, size, false, user);
   if (((lin & 0xfff) + size) > 0x1000) {
     // Crosses a page: translate both pages before reading anything.
     let v = 0;
@@ -229,6 +241,7 @@ function slowRead(cpu: Cpu, lin: number, size: 1 | 2 | 4, user: boolean): number
 }
 
 function slowWrite(cpu: Cpu, lin: number, size: 1 | 2 | 4, v: number, user: boolean): void {
+  if (cpu.alignCheck || cpu.dataWatch !== 0) checkAccessHooks(cpu, lin, size, true, user);
   const m = cpu.phys.mem8;
   if (((lin & 0xfff) + size) > 0x1000) {
     const offs = [0, 0, 0, 0];

@@ -203,7 +203,7 @@ function stringHandler(one: One, kind: 'plain' | 'cmp' | 'bulkmov' | 'bulkstos' 
     const cmpRep = kind === 'cmp' ? rep : 0;
     const bulkKind = kind === 'bulkmov' ? 1 : kind === 'bulkstos' ? 2 : 0;
     return (cpu, i) => {
-      if (bulkKind !== 0 && (cpu.s[S_EFLAGS] & (DF | TF)) === 0) {
+      if (bulkKind !== 0 && (cpu.s[S_EFLAGS] & (DF | TF)) === 0 && cpu.dataWatch === 0) {
         let n = Math.min(count(cpu, i.a16), REP_CHUNK);
         while (n > 0) {
           const k = bulk(cpu, i, size, n, bulkKind === 2);
@@ -219,8 +219,8 @@ function stringHandler(one: One, kind: 'plain' | 'cmp' | 'bulkmov' | 'bulkstos' 
 
 function repLoop(cpu: Cpu, i: Insn, one: One, size: number, cmpRep: number): void {
   const a16 = i.a16;
-  // Single-stepping traps after every iteration (SDM Vol. 3 17.3.1.4).
-  let budget = (cpu.s[S_EFLAGS] & TF) !== 0 ? 1 : REP_CHUNK;
+  // Single steps and data breakpoints trap after every iteration (SDM Vol. 3 17.3.1).
+  let budget = (cpu.s[S_EFLAGS] & TF) !== 0 || cpu.dataWatch !== 0 ? 1 : REP_CHUNK;
   for (;;) {
     const c = count(cpu, a16);
     if (c === 0) return;

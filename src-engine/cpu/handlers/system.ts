@@ -16,9 +16,10 @@ import { cpuid, cr4Allowed } from '../cpuid';
 import { readMsr, readTsc, writeMsr } from '../msr';
 import { dplOf, fetchDescriptor, setSegment } from '../segments';
 import { loadPdptes } from '../paging';
+import { DR6_BD, DR6_FIXED1, DR7_FIXED1, DR7_GD, updateWatch } from '../debug';
 import {
   AR_CODE, AR_DC, AR_P, AR_RW, AR_S, AR_UNUSABLE, CR0_CD, CR0_NW, CR0_PE, CR0_PG,
-  CR0_TS, CR0_WP, CR4_PAE, CR4_PGE, CR4_PSE, CR4_TSD, DF, EAX, ECX, EDX, EXC_DB, EXC_NP, IF,
+  CR0_TS, CR0_WP, CR4_DE, CR4_PAE, CR4_PGE, CR4_PSE, CR4_TSD, DF, EAX, ECX, EDX, EXC_DB, EXC_NP, IF,
   IOPL_MASK, IOPL_SHIFT, S_CR0, S_CR2, S_CR3, S_CR4, S_DR, S_EFLAGS, S_GDTR_BASE, S_GDTR_LIMIT,
   S_HALTED, S_IDTR_BASE, S_IDTR_LIMIT, S_SEG_SEL, S_SHADOW, SEG_LDTR, SEG_TR, CR0_ET,
 } from '../state';
@@ -91,6 +92,9 @@ const wrmsr: Handler = (cpu) => {
   cpu.localAttention = true;
 };
 
+/** DR7 bits that read as 0: 11, 12, 14, 15. */
+const DR7_RESERVED0 = 0xd800;
+
 /** CR0 bits that exist: PE MP EM TS ET NE WP AM NW CD PG (writes to the others are ignored). */
 const CR0_DEFINED = 0xe005003f | 0;
 
@@ -145,20 +149,44 @@ const movToCr: Handler = (cpu, i) => {
   cpu.localAttention = true;
 };
 
+/** DR4/DR5 are aliases of DR6/DR7 while CR4.DE is clear (#UD with DE). */
+function drIndex(cpu: Cpu, n: number): number {
+  if (n === 4 || n === 5) {
+    if ((cpu.s[S_CR4] & CR4_DE) !== 0) ud(cpu);
+    return n + 2;
+  }
+  return n;
+}
+
+/** MOV from or to a debug register with DR7.GD set: #DB fault with DR6.BD (general detect). */
+function generalDetect(cpu: Cpu): void {
+  if ((cpu.s[S_DR + 7] & DR7_GD) !== 0) {
+    cpu.s[S_DR + 6] |= DR6_BD;
+    cpu.dbGeneralDetect = true;
+    raise(cpu, EXC_DB);
+  }
+}
+
 const movFromDr: Handler = (cpu, i) => {
   requireCpl0(cpu);
   if (cpu.vm86) gp(cpu, 0);
-  let n = i.op;
-  if (n === 4 || n === 5) n += 2;
+  const n = drIndex(cpu, i.op);
+  generalDetect(cpu);
   cpu.s[i.r1] = cpu.s[S_DR + n];
 };
 const movToDr: Handler = (cpu, i) => {
   requireCpl0(cpu);
   if (cpu.vm86) gp(cpu, 0);
-  let n = i.op;
-  if (n === 4 || n === 5) n += 2;
-  if ((cpu.s[S_DR + 7] & (1 << 13)) !== 0) raise(cpu, EXC_DB);
-  cpu.s[S_DR + n] = cpu.s[i.r1];
+  const n = drIndex(cpu, i.op);
+  generalDetect(cpu);
+  const s = cpu.s;
+  const v = s[i.r1];
+  // DR6 and DR7 keep their reserved bits at their fixed values.
+  if (n === 6) s[S_DR + 6] = v | DR6_FIXED1;
+  else if (n === 7) s[S_DR + 7] = (v | DR7_FIXED1) & ~DR7_RESERVED0;
+  else s[S_DR + n] = v;
+  updateWatch(cpu);
+  flushTlb(cpu, false);
   cpu.updateMode();
 };
 
