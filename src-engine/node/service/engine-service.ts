@@ -22,6 +22,7 @@ import { DomainLibrary } from './library';
 import type { DomusPaths } from './paths';
 import { buildDomainSpec } from './spec-builder';
 import { schedMethods } from './service-sched';
+import { whatIf, type WhatIfRequest } from '../../hv/sched/sim/what-if';
 
 /** What the hypervisor thread reports for a domain. */
 export interface HvSummary {
@@ -62,6 +63,31 @@ export interface EngineServiceOptions extends EngineOptions {
 }
 
 const LOG_CAPACITY = 2000;
+/** Limits of a what-if preview (it runs on the service's thread). */
+const WHATIF_MAX_NS = 60e9;
+const WHATIF_MAX_DOMAINS = 64;
+const WHATIF_MAX_VCPUS = 256;
+
+/** Checks a what-if scenario's shape and size before simulating it. */
+function checkWhatIf(raw: unknown): WhatIfRequest {
+  const bad = (why: string): never => {
+    throw new DomusError('api.bad-request', `sim.whatIf: ${why}`);
+  };
+  if (typeof raw !== 'object' || raw === null) bad('the scenario must be an object');
+  const r = raw as Partial<WhatIfRequest>;
+  if (!['credit', 'credit2', 'rtds', 'arinc653', 'null'].includes(r.sched as string)) bad('sched must be credit, credit2, rtds, arinc653 or null');
+  if (!Number.isInteger(r.nrCpus) || (r.nrCpus as number) < 1 || (r.nrCpus as number) > 64) bad('nrCpus must be 1..64');
+  if (typeof r.durationNs !== 'number' || !(r.durationNs > 0) || r.durationNs > WHATIF_MAX_NS) bad(`durationNs must be in (0, ${WHATIF_MAX_NS}]`);
+  if (!Array.isArray(r.domains) || r.domains.length === 0 || r.domains.length > WHATIF_MAX_DOMAINS) bad(`domains must list 1..${WHATIF_MAX_DOMAINS} domains`);
+  let vcpus = 0;
+  for (const d of r.domains as unknown[]) {
+    const dd = d as { name?: unknown; vcpus?: unknown };
+    if (typeof dd?.name !== 'string' || !Array.isArray(dd.vcpus) || dd.vcpus.length === 0) bad('every domain needs a name and at least one vcpu');
+    vcpus += (dd.vcpus as unknown[]).length;
+  }
+  if (vcpus > WHATIF_MAX_VCPUS) bad(`at most ${WHATIF_MAX_VCPUS} vcpus in all`);
+  return r as WhatIfRequest;
+}
 const CONSOLE_LOG_ROTATE_BYTES = 1 << 20;
 const STATS_INTERVAL_MS = 1000;
 const TRACE_INTERVAL_MS = 250;
@@ -370,6 +396,7 @@ export class EngineService implements ApiService {
         return out;
       },
       'stats.last': async () => this.lastStats,
+      'sim.whatIf': async (p: P<'sim.whatIf'>) => whatIf(checkWhatIf(p.scenario)),
       'trace.recent': async (p: P<'trace.recent'>) => this.traceSince(p.seconds * 1e9),
       'events.subscribe': async (p: P<'events.subscribe'>, conn: ServiceConnection) => {
         if (!conn) return null;

@@ -117,3 +117,32 @@ describe('engine service (real engine, worker threads)', () => {
     expect(await svc.request('library.list', {})).toEqual([]);
   });
 });
+
+describe('sim.whatIf through the service', () => {
+  it('previews weights 256:512 on one pCPU under credit2 as 1:2 and refuses oversized scenarios', async () => {
+    const home = mkdtempSync(path.join(os.tmpdir(), 'domus-whatif-'));
+    const svc = new EngineService(new NodeEngineHost(), { pcpus: 1, memoryPoolMiB: 16, paths: domusPaths({ DOMUS_HOME: home, DOMUS_RUNTIME_DIR: path.join(home, 'run'), HOME: home }), version: 'test' });
+    try {
+      const r = (await svc.request('sim.whatIf', {
+        scenario: {
+          sched: 'credit2',
+          nrCpus: 1,
+          durationNs: 4e9,
+          domains: [
+            { name: 'a', weight: 256, vcpus: [{ workload: { kind: 'hog' } }] },
+            { name: 'b', weight: 512, vcpus: [{ workload: { kind: 'hog' } }] },
+          ],
+        },
+      })) as { domains: { name: string; share: number }[]; violations: string[] };
+      const a = r.domains.find((d) => d.name === 'a')!.share;
+      const b = r.domains.find((d) => d.name === 'b')!.share;
+      expect(b / a).toBeGreaterThan(1.9);
+      expect(b / a).toBeLessThan(2.1);
+      expect(r.violations).toEqual([]);
+      await expect(svc.request('sim.whatIf', { scenario: { sched: 'credit2', nrCpus: 1, durationNs: 1e12, domains: [] } })).rejects.toThrow(/durationNs/);
+    } finally {
+      await svc.close();
+      rmSync(home, { recursive: true, force: true });
+    }
+  });
+});
