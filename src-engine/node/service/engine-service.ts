@@ -23,6 +23,7 @@ import type { DomusPaths } from './paths';
 import { buildDomainSpec } from './spec-builder';
 import { schedMethods } from './service-sched';
 import { whatIf, type WhatIfRequest } from '../../hv/sched/sim/what-if';
+import { buildIsoFromWizard, previewIsoWizard, type IsoWizardRequest } from '../iso/iso-service';
 
 /** What the hypervisor thread reports for a domain. */
 export interface HvSummary {
@@ -68,6 +69,20 @@ const WHATIF_MAX_NS = 60e9;
 const WHATIF_MAX_DOMAINS = 64;
 const WHATIF_MAX_VCPUS = 256;
 
+/** Checks an ISO wizard request's shape (paths are on the engine's host). */
+function checkIsoRequest(raw: unknown): IsoWizardRequest {
+  const bad = (why: string): never => {
+    throw new DomusError('api.bad-request', `ISO wizard: ${why}`);
+  };
+  if (typeof raw !== 'object' || raw === null) bad('the request must be an object');
+  const r = raw as Partial<IsoWizardRequest>;
+  if (typeof r.kernel !== 'string' || r.kernel === '') bad('say which loader or kernel to boot (kernel)');
+  if (typeof r.output !== 'string' || r.output === '') bad('say where to write the ISO (output)');
+  if (r.modules !== undefined && (!Array.isArray(r.modules) || r.modules.some((m) => typeof m?.path !== 'string'))) bad('modules must be a list of { path, args }');
+  if (r.grubCfg !== undefined && typeof r.grubCfg !== 'string') bad('grubCfg must be text');
+  return r as IsoWizardRequest;
+}
+
 /** Checks a what-if scenario's shape and size before simulating it. */
 function checkWhatIf(raw: unknown): WhatIfRequest {
   const bad = (why: string): never => {
@@ -105,6 +120,7 @@ export class EngineService implements ApiService {
   private statsTimer: ReturnType<typeof setInterval>;
   private traceTimer: ReturnType<typeof setInterval>;
   private traceCursor = 0;
+  private taskSeq = 0;
   private readonly methods: Record<string, (params: never, conn: ServiceConnection) => unknown>;
 
   constructor(
@@ -397,6 +413,25 @@ export class EngineService implements ApiService {
       },
       'stats.last': async () => this.lastStats,
       'sim.whatIf': async (p: P<'sim.whatIf'>) => whatIf(checkWhatIf(p.scenario)),
+      'iso.preview': async (p: P<'iso.preview'>) => previewIsoWizard(checkIsoRequest(p.input)),
+      'iso.build': async (p: P<'iso.build'>) => {
+        const req = checkIsoRequest(p.input);
+        const taskId = `iso-${++this.taskSeq}`;
+        this.hub.emit('task', { taskId, progress: 0, message: `building ${req.output}`, done: false });
+        buildIsoFromWizard(req, (prog) => {
+          this.hub.emit('task', { taskId, progress: prog.fraction, message: prog.message, done: false });
+        }).then(
+          (report) => {
+            this.note('info', 'iso', `built ${report.output} (${report.bytes} bytes in ${Math.round(report.elapsedMs)} ms)`);
+            this.hub.emit('task', { taskId, progress: 1, message: 'done', done: true, result: report });
+          },
+          (e) => {
+            this.note('error', 'iso', `building ${req.output} failed: ${errorMessage(e)}`);
+            this.hub.emit('task', { taskId, progress: 1, message: 'failed', done: true, error: errorMessage(e) });
+          },
+        );
+        return { taskId };
+      },
       'trace.recent': async (p: P<'trace.recent'>) => this.traceSince(p.seconds * 1e9),
       'events.subscribe': async (p: P<'events.subscribe'>, conn: ServiceConnection) => {
         if (!conn) return null;

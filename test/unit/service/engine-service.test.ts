@@ -146,3 +146,26 @@ describe('sim.whatIf through the service', () => {
     }
   });
 });
+
+describe('ISO wizard through the service', () => {
+  it('previews grub.cfg, builds an ISO as a task with progress events, and refuses a non-multiboot kernel', async () => {
+    const home = mkdtempSync(path.join(os.tmpdir(), 'domus-iso-'));
+    const svc = new EngineService(new NodeEngineHost(), { pcpus: 1, memoryPoolMiB: 16, paths: domusPaths({ DOMUS_HOME: home, DOMUS_RUNTIME_DIR: path.join(home, 'run'), HOME: home }), version: 'test' });
+    const events: ServerMessage[] = [];
+    svc.connect((m) => events.push(m), 'iso');
+    try {
+      const input = { kernel: `${GUESTS}/mbinfo.elf`, kernelArgs: '-uart=io:0x3f8', modules: [{ path: `${GUESTS}/tick.elf`, args: '' }], output: path.join(home, 'out.iso') };
+      const preview = (await svc.request('iso.preview', { input })) as { grubCfg: string };
+      expect(preview.grubCfg).toContain('multiboot');
+      expect(preview.grubCfg).toContain('-uart=io:0x3f8');
+      const { taskId } = await svc.request('iso.build', { input });
+      const done = await until(() => events.find((e) => 'event' in e && e.event === 'task' && (e.data as { taskId: string; done: boolean }).taskId === taskId && (e.data as { done: boolean }).done), 60000);
+      expect((done as { data: { error?: string } }).data.error).toBeUndefined();
+      expect(readFileSync(input.output).subarray(0x8001, 0x8006).toString()).toBe('CD001');
+      await expect(svc.request('iso.preview', { input: { ...input, kernel: `${home}/nope` } })).rejects.toThrow(/nope/);
+    } finally {
+      await svc.close();
+      rmSync(home, { recursive: true, force: true });
+    }
+  }, 90000);
+});
