@@ -30,7 +30,7 @@ import {
   DM_LOWEST_PRIORITY, DM_NMI, DM_STARTUP, ICR_DEST_LOGICAL, ICR_DEST_SHIFT, ICR_LEVEL_ASSERT, ICR_SHORTHAND_MASK,
   ICR_SHORTHAND_SHIFT, LVT_MASKED, SHORTHAND_ALL_EXCLUDING_SELF, SHORTHAND_ALL_INCLUDING_SELF, SHORTHAND_SELF,
   STARTUP_INIT, STARTUP_SIPI, TRIGGER_LEVEL, VECTOR_MASK, W_DFR, W_EXTINT_REQ, W_ID, W_LDR, W_LINT_LEVELS,
-  W_LVT_LINT0, W_LVT_LINT1, W_NMI_PENDING, W_STARTUP,
+  W_LVT_LINT0, W_LVT_LINT1, W_NMI_PENDING, W_STARTUP, W_TIMER_SEQ,
 } from './lapic-regs';
 import { lapicTimerService, newTimerParams, type LapicTimerTick } from './lapic-timer';
 
@@ -68,10 +68,24 @@ export class LapicBus implements TimedDevice {
   private readonly scratch = newTimerParams();
   private readonly tickOut: LapicTimerTick = { fired: false, next: Infinity };
   private readonly acceptEdge = (r: Int32Array, vector: number) => void lapicAcceptVector(r, vector, false);
+  /** Per region, the timer seqlock value the last `tick` saw (a change means a reprogrammed timer). */
+  private readonly seenTimerSeq: Int32Array;
 
   constructor(config: LapicBusConfig) {
     this.regions = config.regions;
     this.kick = config.kick;
+    this.seenTimerSeq = new Int32Array(config.regions.length).fill(-1);
+  }
+
+  /**
+   * True if a pCPU reprogrammed some local APIC timer since the last `tick` (the platform's
+   * `timersChanged` includes this, so the hypervisor re-reads the deadlines).
+   */
+  timersMoved(): boolean {
+    for (let v = 0; v < this.regions.length; v++) {
+      if (Atomics.load(this.regions[v], W_TIMER_SEQ) !== this.seenTimerSeq[v]) return true;
+    }
+    return false;
   }
 
   /** True if VCPU `vcpu`'s local APIC has a maskable interrupt for the CPU (HLT wake-up test). */
@@ -137,6 +151,7 @@ export class LapicBus implements TimedDevice {
   tick(now: number): number {
     let next = Infinity;
     for (let v = 0; v < this.regions.length; v++) {
+      this.seenTimerSeq[v] = Atomics.load(this.regions[v], W_TIMER_SEQ);
       const t = lapicTimerService(this.regions[v], now, this.scratch, this.acceptEdge, this.tickOut);
       if (t.fired) this.kick(v);
       if (t.next < next) next = t.next;

@@ -298,7 +298,8 @@ class PcPlatformImpl implements PcPlatform {
   readonly fwCfg: FwCfg | undefined;
   readonly pciHost: PciHost | undefined;
   readonly testdev: PcTestdev | undefined;
-  timersChanged = true;
+  /** A port access, MMIO write or console input may have moved a device deadline. */
+  private dirty = true;
   private a20Level: boolean;
   private readonly onA20Change: (enabled: boolean) => void;
   private readonly clock: Clock;
@@ -409,6 +410,10 @@ class PcPlatformImpl implements PcPlatform {
     }
   }
 
+  get timersChanged(): boolean {
+    return this.dirty || (this.lapicBus?.timersMoved() ?? false);
+  }
+
   a20(): boolean {
     return this.kbc.a20() || this.port92.a20();
   }
@@ -417,7 +422,7 @@ class PcPlatformImpl implements PcPlatform {
     const uart = this.uarts.get(com);
     if (!uart) return;
     uart.receive(bytes);
-    this.timersChanged = true;
+    this.dirty = true;
   }
 
   endOfInterrupt(vector: number): void {
@@ -448,7 +453,7 @@ class PcPlatformImpl implements PcPlatform {
   }
 
   tick(now: number): number {
-    this.timersChanged = false;
+    this.dirty = false;
     let next = Math.min(this.pit.tick(now), this.rtc.tick(now));
     for (const uart of this.uarts.values()) next = Math.min(next, uart.tick(now));
     if (this.lapicBus) next = Math.min(next, this.lapicBus.tick(now));
@@ -471,7 +476,7 @@ class PcPlatformImpl implements PcPlatform {
     this.pciHost?.reset();
     const smp = this.smp;
     if (smp) smp.lapics.forEach((r, vcpu) => lapicPowerOn(r, { vcpu, tscDeadline: smp.tscDeadline }));
-    this.timersChanged = true;
+    this.dirty = true;
     this.updateA20();
   }
 
@@ -541,7 +546,7 @@ class PcPlatformImpl implements PcPlatform {
       const now = this.clock.now();
       this.smp?.lapics.forEach((r, v) => loadLapicState(r, smp.lapics[v], now));
     }
-    this.timersChanged = true;
+    this.dirty = true;
     this.a20Level = this.a20();
   }
 
@@ -561,11 +566,11 @@ class PcPlatformImpl implements PcPlatform {
     return {
       name: device.name,
       ioRead: (port: number, size: IoSize) => {
-        if (readsMoveDeadlines) this.timersChanged = true;
+        if (readsMoveDeadlines) this.dirty = true;
         return device.ioRead(port, size);
       },
       ioWrite: (port: number, size: IoSize, value: number) => {
-        this.timersChanged = true;
+        this.dirty = true;
         device.ioWrite(port, size, value);
       },
     };
@@ -577,7 +582,7 @@ class PcPlatformImpl implements PcPlatform {
       name: device.name,
       mmioRead: (offset: number, size: IoSize) => device.mmioRead(offset, size),
       mmioWrite: (offset: number, size: IoSize, value: number) => {
-        this.timersChanged = true;
+        this.dirty = true;
         device.mmioWrite(offset, size, value);
       },
     };

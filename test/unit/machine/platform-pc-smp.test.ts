@@ -143,6 +143,21 @@ describe('SMP PC interrupt paths', () => {
   });
 });
 
+describe('SMP PC timers', () => {
+  it('reports timersChanged when a pCPU reprograms a local APIC timer, so the hypervisor re-ticks', () => {
+    const { clock, lapics, pc, enableApic } = setup();
+    enableApic(1);
+    pc.tick(clock.now());
+    expect(pc.timersChanged).toBe(false);
+    lapicMmioWrite(lapics[1], 0x3e0, 4, 0xb, clock.now(), newLapicWriteOut());
+    lapicMmioWrite(lapics[1], 0x320, 4, 0x31, clock.now(), newLapicWriteOut());
+    lapicMmioWrite(lapics[1], 0x380, 4, 5000, clock.now(), newLapicWriteOut());
+    expect(pc.timersChanged).toBe(true);
+    expect(pc.tick(clock.now())).toBe(clock.now() + 5000);
+    expect(pc.timersChanged).toBe(false);
+  });
+});
+
 describe('SMP PC power and firmware interfaces', () => {
   it('powers off on ACPI S5 and resets through 0xCF9', () => {
     const { pc, events } = setup();
