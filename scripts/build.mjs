@@ -10,6 +10,8 @@ const nodeEntries = {
   'engine/pcpu-worker': 'src-engine/node/pcpu-worker.ts',
   'engine/hv-worker': 'src-engine/node/hv-worker.ts',
   'engine/engine-host': 'src-engine/node/engine-host.ts',
+  // The Electron app's utility process (src-engine/node/electron): engine + MessagePort carrier.
+  'engine/electron-host': 'src-engine/node/electron/utility-main.ts',
 };
 // Benchmarks (`npm run bench`): every test/bench/*.bench.ts becomes dist/bench/<name>.js.
 for (const f of existsSync('test/bench') ? readdirSync('test/bench') : []) {

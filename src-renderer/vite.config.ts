@@ -16,5 +16,7 @@ export default defineConfig({
     sourcemap: true,
     target: 'es2022',
     chunkSizeWarningLimit: 2048,
+    // Slow plugin warnings are noise on a loaded 2-core machine.
+    rolldownOptions: { checks: { bundlerTimings: false } },
   },
 });

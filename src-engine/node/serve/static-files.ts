@@ -7,6 +7,9 @@ import { existsSync, promises as fsp } from 'node:fs';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { resolveStaticPath } from './static-path';
+
+export { resolveStaticPath };
 
 /** Content types by extension (what the Vite build emits). */
 const CONTENT_TYPES: Record<string, string> = {
@@ -51,25 +54,6 @@ export function securityHeaders(wsOrigin: string): Record<string, string> {
     'Cross-Origin-Opener-Policy': 'same-origin',
     'Cross-Origin-Resource-Policy': 'same-origin',
   };
-}
-
-/**
- * The file a URL path names inside `root`, or undefined when it would leave `root` (.., encoded
- * slashes, NUL) or is not a plain relative path. "/" is index.html.
- */
-export function resolveStaticPath(root: string, urlPath: string): string | undefined {
-  let p: string;
-  try {
-    p = decodeURIComponent(urlPath.split('?')[0].split('#')[0]);
-  } catch {
-    return undefined;
-  }
-  if (p.includes('\0') || p.includes('\\')) return undefined;
-  if (p === '/' || p === '') p = '/index.html';
-  const full = path.resolve(root, `.${path.posix.normalize(p)}`);
-  const rel = path.relative(root, full);
-  if (rel === '' || rel.startsWith('..') || path.isAbsolute(rel)) return undefined;
-  return full;
 }
 
 /** Answers a static request (the caller has already checked the Host header). */
