@@ -13,7 +13,7 @@ import { Cpu, RunExit } from '../../src-engine/cpu/cpu';
 import type { CpuOps } from '../../src-engine/cpu/ops';
 import { DEFAULT_FEATURES, type CpuFeatures } from '../../src-engine/cpu/cpuid';
 import { STOP } from '../../src-engine/cpu/fault';
-import { S_HALTED, S_RUNNING, STATE_BYTES } from '../../src-engine/cpu/state';
+import { S_HALTED, S_LAST_PCPU, S_RUNNING, STATE_BYTES } from '../../src-engine/cpu/state';
 import { MachineMemory } from '../../src-engine/hv/memory/machine-memory';
 import { DomainMemory } from '../../src-engine/hv/memory/domain-memory';
 import { loadPvhKernel, pvhMemoryMap, type PvhModule } from '../../src-engine/boot/pvh';
@@ -204,6 +204,12 @@ export class PvhMachine {
         const [d, v] = cands[this.rr[p]++ % cands.length];
         const cpu = d.cpus[v];
         this.ranOn.add(`${d.domid}.${v}@${p}`);
+        // As the runtime: a Cpu's caches are only valid on the pCPU that last ran the VCPU, and a
+        // state block rewritten behind its back (VCPUOP_initialise clears S_LAST_PCPU) is reloaded.
+        if (cpu.s[S_LAST_PCPU] !== p + 1) {
+          cpu.afterStateLoad();
+          cpu.s[S_LAST_PCPU] = p + 1;
+        }
         const i0 = cpu.icount;
         this.clock = () => start + (cpu.icount - i0) * NS_PER_INSTRUCTION;
         this.xen.vcpuScheduled(d.domid, v);
