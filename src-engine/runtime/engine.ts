@@ -7,7 +7,7 @@
 import { DomusError, MemoryError } from '../base/errors';
 import { MAX_POOL_BYTES, MachineMemory, type MachineMemoryBuffers } from '../hv/memory/machine-memory';
 import { ATTN_CTRL, CB_HOST_MSGS, CB_SHUTDOWN, P_ATTN, P_BUSY_NS, P_INSNS, P_WAKE, controlBlockBytes, getF64, ringDoorbell, slot } from './control-block';
-import type { DomainSpec } from './hv-domain';
+import type { DomainRestore, DomainSpec } from './hv-domain';
 import type { DomainShare, HostToHv, HostToPcpu, HvInit, HvToHost, PcpuInit, ShutdownReason, WireError } from './messages';
 import type { EngineHost, WorkerHandle } from './thread-env';
 
@@ -176,9 +176,9 @@ export class Engine {
   }
 
   /** Creates a domain (paused), gives its memory to the pCPU workers, then starts it. */
-  async createDomain(spec: DomainSpec, options: { paused?: boolean } = {}): Promise<CreatedDomain> {
+  async createDomain(spec: DomainSpec, options: { paused?: boolean; restore?: DomainRestore } = {}): Promise<CreatedDomain> {
     await this.ready;
-    const r = await this.call<{ domid: number; share: DomainShare; boot: unknown }>('create', { spec });
+    const r = await this.call<{ domid: number; share: DomainShare; boot: unknown }>('create', { spec, restore: options.restore });
     this.toPcpus({ t: 'domain', share: r.share });
     if (!options.paused) await this.call('unpause', { domid: r.domid });
     return { domid: r.domid, boot: r.boot };
@@ -194,6 +194,14 @@ export class Engine {
 
   unpauseDomain(domid: number): Promise<void> {
     return this.call('unpause', { domid });
+  }
+
+  /**
+   * The state of a paused domain for a save image. Fails with code domain.busy while its VCPUs
+   * are still leaving their pCPUs (callers retry shortly after).
+   */
+  snapshotDomain(domid: number): Promise<DomainRestore & { uuid: string; onlineVcpus: number }> {
+    return this.call('snapshot', { domid });
   }
 
   domainStats(domid: number): Promise<DomainStats> {

@@ -17,6 +17,7 @@ import { createPcPlatform, type ComPort, type PcPlatform } from '../machine/plat
 import type { Clock } from '../machine/device';
 import { loadMultibootKernel, type MultibootLoadSummary } from '../boot/multiboot';
 import type { DomainShare, ShutdownReason } from './messages';
+import { SaveImageError } from '../base/errors';
 
 /** A module for direct multiboot boot. */
 export interface ModuleSpec {
@@ -44,6 +45,15 @@ export interface DomainSpec {
   cap?: number;
   hard?: number[][];
   soft?: number[][];
+}
+
+/** What a restored domain starts from (decoded save image parts). */
+export interface DomainRestore {
+  pages: { gfns: Uint32Array; data: Uint8Array };
+  states: Uint8Array;
+  platform: unknown;
+  exits: Record<string, number>;
+  deadHalt: boolean[];
 }
 
 /** Why a domain is no longer running, once it isn't. */
@@ -87,6 +97,7 @@ export class HvDomain {
     pool: MachineMemory,
     clock: Clock,
     nowNs: number,
+    restore?: DomainRestore,
   ) {
     this.uuid = spec.uuid ?? defaultUuid(domid);
     this.createdNs = nowNs;
@@ -119,7 +130,8 @@ export class HvDomain {
           this.intrChanged = true;
         },
       });
-      this.initVcpus(clock.now());
+      if (restore) this.applyRestore(restore);
+      else this.initVcpus(clock.now());
     } catch (e) {
       this.memory.release();
       throw e;
@@ -150,6 +162,50 @@ export class HvDomain {
     void now;
     void EFLAGS_FIXED1;
     void S_LF_OP;
+  }
+
+  private applyRestore(r: DomainRestore): void {
+    if (r.states.length !== this.states.byteLength) {
+      throw new SaveImageError('save.shape', `The image has ${r.states.length / STATE_BYTES} VCPU states; the domain has ${this.vcpuState.length}.`);
+    }
+    for (let k = 0; k < r.pages.gfns.length; k++) {
+      const gfn = r.pages.gfns[k];
+      if (!this.memory.isRam(gfn * 4096, 4096)) this.memory.populate(gfn);
+      this.memory.write(gfn * 4096, r.pages.data.subarray(k * 4096, (k + 1) * 4096));
+    }
+    new Uint8Array(this.states).set(r.states);
+    this.platform.loadState(r.platform as Parameters<PcPlatform['loadState']>[0]);
+    for (const [k, v] of Object.entries(r.exits)) this.exits.set(k, v);
+    r.deadHalt.forEach((v, i) => (this.deadHalt[i] = v));
+  }
+
+  /** The domain's memory, VCPU states and devices for a save image (the domain must be quiescent). */
+  snapshot(): DomainRestore {
+    const gfns: number[] = [];
+    const p2m = this.memory.p2m;
+    const mem32 = this.memory.pool.mem32;
+    for (let g = 0; g < p2m.length; g++) {
+      const m = p2m[g];
+      if (m === 0) continue;
+      const base = (m - 1) * 1024;
+      let nonzero = false;
+      for (let w = 0; w < 1024; w++) {
+        if (mem32[base + w] !== 0) {
+          nonzero = true;
+          break;
+        }
+      }
+      if (nonzero) gfns.push(g);
+    }
+    const data = new Uint8Array(gfns.length * 4096);
+    gfns.forEach((g, k) => data.set(this.memory.read(g * 4096, 4096), k * 4096));
+    return {
+      pages: { gfns: Uint32Array.from(gfns), data },
+      states: new Uint8Array(this.states).slice(),
+      platform: this.platform.saveState(),
+      exits: Object.fromEntries(this.exits),
+      deadHalt: [...this.deadHalt],
+    };
   }
 
   /** What pCPU workers need to run this domain. */

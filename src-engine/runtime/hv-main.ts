@@ -24,7 +24,7 @@ import {
   REQ_MMIO_READ, REQ_MMIO_WRITE, REQ_MSR_READ, REQ_MSR_WRITE, REQ_SCHEDULE, RES_OK, RES_STOP,
   SCHED_HALTED, SCHED_SHUTDOWN, SCHED_SIPI_WAIT, slot,
 } from './control-block';
-import { HvDomain, type DomainShutdown, type DomainSpec } from './hv-domain';
+import { HvDomain, type DomainRestore, type DomainShutdown, type DomainSpec } from './hv-domain';
 import type { HostToHv, HvInit, HvToHost, WireError } from './messages';
 import type { WorkerEnv } from './thread-env';
 import type { IoSize } from '../machine/device';
@@ -194,7 +194,9 @@ export class Hypervisor {
     const a = args as Record<string, unknown>;
     switch (method) {
       case 'create':
-        return this.createDomain(a.spec as DomainSpec);
+        return this.createDomain(a.spec as DomainSpec, a.restore as DomainRestore | undefined);
+      case 'snapshot':
+        return this.snapshotDomain(this.domain(a.domid as number));
       case 'unpause':
         return this.setPaused(this.domain(a.domid as number), false);
       case 'pause':
@@ -255,9 +257,19 @@ export class Hypervisor {
     return d;
   }
 
-  private createDomain(spec: DomainSpec): unknown {
+  /** A paused domain's state for a save image; refuses (retry) while a pCPU still runs it. */
+  private snapshotDomain(d: HvDomain): unknown {
+    if (!d.paused) throw new DomusError('domain.not-paused', `Domain ${d.spec.name} must be paused to be saved.`, d.spec.name);
+    for (let p = 0; p < this.nr; p++) {
+      if (this.running[p]?.dom === d) throw new DomusError('domain.busy', `Domain ${d.spec.name} is still leaving its pCPUs; try again.`, d.spec.name);
+    }
+    const onlineVcpus = this.sched.xlList().find((r) => r.domid === d.domid)?.vcpus ?? d.vcpuState.length;
+    return { ...d.snapshot(), uuid: d.uuid, onlineVcpus };
+  }
+
+  private createDomain(spec: DomainSpec, restore?: DomainRestore): unknown {
     const domid = this.nextDomid++;
-    const d = new HvDomain(domid, spec, this.pool, this.clock, this.env.nowNs());
+    const d = new HvDomain(domid, spec, this.pool, this.clock, this.env.nowNs(), restore);
     try {
       this.sched.addDomain({
         domid,

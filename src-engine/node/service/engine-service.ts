@@ -22,6 +22,8 @@ import { DomainLibrary } from './library';
 import type { DomusPaths } from './paths';
 import { buildDomainSpec } from './spec-builder';
 import { schedMethods } from './service-sched';
+import { saveMethods } from './service-save';
+import type { DomainRestore } from '../../runtime/hv-domain';
 import { whatIf, type WhatIfRequest } from '../../hv/sched/sim/what-if';
 import { buildIsoFromWizard, previewIsoWizard, type IsoWizardRequest } from '../iso/iso-service';
 
@@ -140,7 +142,7 @@ export class EngineService implements ApiService {
     });
     this.library = new DomainLibrary(options.paths.domainsDir, () => this.topology());
     mkdirSync(options.paths.logsDir, { recursive: true });
-    this.methods = { ...this.domainMethods(), ...schedMethods(this), ...this.miscMethods() };
+    this.methods = { ...this.domainMethods(), ...schedMethods(this), ...saveMethods(this), ...this.miscMethods() };
     this.statsTimer = setInterval(() => void this.sampleStats(), STATS_INTERVAL_MS);
     this.traceTimer = setInterval(() => void this.pumpTrace(), TRACE_INTERVAL_MS);
     this.statsTimer.unref?.();
@@ -275,6 +277,39 @@ export class EngineService implements ApiService {
   private onDestroyed(domid: number): void {
     this.domains.delete(domid);
     this.hub.emit('domain', { domid, summary: undefined });
+  }
+
+  /** Rebuilds a saved domain (no kernel loading: its memory already holds everything). */
+  async restoreFromImage(config: DomainConfig, restore: DomainRestore, uuid: string, paused: boolean): Promise<{ domid: number; name: string }> {
+    for (const d of this.domains.values()) {
+      if (d.name === config.name && !d.shutdown) throw new HypervisorError('domain.exists', `Domain with name "${config.name}" already exists.`, config.name);
+    }
+    const spec = {
+      name: config.name,
+      uuid,
+      memoryMiB: config.memoryMiB,
+      vcpus: config.vcpus,
+      maxVcpus: config.maxvcpus,
+      pool: config.pool,
+      weight: config.cpuWeight,
+      cap: config.cap,
+      uarts: [1 as const],
+    };
+    const created = await this.engine.createDomain(spec, { paused: true, restore });
+    this.domains.set(created.domid, {
+      domid: created.domid,
+      name: config.name,
+      config,
+      configFile: undefined,
+      libraryName: undefined,
+      consoles: new Map(),
+      serialFile: undefined,
+      logFile: path.join(this.options.paths.logsDir, `${config.name.replace(/[^A-Za-z0-9._-]/g, '_')}.log`),
+      shutdown: undefined,
+    });
+    if (!paused) await this.engine.unpauseDomain(created.domid);
+    await this.emitDomain(created.domid);
+    return { domid: created.domid, name: config.name };
   }
 
   /** Builds and starts a domain from a typed config. */

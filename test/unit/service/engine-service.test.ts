@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { mkdtempSync, readFileSync, rmSync, existsSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, existsSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { EngineService } from '../../../src-engine/node/service/engine-service';
@@ -168,4 +168,42 @@ describe('ISO wizard through the service', () => {
       rmSync(home, { recursive: true, force: true });
     }
   }, 90000);
+});
+
+describe('save and restore', () => {
+  it('a saved domain continues where it was; corrupt or foreign images are refused with a clear message', async () => {
+    const home = mkdtempSync(path.join(os.tmpdir(), 'domus-save-'));
+    const svc = new EngineService(new NodeEngineHost(), { pcpus: 2, memoryPoolMiB: 128, paths: domusPaths({ DOMUS_HOME: home, DOMUS_RUNTIME_DIR: path.join(home, 'run'), HOME: home }), version: 'test' });
+    try {
+      const r = await svc.request('domain.create', { xlcfg: `name = "counter"\ntype = "hvm"\nmemory = 16\nkernel = "${GUESTS}/spin.elf"\n` });
+      const text = () => new TextDecoder().decode(svc.domains.get(r.domid)?.consoles.get(1)?.contents());
+      await until(() => (/SPIN 2 /.test(text()) ? true : undefined), 60000);
+      const { file } = await svc.request('domain.save', { domain: 'counter' });
+      expect(file).toBe(path.join(home, 'saves', 'counter.save'));
+      await until(() => (svc.domains.has(r.domid) ? undefined : true));
+      const last = Math.max(...[...text().matchAll(/SPIN (\d+) /g)].map((m) => Number(m[1])));
+      const restored = await svc.request('domain.restore', { file });
+      const t2 = () => new TextDecoder().decode(svc.domains.get(restored.domid)?.consoles.get(1)?.contents());
+      // The restored guest goes on counting from where it stopped: no fresh "SPIN START".
+      await until(() => (/SPIN \d+ /.test(t2()) ? true : undefined), 60000);
+      const first = Number(/SPIN (\d+) /.exec(t2())![1]);
+      expect(first).toBeGreaterThan(last);
+      expect(t2()).not.toContain('SPIN START');
+      await svc.request('domain.destroy', { domain: restored.domid });
+      const bytes = readFileSync(file);
+      bytes[bytes.length - 100] ^= 0xff;
+      const bad = path.join(home, 'bad.save');
+      writeFileSync(bad, bytes);
+      await expect(svc.request('domain.restore', { file: bad })).rejects.toThrow(/damaged or truncated/);
+      const foreign = readFileSync(file);
+      foreign.writeUInt32LE(99, 11);
+      writeFileSync(bad, foreign);
+      await expect(svc.request('domain.restore', { file: bad })).rejects.toThrow(/format 99/);
+      writeFileSync(bad, 'hello');
+      await expect(svc.request('domain.restore', { file: bad })).rejects.toThrow(/not a Domus save image/);
+    } finally {
+      await svc.close();
+      rmSync(home, { recursive: true, force: true });
+    }
+  }, 180000);
 });
