@@ -121,7 +121,6 @@ describe('hypercall dispatcher fuzz', () => {
     const known = new Set(Object.keys(XEN_ERRNO_NAMES).map(Number));
     const reached = new Map<string, number>();
     const bad: string[] = [];
-    const numbers = HYPERCALLS.map((h) => h.nr);
     for (let i = 0; i < CALLS; i++) {
       if (i % 2000 === 0) scribble(a, rnd);
       const v = rnd() < 0.8 ? 0 : 1;
