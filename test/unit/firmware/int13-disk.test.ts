@@ -130,6 +130,19 @@ describe('INT 13h on a raw disk image', () => {
   });
 });
 
+describe('INT 13h when the host fails', () => {
+  it('a host read error fails the call with AH=0Ch and tells the console, the BIOS keeps working', () => {
+    const broken = makeDisk(64, false);
+    broken.read = () => {
+      throw new Error('EIO: input/output error');
+    };
+    m = createHvmMachine({ memoryMiB: 16, disks: [broken], bootOrder: [] });
+    expect(ext(0x42, 1, 1)).toMatchObject({ cf: true, ah: 0x0c, dapCount: 0 });
+    expect(m.messages.some((l) => l.includes('EIO: input/output error') && l.includes('test.img'))).toBe(true);
+    expect(biosCall(m, 0x13, { eax: 0x0800, edx: HD }).cf).toBe(false);
+  });
+});
+
 describe('INT 13h writes on read-only and file-backed disks', () => {
   const dir = mkdtempSync(path.join(tmpdir(), 'domus-bios-disk-'));
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
