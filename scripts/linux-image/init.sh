@@ -1,0 +1,25 @@
+#!/bin/sh
+# /init of the Domus Linux test image. build.mjs replaces the at-sign-quoted words with the fixed lines of
+# markers.json, which the tests and benchmarks match (docs/linux-guests.md).
+# Everything runs from busybox-static: /bin/sh and the applets below are links to /bin/busybox.
+export PATH=/bin
+mount -t proc proc /proc
+mount -t sysfs sysfs /sys
+mount -t devtmpfs devtmpfs /dev
+echo "@MARKER@"
+echo "@CPUS_PREFIX@$(cat /sys/devices/system/cpu/online) count=$(nproc)"
+sum=$(dd if=/dev/zero bs=1M count=16 2>/dev/null | md5sum)
+echo "@RESULT_PREFIX@${sum%% *}"
+case " $(cat /proc/cmdline) " in
+  *" @REBOOT_PARAMETER@ "*)
+    echo "@REBOOT@"
+    reboot -f
+    ;;
+  *)
+    echo "@POWEROFF@"
+    poweroff -f
+    ;;
+esac
+# reboot -f and poweroff -f do not return; if they did, say so and let the kernel panic.
+echo "@FAILED@"
+exit 1
