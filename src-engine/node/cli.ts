@@ -76,6 +76,11 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
 
 /** Runs the CLI on this process's arguments and sets its exit code (bin/domus calls this). */
 export function runCli(): void {
+  // A reader that goes away (domus list | head) ends the output, not the process with a trace.
+  process.stdout.on('error', (e: NodeJS.ErrnoException) => {
+    if (e.code === 'EPIPE') process.exit(process.exitCode ?? 0);
+    throw e;
+  });
   const io: CliIo = {
     out: (t) => {
       process.stdout.write(t);

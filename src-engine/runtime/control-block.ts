@@ -75,6 +75,10 @@ export const REQ_SCHEDULE = 6;
 export const REQ_HYPERCALL = 7;
 export const REQ_MSR_READ = 8;
 export const REQ_MSR_WRITE = 9;
+/** A local APIC's ICR write for other VCPUs (ARG0 = ICR low, ARG1 = ICR high). */
+export const REQ_IPI = 10;
+/** A local APIC EOI of a level-triggered vector (ARG0 = vector) for the IOAPIC. */
+export const REQ_EOI = 11;
 
 /** Why a pCPU asks the scheduler (REQ_SCHEDULE ARG0). */
 export const SCHED_START = 0;

@@ -16,6 +16,10 @@ import { DomainMemory } from '../hv/memory/domain-memory';
 import { createPcPlatform, type ComPort, type PcPlatform } from '../machine/platform-pc';
 import type { Clock } from '../machine/device';
 import { loadMultibootKernel, type MultibootLoadSummary } from '../boot/multiboot';
+import { lapicRegions, lapicRegionsBytes } from '../machine/lapic-regs';
+import { lapicHasInterrupt, lapicHasNmi, lapicStartupPending } from '../machine/lapic-core';
+import { pcIoApicId } from '../machine/platform-pc';
+import { e820Reserved, writePcTables } from '../firmware/tables/pc-tables';
 import type { DomainShare, ShutdownReason } from './messages';
 import { SaveImageError } from '../base/errors';
 
@@ -39,6 +43,8 @@ export interface DomainSpec {
   debugExit?: boolean;
   /** COM ports to fit (default COM1). */
   uarts?: ComPort[];
+  /** QEMU conventions for test kernels (fw_cfg is always there; this adds pc-testdev). */
+  machine?: 'pc' | 'qemu-testdev';
   /** Scheduling: pool, weight, cap, per-VCPU hard/soft affinity. */
   pool?: string | number;
   weight?: number;
@@ -51,6 +57,8 @@ export interface DomainSpec {
 export interface DomainRestore {
   pages: { gfns: Uint32Array; data: Uint8Array };
   states: Uint8Array;
+  /** Local APIC regions (absent in images of domains without them). */
+  lapics?: Uint8Array;
   platform: unknown;
   exits: Record<string, number>;
   deadHalt: boolean[];
@@ -69,6 +77,11 @@ export class HvDomain {
   readonly platform: PcPlatform;
   readonly states: SharedArrayBuffer;
   readonly vcpuState: Int32Array[];
+  /** Each VCPU's local APIC registers (shared with the pCPU running it). */
+  readonly lapicBuffer: SharedArrayBuffer;
+  readonly lapics: Int32Array[];
+  /** VCPUs whose local APIC gained something (IPI, timer, IOAPIC, LINT0) since the loop looked. */
+  readonly kicks = new Set<number>();
   readonly features: CpuFeatures;
   readonly uuid: string;
   readonly createdNs: number;
@@ -88,8 +101,6 @@ export class HvDomain {
   nextTick = 0;
   /** The toolstack was told every VCPU is halted for good. */
   haltReported = false;
-  /** Set by device callbacks for the hypervisor loop: INTR line changed. */
-  intrChanged = false;
 
   constructor(
     readonly domid: number,
@@ -102,19 +113,24 @@ export class HvDomain {
     this.uuid = spec.uuid ?? defaultUuid(domid);
     this.createdNs = nowNs;
     const nr = spec.maxVcpus ?? spec.vcpus;
-    this.features = { ...DEFAULT_FEATURES };
+    this.features = { ...DEFAULT_FEATURES, apic: true };
     this.memory = new DomainMemory(pool, `domain ${spec.name}`, { ramBytes: spec.memoryMiB * 2 ** 20 });
     try {
       this.states = new SharedArrayBuffer(nr * STATE_BYTES);
       this.vcpuState = [];
       for (let v = 0; v < nr; v++) this.vcpuState.push(new Int32Array(this.states, v * STATE_BYTES, STATE_BYTES / 4));
       this.deadHalt = new Array<boolean>(nr).fill(false);
+      this.lapicBuffer = new SharedArrayBuffer(lapicRegionsBytes(nr));
+      this.lapics = lapicRegions(this.lapicBuffer, nr);
       this.platform = createPcPlatform({
         clock,
         ramBelow4G: spec.memoryMiB * 2 ** 20,
         cpus: nr,
         uarts: spec.uarts ?? [1],
         debugExit: spec.debugExit ?? false,
+        smp: { lapics: this.lapics, kick: (v) => this.kicks.add(v) },
+        pcTestdev: spec.machine === 'qemu-testdev',
+        onPowerOff: () => this.requestShutdown({ reason: 'poweroff', detail: 'ACPI S5 (soft off)' }),
         onUartTransmit: (com, byte) => {
           let q = this.consoleOut.get(com);
           if (q === undefined) this.consoleOut.set(com, (q = []));
@@ -125,10 +141,7 @@ export class HvDomain {
         onA20Change: (enabled) => {
           for (const s of this.vcpuState) s[S_A20_MASK] = enabled ? -1 : ~(1 << 20);
         },
-        onIntrChange: (level) => {
-          this.vcpuState[0][S_INTR_LINE] = level ? 1 : 0;
-          this.intrChanged = true;
-        },
+        // The 8259's INTR reaches the VCPUs through the local APICs' LINT0 (virtual wire).
       });
       if (restore) this.applyRestore(restore);
       else this.initVcpus(clock.now());
@@ -148,13 +161,17 @@ export class HvDomain {
       if (v > 0) cpu.s[S_RUNNING] = 0;
     }
     if (spec.kernel) {
+      // Firmware tables first, so the loader's memory map reserves them.
+      const tables = writePcTables(this.memory, { vcpus: this.vcpuState.length, ioApicId: pcIoApicId(this.vcpuState.length) });
       const r = loadMultibootKernel({
         kernel: spec.kernel.data,
         kernelPath: spec.kernel.path,
         cmdline: spec.kernel.cmdline,
         modules: spec.kernel.modules,
         memory: this.memory,
+        extraReserved: e820Reserved(tables.ranges),
       });
+      this.platform.directBootSetup();
       this.bootSummary = r.summary;
       const cpu = new Cpu(this.states, 0, this.memory.physMemory, noOps, { features: this.features, vcpuId: 0 });
       cpu.init(r.init);
@@ -174,6 +191,7 @@ export class HvDomain {
       this.memory.write(gfn * 4096, r.pages.data.subarray(k * 4096, (k + 1) * 4096));
     }
     new Uint8Array(this.states).set(r.states);
+    if (r.lapics && r.lapics.length === this.lapicBuffer.byteLength) new Uint8Array(this.lapicBuffer).set(r.lapics);
     this.platform.loadState(r.platform as Parameters<PcPlatform['loadState']>[0]);
     for (const [k, v] of Object.entries(r.exits)) this.exits.set(k, v);
     r.deadHalt.forEach((v, i) => (this.deadHalt[i] = v));
@@ -202,6 +220,7 @@ export class HvDomain {
     return {
       pages: { gfns: Uint32Array.from(gfns), data },
       states: new Uint8Array(this.states).slice(),
+      lapics: new Uint8Array(this.lapicBuffer).slice(),
       platform: this.platform.saveState(),
       exits: Object.fromEntries(this.exits),
       deadHalt: [...this.deadHalt],
@@ -210,7 +229,7 @@ export class HvDomain {
 
   /** What pCPU workers need to run this domain. */
   share(): DomainShare {
-    return { domid: this.domid, nrVcpus: this.vcpuState.length, p2m: this.memory.p2mBuffer, states: this.states, features: this.features };
+    return { domid: this.domid, nrVcpus: this.vcpuState.length, p2m: this.memory.p2mBuffer, states: this.states, lapics: this.lapicBuffer, features: this.features };
   }
 
   /** Set by device callbacks; the hypervisor loop acts on it. */
@@ -227,13 +246,18 @@ export class HvDomain {
   /** True if VCPU `v` can take an interrupt now (so HLT should not block it). */
   interruptDeliverable(v: number): boolean {
     const s = this.vcpuState[v];
-    return s[S_NMI_PENDING] > 0 || (s[S_INTR_LINE] !== 0 && (s[S_EFLAGS] & IF) !== 0);
+    const r = this.lapics[v];
+    return (
+      s[S_NMI_PENDING] > 0 || lapicHasNmi(r) || lapicStartupPending(r) ||
+      ((s[S_EFLAGS] & IF) !== 0 && (s[S_INTR_LINE] !== 0 || lapicHasInterrupt(r)))
+    );
   }
 
-  /** True if HLT on VCPU `v` can never end (interrupts off, no NMI pending). */
+  /** True if HLT on VCPU `v` can never end (interrupts off, no NMI or startup IPI pending). */
   haltIsFinal(v: number): boolean {
     const s = this.vcpuState[v];
-    return (s[S_EFLAGS] & IF) === 0 && s[S_NMI_PENDING] === 0;
+    const r = this.lapics[v];
+    return (s[S_EFLAGS] & IF) === 0 && s[S_NMI_PENDING] === 0 && !lapicHasNmi(r) && !lapicStartupPending(r);
   }
 
   /** True if every started VCPU is in a final halt. */

@@ -9,8 +9,9 @@
  *
  * Concurrency. This thread alone mutates the scheduler, the pool allocator and device state.
  * pCPU workers only touch their own mailbox words, VCPU state blocks of the VCPU they run, and
- * guest memory. The INTR line of a VCPU (S_INTR_LINE) is written here and read by the pCPU
- * running it after it sees ATTN_EVENT.
+ * guest memory. Interrupts travel through each VCPU's local APIC region (shared memory, see
+ * machine/lapic-regs.ts): this thread sets IRR bits and pokes the pCPU running the VCPU with
+ * ATTN_EVENT, or wakes the VCPU if it is blocked.
  */
 import { errorMessage, DomusError } from '../base/errors';
 import { SchedCore } from '../hv/sched/core';
@@ -21,10 +22,12 @@ import { describeCpuState } from '../cpu/describe';
 import {
   ATTN_EVENT, ATTN_PREEMPT, CB_DOORBELL, CB_HOST_MSGS, CB_SHUTDOWN, P_ASSIGN_DOM, P_ASSIGN_SEQ, P_ASSIGN_VCPU, P_ARG0, P_ARG1, P_ARG2, P_ATTN, P_REQ, P_RES0,
   P_RES1, P_RES2, P_RES_STATUS, P_RESP, P_WAKE, REQ_HYPERCALL, REQ_INTA, REQ_IO_IN, REQ_IO_OUT,
-  REQ_MMIO_READ, REQ_MMIO_WRITE, REQ_MSR_READ, REQ_MSR_WRITE, REQ_SCHEDULE, RES_OK, RES_STOP,
+  REQ_MMIO_READ, REQ_MMIO_WRITE, REQ_MSR_READ, REQ_MSR_WRITE, REQ_SCHEDULE, RES_OK, RES_STOP, REQ_IPI, REQ_EOI,
   SCHED_HALTED, SCHED_SHUTDOWN, SCHED_SIPI_WAIT, slot,
 } from './control-block';
 import { HvDomain, type DomainRestore, type DomainShutdown, type DomainSpec } from './hv-domain';
+import { lapicHasInterrupt, lapicStartupPending } from '../machine/lapic-core';
+import { LAPIC_ACK_EXTINT, lapicAcknowledge } from '../machine/lapic';
 import type { HostToHv, HvInit, HvToHost, WireError } from './messages';
 import type { WorkerEnv } from './thread-env';
 import type { IoSize } from '../machine/device';
@@ -53,6 +56,8 @@ const EXIT_NAMES: Record<number, string> = {
   [REQ_HYPERCALL]: 'hypercall',
   [REQ_MSR_READ]: 'msr',
   [REQ_MSR_WRITE]: 'msr',
+  [REQ_IPI]: 'ipi',
+  [REQ_EOI]: 'eoi',
 };
 
 /** The hypervisor thread's state and loop. */
@@ -132,15 +137,19 @@ export class Hypervisor {
    * high) is acknowledged here and injected, saving the pCPU the INTA round trip.
    */
   private prepareEntry(d: HvDomain, v: number): void {
-    if (v !== 0) return;
     const s = d.vcpuState[v];
-    if (s[S_INJECT_VECTOR] !== 0 || s[S_INTR_LINE] === 0 || (s[S_EFLAGS] & IF) === 0 || s[S_SHADOW] !== 0) return;
-    const vector = d.platform.interruptController.acknowledge();
+    const r = d.lapics[v];
+    if (s[S_INJECT_VECTOR] !== 0 || (s[S_EFLAGS] & IF) === 0 || s[S_SHADOW] !== 0 || !lapicHasInterrupt(r)) return;
+    // The VCPU runs nowhere now, so its local APIC is ours to update: accept the vector
+    // (IRR -> ISR), or for ExtINT run the 8259's INTA cycle.
+    let vector = lapicAcknowledge(r);
+    if (vector === LAPIC_ACK_EXTINT) vector = d.platform.interruptController.acknowledge();
     if (vector >= 0) {
       s[S_INJECT_VECTOR] = vector + 1;
       s[S_HALTED] = 0;
       d.countExit('injected');
     }
+    s[S_INTR_LINE] = lapicHasInterrupt(r) ? 1 : 0;
   }
 
   /** The loop; returns when the engine shuts down. */
@@ -205,6 +214,9 @@ export class Hypervisor {
         return this.destroyDomain(this.domain(a.domid as number));
       case 'stats':
         return this.stats(this.domain(a.domid as number));
+      case 'power-button':
+        this.domain(a.domid as number).platform.pressPowerButton();
+        return null;
       case 'sched':
         return this.schedOp(a.op as string, (a.args as unknown[]) ?? []);
       case 'domains':
@@ -364,9 +376,16 @@ export class Hypervisor {
           d.platform.bus.write(a0, a1 as IoSize, a2 >>> 0);
           break;
         case REQ_MMIO_READ:
-          r0 = a1 === 4 ? -1 : a1 === 2 ? 0xffff : 0xff;
+          r0 = d.platform.mmio.read(a0 >>> 0, a1 as IoSize);
           break;
         case REQ_MMIO_WRITE:
+          d.platform.mmio.write(a0 >>> 0, a1 as IoSize, a2 >>> 0);
+          break;
+        case REQ_IPI:
+          d.platform.lapicBus?.deliverIpi({ icrLow: a0, icrHigh: a1, source: cur.vcpu });
+          break;
+        case REQ_EOI:
+          d.platform.endOfInterrupt(a0);
           break;
         case REQ_INTA:
           r0 = d.platform.interruptController.acknowledge();
@@ -382,7 +401,7 @@ export class Hypervisor {
         this.shutdownDomain(d, s);
         status = RES_STOP;
       }
-      if (d.intrChanged) this.intrChanged(d);
+      if (d.kicks.size > 0) this.processKicks(d);
     }
     cb[base + P_RES0] = r0;
     cb[base + P_RES1] = r1;
@@ -420,7 +439,8 @@ export class Hypervisor {
         const detail = `${d.faultDetail(v) ?? 'the VCPU shut down'}\nVCPU ${v} state:\n${describeCpuState(d.vcpuState[v])}`;
         this.shutdownDomain(d, { reason: 'crash', code: kind, detail });
       } else if (reason === SCHED_SIPI_WAIT) {
-        this.sched.block(d.domid, v);
+        // An AP waits for INIT/SIPI; if one already arrived, let it run (the pCPU applies it).
+        if (!lapicStartupPending(d.lapics[v])) this.sched.block(d.domid, v);
       } else {
         d.countExit('preempt');
       }
@@ -452,21 +472,26 @@ export class Hypervisor {
     return [d.domid, dec.vcpu.vcpu];
   }
 
-  /** A domain's INTR line moved: wake its BSP or poke the pCPU running it. */
-  private intrChanged(d: HvDomain): void {
-    d.intrChanged = false;
-    const s = d.vcpuState[0];
-    if (s[S_INTR_LINE] === 0) return;
-    for (let p = 0; p < this.nr; p++) {
-      const r = this.running[p];
-      if (r !== null && r.dom === d && r.vcpu === 0) {
-        Atomics.or(this.cb, slot(p, P_ATTN), ATTN_EVENT);
-        return;
+  /**
+   * Local APICs that gained something (IPI, APIC timer, IOAPIC message, LINT0 from the 8259):
+   * poke the pCPU running that VCPU, or wake it if it is blocked and can now act on it.
+   */
+  private processKicks(d: HvDomain): void {
+    for (const v of d.kicks) {
+      d.kicks.delete(v);
+      let onPcpu = -1;
+      for (let p = 0; p < this.nr; p++) {
+        const r = this.running[p];
+        if (r !== null && r.dom === d && r.vcpu === v) onPcpu = p;
       }
-    }
-    if (d.interruptDeliverable(0)) {
-      d.deadHalt[0] = false;
-      this.sched.wake(d.domid, 0);
+      if (onPcpu >= 0) {
+        Atomics.or(this.cb, slot(onPcpu, P_ATTN), ATTN_EVENT);
+        continue;
+      }
+      if (d.interruptDeliverable(v) && !d.paused && !d.shutdown) {
+        d.deadHalt[v] = false;
+        this.sched.wake(d.domid, v);
+      }
     }
   }
 
@@ -485,7 +510,7 @@ export class Hypervisor {
       }
       const t = d.platform.tick(now);
       d.nextTick = t;
-      if (d.intrChanged) this.intrChanged(d);
+      if (d.kicks.size > 0) this.processKicks(d);
       if (d.pendingShutdown) {
         const s = d.pendingShutdown;
         d.pendingShutdown = undefined;

@@ -29,6 +29,8 @@ export interface DomainShare {
   nrVcpus: number;
   p2m: SharedArrayBuffer;
   states: SharedArrayBuffer;
+  /** Local APIC regions of the VCPUs (machine/lapic-regs.ts layout). */
+  lapics: SharedArrayBuffer;
   features: CpuFeatures;
 }
 

@@ -21,11 +21,21 @@ import { physMemoryOf } from '../hv/memory/machine-memory';
 import {
   ATTN_CTRL, ATTN_FLUSH, ATTN_PREEMPT, CB_SHUTDOWN, P_ASSIGN_DOM, P_ASSIGN_SEQ, P_ASSIGN_VCPU, P_ARG0, P_ARG1, P_ARG2, P_ATTN, P_BUSY_NS, P_CUR_DOM,
   P_CUR_VCPU, P_INSNS, P_REQ, P_RES0, P_RES1, P_RES2, P_RES_STATUS, P_RESP, P_WAKE, REQ_INTA, REQ_IO_IN,
-  REQ_IO_OUT, REQ_MMIO_READ, REQ_MMIO_WRITE, REQ_MSR_READ, REQ_MSR_WRITE, REQ_HYPERCALL, REQ_SCHEDULE, RES_STOP,
+  REQ_IO_OUT, REQ_MMIO_READ, REQ_MMIO_WRITE, REQ_MSR_READ, REQ_MSR_WRITE, REQ_HYPERCALL, REQ_SCHEDULE, RES_STOP, REQ_IPI, REQ_EOI,
   SCHED_HALTED, SCHED_PREEMPTED, SCHED_SHUTDOWN, SCHED_SIPI_WAIT, SCHED_START, SCHED_STOPPED, SCHED_IDLE_WAKE,
   getF64, putF64, ringDoorbell, slot,
 } from './control-block';
 import type { DomainShare, HostToPcpu, PcpuInit } from './messages';
+import { lapicRegions } from '../machine/lapic-regs';
+import { lapicHasInterrupt } from '../machine/lapic-core';
+import {
+  LAPIC_ACK_EXTINT, LAPIC_EFFECT_EOI, LAPIC_EFFECT_IPI, LAPIC_EFFECT_TIMER, LAPIC_MSR_FAULT, lapicAcknowledge, lapicClaims,
+  lapicMmioBase, lapicMmioRead, lapicMmioWrite, lapicOwnsMsr, lapicReadMsr, lapicWriteMsr, newLapicWriteOut,
+} from '../machine/lapic';
+import { lapicApplyStartup, lapicTakeNmis } from '../machine/lapic-startup';
+import { lapicStartupPending } from '../machine/lapic-core';
+import { readTsc } from '../cpu/msr';
+import { S_INTR_LINE, S_NMI_PENDING } from '../cpu/state';
 import type { WorkerEnv } from './thread-env';
 
 /** Milliseconds to wait for a domain's description before giving up on an assignment. */
@@ -34,6 +44,7 @@ const DOMAIN_WAIT_MS = 5000;
 interface PcpuDomain {
   share: DomainShare;
   cpus: (Cpu | undefined)[];
+  lapics: Int32Array[];
 }
 
 /** Runs the pCPU worker until the engine shuts down. */
@@ -45,6 +56,24 @@ export function pcpuMain(env: WorkerEnv): void {
   const domains = new Map<number, PcpuDomain>();
   const blocks = new Map<number, Block>();
   let current: Cpu | null = null;
+  /** The running VCPU's local APIC registers. */
+  let apic: Int32Array = new Int32Array(0);
+  const apicOut = newLapicWriteOut();
+
+  /** After anything that may change what the local APIC offers: the INTR line and a recheck. */
+  function recheck(): void {
+    if (current === null) return;
+    current.s[S_INTR_LINE] = lapicHasInterrupt(apic) ? 1 : 0;
+    current.localAttention = true;
+  }
+
+  function apicEffects(e: number): void {
+    if ((e & LAPIC_EFFECT_IPI) !== 0) call(REQ_IPI, apicOut.ipi.icrLow, apicOut.ipi.icrHigh, 0);
+    if ((e & LAPIC_EFFECT_EOI) !== 0) call(REQ_EOI, apicOut.eoiVector, 0, 0);
+    // A reprogrammed timer moves a deadline the hypervisor thread sleeps towards.
+    if ((e & LAPIC_EFFECT_TIMER) !== 0) ringDoorbell(cb);
+    recheck();
+  }
 
   /** A synchronous request to the hypervisor thread; returns RES0. */
   function call(kind: number, a0: number, a1: number, a2: number): number {
@@ -63,7 +92,7 @@ export function pcpuMain(env: WorkerEnv): void {
     for (;;) {
       const m = env.parent.poll() as HostToPcpu | undefined;
       if (m === undefined) return;
-      if (m.t === 'domain') domains.set(m.share.domid, { share: m.share, cpus: [] });
+      if (m.t === 'domain') domains.set(m.share.domid, { share: m.share, cpus: [], lapics: lapicRegions(m.share.lapics, m.share.nrVcpus) });
       else if (m.t === 'domain-gone') domains.delete(m.domid);
     }
   }
@@ -73,22 +102,49 @@ export function pcpuMain(env: WorkerEnv): void {
     ioWrite: (port, size, value) => {
       call(REQ_IO_OUT, port, size, value);
     },
-    mmioRead: (addr, size) => call(REQ_MMIO_READ, addr, size, 0) >>> 0,
+    mmioRead: (addr, size) => {
+      if (lapicClaims(apic, addr)) return lapicMmioRead(apic, addr - lapicMmioBase(apic), size, env.nowNs());
+      return call(REQ_MMIO_READ, addr, size, 0) >>> 0;
+    },
     mmioWrite: (addr, size, value) => {
+      if (lapicClaims(apic, addr)) {
+        apicEffects(lapicMmioWrite(apic, addr - lapicMmioBase(apic), size, value, env.nowNs(), apicOut));
+        return;
+      }
       call(REQ_MMIO_WRITE, addr, size, value);
     },
     rdmsr: (index) => {
+      if (lapicOwnsMsr(index)) return lapicReadMsr(apic, index, env.nowNs());
       const ok = call(REQ_MSR_READ, index, 0, 0);
       return ok === 1 ? [cb[base + P_RES1], cb[base + P_RES2]] : undefined;
     },
-    wrmsr: (index, lo, hi) => call(REQ_MSR_WRITE, index, lo, hi) === 1,
+    wrmsr: (index, lo, hi) => {
+      if (lapicOwnsMsr(index) && current !== null) {
+        const e = lapicWriteMsr(apic, index, lo, hi, env.nowNs(), readTsc(current));
+        if (e === LAPIC_MSR_FAULT) return false;
+        apicEffects(e);
+        return true;
+      }
+      return call(REQ_MSR_WRITE, index, lo, hi) === 1;
+    },
     cpuid: () => false,
     hypercall: () => call(REQ_HYPERCALL, 0, 0, 0) === 1,
-    acknowledgeInterrupt: () => call(REQ_INTA, 0, 0, 0),
+    acknowledgeInterrupt: () => {
+      let vector = lapicAcknowledge(apic);
+      if (vector === LAPIC_ACK_EXTINT) vector = call(REQ_INTA, 0, 0, 0);
+      recheck();
+      return vector;
+    },
     attention: () => {
       const a = Atomics.exchange(cb, base + P_ATTN, 0);
       if ((a & ATTN_CTRL) !== 0) drainControl();
       if ((a & ATTN_FLUSH) !== 0 && current !== null) current.afterStateLoad();
+      if (current !== null) {
+        current.s[S_NMI_PENDING] += lapicTakeNmis(apic);
+        current.s[S_INTR_LINE] = lapicHasInterrupt(apic) ? 1 : 0;
+        // INIT/SIPI: leave run() so the loop applies it before the next entry.
+        if (lapicStartupPending(apic)) return true;
+      }
       return (a & ATTN_PREEMPT) !== 0;
     },
     nowNs: () => env.nowNs(),
@@ -163,6 +219,10 @@ export function pcpuMain(env: WorkerEnv): void {
       continue;
     }
     current = cpu;
+    apic = (domains.get(domid) as PcpuDomain).lapics[vcpu];
+    // INIT/SIPI sent to this VCPU take effect before it runs.
+    if (lapicApplyStartup(apic, cpu.s) !== 0) cpu.afterStateLoad();
+    cpu.s[S_INTR_LINE] = lapicHasInterrupt(apic) ? 1 : 0;
     cb[base + P_CUR_DOM] = domid;
     cb[base + P_CUR_VCPU] = vcpu;
     const t0 = env.nowNs();
@@ -179,6 +239,7 @@ export function pcpuMain(env: WorkerEnv): void {
     putF64(cb, base + P_BUSY_NS, getF64(cb, base + P_BUSY_NS) + (env.nowNs() - t0));
     putF64(cb, base + P_INSNS, getF64(cb, base + P_INSNS) + (cpu.icount - n0));
     current = null;
+    apic = new Int32Array(0);
     reason =
       exit === RunExit.Halt ? SCHED_HALTED
       : exit === RunExit.Shutdown ? SCHED_SHUTDOWN

@@ -3,6 +3,7 @@
  *
  *   domus run --kernel FILE [--module "FILE ARGS"]... [--append "ARGS"] [--memory MB] [--vcpus N]
  *             [--pcpus N] [--serial stdio|file:PATH|none] [--debug-exit] [--timeout S] [--stats]
+ *             [--machine pc|qemu-testdev]
  *
  * Serial output goes to stdout as the guest writes it (nothing else goes to stdout). Exit codes:
  * guest power-off, or every VCPU halted with interrupts off -> 0; isa-debug-exit -> (v << 1) | 1;
@@ -22,7 +23,7 @@ export const RUN_EXIT = { ok: 0, badInput: 2, engineFault: 3, tripleFault: 4, ti
 
 const USAGE = `usage: domus run --kernel FILE [--module "FILE ARGS"]... [--append "ARGS"] [--memory MB]
                  [--vcpus N] [--pcpus N] [--serial stdio|file:PATH|none] [--debug-exit]
-                 [--timeout S] [--stats]
+                 [--timeout S] [--stats] [--machine pc|qemu-testdev]
 `;
 
 interface RunOptions {
@@ -36,12 +37,13 @@ interface RunOptions {
   debugExit: boolean;
   timeoutS?: number;
   stats: boolean;
+  machine: 'pc' | 'qemu-testdev';
 }
 
 class UsageError extends DomusError {}
 
 function parseArgs(args: string[]): RunOptions {
-  const o: RunOptions = { modules: [], append: '', memoryMiB: 128, vcpus: 1, serial: 'stdio', debugExit: false, stats: false };
+  const o: RunOptions = { modules: [], append: '', memoryMiB: 128, vcpus: 1, serial: 'stdio', debugExit: false, stats: false, machine: 'pc' };
   const value = (i: number, flag: string): string => {
     const v = args[i + 1];
     if (v === undefined) throw new UsageError('run.usage', `${flag} needs a value.`);
@@ -73,6 +75,12 @@ function parseArgs(args: string[]): RunOptions {
       case '--serial': o.serial = take(); break;
       case '--debug-exit': o.debugExit = true; break;
       case '--stats': o.stats = true; break;
+      case '--machine': {
+        const m = take();
+        if (m !== 'pc' && m !== 'qemu-testdev') throw new UsageError('run.usage', `--machine takes pc or qemu-testdev (got "${m}").`);
+        o.machine = m;
+        break;
+      }
       case '--timeout': {
         const v = Number(take());
         if (!(v > 0)) throw new UsageError('run.usage', '--timeout must be a positive number of seconds.');
@@ -131,7 +139,8 @@ export const runCommand: CliCommand = async (args, io) => {
       memoryMiB: o.memoryMiB,
       vcpus: o.vcpus,
       kernel: { data: kernel, path: o.kernel as string, cmdline: o.append, modules },
-      debugExit: o.debugExit,
+      debugExit: o.debugExit || o.machine === 'qemu-testdev',
+      machine: o.machine,
     };
   } catch (e) {
     io.err(`domus run: ${errorMessage(e)}\n`);

@@ -395,12 +395,11 @@ export class EngineService implements ApiService {
         return null;
       },
       'domain.shutdown': async (p: P<'domain.shutdown'>) => {
+        // HVM guests hear the ACPI power button (xl shutdown -F); an OS with ACPI powers off.
         const d = this.resolve(p.domain);
-        throw new HypervisorError(
-          'domain.no-pv-control',
-          `Domain "${d.name}" has no PV control interface and no ACPI power button yet, so it cannot be asked to shut down; use destroy (xl shutdown -F has no fallback here).`,
-          d.name,
-        );
+        await this.engine.call('power-button', { domid: d.domid });
+        this.note('info', d.name, 'asked to shut down (ACPI power button)');
+        return null;
       },
       'domain.reboot': async (p: P<'domain.reboot'>) => {
         const d = this.resolve(p.domain);

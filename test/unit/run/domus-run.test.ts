@@ -43,6 +43,12 @@ describe('domus run: exit codes and messages', () => {
     expect(r.err).not.toMatch(/\bat .*\.js:\d+/);
   });
 
+  it.each([1, 2, 3])('brings up %i VCPU(s) with INIT/SIPI, IPIs, the APIC timer and the 8259, then powers off through ACPI', (n) => {
+    const r = domusRun('--kernel', path.resolve('test/fixtures/smp/smp.bin'), '--vcpus', String(n), '--machine', 'qemu-testdev', '--timeout', '30');
+    expect(r.out).toBe('PASS\n');
+    expect(r.code).toBe(0);
+  });
+
   it('times out with 124', () => {
     const r = domusRun('--kernel', `${GUESTS}/spin.elf`, '--timeout', '1');
     expect(r.code).toBe(124);
