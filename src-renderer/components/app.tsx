@@ -12,6 +12,7 @@ import { useEngine, useStore } from '../state/use-engine';
 import { DetailsPane, type DetailsTab } from './details/details-pane';
 import { EngineBanner } from './engine-banner';
 import { HostView, type HostTab } from './host/host-view';
+import { VmContextMenu } from './manager/context-menu';
 import { LifecycleToolbar, useLifecycle } from './manager/lifecycle';
 import { VmList } from './manager/vm-list';
 import { PreferencesDialog } from './preferences';
@@ -47,6 +48,7 @@ export function App() {
   const [tab, setTab] = useState<DetailsTab>('overview');
   const [hostTab, setHostTab] = useState<HostTab>('overview');
   const [modal, setModal] = useState<Modal>();
+  const [menuAt, setMenuAt] = useState<{ name: string; x: number; y: number }>();
   const { request, dialogs } = useLifecycle();
   const rows = useMemo(() => vmRows(snap.library, snap.domains), [snap.library, snap.domains]);
   const row = rows.find((r) => r.name === selected);
@@ -132,7 +134,7 @@ export function App() {
             <LifecycleToolbar row={row} onRequest={request} onNewVm={() => command('new-vm')} onConsole={() => setTab('console')} />
             <div className="flex min-h-0 flex-1 flex-col">
               <div className="max-h-[38%] min-h-28 overflow-hidden border-b border-slate-300 bg-white">
-                <VmList rows={rows} stats={snap.stats} nrPcpus={snap.host?.nrPcpus ?? 1} selected={selected} onSelect={setSelected} onOpen={(n) => { setSelected(n); setTab('overview'); }} />
+                <VmList rows={rows} stats={snap.stats} nrPcpus={snap.host?.nrPcpus ?? 1} selected={selected} onSelect={setSelected} onOpen={(n) => { setSelected(n); setTab('overview'); }} onMenu={(name, x, y) => setMenuAt({ name, x, y })} />
               </div>
               <div className="min-h-0 flex-1">
                 {row ? <DetailsPane row={row} tab={tab} onTab={setTab} /> : <p className="p-6 text-sm text-slate-500">Select a virtual machine to see its details, or create one with New VM.</p>}
@@ -153,6 +155,24 @@ export function App() {
         ))}
       </ul>
       {dialogs}
+      {menuAt && rows.find((r) => r.name === menuAt.name) && (
+        <VmContextMenu
+          row={rows.find((r) => r.name === menuAt.name) as (typeof rows)[number]}
+          x={menuAt.x}
+          y={menuAt.y}
+          onClose={() => {
+            setMenuAt(undefined);
+            (document.querySelector(`[data-vm-row="${CSS.escape(menuAt.name)}"]`) as HTMLElement | null)?.focus();
+          }}
+          onAction={(a) => {
+            const r = rows.find((x) => x.name === menuAt.name);
+            if (a === 'console') {
+              setView('manager');
+              setTab('console');
+            } else request(a, r);
+          }}
+        />
+      )}
       {modal?.kind === 'newVm' && <NewVmWizard initial={modal.initial} onClose={() => setModal(undefined)} onCreated={(n) => { setSelected(n); setView('manager'); }} />}
       {modal?.kind === 'iso' && <IsoWizard onClose={() => setModal(undefined)} onCreateVm={(r) => setModal({ kind: 'newVm', initial: { source: 'grub-iso', iso: r.output, name: r.output.split('/').pop()?.replace(/\.iso$/i, '').replace(/[^A-Za-z0-9._-]/g, '-') ?? '' } })} />}
       {modal?.kind === 'shortcuts' && <ShortcutSheet onClose={() => setModal(undefined)} />}

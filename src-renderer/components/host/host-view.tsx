@@ -3,9 +3,9 @@
  * schedulers, the live schedule timeline, the configuration and ISO library, and the engine log
  * with running tasks.
  */
-import { useState } from 'react';
+import { useEffect, useState } from 'react';
 import { duration, mib, percent, rate } from '../../lib/format';
-import { useEngine } from '../../state/use-engine';
+import { useEngine, useStore } from '../../state/use-engine';
 import { RangePicker, ExitBars } from '../details/performance-tab';
 import { LineChart, Sparkline, seriesColor } from '../ui/sparkline';
 import { Tabs, type TabSpec } from '../ui/tabs';
@@ -24,8 +24,17 @@ const TABS: readonly TabSpec<HostTab>[] = [
   { key: 'log', label: 'Log and tasks' },
 ];
 
+/** How often the host facts (free memory, uptime) are re-read while shown, ms. */
+const HOST_REFRESH_MS = 5000;
+
 function HostOverview() {
   const snap = useEngine();
+  const store = useStore();
+  useEffect(() => {
+    void store.refreshHost().catch(() => undefined);
+    const t = setInterval(() => void store.refreshHost().catch(() => undefined), HOST_REFRESH_MS);
+    return () => clearInterval(t);
+  }, [store]);
   const [range, setRange] = useState(60);
   const h = snap.host;
   const stats = snap.stats.slice(-range);

@@ -4,7 +4,7 @@
  * ARINC 653, null) with a confirmation naming the domains that move, the scheduler's parameter
  * panels, pCPU membership, moving domains in, and the "what if" preview.
  */
-import { useState } from 'react';
+import { useEffect, useState } from 'react';
 import type { PoolInfo, SchedulerName } from '../../../src-engine/api/types';
 import { formatCpuList } from '../../lib/cpulist';
 import { useAction, useEngine, useStore } from '../../state/use-engine';
@@ -23,6 +23,9 @@ export const SCHEDULERS: readonly { name: SchedulerName; label: string; about: s
   { name: 'arinc653', label: 'ARINC 653', about: 'fixed time partitioning: a major frame of minor frames' },
   { name: 'null', label: 'Null', about: 'one vCPU per pCPU, no time sharing' },
 ];
+
+/** How often the pools page re-reads the pools, ms. */
+const POOLS_REFRESH_MS = 2000;
 
 /** Label of a scheduler. */
 export function schedLabel(s: SchedulerName): string {
@@ -174,6 +177,12 @@ function PoolEditor({ pool, pools, nrPcpus }: { pool: PoolInfo; pools: readonly 
 /** The pools page. */
 export function PoolsPanel() {
   const snap = useEngine();
+  const store = useStore();
+  // The API has no pool events: other clients (the CLI, other windows) change pools too.
+  useEffect(() => {
+    const t = setInterval(() => void store.refreshPools().catch(() => undefined), POOLS_REFRESH_MS);
+    return () => clearInterval(t);
+  }, [store]);
   const [selected, setSelected] = useState<string>('Pool-0');
   const [creating, setCreating] = useState(false);
   const nrPcpus = snap.host?.nrPcpus ?? 1;

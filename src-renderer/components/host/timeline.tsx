@@ -18,17 +18,24 @@ export interface RunInterval {
   end: number;
 }
 
-/** Intervals from "from t, pCPU runs (domid, vcpu)" records; idle (domid -1) is left out. */
+/**
+ * Intervals from the trace. A record says that from `t` its pCPU runs (domid, vcpu), or nothing when
+ * domid is negative (idle). Records that carry the core's `event` count only as 'in' (starts
+ * running) and 'out' (the pCPU goes idle); wake, block, affinity and pool records are skipped.
+ */
 export function intervalsFromTrace(records: readonly TraceRecord[], now: number): RunInterval[] {
   const sorted = [...records].sort((a, b) => a.t - b.t);
-  const open = new Map<number, TraceRecord>();
+  const open = new Map<number, { t: number; domid: number; vcpu: number }>();
   const out: RunInterval[] = [];
   for (const r of sorted) {
+    const ev = (r as TraceRecord & { event?: string }).event;
+    if (ev !== undefined && ev !== 'in' && ev !== 'out') continue;
+    if (r.pcpu < 0) continue;
     const prev = open.get(r.pcpu);
-    if (prev && prev.domid >= 0 && r.t > prev.t) out.push({ pcpu: prev.pcpu, domid: prev.domid, vcpu: prev.vcpu, start: prev.t, end: r.t });
-    open.set(r.pcpu, r);
+    if (prev && prev.domid >= 0 && r.t > prev.t) out.push({ pcpu: r.pcpu, domid: prev.domid, vcpu: prev.vcpu, start: prev.t, end: r.t });
+    open.set(r.pcpu, ev === 'out' ? { t: r.t, domid: -1, vcpu: -1 } : { t: r.t, domid: r.domid, vcpu: r.vcpu });
   }
-  for (const r of open.values()) if (r.domid >= 0 && now > r.t) out.push({ pcpu: r.pcpu, domid: r.domid, vcpu: r.vcpu, start: r.t, end: now });
+  for (const [pcpu, r] of open) if (r.domid >= 0 && now > r.t) out.push({ pcpu, domid: r.domid, vcpu: r.vcpu, start: r.t, end: now });
   return out;
 }
 

@@ -58,7 +58,7 @@ function sortValue(r: VmRow, k: SortKey, stats: readonly StatsSample[]): string 
 }
 
 /** The list. */
-export function VmList({ rows, stats, nrPcpus, selected, onSelect, onOpen }: { rows: readonly VmRow[]; stats: readonly StatsSample[]; nrPcpus: number; selected: string | undefined; onSelect: (name: string) => void; onOpen: (name: string) => void }) {
+export function VmList({ rows, stats, nrPcpus, selected, onSelect, onOpen, onMenu }: { rows: readonly VmRow[]; stats: readonly StatsSample[]; nrPcpus: number; selected: string | undefined; onSelect: (name: string) => void; onOpen: (name: string) => void; onMenu?: (name: string, x: number, y: number) => void }) {
   const [sort, setSort] = useState<{ key: SortKey; dir: 1 | -1 }>({ key: 'name', dir: 1 });
   const [graphs, setGraphs] = useState<GraphColumn[]>(loadGraphs);
   const [filter, setFilter] = useState('');
@@ -94,6 +94,12 @@ export function VmList({ rows, stats, nrPcpus, selected, onSelect, onOpen }: { r
         (document.querySelector(`[data-vm-row="${CSS.escape(next.name)}"]`) as HTMLElement | null)?.focus();
       }
     } else if (e.key === 'Enter') onOpen(sorted[i].name);
+    else if (e.key === 'ContextMenu' || (e.key === 'F10' && e.shiftKey)) {
+      e.preventDefault();
+      const r = (e.currentTarget as HTMLElement).getBoundingClientRect();
+      onSelect(sorted[i].name);
+      onMenu?.(sorted[i].name, r.left + 24, r.bottom);
+    }
   };
 
   return (
@@ -151,6 +157,11 @@ export function VmList({ rows, stats, nrPcpus, selected, onSelect, onOpen }: { r
                   tabIndex={sel || (selected === undefined && i === 0) ? 0 : -1}
                   onClick={() => onSelect(r.name)}
                   onDoubleClick={() => onOpen(r.name)}
+                  onContextMenu={(e) => {
+                    e.preventDefault();
+                    onSelect(r.name);
+                    onMenu?.(r.name, e.clientX, e.clientY);
+                  }}
                   onKeyDown={(e) => onRowKey(e, i)}
                   className={`cursor-default border-b border-slate-100 ${sel ? 'bg-sky-100' : 'hover:bg-slate-50'}`}
                 >

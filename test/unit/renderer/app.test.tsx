@@ -108,3 +108,17 @@ describe('the manager window', () => {
     expect(screen.getByRole('row', { name: /alpha/ })).toBeTruthy();
   });
 });
+
+describe('the VM context menu', () => {
+  it('offers the row’s actions with the disabled ones explained', async () => {
+    const { engine } = await setup();
+    fireEvent.contextMenu(screen.getByRole('row', { name: /alpha/ }), { clientX: 10, clientY: 10 });
+    const menu = screen.getByRole('menu', { name: 'Actions for alpha' });
+    const pause = within(menu).getByRole('menuitem', { name: 'Pause' }) as HTMLButtonElement;
+    expect(pause.disabled).toBe(true);
+    expect(pause.title).toBe('alpha is not running.');
+    fireEvent.click(within(menu).getByRole('menuitem', { name: 'Run' }));
+    await vi.waitFor(() => expect(engine.calls('domain.create')).toEqual([{ library: 'alpha' }]));
+    expect(screen.queryByRole('menu', { name: 'Actions for alpha' })).toBeNull();
+  });
+});
