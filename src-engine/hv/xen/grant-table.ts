@@ -57,12 +57,14 @@ export const ENTRIES_PER_FRAME = FRAME_SIZE / GRANT_ENTRY_BYTES;
 /** GNTTAB_NR_RESERVED_ENTRIES: refs the toolstack keeps (console 0, xenstore 1). */
 export const GNTTAB_NR_RESERVED_ENTRIES = 8;
 
-/** A grant-table operation that failed with a GNTST_* status. */
-export class GrantError extends Error {
-  constructor(readonly status: number, detail: string) {
-    super(detail);
-    this.name = 'GrantError';
-  }
+/** A grant-table operation that failed with a GNTST_* status (not an Error: no stack trace). */
+export class GrantError {
+  readonly name = 'GrantError';
+
+  constructor(
+    readonly status: number,
+    readonly message: string,
+  ) {}
 }
 
 /** A decoded v1 entry. */

@@ -75,11 +75,21 @@ export const XEN_ERRNO_NAMES: Readonly<Record<number, string>> = {
   [EISCONN]: 'EISCONN',
 };
 
-/** A hypercall failure with a Xen errno (positive; the guest sees its negation). */
-export class XenFault extends Error {
-  constructor(readonly errno: number, detail?: string) {
-    super(`${XEN_ERRNO_NAMES[errno] ?? `errno ${errno}`}${detail ? `: ${detail}` : ''}`);
-    this.name = 'XenFault';
+/**
+ * A hypercall failure with a Xen errno (positive; the guest sees its negation). Guests cause
+ * these by the thousand, so it is deliberately not an Error: no stack trace is captured.
+ */
+export class XenFault {
+  readonly name = 'XenFault';
+
+  constructor(
+    readonly errno: number,
+    readonly detail = '',
+  ) {}
+
+  /** "EINVAL: port 7 is not in use". */
+  get message(): string {
+    return `${XEN_ERRNO_NAMES[this.errno] ?? `errno ${this.errno}`}${this.detail ? `: ${this.detail}` : ''}`;
   }
 }
 

@@ -22,6 +22,8 @@ const GRANT_VERSION = 1;
 /** INVALID_GFN as a frame_list entry (all ones). */
 const INVALID_GFN32 = 0xffffffff;
 
+/** Counts from here on read as negative ints in Xen and are refused. */
+const COUNT_LIMIT = 0x80000000;
 const ARG_UOP = 1;
 const ARG_COUNT = 2;
 
@@ -30,9 +32,13 @@ function isSelf(c: HypercallContext, dom: number): boolean {
   return dom === DOMID_SELF || dom === c.dom.domid;
 }
 
-/** Runs `one` over the array in arg2/arg3 in batches; statuses come from GrantError. */
+/**
+ * Runs `one` over the array in arg2/arg3 in batches; statuses come from GrantError. A count with
+ * the top bit set is -EINVAL, as in Xen's do_grant_table_op.
+ */
 function batch<F extends string>(c: HypercallContext, layout: StructLayout<F>, one: (s: GuestStruct<F>) => void): number {
   const count = c.args[ARG_COUNT] >>> 0;
+  xenCheck(count < COUNT_LIMIT, EINVAL, `count ${count}`);
   const size = c.width === 32 ? layout.size32 : layout.size64;
   const n = Math.min(count, GRANT_BATCH);
   for (let k = 0; k < n; k++) {
