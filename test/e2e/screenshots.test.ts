@@ -6,7 +6,7 @@
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, it } from 'vitest';
-import { HAS_CHROMIUM, startRig, waitText, type GuiRig } from './harness';
+import { HAS_CHROMIUM, startRig, until, waitText, type GuiRig } from './harness';
 
 const WANTED = process.env.DOMUS_SCREENSHOTS === '1';
 const OUT = path.resolve('docs/screenshots');
@@ -31,6 +31,8 @@ describe.skipIf(!WANTED || !HAS_CHROMIUM).sequential('screenshots of the GUI', (
     await api.call('library.save', { name: 'spinner-b', text: cfg('spinner-b', `${G}/spin.elf`, 'cpus = "1"\n') });
     await api.call('library.save', { name: 'ticker', text: cfg('ticker', `${G}/tick.elf`) });
     for (const n of ['hermit-dev', 'spinner-a', 'spinner-b']) await api.call('domain.create', { library: n });
+    // Type only once the guest listens (bytes sent before it sets up its UART are dropped, as on hardware).
+    await until(async () => new TextDecoder().decode((await api.call('console.history', { domain: 'hermit-dev' })).data).includes('ECHO READY') || undefined);
     await api.call('console.write', { domain: 'hermit-dev', data: 'uname -a\r' });
     // Let the graphs fill.
     await rig.page.reload();

@@ -22,8 +22,9 @@ export interface RunInterval {
  * Intervals from the trace. A record says that from `t` its pCPU runs (domid, vcpu), or nothing when
  * domid is negative (idle). Records that carry the core's `event` count only as 'in' (starts
  * running) and 'out' (the pCPU goes idle); wake, block, affinity and pool records are skipped.
+ * `stillRunning` (from vcpu.list) decides whether each pCPU's last stretch reaches `now`.
  */
-export function intervalsFromTrace(records: readonly TraceRecord[], now: number): RunInterval[] {
+export function intervalsFromTrace(records: readonly TraceRecord[], now: number, stillRunning?: (pcpu: number, domid: number, vcpu: number) => boolean): RunInterval[] {
   const sorted = [...records].sort((a, b) => a.t - b.t);
   const open = new Map<number, { t: number; domid: number; vcpu: number }>();
   const out: RunInterval[] = [];
@@ -35,7 +36,10 @@ export function intervalsFromTrace(records: readonly TraceRecord[], now: number)
     if (prev && prev.domid >= 0 && r.t > prev.t) out.push({ pcpu: r.pcpu, domid: prev.domid, vcpu: prev.vcpu, start: prev.t, end: r.t });
     open.set(r.pcpu, ev === 'out' ? { t: r.t, domid: -1, vcpu: -1 } : { t: r.t, domid: r.domid, vcpu: r.vcpu });
   }
-  for (const [pcpu, r] of open) if (r.domid >= 0 && now > r.t) out.push({ pcpu, domid: r.domid, vcpu: r.vcpu, start: r.t, end: now });
+  // The last stretch of each pCPU lasts until now, if the engine still runs that vCPU there.
+  for (const [pcpu, r] of open) {
+    if (r.domid >= 0 && now > r.t && (stillRunning?.(pcpu, r.domid, r.vcpu) ?? true)) out.push({ pcpu, domid: r.domid, vcpu: r.vcpu, start: r.t, end: now });
+  }
   return out;
 }
 
@@ -55,7 +59,8 @@ export function TimelineChart({ intervals, nrPcpus, from, to, names, label }: { 
   const shares = new Map<string, number>();
   for (const i of intervals) {
     const k = `${i.domid}.${i.vcpu}`;
-    shares.set(k, (shares.get(k) ?? 0) + Math.max(0, Math.min(to, i.end) - Math.max(from, i.start)));
+    const overlap = Math.min(to, i.end) - Math.max(from, i.start);
+    if (overlap > 0) shares.set(k, (shares.get(k) ?? 0) + overlap);
   }
   return (
     <figure className="space-y-1">
@@ -120,7 +125,11 @@ export function LiveTimeline({ nrPcpus }: { nrPcpus: number }) {
   const records = store.traceRecords();
   const now = store.traceNow() ?? Date.now() * 1e6;
   const from = now - seconds * 1e9;
-  const intervals = useMemo(() => fillRunning(intervalsFromTrace(records, now), vcpus.value ?? [], from, now), [records, now, from, vcpus.value]);
+  const intervals = useMemo(() => {
+    const live = vcpus.value;
+    const still = live ? (pcpu: number, domid: number, vcpu: number) => live.some((v) => v.domid === domid && v.vcpu === vcpu && v.pcpu === pcpu && v.state !== 'blocked' && v.state !== 'offline') : undefined;
+    return fillRunning(intervalsFromTrace(records, now, still), live ?? [], from, now);
+  }, [records, now, from, vcpus.value]);
   const snap = store.getSnapshot();
   const names = (domid: number) => snap.domains.find((d) => d.domid === domid)?.name ?? `dom${domid}`;
   return (

@@ -120,6 +120,8 @@ describe('schedule timeline intervals', () => {
       { pcpu: 0, domid: 1, vcpu: 0, start: 0, end: 4 },
       { pcpu: 0, domid: 2, vcpu: 0, start: 4, end: 9 },
     ]);
+    // A last stretch ends when the engine no longer runs that vCPU there (destroyed, blocked).
+    expect(intervalsFromTrace([r(0, 0, 1), r(10, 1, 2)], 40, (pcpu) => pcpu === 1)).toEqual([{ pcpu: 1, domid: 2, vcpu: 0, start: 10, end: 40 }]);
     // A vCPU running without a switch in the window still shows, from vcpu.list.
     const vc = { domid: 7, name: 'x', vcpu: 1, pcpu: 1, state: 'running' as const, cpuSeconds: 1, hard: [1], soft: [1], effective: [1] };
     expect(fillRunning([], [vc], 100, 200)).toEqual([{ pcpu: 1, domid: 7, vcpu: 1, start: 100, end: 200 }]);
