@@ -15,7 +15,8 @@
  * writes (read here with plain loads at block boundaries, after the attention word said so).
  */
 import { Block, Insn } from './insn';
-import { compileBlock, COMPILE_THRESHOLD } from './block-compiler';
+import { JIT_DEFAULTS, type JitConfig } from './jit/jit-config';
+import { enterRegion, noteInterpreted, registerBlock, registryFor, type JitRegistry } from './jit/jit-page';
 import { createTlb, flushTlb } from './mmu';
 import type { CpuOps, PhysMemory } from './ops';
 import { FAULT, STOP, VEC_SMC_RESTART } from './fault';
@@ -29,7 +30,7 @@ import {
   AR_DB, AR_DC, AR_RW, AR_CODE, AR_UNUSABLE, CR0_PE, IF, S_CPL, S_EFLAGS, S_EIP, S_HALTED,
   S_ICOUNT_HI, S_ICOUNT_LO, S_INTR_LINE, S_NMI_BLOCKED, S_NMI_PENDING, S_SEG_AR, S_SEG_BASE,
   S_SEG_LIMIT, S_SHADOW, S_CR0, SEG_CS, SEG_SS, STATE_BYTES, TF, VM, S_DR, S_RUNNING, RF, AC, CR0_AM, EXC_DB,
-  FAULT_KIND_SHUTDOWN, FAULT_MSG_BYTES, S_FAULT_KIND, S_FAULT_MSG, S_RECENT_EIPS, S_INJECT_VECTOR,
+  FAULT_KIND_SHUTDOWN, FAULT_MSG_BYTES, S_FAULT_KIND, S_FAULT_MSG, S_RECENT_EIPS, S_INJECT_VECTOR, S_A20_MASK,
 } from './state';
 
 /** Why run() returned. */
@@ -125,10 +126,14 @@ export class Cpu {
   dbGeneralDetect = false;
   /** Alignment checking applies (CR0.AM, EFLAGS.AC, CPL 3): user pages stay out of the TLB. */
   alignCheck = false;
+  /** The A20 mask the TLB was filled under (handlers/io.ts flushes when a port write moves it). */
+  a20Mask = -1;
   /** Instructions retired since construction (also mirrored into the state block). */
   icount = 0;
-  /** Compile hot blocks to JavaScript (block-compiler.ts); off = pure interpreter. */
-  compileBlocks = true;
+  /** JIT settings (jit/jit-config.ts): jit.enabled false = pure interpreter. */
+  jit: JitConfig = { ...JIT_DEFAULTS };
+  /** Code pages and compiled regions of this Cpu's block cache (shared with Cpus sharing it). */
+  readonly jitRegistry: JitRegistry;
   /** Index in its block of the instruction a compiled block faulted on. */
   faultIndex = 0;
   /** Bumped whenever linear->physical mappings, the decode mode or CS change (block links die). */
@@ -163,6 +168,7 @@ export class Cpu {
     options: { features?: CpuFeatures; vcpuId?: number; blocks?: Map<number, Block> } = {},
   ) {
     if (options.blocks) this.blocks = options.blocks;
+    this.jitRegistry = registryFor(this.blocks);
     this.features = options.features ?? DEFAULT_FEATURES;
     this.vcpuId = options.vcpuId ?? 0;
     this.s = new Int32Array(state, stateOffset, STATE_BYTES / 4);
@@ -207,6 +213,7 @@ export class Cpu {
    * VCPU): drops every cached translation and recomputes the mode caches.
    */
   afterStateLoad(): void {
+    this.a20Mask = this.s[S_A20_MASK];
     flushTlb(this, false);
     this.icount = (this.s[S_ICOUNT_LO] >>> 0) + (this.s[S_ICOUNT_HI] >>> 0) * 4294967296;
     this.updateMode();
@@ -409,13 +416,16 @@ export class Cpu {
       if (this.blocks.size >= MAX_BLOCKS) this.blocks.clear();
       this.blocks.set(b.off, b);
       this.jcache[h] = b;
+      if (this.jit.enabled) registerBlock(this.jitRegistry, b, this.jit);
     }
     return b;
   }
 
   /**
    * Runs blocks back to back, following cached successor links, until something needs the outer
-   * loop (attention, the instruction budget, a mode change) or an exception is delivered.
+   * loop (attention, the instruction budget, a mode change) or an exception is delivered. A
+   * block whose page has a compiled region enters the region, which runs until control leaves
+   * the page's compiled blocks (jit/jit-page.ts).
    */
   private runBlocks(limit: number): void {
     const s = this.s;
@@ -427,37 +437,42 @@ export class Cpu {
       deliverException(this, this.excVector, this.excHasError, this.excError);
       return;
     }
+    const jit = this.jit.enabled;
     try {
       for (;;) {
-        this.curBlock = b;
-        s[S_EIP] = b.endEip;
-        const compiled = b.compiled;
-        if (compiled !== null) {
-          compiled(this);
+        const page = b.jitPage;
+        let ran = -1;
+        if (page !== null && jit) {
+          const region = b.region;
+          if (region !== null) ran = enterRegion(this, region, b, limit);
+          if (ran < 0) noteInterpreted(this, this.jitRegistry, page, b);
+        }
+        if (ran >= 0) {
+          this.icount += ran;
         } else {
-          if (++b.hits >= COMPILE_THRESHOLD && this.compileBlocks && b.off >= 0) b.compiled = compileBlock(b);
+          this.curBlock = b;
+          s[S_EIP] = b.endEip;
           this.interpret(b);
-        }
-        this.icount += b.insns.length;
-        if (this.localAttention || this.attn[this.attnIdx] !== 0 || this.icount >= limit || this.slowMode) {
+          this.icount += b.insns.length;
           this.curBlock = null;
-          return;
         }
+        if (this.localAttention || this.attn[this.attnIdx] !== 0 || this.icount >= limit || this.slowMode) return;
         const eip = s[S_EIP];
         const epoch = this.linkEpoch;
         let nb: Block | null = null;
-        if (b.linkEpoch === epoch) {
-          if (b.succ0Eip === eip) nb = b.succ0;
-          else if (b.succ1Eip === eip) nb = b.succ1;
-        } else {
-          b.succ0 = null;
-          b.succ1 = null;
-          b.linkEpoch = epoch;
+        if (ran < 0) {
+          if (b.linkEpoch === epoch) {
+            if (b.succ0Eip === eip) nb = b.succ0;
+            else if (b.succ1Eip === eip) nb = b.succ1;
+          } else {
+            b.succ0 = null;
+            b.succ1 = null;
+            b.linkEpoch = epoch;
+          }
         }
         if (nb === null || this.phys.codeGen[nb.frame] !== nb.gen) {
-          this.curBlock = null;
           nb = this.lookupBlock();
-          if (nb.off >= 0) {
+          if (nb.off >= 0 && ran < 0) {
             if (b.succ0 === null) {
               b.succ0 = nb;
               b.succ0Eip = eip;
@@ -475,7 +490,9 @@ export class Cpu {
       this.curBlock = null;
       const k = this.faultIndex;
       if (cur === null || k < 0 || k >= cur.insns.length) {
-        // The fault came from looking up the next block (an instruction fetch): EIP is right.
+        // The fault came from looking up the next block (an instruction fetch) or from a
+        // compiled region (which set EIP and the retired count itself): EIP is right.
+        this.noteRecent(s[S_EIP]);
         deliverException(this, this.excVector, this.excHasError, this.excError);
         return;
       }

@@ -97,7 +97,11 @@ export function loadSegment(cpu: Cpu, seg: number, sel: number): void {
     } else {
       s[S_SEG_SEL + seg] = sel;
       s[S_SEG_BASE + seg] = sel << 4;
-      if ((s[S_SEG_AR + seg] & AR_UNUSABLE) !== 0) s[S_SEG_AR + seg] &= ~AR_UNUSABLE;
+      // A cache left unusable by a null load in protected mode becomes a 64 KiB data segment.
+      if ((s[S_SEG_AR + seg] & AR_UNUSABLE) !== 0) {
+        s[S_SEG_AR + seg] = AR_P | AR_S | AR_RW | 1;
+        s[S_SEG_LIMIT + seg] = 0xffff;
+      }
     }
     cpu.updateMode();
     return;

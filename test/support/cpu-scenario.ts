@@ -3,15 +3,16 @@
  * fixtures.json by fixtures/build.mjs) runs from a fixed initial state until HLT; the test then
  * looks at registers, flags, memory and the FPU. The environment:
  *
- *   0x000-0x3FF   real-mode IVT: vector v -> 0000:(0x3000 + 8v)
+ *   0x000-0x3FF   real-mode IVT: vector v -> 0000:(0x5000 + 8v)
  *   0x500         pseudo-descriptor of the GDT (limit, base), for LGDT in fragments
  *   0x508         pseudo-descriptor of the IDT
  *   0x600         vector of the last exception taken through the stubs (0xFFFFFFFF: none)
  *   0x800         GDT (see SEL_* below), room for 256 descriptors
  *   0x1800        32-bit TSS (ESP0 = 0x9F000, SS0 = SEL_DATA32), limit 0x67
  *   0x2000        IDT: 256 interrupt gates (DPL 3) to the stubs, CS = SEL_CODE32
- *   0x3000        stubs: vector v at 0x3000 + 16v (32-bit) or 0x3000 + 8v (16-bit, real mode):
- *                 record v at 0x600, then HLT (an error code stays on the stack)
+ *   0x3000        32-bit stubs: vector v at 0x3000 + 16v records v at SS:0x600, then HLT (an
+ *                 error code stays on the stack)
+ *   0x5000        real-mode stubs: vector v at 0x5000 + 8v records v at CS:0x600, then HLT
  *   0x7C00        16-bit fragments (CS:IP = 0000:7C00, SS:SP = 0000:7000)
  *   0x10000       32-bit fragments (flat ring 0, ESP = 0x80000)
  */
@@ -36,6 +37,7 @@ export const IDT_PTR = 0x508;
 export const IDT_BASE = 0x2000;
 export const TSS_BASE = 0x1800;
 export const STUB_BASE = 0x3000;
+export const REAL_STUB_BASE = 0x5000;
 export const EXC_RECORD = 0x600;
 export const CODE16 = 0x7c00;
 export const CODE32 = 0x10000;
@@ -155,19 +157,20 @@ function buildEnvironment(h: CpuHarness): void {
   poke32(h, TSS_BASE + 8, SEL_DATA32);
   poke32(h, TSS_BASE + 0x64, 0x00680000);
   for (let v = 0; v < 256; v++) {
-    // 32-bit stub: mov dword [EXC_RECORD], v ; hlt
+    // 32-bit stub: mov dword [ss:EXC_RECORD], v ; hlt (SS: data segments may be null after an
+    // interrupt from virtual-8086 mode or a return to an outer ring)
     const stub = STUB_BASE + v * 16;
-    h.writePhys(stub, Uint8Array.of(0xc7, 0x05, EXC_RECORD & 0xff, EXC_RECORD >> 8, 0, 0, v, 0, 0, 0, 0xf4));
+    h.writePhys(stub, Uint8Array.of(0x36, 0xc7, 0x05, EXC_RECORD & 0xff, EXC_RECORD >> 8, 0, 0, v, 0, 0, 0, 0xf4));
     h.writePhys(IDT_BASE + v * 8, gate(SEL_CODE32, stub, 0xe, 3));
   }
   poke32(h, EXC_RECORD, NO_EXCEPTION);
 }
 
 function buildRealIvt(h: CpuHarness): void {
-  // Real-mode stubs overlay the 32-bit ones' area with 8-byte spacing: mov byte [0x600], v ; hlt
+  // mov byte [cs:0x600], v ; hlt (CS is 0 for every stub)
   for (let v = 0; v < 256; v++) {
-    const stub = STUB_BASE + v * 8;
-    h.writePhys(stub, Uint8Array.of(0xc6, 0x06, EXC_RECORD & 0xff, EXC_RECORD >> 8, v, 0xf4));
+    const stub = REAL_STUB_BASE + v * 8;
+    h.writePhys(stub, Uint8Array.of(0x2e, 0xc6, 0x06, EXC_RECORD & 0xff, EXC_RECORD >> 8, v, 0xf4));
     h.writePhys(v * 4, Uint8Array.of(stub & 0xff, stub >> 8, 0, 0));
   }
   // The stub writes one byte: start from "none" in the low byte too.

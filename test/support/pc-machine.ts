@@ -10,7 +10,10 @@
 import { Cpu, RunExit } from '../../src-engine/cpu/cpu';
 import type { CpuOps } from '../../src-engine/cpu/ops';
 import type { CpuFeatures } from '../../src-engine/cpu/cpuid';
-import { S_A20_MASK, S_INTR_LINE, STATE_BYTES } from '../../src-engine/cpu/state';
+import {
+  ESP, IF, S_A20_MASK, S_EFLAGS, S_EIP, S_INTR_LINE, S_NMI_PENDING, S_SEG_BASE, S_SEG_SEL, SEG_CS, SEG_DS, SEG_ES, SEG_FS, SEG_GS, SEG_SS,
+  STATE_BYTES,
+} from '../../src-engine/cpu/state';
 import { MachineMemory } from '../../src-engine/hv/memory/machine-memory';
 import { DomainMemory } from '../../src-engine/hv/memory/domain-memory';
 import { loadMultibootKernel } from '../../src-engine/boot/multiboot';
@@ -20,6 +23,10 @@ import { createPcPlatform, type PcPlatform } from '../../src-engine/machine/plat
 const NS_PER_INSTRUCTION = 1;
 /** Instructions run between device ticks. */
 const SLICE = 20_000;
+/** A VCPU halted past this virtual time is taken to hang (guests here finish in milliseconds). */
+const MAX_HALTED_NS = 60e9;
+/** Real-mode stack top for startReal. */
+const REAL_STACK = 0x7000;
 /** A20 masks as the state block holds them. */
 const A20_OPEN = -1;
 const A20_CLOSED = ~(1 << 20);
@@ -38,6 +45,8 @@ export interface PcMachine {
   debugExit(): number | undefined;
   /** Loads a multiboot v1 ELF like `qemu -kernel` and points the VCPU at it. */
   loadMultiboot(elf: Uint8Array, cmdline?: string): void;
+  /** Places real-mode code at 0000:`at` and starts there from reset (SS:SP = 0000:7000). */
+  startReal(code: Uint8Array, at: number): void;
   /**
    * Runs until debug exit, shutdown (triple fault), a halt with nothing that could ever wake it
    * ("hang"), or `maxInstructions`.
@@ -112,6 +121,18 @@ export function createPcMachine(opts: { memBytes: number; features?: CpuFeatures
       cpu.init(r.init);
       cpu.s[S_A20_MASK] = A20_OPEN;
     },
+    startReal(code, at) {
+      memory.write(at, code);
+      cpu.reset();
+      const s = cpu.s;
+      for (const seg of [SEG_CS, SEG_DS, SEG_ES, SEG_SS, SEG_FS, SEG_GS]) {
+        s[S_SEG_SEL + seg] = 0;
+        s[S_SEG_BASE + seg] = 0;
+      }
+      s[S_EIP] = at;
+      s[ESP] = REAL_STACK;
+      cpu.afterStateLoad();
+    },
     run(maxInstructions) {
       const stop = cpu.icount + maxInstructions;
       for (;;) {
@@ -123,7 +144,10 @@ export function createPcMachine(opts: { memBytes: number; features?: CpuFeatures
         if (e === RunExit.Shutdown) return 'shutdown';
         if (e === RunExit.Halt) {
           if (platform.timersChanged) deadline = platform.tick(time);
-          if (deadline === Infinity) return exitStatus !== undefined ? 'debug-exit' : 'hang';
+          // Halted with interrupts off (only an NMI could wake it), or with nothing that will ever
+          // raise one, or for longer than any guest here waits: it hangs.
+          const cannotWake = (cpu.s[S_EFLAGS] & IF) === 0 && cpu.s[S_NMI_PENDING] === 0;
+          if (cannotWake || deadline === Infinity || time > MAX_HALTED_NS) return exitStatus !== undefined ? 'debug-exit' : 'hang';
           time = Math.max(time, deadline);
         }
         if (time >= deadline || platform.timersChanged) deadline = platform.tick(time);

@@ -6,8 +6,8 @@
 import type { Cpu } from '../cpu';
 import type { Handler } from '../insn';
 import { gp } from '../fault';
-import { rdSys } from '../mmu';
-import { EDX, IOPL_MASK, IOPL_SHIFT, S_EFLAGS, S_SEG_AR, S_SEG_BASE, S_SEG_LIMIT, SEG_TR } from '../state';
+import { flushTlb, rdSys } from '../mmu';
+import { EDX, IOPL_MASK, IOPL_SHIFT, S_A20_MASK, S_EFLAGS, S_SEG_AR, S_SEG_BASE, S_SEG_LIMIT, SEG_TR } from '../state';
 import type { Factory } from './common';
 
 /** Offset of the I/O map base field in a 32-bit TSS. */
@@ -35,6 +35,18 @@ export function checkIoPermission(cpu: Cpu, port: number, size: number): void {
   const bits = rdSys(cpu, (base + byteOff) | 0, 2);
   const mask = ((1 << size) - 1) << (port & 7);
   if ((bits & mask) !== 0) gp(cpu, 0);
+}
+
+/**
+ * A port write may have moved the A20 gate (port 0x92, the 8042): translations cached under the
+ * old mask are dropped.
+ */
+export function afterIoWrite(cpu: Cpu): void {
+  const mask = cpu.s[S_A20_MASK];
+  if (mask !== cpu.a20Mask) {
+    cpu.a20Mask = mask;
+    flushTlb(cpu, false);
+  }
 }
 
 function inFactory(fromDx: boolean): Factory {
@@ -66,6 +78,7 @@ function outFactory(toDx: boolean): Factory {
       checkIoPermission(cpu, port, size);
       const v = size === 4 ? cpu.s[0] >>> 0 : size === 2 ? cpu.r16[0] : cpu.r8[0];
       cpu.ops.ioWrite(port, size as 1 | 2 | 4, v);
+      afterIoWrite(cpu);
     };
     return h;
   };

@@ -13,7 +13,7 @@ import { getZF } from '../lazy-flags';
 import { checkSmc, noteWrite, probeWrite, rd8, TLB_MASK } from '../mmu';
 import { DF, EAX, ECX, EDI, EDX, ESI, S_EFLAGS, S_EIP, SEG_ES, TF } from '../state';
 import { readMem, writeMem, type Factory } from './common';
-import { checkIoPermission } from './io';
+import { afterIoWrite, checkIoPermission } from './io';
 
 /** Elements per execution of a REP instruction before it yields and restarts. */
 const REP_CHUNK = 65536;
@@ -176,6 +176,7 @@ function outsOne(cpu: Cpu, i: Insn, size: number): void {
   const port = cpu.r16[EDX * 2];
   const v = readMem(cpu, segLinR(cpu, i.seg, si, size), size);
   cpu.ops.ioWrite(port, size as 1 | 2 | 4, size === 4 ? v >>> 0 : v);
+  afterIoWrite(cpu);
   const d = step(cpu, size);
   setIdx(cpu, a16, ESI, a16 ? (si + d) & 0xffff : (si + d) | 0);
 }
