@@ -21,6 +21,7 @@ import { XenHost, type XenConsoleSource } from '../../src-engine/hv/xen/xen-host
 import { xenCpuid } from '../../src-engine/hv/xen/cpuid-msr';
 import { HcAfter } from '../../src-engine/hv/xen/hypercalls/types';
 import type { VbdConfig } from '../../src-engine/hv/xen/backends/blkback';
+import type { VifConfig } from '../../src-engine/hv/xen/backends/vif-nodes';
 import type { XenDomain } from '../../src-engine/hv/xen/xen-domain';
 
 /** Instructions a VCPU runs before its pCPU moves on (also the interleaving grain). */
@@ -39,6 +40,7 @@ export interface PvhDomainSpec {
   readonly memMiB: number;
   readonly vcpus?: number;
   readonly vbds?: readonly VbdConfig[];
+  readonly vifs?: readonly VifConfig[];
   /** pCPU of each VCPU (default: VCPU v on pCPU v mod pcpus). */
   readonly pin?: readonly number[];
 }
@@ -127,7 +129,7 @@ export class PvhMachine {
     const boot = loadPvhKernel({ kernel: spec.kernel, kernelPath: `${spec.name}.elf`, cmdline: spec.cmdline, modules: spec.modules, memory, memoryMap });
     const xen = this.xen.createDomain({
       domid, name: spec.name, uuid: `00000000-0000-4000-8000-${domid.toString(16).padStart(12, '0')}`, memory, states, nrVcpus: nr,
-      features, timeBaseNs: this.time, memoryMap, vbds: spec.vbds,
+      features, timeBaseNs: this.time, memoryMap, vbds: spec.vbds, vifs: spec.vifs,
     });
     const d: MachineDomain = {
       domid, name: spec.name, memory, xen, cpus: [], pin: [], console: '', consoleIo: '', shutdown: undefined,

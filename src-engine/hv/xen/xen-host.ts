@@ -36,6 +36,7 @@ import { XsRingConnection } from './xenstore/xs-ring';
 import { ConsoleBackend } from './backends/console-backend';
 import { BlkBackend, type VbdConfig } from './backends/blkback';
 import type { BackendEnv } from './backends/backend-env';
+import { writeVifNodes, type VifConfig } from './backends/vif-nodes';
 import { buildDomainNodes } from './xenstore/xs-domain-nodes';
 
 /** Where console text came from. */
@@ -70,6 +71,8 @@ export interface XenDomainSetup extends XenDomainConfig {
   readonly uuid: string;
   /** Virtual block devices to serve. */
   readonly vbds?: readonly VbdConfig[];
+  /** Network devices (xenstore nodes only: there is no netback yet). */
+  readonly vifs?: readonly VifConfig[];
 }
 
 /** Per-domain engine-side state: back ends and the xenstore ring connection. */
@@ -164,6 +167,7 @@ export class XenHost implements GrantEnv {
       storePort, consolePort, storePfn: XENSTORE_PFN, consolePfn: CONSOLE_PFN,
     });
     this.xenstore.introduceDomain(cfg.domid);
+    (cfg.vifs ?? []).forEach((v, n) => writeVifNodes(this.xs, cfg.domid, n, v));
     for (const v of cfg.vbds ?? []) {
       const b = new BlkBackend(this.backendEnv(), cfg.domid, v);
       be.vbds.push(b);
