@@ -255,6 +255,15 @@ export class XenDomain {
     return s[S_NMI_PENDING] > 0 || (s[S_INTR_LINE] !== 0 && (s[S_EFLAGS] & IF) !== 0);
   }
 
+  /**
+   * True if a halted VCPU `v` can never run again: interrupts off, no NMI, no SCHEDOP_poll in
+   * progress (a poll ends whatever EFLAGS.IF says).
+   */
+  haltIsFinal(v: number): boolean {
+    const vc = this.vcpus[v];
+    return vc.pollPorts === null && vc.s[S_NMI_PENDING] === 0 && (vc.s[S_EFLAGS] & IF) === 0;
+  }
+
   // ---- time
 
   /** Rewrites VCPU `v`'s vcpu_time_info for host time `nowNs`. */

@@ -256,6 +256,11 @@ export class XenHost implements GrantEnv {
     return this.domains.get(domid)?.wakeable(vcpu) ?? false;
   }
 
+  /** True if a halted VCPU can never run again (see XenDomain.haltIsFinal). */
+  haltIsFinal(domid: number, vcpu: number): boolean {
+    return this.domains.get(domid)?.haltIsFinal(vcpu) ?? true;
+  }
+
   /** Call when a VCPU is put on a pCPU: refreshes its time record and INTR line. */
   vcpuScheduled(domid: number, vcpu: number): void {
     const d = this.domains.get(domid);

@@ -23,6 +23,19 @@ export interface XsListing {
   readonly perms: readonly string[];
 }
 
+/** A value as xenstore-ls shows it: printable ASCII as is, backslash and others escaped. */
+export function escapeValue(v: string): string {
+  let out = '';
+  for (const ch of v) {
+    const c = ch.codePointAt(0) ?? 0;
+    if (ch === '\\') out += '\\\\';
+    else if (ch === '"') out += '\\"';
+    else if (c >= 0x20 && c < 0x7f) out += ch;
+    else out += `\\x${c.toString(16).padStart(2, '0')}`;
+  }
+  return out;
+}
+
 /** A watch callback: the node that changed and the token. */
 export type XsWatchCallback = (path: string, token: string) => void;
 
@@ -129,6 +142,18 @@ export class XenstoreTool {
     };
     rec(path);
     return out;
+  }
+
+  /**
+   * xenstore-ls text: one line per node, `name = "value"`, indented one space per level below
+   * `path` (the layout of the xenstore-ls tool). Backslashes and non-printable bytes are escaped.
+   */
+  lsText(path = '/'): string {
+    const base = path === '/' ? 0 : path.split('/').length - 1;
+    return this.ls(path)
+      .filter((n) => n.path !== path)
+      .map((n) => `${' '.repeat(n.path.split('/').length - 2 - base)}${n.path.slice(n.path.lastIndexOf('/') + 1)} = "${escapeValue(n.value)}"`)
+      .join('\n');
   }
 
   /**
