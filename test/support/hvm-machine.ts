@@ -6,8 +6,8 @@
  *
  *   CPU port I/O  -> platform.bus (the BIOS trap device sits at 0xE0, the VGA at 0x3C0-0x3DF)
  *   INTR / INTA   -> the platform's PIC
- *   device time   -> a clock that runs with the host but can be moved forward (GRUB's PIT
- *                    calibration shortcut); the VCPU's TSC reads the same clock
+ *   device time   -> a WarpClock over the host clock, moved forward by GRUB's PIT calibration
+ *                    shortcut together with the VCPU's TSC offset (as the runtime would)
  *   reset vector  -> P2M entries of 0xFFFF0000-0xFFFFFFFF aliased to the BIOS frames
  *
  * `run()` executes in slices, ticking the devices between them and sleeping through HLT until the
@@ -23,11 +23,12 @@ import { createPcPlatform, type PcPlatform } from '../../src-engine/machine/plat
 import type { Clock, IoSize } from '../../src-engine/machine/device';
 import type { BlockBackend } from '../../src-engine/machine/block-backend';
 import type { CmosBootDevice } from '../../src-engine/machine/cmos-layout';
-import { VgaText, registerVgaText } from '../../src-engine/machine/vga-text';
-import { HvmBios, type BiosBootResult } from '../../src-engine/firmware/bios/bios';
+import type { VgaText } from '../../src-engine/machine/vga-text';
+import type { HvmBios, BiosBootResult } from '../../src-engine/firmware/bios/bios';
 import type { FirmwareHost } from '../../src-engine/firmware/bios/host';
-import { BIOS_BASE, BIOS_HIGH_ALIAS, BIOS_SIZE, BIOS_TRAP_PORT } from '../../src-engine/firmware/bios/layout';
-import { GrubCalibrationShortcut } from '../../src-engine/firmware/bios/pit-shortcut';
+import { BIOS_BASE, BIOS_HIGH_ALIAS, BIOS_SIZE } from '../../src-engine/firmware/bios/layout';
+import type { GrubCalibrationShortcut } from '../../src-engine/firmware/bios/pit-shortcut';
+import { WarpClock, advanceTscOffsets, installHvmFirmware, type HvmFirmware } from '../../src-engine/firmware/bios/hvm-firmware';
 
 /** Options of createHvmMachine. */
 export interface HvmMachineConfig {
@@ -88,8 +89,8 @@ export function createHvmMachine(config: HvmMachineConfig = {}): HvmMachine {
   const ramBytes = (config.memoryMiB ?? DEFAULT_MEMORY_MIB) * 2 ** 20;
   const pool = new MachineMemory(ramBytes);
   const memory = new DomainMemory(pool, 'hvm-test', { ramBytes });
-  let warp = 0;
-  const clock: Clock = { now: () => performance.now() * 1e6 + warp, wallMs: () => Date.now() + warp / 1e6 };
+  const hostClock: Clock = { now: () => performance.now() * 1e6, wallMs: () => Date.now() };
+  const clock = new WarpClock(hostClock);
   let serialOut = '';
   let exitStatus: number | undefined;
   let resetRequested = false;
@@ -97,8 +98,6 @@ export function createHvmMachine(config: HvmMachineConfig = {}): HvmMachine {
   let bootFailures: readonly string[] | undefined;
   /** The VCPU, once built (the device callbacks below are created before it). */
   const vcpu: { cpu?: Cpu } = {};
-  const shortcut = new GrubCalibrationShortcut();
-  shortcut.enabled = config.pitShortcut ?? true;
 
   const platform = createPcPlatform({
     clock,
@@ -124,18 +123,19 @@ export function createHvmMachine(config: HvmMachineConfig = {}): HvmMachine {
       vcpu.cpu.attn[0] = 1;
     },
   });
-  const vga = new VgaText({ memory });
-  registerVgaText(platform.bus, vga);
-
+  const fw: { current?: HvmFirmware } = {};
   const io = {
     read: (port: number, size: IoSize) => {
-      shortcut.onRead(port);
+      fw.current?.observeRead(port);
       return platform.bus.read(port, size);
     },
     write: (port: number, size: IoSize, value: number) => {
       platform.bus.write(port, size, value);
-      const w = shortcut.onWrite(port, value);
-      if (w > 0) warp += w;
+      const warp = fw.current?.observeWrite(port, value) ?? 0;
+      if (warp > 0) {
+        clock.advance(warp);
+        if (vcpu.cpu) advanceTscOffsets([vcpu.cpu.s], warp);
+      }
     },
   };
 
@@ -153,7 +153,7 @@ export function createHvmMachine(config: HvmMachineConfig = {}): HvmMachine {
       theCpu.attn[0] = 0;
       return exitStatus !== undefined || resetRequested;
     },
-    nowNs: () => clock.now(),
+    nowNs: () => hostClock.now(),
   };
   const theCpu = new Cpu(new SharedArrayBuffer(STATE_BYTES), 0, memory.physMemory, ops);
   theCpu.reset();
@@ -183,8 +183,10 @@ export function createHvmMachine(config: HvmMachineConfig = {}): HvmMachine {
     ...(config.cdroms ?? []).map((backend) => ({ medium: 'cdrom' as const, backend })),
     ...(config.missing ?? []),
   ];
-  const bios = new HvmBios({ ramSize: ramBytes, bootOrder: config.bootOrder, drives }, host);
-  platform.bus.register(BIOS_TRAP_PORT, 1, bios.trapDevice);
+  const firmware = installHvmFirmware(platform, { ramSize: ramBytes, bootOrder: config.bootOrder, drives }, host);
+  fw.current = firmware;
+  firmware.pitShortcut.enabled = config.pitShortcut ?? true;
+  const { bios, vga } = firmware;
   const bootResult = config.noPowerOn ? undefined : bios.powerOn(theCpu);
 
   function run(opts: { until?: () => boolean; maxMs?: number }): HvmStop {
@@ -218,7 +220,7 @@ export function createHvmMachine(config: HvmMachineConfig = {}): HvmMachine {
     vga,
     bios,
     host,
-    pitShortcut: shortcut,
+    pitShortcut: firmware.pitShortcut,
     bootResult,
     serial: () => serialOut,
     messages,
@@ -226,7 +228,7 @@ export function createHvmMachine(config: HvmMachineConfig = {}): HvmMachine {
       return bootFailures;
     },
     debugExit: () => exitStatus,
-    warpNs: () => warp,
+    warpNs: () => clock.offsetNs,
     type: (text) => platform.consoleInput(1, Array.from(text, (ch) => ch.charCodeAt(0) & 0xff)),
     run,
   };
