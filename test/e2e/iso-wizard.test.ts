@@ -11,6 +11,8 @@ import { HAS_CHROMIUM, startRig, waitText, waitValue, type GuiRig } from './harn
 
 const MBINFO = path.resolve('test/fixtures/guests/mbinfo.elf');
 const MODULE = path.resolve('test/fixtures/guests/tick.elf');
+/** How long GRUB and the guest may take to print, ms. */
+const BOOT_TIMEOUT_MS = 45_000;
 /** Byte offset of the first ISO 9660 volume descriptor's "CD001" (sector 16, + 1). */
 const ISO_MAGIC_OFFSET = 16 * 2048 + 1;
 
@@ -92,6 +94,20 @@ describe.skipIf(!HAS_CHROMIUM).sequential('the GRUB ISO wizard in a browser', ()
     await nv.getByRole('button', { name: 'Finish' }).click();
     await page.getByRole('row', { name: /hermit/ }).click();
     await page.getByRole('tab', { name: 'Console' }).click();
-    await waitText(page.getByTestId('console-hermit').locator('.xterm-rows'), 'cmdline=', 60_000);
-  });
+    // GRUB from the CD boots mbinfo.elf, which prints its command line. Fail at once, with the
+    // engine's words, if the engine reports an error instead.
+    let done = false;
+    const faults = (async () => {
+      while (!done) {
+        const errors = (await rig.api.call('log.dmesg', {})).filter((e) => e.level === 'error');
+        if (errors.length > 0) throw new Error(`the engine reported: ${errors.map((e) => `[${e.source}] ${e.message}`).join('; ')}`);
+        await new Promise((r) => setTimeout(r, 500));
+      }
+    })();
+    try {
+      await Promise.race([waitText(page.getByTestId('console-hermit').locator('.xterm-rows'), 'cmdline=-uart=io:0x3f8', BOOT_TIMEOUT_MS), faults]);
+    } finally {
+      done = true;
+    }
+  }, BOOT_TIMEOUT_MS + 30_000);
 });

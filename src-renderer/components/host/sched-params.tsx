@@ -75,7 +75,7 @@ function WeightCapRow({ domid, name, info, onDone }: { domid: number; name: stri
   return (
     <tr className="border-t border-slate-100 align-bottom">
       <th scope="row" className="px-2 py-1 text-left text-sm font-medium">{name}</th>
-      <td className="px-2 py-1"><NumberField label={`Weight of ${name}`} value={weight} min={1} max={65535} onValue={setW} className="w-28" /></td>
+      <td className="px-2 py-1"><NumberField label="Weight" ariaLabel={`Weight of ${name}`} value={weight} min={1} max={65535} onValue={setW} className="w-28" /></td>
       <td className="px-2 py-1">
         <div className="flex gap-1">
           {WEIGHT_PRESETS.map((p) => (
@@ -85,7 +85,7 @@ function WeightCapRow({ domid, name, info, onDone }: { domid: number; name: stri
           ))}
         </div>
       </td>
-      <td className="px-2 py-1"><NumberField label={`Cap of ${name} (%)`} value={cap} min={0} max={65535} onValue={setC} className="w-28" hint="0 = no cap" /></td>
+      <td className="px-2 py-1"><NumberField label="Cap (%)" ariaLabel={`Cap of ${name} (%)`} value={cap} min={0} max={65535} onValue={setC} className="w-28" hint="0 = no cap" /></td>
       <td className="px-2 py-1">
         <Button disabled={!ok || (Number.isNaN(w) && Number.isNaN(c))} onClick={() => void run(`Setting weight and cap of ${name}`, () => store.client.call('sched.set', { domain: domid, weight, cap }), `${name}: weight ${weight}, cap ${cap || 'none'}.`).then(() => { setW(NaN); setC(NaN); onDone(); })}>
           Apply
@@ -113,8 +113,8 @@ function RtdsRows({ domid, name, info, onDone }: { domid: number; name: string; 
         return (
           <tr key={v} className="border-t border-slate-100 align-bottom">
             <th scope="row" className="px-2 py-1 text-left text-sm font-medium">{name} vCPU {v}</th>
-            <td className="px-2 py-1"><NumberField label={`Period of ${name} vCPU ${v} (µs)`} value={p.periodUs} min={RTDS_MIN_US} onValue={(n) => setEdit({ ...edit, [v]: { ...p, periodUs: n } })} className="w-36" /></td>
-            <td className="px-2 py-1"><NumberField label={`Budget of ${name} vCPU ${v} (µs)`} value={p.budgetUs} min={RTDS_MIN_US} onValue={(n) => setEdit({ ...edit, [v]: { ...p, budgetUs: n } })} className="w-36" /></td>
+            <td className="px-2 py-1"><NumberField label="Period (µs)" ariaLabel={`Period of ${name} vCPU ${v} (µs)`} value={p.periodUs} min={RTDS_MIN_US} onValue={(n) => setEdit({ ...edit, [v]: { ...p, periodUs: n } })} className="w-36" /></td>
+            <td className="px-2 py-1"><NumberField label="Budget (µs)" ariaLabel={`Budget of ${name} vCPU ${v} (µs)`} value={p.budgetUs} min={RTDS_MIN_US} onValue={(n) => setEdit({ ...edit, [v]: { ...p, budgetUs: n } })} className="w-36" /></td>
             <td className="px-2 py-1"><label className="flex items-center gap-1 text-sm"><input type="checkbox" checked={p.extratime} onChange={(e) => setEdit({ ...edit, [v]: { ...p, extratime: e.target.checked } })} />Extra time</label></td>
             <td className="px-2 py-1 text-xs">
               {pr ? <span className="text-rose-700">{pr}</span> : <span className="text-slate-500">{((100 * p.budgetUs) / p.periodUs).toFixed(1)} % reserved</span>}

@@ -21,11 +21,12 @@ export function TextField({ label, hint, error, className = '', ...rest }: Input
   );
 }
 
-/** A labelled number input that reports numbers. */
-export function NumberField({ label, value, onValue, min, max, step, hint, disabled, className }: { label: string; value: number; onValue: (v: number) => void; min?: number; max?: number; step?: number; hint?: ReactNode; disabled?: boolean; className?: string }) {
+/** A labelled number input that reports numbers; `ariaLabel` names it fully where the visible label is short (tables). */
+export function NumberField({ label, ariaLabel, value, onValue, min, max, step, hint, disabled, className }: { label: string; ariaLabel?: string; value: number; onValue: (v: number) => void; min?: number; max?: number; step?: number; hint?: ReactNode; disabled?: boolean; className?: string }) {
   return (
     <TextField
       label={label}
+      aria-label={ariaLabel}
       type="number"
       value={Number.isFinite(value) ? value : ''}
       min={min}
