@@ -313,6 +313,27 @@ static void xenstore(void) {
   CHECK("xs-debug-print", xs_request(XS_DEBUG, 0, dbg, dl, 2, reply, &n) == XS_DEBUG);
 }
 
+/* VCPUOP_register_vcpu_info: vcpu_info moves into a page of ours, with its contents. */
+static void register_vcpu_info(void) {
+  static char vi_page[PAGE_SIZE] __attribute__((aligned(PAGE_SIZE), section(".bss.page")));
+  struct vcpu_register_vcpu_info r = { .mfn = (uintptr_t)vi_page >> 12, .offset = 64 };
+  cli();
+  CHECK_EQ("vcpu-register-vcpu-info", HYPERVISOR_vcpu_op(VCPUOP_register_vcpu_info, 0, &r), 0);
+  struct vcpu_info *vi = (struct vcpu_info *)(vi_page + 64);
+  CHECK("vcpu-info-moved-time", vi->time.tsc_to_system_mul == 0x80000000u && !(vi->time.version & 1));
+  vcpu_infos[0] = vi;
+  sti();
+  struct evtchn_bind_ipi ipi = { .vcpu = 0 };
+  HYPERVISOR_event_channel_op(EVTCHNOP_bind_ipi, &ipi);
+  unmask_port(ipi.port);
+  port_hits[ipi.port] = 0;
+  notify_port(ipi.port);
+  CHECK("vcpu-info-moved-upcall", port_hits[ipi.port] == 1 && vi->evtchn_upcall_pending == 0);
+  CHECK_EQ("vcpu-register-twice", HYPERVISOR_vcpu_op(VCPUOP_register_vcpu_info, 0, &r), -XEN_EINVAL);
+  r.offset = PAGE_SIZE - 8;
+  CHECK_EQ("vcpu-register-bad-offset", HYPERVISOR_vcpu_op(VCPUOP_register_vcpu_info, 0, &r), -XEN_EINVAL);
+}
+
 static void errors(void) {
   CHECK_EQ("hypercall-unknown", hypercall(99, 0, 0, 0, 0, 0), -XEN_ENOSYS);
   CHECK_EQ("hypercall-pv-only", hypercall(__HYPERVISOR_mmu_update, 0, 0, 0, 0, 0), -XEN_ENOSYS);
@@ -373,6 +394,7 @@ int main(void) {
   timers();
   grants();
   xenstore();
+  register_vcpu_info();
   errors();
   paging();
   wait_for_shutdown();

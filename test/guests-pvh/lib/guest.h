@@ -85,6 +85,7 @@ void shutdown(unsigned reason) __attribute__((noreturn));
 extern uint32_t xen_cpuid_base;
 extern domid_t self_domid;
 extern struct shared_info *shared;
+extern struct vcpu_info *vcpu_infos[2]; /* where each VCPU's vcpu_info is (shared_info or registered) */
 void guest_init(void);                 /* hypercall page, IDT, upcall vector, shared_info, console */
 long hvm_get_param(uint32_t index, uint64_t *value);
 long hvm_set_param(uint32_t index, uint64_t value);

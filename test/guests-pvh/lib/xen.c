@@ -8,6 +8,7 @@ struct shared_info *shared;
 uint32_t xen_cpuid_base;
 domid_t self_domid;
 volatile uint32_t port_hits[MAX_PORTS];
+struct vcpu_info *vcpu_infos[2];
 volatile uint32_t upcalls[2];
 static void (*handlers[MAX_PORTS])(evtchn_port_t);
 static struct xencons_interface *cons;
@@ -111,7 +112,7 @@ void evtchn_upcall(void) {
   cpuid(xen_cpuid_base + 4, 0, id);
   cpu = id[1] & 1;
   upcalls[cpu]++;
-  struct vcpu_info *vi = &shared->vcpu_info[cpu];
+  struct vcpu_info *vi = vcpu_infos[cpu];
   vi->evtchn_upcall_pending = 0;
   barrier();
   unsigned long sel = __atomic_exchange_n(&vi->evtchn_pending_sel, 0, __ATOMIC_SEQ_CST);
@@ -165,7 +166,7 @@ int wait_port(evtchn_port_t port, uint64_t timeout_ns) {
 
 /* ---- time */
 uint64_t system_time(void) {
-  struct vcpu_time_info *t = &shared->vcpu_info[0].time;
+  struct vcpu_time_info *t = &vcpu_infos[0]->time;
   uint32_t v;
   uint64_t ns;
   do {
@@ -283,6 +284,8 @@ void guest_init(void) {
                                      .gpfn = (uintptr_t)shared_page >> 12 };
   if (HYPERVISOR_memory_op(XENMEM_add_to_physmap, &xatp)) shutdown(SHUTDOWN_crash);
   shared = (struct shared_info *)shared_page;
+  vcpu_infos[0] = &shared->vcpu_info[0];
+  vcpu_infos[1] = &shared->vcpu_info[1];
   for (unsigned w = 0; w < sizeof(shared->evtchn_mask) / sizeof(shared->evtchn_mask[0]); w++) shared->evtchn_mask[w] = ~0UL;
   hvm_set_param(HVM_PARAM_CALLBACK_IRQ, ((uint64_t)HVM_PARAM_CALLBACK_TYPE_VECTOR << 56) | UPCALL_VECTOR);
   uint64_t v;
