@@ -45,6 +45,8 @@ export interface GrantMapRecord {
   readonly gfn: number;
   /** The granted machine frame. */
   readonly frame: number;
+  /** The grantor's guest frame of it (when it was mapped). */
+  readonly grantorGfn: number;
 }
 
 /** What the grant operations need from the host. */
@@ -59,6 +61,11 @@ export interface GrantEnv {
  * Throws GrantError (bad domain, bad ref, permission denied, bad page).
  */
 export function acquireGrant(env: GrantEnv, grantorId: number, ref: number, grantee: number, write: boolean): number {
+  return acquireGrantAt(env, grantorId, ref, grantee, write)[0];
+}
+
+/** acquireGrant, also returning the grantor's guest frame: [machine frame, grantor gfn]. */
+function acquireGrantAt(env: GrantEnv, grantorId: number, ref: number, grantee: number, write: boolean): [number, number] {
   const grantor = env.domain(grantorId);
   if (grantor === undefined || grantor.dying) {
     throw new GrantError(GNTST_BAD_DOMAIN, `domain ${grantorId} does not exist`);
@@ -70,7 +77,7 @@ export function acquireGrant(env: GrantEnv, grantorId: number, ref: number, gran
   }
   const frame = grantor.physmap.frameAt(gfn);
   env.pinned.pin(frame);
-  return frame;
+  return [frame, gfn];
 }
 
 /** Drops a pin taken by acquireGrant (the grantor may be gone by now). */
@@ -89,10 +96,10 @@ export function mapGrant(env: GrantEnv, mapper: XenDomain, grantorId: number, re
     throw new GrantError(GNTST_BAD_VIRT_ADDR, `guest frame 0x${gfn.toString(16)} is not an empty frame to map into`);
   }
   if (mapper.maptrack.size >= DEFAULT_MAX_MAPTRACK) throw new GrantError(GNTST_NO_SPACE, 'no free maptrack handles');
-  const frame = acquireGrant(env, grantorId, ref, mapper.domid, true);
+  const [frame, grantorGfn] = acquireGrantAt(env, grantorId, ref, mapper.domid, true);
   mapper.physmap.mapOverlay(gfn, 'foreign', frame);
   const handle = mapper.nextHandle++;
-  mapper.maptrack.set(handle, { grantor: grantorId, ref, gfn, frame });
+  mapper.maptrack.set(handle, { grantor: grantorId, ref, gfn, frame, grantorGfn });
   return handle;
 }
 

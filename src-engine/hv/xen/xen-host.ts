@@ -197,14 +197,9 @@ export class XenHost implements GrantEnv {
     // Frames of this domain that others map stay theirs until unmapped.
     for (const other of this.domains.values()) {
       for (const m of other.maptrack.values()) {
-        if (m.grantor !== domid) continue;
-        for (let g = 0; g < d.memory.p2m.length; g++) {
-          if (d.memory.p2m[g] === m.frame + 1 && d.physmap.isOwnRam(g)) {
-            Atomics.store(d.memory.p2m, g, 0);
-            this.pinned.orphan(m.frame);
-            break;
-          }
-        }
+        if (m.grantor !== domid || d.memory.p2m[m.grantorGfn] !== m.frame + 1 || !d.physmap.isOwnRam(m.grantorGfn)) continue;
+        Atomics.store(d.memory.p2m, m.grantorGfn, 0);
+        this.pinned.orphan(m.frame);
       }
     }
     for (const vc of d.vcpus) {
