@@ -82,8 +82,8 @@ const DR7_LOCAL_ENABLES = 0x155;
 const DR6_BT = 1 << 15;
 /** Access rights of a virtual-8086 segment: present DPL-3 read/write accessed data. */
 const AR_V86 = AR_P | AR_S | AR_RW | 1 | (3 << AR_DPL_SHIFT);
-/** Upper halves a 16-bit TSS gives the general registers. */
-const EFLAGS_HIGH = 0xffff0000 | 0;
+/** The upper halves of the general registers (a 16-bit TSS does not hold them). */
+const UPPER_HALF = 0xffff0000 | 0;
 /** EFLAGS bits a 16-bit TSS cannot hold: they keep their current values. */
 const FLAGS_ABOVE_16 = AC | ID | RF | VM;
 /** Bits of a saved EFLAGS image that are architecturally zero (3, 5, 15) or fixed. */
@@ -142,8 +142,9 @@ function readImage(cpu: Cpu, base: number, is386: boolean): TaskImage {
       ldt: rd(T32_LDT, 2), trap: (rd(T32_TRAP, 2) & 1) !== 0,
     };
   }
-  // A 16-bit task's registers come with their upper halves set (as Bochs and QEMU load them).
-  for (let r = 0; r < 8; r++) gprs.push(rd(T16_GPRS + r * 2, 2) | EFLAGS_HIGH);
+  // A 16-bit TSS holds the low halves; the SDM leaves the upper halves undefined ("modified and
+  // not maintained"): they keep their current values, as QEMU 7.2 does.
+  for (let r = 0; r < 8; r++) gprs.push((rd(T16_GPRS + r * 2, 2) & 0xffff) | (cpu.s[r] & UPPER_HALF));
   for (let k = 0; k < 4; k++) segs.push(rd(T16_SEGS + k * 2, 2));
   segs.push(0, 0);
   return { cr3: 0, eip: rd(T16_IP, 2), eflags: rd(T16_FLAGS, 2), gprs, segs, ldt: rd(T16_LDT, 2), trap: false };

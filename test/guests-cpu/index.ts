@@ -1,0 +1,48 @@
+// The CPU helper's bare-metal guests (test/guests-cpu): the same conventions and output format as
+// test/guests (multiboot v1 kernels printing PASS/FAIL per check on COM1, a DONE line, then
+// isa-debug-exit), for the areas of the "CPU completeness" work: x87, task switching, PAE/NX,
+// virtual-8086 mode and real mode. Output is parsed and judged by test/guests/index.ts.
+import { fileURLToPath } from 'node:url';
+import type { TestGuest } from '../guests/index';
+import { GUEST_CPU_CHECKS } from './manifest';
+
+/** What the runners must know about a guest besides its manifest entry. */
+interface GuestInfo {
+  readonly theme: string;
+  /** Checks where QEMU TCG 7.2 deviates from the SDM (each says why). */
+  readonly qemuDeviations?: readonly string[];
+  /** Extra QEMU arguments (a CPU model with the features a guest needs). */
+  readonly qemuExtraArgs?: readonly string[];
+}
+
+const GUEST_INFO: Readonly<Record<string, GuestInfo>> = {
+  x87: {
+    theme: 'FNINIT probe, exact m80/int64 round trips, arithmetic forms, RC, FCOMI, stack faults, FSAVE/FXSAVE, #NM, #MF',
+    // QEMU 7.2 TCG does not detect x87 stack overflow (no IE/SF/C1, no indefinite pushed)
+    qemuDeviations: ['x87.stack_overflow_indefinite'],
+  },
+  tasks: { theme: 'JMP/CALL/IRET task switches, busy bits, NT and link, #DF and INT n through task gates, 16-bit TSS' },
+};
+
+/** A guest of this folder, with the QEMU arguments it needs. */
+export interface CpuTestGuest extends TestGuest {
+  readonly qemuExtraArgs: readonly string[];
+}
+
+function guest(name: string): CpuTestGuest {
+  const checks = GUEST_CPU_CHECKS[name];
+  const info = GUEST_INFO[name]!;
+  if (!checks) throw new Error(`test/guests-cpu/manifest.ts has no guest "${name}": run test/guests-cpu/build.sh`);
+  return {
+    name,
+    elfPath: fileURLToPath(new URL(`./build/${name}.elf`, import.meta.url)),
+    checks,
+    checkCount: checks.length,
+    qemuDeviations: info.qemuDeviations ?? [],
+    qemuExtraArgs: info.qemuExtraArgs ?? [],
+    theme: info.theme,
+  };
+}
+
+/** All guests of this folder, in the order the runners run them. */
+export const CPU_TEST_GUESTS: readonly CpuTestGuest[] = Object.keys(GUEST_INFO).map(guest);
