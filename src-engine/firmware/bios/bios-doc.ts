@@ -115,7 +115,8 @@ recognises exactly GRUB's sequence (count loaded while the gate is low, then the
 Linux raises the gate first) and moves the domain's time forward by the whole count at once, for
 the devices and the TSC alike. GRUB then sees bit 5 set on its first poll and measures 54.9 ms of
 TSC: an exact calibration with no wait. Every other use of channel 2, including Linux's
-calibrations, sees real time. (Making bit 5 read 1 at once, as the spec first proposed, would make
+calibrations, sees real time. The runtime applies the warp (src-engine/firmware/bios/hvm-firmware.ts:
+a WarpClock as the domain's device clock, advanceTscOffsets for the VCPUs' TSC offsets). (Making bit 5 read 1 at once, as the spec first proposed, would make
 GRUB fall back to a fixed 800 MHz TSC estimate and run its clock 25% fast on our 1 GHz TSC.)
 
 ## Block devices and the text screen

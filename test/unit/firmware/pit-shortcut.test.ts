@@ -1,6 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { Pit8254 } from '../../../src-engine/machine/pit-8254';
 import { GrubCalibrationShortcut } from '../../../src-engine/firmware/bios/pit-shortcut';
+import { WarpClock, advanceTscOffsets } from '../../../src-engine/firmware/bios/hvm-firmware';
+import { STATE_BYTES, S_TSC_OFFSET_F64 } from '../../../src-engine/cpu/state';
 
 /** A PIT on a hand-driven clock, with the shortcut watching its ports as the runtime would. */
 function rig(enabled = true) {
@@ -110,5 +112,21 @@ describe("GRUB's PIT calibration shortcut", () => {
     expect(r.sc.fired).toBe(0);
     expect(polls).toBeGreaterThan(54_000);
     expect(ns).toBeGreaterThan(54.9e6);
+  });
+});
+
+describe('the time warp the runtime applies', () => {
+  it('WarpClock moves device time and wall time forward only; advanceTscOffsets moves every VCPU TSC', () => {
+    const base = { now: () => 1000, wallMs: () => 5 };
+    const clock = new WarpClock(base);
+    clock.advance(2_000_000);
+    clock.advance(-5);
+    expect([clock.now(), clock.wallMs(), clock.offsetNs]).toEqual([2_001_000, 7, 2_000_000]);
+    const states = new SharedArrayBuffer(2 * STATE_BYTES);
+    const views = [0, 1].map((v) => new Int32Array(states, v * STATE_BYTES, STATE_BYTES / 4));
+    new Float64Array(states, STATE_BYTES, STATE_BYTES / 8)[S_TSC_OFFSET_F64 / 2] = 10;
+    advanceTscOffsets(views, 54_925_402);
+    expect(new Float64Array(states, 0, 1 + S_TSC_OFFSET_F64 / 2)[S_TSC_OFFSET_F64 / 2]).toBe(54_925_402);
+    expect(new Float64Array(states, STATE_BYTES, 1 + S_TSC_OFFSET_F64 / 2)[S_TSC_OFFSET_F64 / 2]).toBe(54_925_412);
   });
 });
