@@ -71,6 +71,16 @@ describe.skipIf(!WANTED || !HAS_CHROMIUM).sequential('screenshots of the GUI', (
     await shot('timeline');
     await page.getByRole('tab', { name: 'CPU pools' }).click();
     await shot('pools');
+    // The simulator's preview of the same pool under credit (if this engine offers sim.whatIf).
+    await page.getByLabel('Scheduler', { exact: true }).selectOption('credit');
+    await page.getByLabel('Simulated weight of spinner-a').fill('512');
+    await page.getByRole('button', { name: 'Preview' }).click();
+    const simulated = await page.getByRole('table', { name: 'Simulated shares' }).waitFor({ timeout: 30_000 }).then(() => true, () => false);
+    if (simulated) {
+      await page.getByRole('img', { name: 'Simulated schedule' }).scrollIntoViewIfNeeded();
+      await shot('what-if');
+    }
+    await page.getByLabel('Scheduler', { exact: true }).selectOption('credit2');
     // An ARINC 653 pool on pCPU 0... the engine keeps pCPU 0 in Pool-0, so use a fresh pool on pCPU 1.
     await rig.api.call('domain.destroy', { domain: 'spinner-b' });
     await rig.api.call('pool.cpuRemove', { pool: 'Pool-0', cpus: '1' });

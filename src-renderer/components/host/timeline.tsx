@@ -49,7 +49,7 @@ const WINDOWS = [2, 5, 10, 30] as const;
 const REDRAW_MS = 500;
 
 /** Draws intervals (live trace or a simulator answer). */
-export function TimelineChart({ intervals, nrPcpus, from, to, names, label }: { intervals: readonly RunInterval[]; nrPcpus: number; from: number; to: number; names: (domid: number) => string; label: string }) {
+export function TimelineChart({ intervals, nrPcpus, from, to, names, label, ends }: { intervals: readonly RunInterval[]; nrPcpus: number; from: number; to: number; names: (domid: number) => string; label: string; ends?: [string, string] }) {
   const W = 900;
   const LANE = 22;
   const LEFT = 64;
@@ -76,8 +76,8 @@ export function TimelineChart({ intervals, nrPcpus, from, to, names, label }: { 
             <title>{`${names(i.domid)} vCPU ${i.vcpu} on pCPU ${i.pcpu}: ${((i.end - i.start) / 1e6).toFixed(2)} ms`}</title>
           </rect>
         ))}
-        <text x={LEFT} y={nrPcpus * LANE + 14} fontSize={10} fill="#64748b">−{(span / 1e9).toFixed(span < 5e9 ? 1 : 0)} s</text>
-        <text x={W - 30} y={nrPcpus * LANE + 14} fontSize={10} fill="#64748b">now</text>
+        <text x={LEFT} y={nrPcpus * LANE + 14} fontSize={10} fill="#64748b">{ends?.[0] ?? `−${(span / 1e9).toFixed(span < 5e9 ? 1 : 0)} s`}</text>
+        <text x={W - 4} y={nrPcpus * LANE + 14} fontSize={10} fill="#64748b" textAnchor="end">{ends?.[1] ?? 'now'}</text>
       </svg>
       <table className="text-xs" aria-label={`${label}: share per vCPU`}>
         <thead className="text-slate-500"><tr><th scope="col" className="px-2 text-left font-medium">vCPU</th><th scope="col" className="px-2 text-left font-medium">Share of the window</th></tr></thead>

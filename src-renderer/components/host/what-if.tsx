@@ -119,7 +119,7 @@ export function WhatIfPanel({ pool, sched }: { pool: PoolInfo; sched: SchedulerN
               ))}
             </tbody>
           </table>
-          <TimelineChart intervals={result.timeline} nrPcpus={Math.max(1, pool.cpus.length)} from={Math.max(result.window.from, result.window.to - WHATIF_TIMELINE_NS)} to={result.window.to} names={(d) => result.domains.find((x) => x.domid === d)?.name ?? `dom${d}`} label="Simulated schedule" />
+          <TimelineChart intervals={result.timeline} nrPcpus={Math.max(1, pool.cpus.length)} from={result.window.from} to={Math.min(result.window.to, result.window.from + WHATIF_TIMELINE_NS)} names={(d) => result.domains.find((x) => x.domid === d)?.name ?? `dom${d}`} label="Simulated schedule" ends={['after the warm-up', `+${WHATIF_TIMELINE_NS / 1e6} ms`]} />
         </div>
       )}
     </fieldset>
