@@ -26,6 +26,8 @@ export interface EngineEvents {
   console?: (domid: number, com: number, data: Uint8Array) => void;
   shutdown?: (domid: number, reason: ShutdownReason, code: number | undefined, detail: string | undefined) => void;
   destroyed?: (domid: number) => void;
+  /** A line for the user from the domain's firmware. */
+  message?: (domid: number, text: string) => void;
   /** Every VCPU halted with interrupts off (the domain stays until destroyed). */
   halted?: (domid: number) => void;
   log?: (level: string, source: string, message: string) => void;
@@ -144,6 +146,9 @@ export class Engine {
         return;
       case 'domain-halted':
         this.events.halted?.(m.domid);
+        return;
+      case 'domain-message':
+        this.events.message?.(m.domid, m.text);
         return;
       default:
         return;

@@ -22,6 +22,9 @@ import { pcIoApicId } from '../machine/platform-pc';
 import { e820Reserved, writePcTables } from '../firmware/tables/pc-tables';
 import type { DomainShare, ShutdownReason } from './messages';
 import { SaveImageError } from '../base/errors';
+import { DomainBios, type BiosBootSpec, type HvServices } from './hv-bios';
+import { WarpClock, advanceTscOffsets } from '../firmware/bios/hvm-firmware';
+import type { BiosBootResult } from '../firmware/bios/bios';
 
 /** A module for direct multiboot boot. */
 export interface ModuleSpec {
@@ -39,6 +42,8 @@ export interface DomainSpec {
   maxVcpus?: number;
   /** Direct multiboot kernel boot (QEMU -kernel). */
   kernel?: { data: Uint8Array; path: string; cmdline: string; modules: ModuleSpec[] };
+  /** Boot through the HVM BIOS from disks and CD-ROMs (used when there is no kernel). */
+  bios?: BiosBootSpec;
   /** Fit isa-debug-exit at 0xF4. */
   debugExit?: boolean;
   /** COM ports to fit (default COM1). */
@@ -101,6 +106,19 @@ export class HvDomain {
   nextTick = 0;
   /** The toolstack was told every VCPU is halted for good. */
   haltReported = false;
+  /** The BIOS and its drives (BIOS-booted domains). */
+  readonly firmware: DomainBios | undefined;
+  /** The BIOS's power-on outcome. */
+  biosBoot: BiosBootResult | undefined;
+  /** Lines for the user (BIOS messages) waiting to be posted. */
+  readonly messages: string[] = [];
+  /** The domain's clock: the host's, moved forward by GRUB's calibration shortcut. */
+  readonly clock: WarpClock;
+  /**
+   * Set by the hypervisor: VCPU `v`'s registers or A20 changed behind its pCPU's back; the pCPU
+   * must drop what it derived from them before the next instruction.
+   */
+  onVcpuReload: (v: number) => void = () => {};
 
   constructor(
     readonly domid: number,
@@ -109,7 +127,10 @@ export class HvDomain {
     clock: Clock,
     nowNs: number,
     restore?: DomainRestore,
+    services?: HvServices,
   ) {
+    this.clock = new WarpClock(clock);
+    clock = this.clock;
     this.uuid = spec.uuid ?? defaultUuid(domid);
     this.createdNs = nowNs;
     const nr = spec.maxVcpus ?? spec.vcpus;
@@ -139,16 +160,53 @@ export class HvDomain {
         onDebugExit: (status) => this.requestShutdown({ reason: 'debug-exit', code: status }),
         onResetRequest: (source) => this.requestShutdown({ reason: 'reboot', detail: `reset requested through ${source}` }),
         onA20Change: (enabled) => {
-          for (const s of this.vcpuState) s[S_A20_MASK] = enabled ? -1 : ~(1 << 20);
+          // Translations made under the old mask must go: every VCPU reloads.
+          this.vcpuState.forEach((s, v) => {
+            s[S_A20_MASK] = enabled ? -1 : ~(1 << 20);
+            this.onVcpuReload(v);
+          });
         },
         // The 8259's INTR reaches the VCPUs through the local APICs' LINT0 (virtual wire).
       });
+      if (spec.bios !== undefined && spec.kernel === undefined) {
+        this.firmware = new DomainBios({
+          spec: spec.bios,
+          ramBytes: spec.memoryMiB * 2 ** 20,
+          memory: this.memory,
+          platform: this.platform,
+          clock,
+          states: this.states,
+          nrVcpus: nr,
+          features: this.features,
+          services,
+          message: (text) => void this.messages.push(text),
+          reload: (v) => this.onVcpuReload(v),
+          warped: (ns) => {
+            this.clock.advance(ns);
+            advanceTscOffsets(this.vcpuState, ns);
+            this.nextTick = 0;
+          },
+          afterPost: () => this.writeFirmwareTables(true),
+        });
+      }
       if (restore) this.applyRestore(restore);
       else this.initVcpus(clock.now());
     } catch (e) {
+      this.firmware?.close();
       this.memory.release();
       throw e;
     }
+  }
+
+  /** ACPI and MP tables (after the BIOS's POST, which clears the EBDA, or before a direct boot). */
+  private writeFirmwareTables(vga: boolean) {
+    return writePcTables(this.memory, { vcpus: this.vcpuState.length, ioApicId: pcIoApicId(this.vcpuState.length), acpi: { vga } });
+  }
+
+  /** Releases the domain's memory and closes its drives (destruction). */
+  release(): void {
+    this.firmware?.close();
+    this.memory.release();
   }
 
   private initVcpus(now: number): void {
@@ -162,7 +220,7 @@ export class HvDomain {
     }
     if (spec.kernel) {
       // Firmware tables first, so the loader's memory map reserves them.
-      const tables = writePcTables(this.memory, { vcpus: this.vcpuState.length, ioApicId: pcIoApicId(this.vcpuState.length) });
+      const tables = this.writeFirmwareTables(false);
       const r = loadMultibootKernel({
         kernel: spec.kernel.data,
         kernelPath: spec.kernel.path,
@@ -175,6 +233,8 @@ export class HvDomain {
       this.bootSummary = r.summary;
       const cpu = new Cpu(this.states, 0, this.memory.physMemory, noOps, { features: this.features, vcpuId: 0 });
       cpu.init(r.init);
+    } else if (this.firmware !== undefined) {
+      this.biosBoot = this.firmware.powerOn();
     }
     void now;
     void EFLAGS_FIXED1;
@@ -193,6 +253,7 @@ export class HvDomain {
     new Uint8Array(this.states).set(r.states);
     if (r.lapics && r.lapics.length === this.lapicBuffer.byteLength) new Uint8Array(this.lapicBuffer).set(r.lapics);
     this.platform.loadState(r.platform as Parameters<PcPlatform['loadState']>[0]);
+    this.firmware?.aliasHigh();
     for (const [k, v] of Object.entries(r.exits)) this.exits.set(k, v);
     r.deadHalt.forEach((v, i) => (this.deadHalt[i] = v));
   }
@@ -204,7 +265,7 @@ export class HvDomain {
     const mem32 = this.memory.pool.mem32;
     for (let g = 0; g < p2m.length; g++) {
       const m = p2m[g];
-      if (m === 0) continue;
+      if (m === 0 || this.memory.isAlias(g)) continue;
       const base = (m - 1) * 1024;
       let nonzero = false;
       for (let w = 0; w < 1024; w++) {

@@ -17,10 +17,10 @@ import { errorMessage, DomusError } from '../base/errors';
 import { SchedCore } from '../hv/sched/core';
 import type { SchedName } from '../hv/sched/sched-ops';
 import { MachineMemory } from '../hv/memory/machine-memory';
-import { IF, S_EFLAGS, S_FAULT_KIND, S_HALTED, S_INJECT_VECTOR, S_INTR_LINE, S_ICOUNT_HI, S_ICOUNT_LO, S_SHADOW } from '../cpu/state';
+import { IF, S_EFLAGS, S_FAULT_KIND, S_HALTED, S_INJECT_VECTOR, S_INTR_LINE, S_ICOUNT_HI, S_ICOUNT_LO, S_LAST_PCPU, S_SHADOW } from '../cpu/state';
 import { describeCpuState } from '../cpu/describe';
 import {
-  ATTN_EVENT, ATTN_PREEMPT, CB_DOORBELL, CB_HOST_MSGS, CB_SHUTDOWN, P_ASSIGN_DOM, P_ASSIGN_SEQ, P_ASSIGN_VCPU, P_ARG0, P_ARG1, P_ARG2, P_ATTN, P_REQ, P_RES0,
+  ATTN_EVENT, ATTN_FLUSH, ATTN_PREEMPT, CB_DOORBELL, CB_HOST_MSGS, CB_SHUTDOWN, P_ASSIGN_DOM, P_ASSIGN_SEQ, P_ASSIGN_VCPU, P_ARG0, P_ARG1, P_ARG2, P_ATTN, P_REQ, P_RES0,
   P_RES1, P_RES2, P_RES_STATUS, P_RESP, P_WAKE, REQ_HYPERCALL, REQ_INTA, REQ_IO_IN, REQ_IO_OUT,
   REQ_MMIO_READ, REQ_MMIO_WRITE, REQ_MSR_READ, REQ_MSR_WRITE, REQ_SCHEDULE, RES_OK, RES_STOP, REQ_IPI, REQ_EOI,
   SCHED_HALTED, SCHED_SHUTDOWN, SCHED_SIPI_WAIT, slot,
@@ -30,6 +30,7 @@ import { lapicHasInterrupt, lapicStartupPending } from '../machine/lapic-core';
 import { LAPIC_ACK_EXTINT, lapicAcknowledge } from '../machine/lapic';
 import type { HostToHv, HvInit, HvToHost, WireError } from './messages';
 import type { WorkerEnv } from './thread-env';
+import type { HvServices } from './hv-bios';
 import type { IoSize } from '../machine/device';
 
 interface Running {
@@ -81,6 +82,7 @@ export class Hypervisor {
   constructor(
     private readonly env: WorkerEnv,
     init: HvInit,
+    private readonly services?: HvServices,
   ) {
     this.cb = new Int32Array(init.controlBlock);
     this.nr = init.nrPcpus;
@@ -195,6 +197,8 @@ export class Hypervisor {
       } catch (e) {
         this.post({ t: 'reply', id: m.id, ok: false, error: toWire(e) });
       }
+      // What the call produced (a new domain's BIOS messages) goes out before later replies.
+      this.afterWork();
     }
   }
 
@@ -281,7 +285,8 @@ export class Hypervisor {
 
   private createDomain(spec: DomainSpec, restore?: DomainRestore): unknown {
     const domid = this.nextDomid++;
-    const d = new HvDomain(domid, spec, this.pool, this.clock, this.env.nowNs(), restore);
+    const d = new HvDomain(domid, spec, this.pool, this.clock, this.env.nowNs(), restore, this.services);
+    d.onVcpuReload = (v) => this.reloadVcpu(d, v);
     try {
       this.sched.addDomain({
         domid,
@@ -296,11 +301,24 @@ export class Hypervisor {
         vcpus: spec.hard?.map((h, i) => ({ hard: h, soft: spec.soft?.[i] })),
       });
     } catch (e) {
-      d.memory.release();
+      d.release();
       throw e;
     }
     this.domains.set(domid, d);
-    return { domid, share: d.share(), boot: d.bootSummary };
+    // Messages from power-on (BIOS) go out after the reply, once the toolstack knows the domain.
+    return { domid, share: d.share(), boot: d.bootSummary ?? d.biosBoot };
+  }
+
+  /**
+   * VCPU `v`'s registers or A20 changed on this thread: the pCPU running it (if any) drops what
+   * it derived from them before its next instruction, and any pCPU that runs it later reloads.
+   */
+  private reloadVcpu(d: HvDomain, v: number): void {
+    d.vcpuState[v][S_LAST_PCPU] = 0;
+    for (let p = 0; p < this.nr; p++) {
+      const r = this.running[p];
+      if (r !== null && r.dom === d && r.vcpu === v) Atomics.or(this.cb, slot(p, P_ATTN), ATTN_FLUSH);
+    }
   }
 
   private setPaused(d: HvDomain, paused: boolean): null {
@@ -316,7 +334,8 @@ export class Hypervisor {
     if (!d.shutdown) this.shutdownDomain(d, { reason: 'poweroff', detail: 'destroyed' }, false);
     this.domains.delete(d.domid);
     // pCPUs that still ran it have been told to stop; its frames are only reused after zeroing.
-    d.memory.release();
+    d.release();
+    this.flushMessages(d);
     this.post({ t: 'domain-destroyed', domid: d.domid });
     return null;
   }
@@ -331,6 +350,7 @@ export class Hypervisor {
   private shutdownDomain(d: HvDomain, s: DomainShutdown, notify = true): void {
     if (d.shutdown) return;
     this.flushConsole(d);
+    this.flushMessages(d);
     const row = this.sched.xlList().find((r) => r.domid === d.domid);
     if (row) {
       d.lastCpuSeconds = row.cpuSeconds;
@@ -370,10 +390,14 @@ export class Hypervisor {
       d.countExit(EXIT_NAMES[kind] ?? 'other');
       switch (kind) {
         case REQ_IO_IN:
+          if (d.firmware !== undefined) d.firmware.calling = cur.vcpu;
           r0 = d.platform.bus.read(a0, a1 as IoSize);
+          d.firmware?.onPortRead(a0);
           break;
         case REQ_IO_OUT:
+          if (d.firmware !== undefined) d.firmware.calling = cur.vcpu;
           d.platform.bus.write(a0, a1 as IoSize, a2 >>> 0);
+          d.firmware?.onPortWrite(a0, a2 >>> 0);
           break;
         case REQ_MMIO_READ:
           r0 = d.platform.mmio.read(a0 >>> 0, a1 as IoSize);
@@ -432,6 +456,7 @@ export class Hypervisor {
           // (`domus run` ends there); the domain stays until it is destroyed.
           d.haltReported = true;
           this.flushConsole(d);
+          this.flushMessages(d);
           this.post({ t: 'domain-halted', domid: d.domid });
         }
       } else if (reason === SCHED_SHUTDOWN) {
@@ -508,7 +533,9 @@ export class Hypervisor {
         next = Math.min(next, d.nextTick);
         continue;
       }
-      const t = d.platform.tick(now);
+      // Device deadlines are in the domain's time, which may run ahead of the host's.
+      const warp = d.clock.offsetNs;
+      const t = d.platform.tick(now + warp) - warp;
       d.nextTick = t;
       if (d.kicks.size > 0) this.processKicks(d);
       if (d.pendingShutdown) {
@@ -531,7 +558,16 @@ export class Hypervisor {
   }
 
   private afterWork(): void {
-    for (const d of this.domains.values()) this.flushConsole(d);
+    for (const d of this.domains.values()) {
+      this.flushConsole(d);
+      this.flushMessages(d);
+    }
+  }
+
+  private flushMessages(d: HvDomain): void {
+    if (d.messages.length === 0) return;
+    for (const text of d.messages) this.post({ t: 'domain-message', domid: d.domid, text });
+    d.messages.length = 0;
   }
 
   private flushConsole(d: HvDomain): void {
@@ -552,7 +588,7 @@ function toWire(e: unknown): WireError {
 }
 
 /** Entry point of the hypervisor worker. */
-export function hvMain(env: WorkerEnv): void {
-  const hv = new Hypervisor(env, env.data as HvInit);
+export function hvMain(env: WorkerEnv, services?: HvServices): void {
+  const hv = new Hypervisor(env, env.data as HvInit, services);
   hv.run();
 }

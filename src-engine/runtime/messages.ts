@@ -68,6 +68,8 @@ export type HvToHost =
       detail?: string;
     }
   | { t: 'domain-destroyed'; domid: number }
+  /** A line for the user from the domain's firmware ("No bootable device.", boot failures). */
+  | { t: 'domain-message'; domid: number; text: string }
   /** Every started VCPU of the domain halted with interrupts off: it can never run again. */
   | { t: 'domain-halted'; domid: number }
   | { t: 'log'; level: 'debug' | 'info' | 'warn' | 'error'; source: string; message: string };

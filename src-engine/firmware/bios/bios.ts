@@ -170,6 +170,7 @@ export class HvmBios implements BiosContext {
   private post(): void {
     postMemory(this);
     postDevices(this);
+    this.host.afterPost?.();
     this.ticks.update(this);
     this.console.print('Domus BIOS\n\n');
   }

@@ -47,6 +47,11 @@ export interface FirmwareHost {
    * (so a CPU reset, which starts at 0xFFFFFFF0, enters the BIOS). Called once at power-on.
    */
   aliasBiosHigh?(): void;
+  /**
+   * Optional: POST has just rebuilt low memory (IVT, BDA, EBDA); the runtime writes what lives
+   * there besides the BIOS's own data (the ACPI RSDP and MP floating pointer).
+   */
+  afterPost?(): void;
 }
 
 /** A drive the BIOS offers through INT 13h. */

@@ -29,6 +29,8 @@ export class DomainMemory implements GuestPhysMemory {
   readonly ramSize: number;
   /** Pages currently populated (Xen's tot_pages). */
   private pages = 0;
+  /** Guest frames that show another guest frame's machine frame (not owned twice). */
+  private readonly aliases = new Set<number>();
   private readonly phys: PhysMemory;
 
   constructor(
@@ -67,17 +69,49 @@ export class DomainMemory implements GuestPhysMemory {
     this.pages++;
   }
 
+  /**
+   * Shows the machine frames behind guest frames [src, src + count) also at [dst, dst + count),
+   * like a PC chipset shows the BIOS ROM both below 1 MiB and at the top of 4 GiB. The aliases
+   * are not pages of their own: they are not counted, released or saved.
+   */
+  alias(dst: number, src: number, count: number): void {
+    for (let k = 0; k < count; k++) {
+      const d = dst + k;
+      const m = this.p2m[src + k];
+      if (d < 0 || d >= P2M_ENTRIES || m === 0 || (this.p2m[d] !== 0 && !this.aliases.has(d))) {
+        throw new MemoryError('memory.alias', `Cannot show guest frame 0x${(src + k).toString(16)} of ${this.owner} at 0x${d.toString(16)}.`, this.owner);
+      }
+      this.aliases.add(d);
+      Atomics.store(this.p2m, d, m);
+    }
+  }
+
+  /** True if guest frame `gfn` is an alias made by alias(). */
+  isAlias(gfn: number): boolean {
+    return this.aliases.has(gfn);
+  }
+
   /** Removes guest frame `gfn` and returns its machine frame to the pool (ballooning down). */
   depopulate(gfn: number): void {
     const m = this.p2m[gfn];
     if (m === 0) return;
     Atomics.store(this.p2m, gfn, 0);
+    if (this.aliases.delete(gfn)) return;
+    // Aliases of the frame go with it: nothing may keep showing a frame given back to the pool.
+    for (const a of this.aliases) {
+      if (this.p2m[a] === m) {
+        Atomics.store(this.p2m, a, 0);
+        this.aliases.delete(a);
+      }
+    }
     this.pool.free([m - 1]);
     this.pages--;
   }
 
   /** Releases every frame (domain destruction). */
   release(): void {
+    for (const g of this.aliases) this.p2m[g] = 0;
+    this.aliases.clear();
     const frames: number[] = [];
     for (let g = 0; g < P2M_ENTRIES; g++) {
       const m = this.p2m[g];

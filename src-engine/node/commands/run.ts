@@ -1,13 +1,15 @@
 /**
  * `domus run`: boot a kernel with an in-process engine, QEMU-style, no daemon.
  *
- *   domus run --kernel FILE [--module "FILE ARGS"]... [--append "ARGS"] [--memory MB] [--vcpus N]
- *             [--pcpus N] [--serial stdio|file:PATH|none] [--debug-exit] [--timeout S] [--stats]
- *             [--machine pc|qemu-testdev]
+ *   domus run --kernel FILE [--module "FILE ARGS"]... [--append "ARGS"]   (direct multiboot boot)
+ *   domus run [--cdrom ISO]... [--disk IMAGE]... [--boot cd]               (through the BIOS)
+ *             [--memory MB] [--vcpus N] [--pcpus N] [--serial stdio|file:PATH|none] [--debug-exit]
+ *             [--timeout S] [--stats] [--machine pc|qemu-testdev]
  *
- * Serial output goes to stdout as the guest writes it (nothing else goes to stdout). Exit codes:
- * guest power-off, or every VCPU halted with interrupts off -> 0; isa-debug-exit -> (v << 1) | 1;
- * triple fault -> 4; timeout -> 124; bad input -> 2; engine fault -> 3.
+ * Serial output goes to stdout as the guest writes it (nothing else goes to stdout); firmware
+ * messages ("Booting from DVD/CD...") go to stderr. Exit codes: guest power-off, or every VCPU
+ * halted with interrupts off -> 0; isa-debug-exit -> (v << 1) | 1; triple fault -> 4;
+ * timeout -> 124; bad input (including "no bootable device") -> 2; engine fault -> 3.
  */
 import { readFileSync, openSync, writeSync, closeSync } from 'node:fs';
 import path from 'node:path';
@@ -15,19 +17,26 @@ import { DomusError, errorMessage } from '../../base/errors';
 import { FAULT_KIND_ENGINE } from '../../cpu/state';
 import { Engine } from '../../runtime/engine';
 import type { DomainSpec, ModuleSpec } from '../../runtime/hv-domain';
+import type { DriveSpec } from '../../runtime/hv-bios';
+import type { CmosBootDevice } from '../../machine/cmos-layout';
+import { parseBootOrder } from '../service/spec-builder';
 import type { CliCommand, CliIo } from '../cli-io';
 import { NodeEngineHost, monotonicNs } from '../worker-host';
 
 /** Exit codes of `domus run`. */
 export const RUN_EXIT = { ok: 0, badInput: 2, engineFault: 3, tripleFault: 4, timeout: 124 } as const;
 
-const USAGE = `usage: domus run --kernel FILE [--module "FILE ARGS"]... [--append "ARGS"] [--memory MB]
-                 [--vcpus N] [--pcpus N] [--serial stdio|file:PATH|none] [--debug-exit]
-                 [--timeout S] [--stats] [--machine pc|qemu-testdev]
+const USAGE = `usage: domus run --kernel FILE [--module "FILE ARGS"]... [--append "ARGS"]  (direct boot)
+       domus run [--cdrom ISO]... [--disk IMAGE]... [--boot ORDER]             (BIOS boot)
+   options: [--memory MB] [--vcpus N] [--pcpus N] [--serial stdio|file:PATH|none]
+            [--debug-exit] [--timeout S] [--stats] [--machine pc|qemu-testdev]
+   --boot takes xl's letters: c = first disk, d = first CD-ROM (default cd)
 `;
 
 interface RunOptions {
   kernel?: string;
+  drives: { medium: 'disk' | 'cdrom'; file: string }[];
+  boot?: string;
   modules: string[];
   append: string;
   memoryMiB: number;
@@ -43,7 +52,7 @@ interface RunOptions {
 class UsageError extends DomusError {}
 
 function parseArgs(args: string[]): RunOptions {
-  const o: RunOptions = { modules: [], append: '', memoryMiB: 128, vcpus: 1, serial: 'stdio', debugExit: false, stats: false, machine: 'pc' };
+  const o: RunOptions = { drives: [], modules: [], append: '', memoryMiB: 128, vcpus: 1, serial: 'stdio', debugExit: false, stats: false, machine: 'pc' };
   const value = (i: number, flag: string): string => {
     const v = args[i + 1];
     if (v === undefined) throw new UsageError('run.usage', `${flag} needs a value.`);
@@ -67,6 +76,9 @@ function parseArgs(args: string[]): RunOptions {
     };
     switch (flag) {
       case '--kernel': o.kernel = take(); break;
+      case '--cdrom': o.drives.push({ medium: 'cdrom', file: take() }); break;
+      case '--disk': o.drives.push({ medium: 'disk', file: take() }); break;
+      case '--boot': o.boot = take(); break;
       case '--module': o.modules.push(take()); break;
       case '--append': o.append = take(); break;
       case '--memory': o.memoryMiB = int(take(), '--memory', 2, 2048); break;
@@ -94,7 +106,13 @@ function parseArgs(args: string[]): RunOptions {
         throw new UsageError('run.usage', `Unknown option "${a}".`);
     }
   }
-  if (o.kernel === undefined) throw new UsageError('run.usage', 'Say which kernel to boot with --kernel FILE.');
+  if (o.kernel === undefined && o.drives.length === 0) {
+    throw new UsageError('run.usage', 'Say what to boot: --kernel FILE (direct boot), or --cdrom ISO / --disk IMAGE (through the BIOS).');
+  }
+  if (o.kernel !== undefined && o.drives.length > 0) {
+    throw new UsageError('run.usage', '--kernel boots directly, without the BIOS, so the guest could not reach --cdrom/--disk drives; give one or the other.');
+  }
+  if (o.kernel !== undefined && o.boot !== undefined) throw new UsageError('run.usage', '--boot chooses among drives; a --kernel boot has none.');
   if (!/^(stdio|none|file:.+)$/.test(o.serial)) throw new UsageError('run.usage', `--serial takes stdio, none or file:PATH (got "${o.serial}").`);
   return o;
 }
@@ -108,6 +126,41 @@ function readInput(file: string, what: string, io: CliIo): Uint8Array {
     const why = code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'it is a directory' : code === 'EACCES' ? 'permission denied' : errorMessage(e);
     throw new DomusError('run.input', `Cannot read the ${what} ${file}: ${why}.`, file);
   }
+}
+
+/** The spec of a direct multiboot boot. */
+function kernelSpec(o: RunOptions, io: CliIo): DomainSpec {
+  const kernel = readInput(o.kernel as string, 'kernel', io);
+  const modules: ModuleSpec[] = o.modules.map((m) => {
+    const t = m.trim();
+    const sp = t.search(/\s/);
+    const file = sp < 0 ? t : t.slice(0, sp);
+    const margs = sp < 0 ? '' : t.slice(sp + 1).trim();
+    return { data: readInput(file, 'module', io), path: file, args: margs };
+  });
+  return {
+    name: path.basename(o.kernel as string),
+    memoryMiB: o.memoryMiB,
+    vcpus: o.vcpus,
+    kernel: { data: kernel, path: o.kernel as string, cmdline: o.append, modules },
+    debugExit: o.debugExit || o.machine === 'qemu-testdev',
+    machine: o.machine,
+  };
+}
+
+/** The spec of a BIOS boot from the given drives (the engine opens the files). */
+function biosSpec(o: RunOptions, io: CliIo): DomainSpec {
+  if (o.modules.length > 0 || o.append !== '') throw new UsageError('run.usage', '--module and --append go with --kernel.');
+  const drives: DriveSpec[] = o.drives.map((d) => ({ medium: d.medium, path: path.resolve(io.cwd, d.file) }));
+  const bootOrder: CmosBootDevice[] = parseBootOrder(o.boot ?? 'cd', '--boot');
+  return {
+    name: path.basename(o.drives[0].file),
+    memoryMiB: o.memoryMiB,
+    vcpus: o.vcpus,
+    bios: { drives, bootOrder },
+    debugExit: o.debugExit || o.machine === 'qemu-testdev',
+    machine: o.machine,
+  };
 }
 
 /** The `domus run` command. */
@@ -126,22 +179,7 @@ export const runCommand: CliCommand = async (args, io) => {
   }
   let spec: DomainSpec;
   try {
-    const kernel = readInput(o.kernel as string, 'kernel', io);
-    const modules: ModuleSpec[] = o.modules.map((m) => {
-      const t = m.trim();
-      const sp = t.search(/\s/);
-      const file = sp < 0 ? t : t.slice(0, sp);
-      const margs = sp < 0 ? '' : t.slice(sp + 1).trim();
-      return { data: readInput(file, 'module', io), path: file, args: margs };
-    });
-    spec = {
-      name: path.basename(o.kernel as string),
-      memoryMiB: o.memoryMiB,
-      vcpus: o.vcpus,
-      kernel: { data: kernel, path: o.kernel as string, cmdline: o.append, modules },
-      debugExit: o.debugExit || o.machine === 'qemu-testdev',
-      machine: o.machine,
-    };
+    spec = o.kernel === undefined ? biosSpec(o, io) : kernelSpec(o, io);
   } catch (e) {
     io.err(`domus run: ${errorMessage(e)}\n`);
     return RUN_EXIT.badInput;
@@ -182,6 +220,7 @@ export const runCommand: CliCommand = async (args, io) => {
         }
       },
       halted: () => finish(RUN_EXIT.ok),
+      message: (_d, text) => io.err(`domus run: ${text}\n`),
       fatal: (message) => {
         io.err(`domus run: engine fault: ${message}\n`);
         finish(RUN_EXIT.engineFault);
@@ -194,8 +233,17 @@ export const runCommand: CliCommand = async (args, io) => {
   if (engine.oversubscribed) io.err(`domus run: ${engine.nrPcpus} pCPUs on a host with fewer CPUs (oversubscribed)\n`);
   let timer: ReturnType<typeof setTimeout> | undefined;
   try {
-    const created = await engine.createDomain(spec);
+    const created = await engine.createDomain(spec, { paused: true });
     domid = created.domid;
+    const boot = created.boot as { booted?: boolean } | undefined;
+    if (spec.bios !== undefined && boot?.booted === false) {
+      // Nothing to run. The BIOS's reasons were posted right after the reply; one more round
+      // trip to the engine makes sure they reached stderr.
+      await engine.domainStats(domid);
+      finish(RUN_EXIT.badInput);
+    } else {
+      await engine.unpauseDomain(domid);
+    }
     if (o.timeoutS !== undefined) {
       timer = setTimeout(() => {
         io.err(`domus run: timed out after ${o.timeoutS} s\n`);

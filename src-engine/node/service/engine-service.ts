@@ -135,6 +135,7 @@ export class EngineService implements ApiService {
       destroyed: (domid) => this.onDestroyed(domid),
       halted: (domid) => this.note('info', `dom${domid}`, 'every VCPU halted with interrupts disabled; the domain can only be destroyed'),
       log: (level, source, message) => this.note(level as LogEntry['level'], source, message),
+      message: (domid, text) => this.note('info', this.domainSource(domid), text),
       fatal: (message) => {
         this.note('error', 'engine', message);
         this.hub.emit('engine', { state: 'failed', message });
@@ -170,6 +171,12 @@ export class EngineService implements ApiService {
   /** Calls the in-process API (tests, the CLI's `domus run`-style uses). */
   request<M extends EngineMethod>(method: M, params: EngineMethods[M]['params']): Promise<EngineMethods[M]['result']> {
     return this.dispatch(method, params, undefined as unknown as ServiceConnection) as Promise<EngineMethods[M]['result']>;
+  }
+
+  /** "dom3 (name)" for log lines about a domain. */
+  private domainSource(domid: number): string {
+    const name = this.domains.get(domid)?.name;
+    return name === undefined ? `dom${domid}` : `dom${domid} (${name})`;
   }
 
   note(level: LogEntry['level'], source: string, message: string): void {

@@ -11,6 +11,45 @@ import { allCpus, parseCpuList, type CpuTopology } from '../../base/cpulist';
 import type { DomainConfig } from '../../api/domain-config';
 import { effectiveCmdline } from '../../config/domain-config-parse';
 import type { DomainSpec, ModuleSpec } from '../../runtime/hv-domain';
+import type { DriveSpec } from '../../runtime/hv-bios';
+import type { CmosBootDevice } from '../../machine/cmos-layout';
+
+/** xl.cfg boot= letters (xl.cfg(5): a floppy, c hard disk, d CD-ROM, n network). */
+const BOOT_LETTERS: Record<string, CmosBootDevice> = { a: 'floppy', c: 'disk', d: 'cdrom', n: 'network' };
+
+/**
+ * Parses a boot order as xl.cfg's boot= writes it ("dc": CD-ROM, then disk). `what` names the
+ * setting in errors (boot=, --boot).
+ */
+export function parseBootOrder(order: string, what: string): CmosBootDevice[] {
+  const out: CmosBootDevice[] = [];
+  for (const ch of order.toLowerCase()) {
+    const dev = BOOT_LETTERS[ch];
+    if (dev === undefined) {
+      throw new ConfigError('domain.boot', `${what} "${order}": "${ch}" is not a boot device; use c (disk), d (CD-ROM), a (floppy) or n (network).`, order);
+    }
+    if (!out.includes(dev)) out.push(dev);
+  }
+  if (out.length === 0) throw new ConfigError('domain.boot', `${what} is empty; use letters such as "dc" (CD-ROM, then disk).`, order);
+  return out;
+}
+
+/** The drives of an HVM domain's disk= list, in BIOS order, with paths resolved. */
+function biosDrives(c: DomainConfig, resolve: (p: string) => string): DriveSpec[] {
+  const out: DriveSpec[] = [];
+  for (const d of c.disks) {
+    if (d.target === undefined || d.format === 'empty') continue; // a CD-ROM drive with no medium
+    if (d.format !== 'raw') {
+      throw new ConfigError(
+        'domain.disk-format',
+        `Domain "${c.name}": disk ${d.vdev} (${d.target}) is ${d.format}; Domus reads raw images only. Convert it with "qemu-img convert -O raw ${d.target} ${d.target}.img".`,
+        d.target,
+      );
+    }
+    out.push({ medium: d.cdrom ? 'cdrom' : 'disk', path: resolve(d.target), readOnly: d.readOnly });
+  }
+  return out;
+}
 
 function readGuestFile(file: string, what: string, key: string): Uint8Array {
   try {
@@ -37,14 +76,31 @@ export function buildDomainSpec(c: DomainConfig, baseDir: string, topo: CpuTopol
   if (c.type === 'pvh') {
     throw new DomusError('domain.pvh-not-yet', `Domain "${c.name}": type = "pvh" guests are not supported yet (PVH support is being built); use type = "hvm".`, c.name);
   }
-  if (c.kernel === undefined) {
-    throw new DomusError(
-      'domain.no-boot',
-      `Domain "${c.name}": booting from disks through a BIOS is not supported yet; give a multiboot kernel with kernel= (direct boot, like QEMU -kernel).`,
-      c.name,
-    );
-  }
   const resolve = (p: string) => path.resolve(baseDir, p);
+  const common = {
+    name: c.name,
+    uuid: c.uuid,
+    memoryMiB: c.memoryMiB,
+    vcpus: c.vcpus,
+    maxVcpus: c.maxvcpus,
+    pool: c.pool,
+    weight: c.cpuWeight,
+    cap: c.cap,
+    hard: affinity(c.cpus, c.maxvcpus, topo),
+    soft: affinity(c.cpusSoft, c.maxvcpus, topo),
+    uarts: [1 as const],
+  };
+  if (c.kernel === undefined) {
+    const drives = biosDrives(c, resolve);
+    if (drives.length === 0) {
+      throw new DomusError(
+        'domain.no-boot',
+        `Domain "${c.name}" has nothing to boot: add a disk= entry (for example 'disk = [ "file.iso,,hdc,cdrom" ]') or a kernel= for a direct boot.`,
+        c.name,
+      );
+    }
+    return { ...common, bios: { drives, bootOrder: parseBootOrder(c.boot, 'boot=') } };
+  }
   const modules: ModuleSpec[] = [];
   if (c.ramdisk !== undefined) {
     const p = resolve(c.ramdisk);
@@ -53,18 +109,5 @@ export function buildDomainSpec(c: DomainConfig, baseDir: string, topo: CpuTopol
   const kernelPath = resolve(c.kernel);
   const serialFile = c.serial.find((s) => s.kind === 'file');
   void serialFile;
-  return {
-    name: c.name,
-    uuid: c.uuid,
-    memoryMiB: c.memoryMiB,
-    vcpus: c.vcpus,
-    maxVcpus: c.maxvcpus,
-    kernel: { data: readGuestFile(kernelPath, 'kernel', 'kernel'), path: c.kernel, cmdline: effectiveCmdline(c) ?? '', modules },
-    pool: c.pool,
-    weight: c.cpuWeight,
-    cap: c.cap,
-    hard: affinity(c.cpus, c.maxvcpus, topo),
-    soft: affinity(c.cpusSoft, c.maxvcpus, topo),
-    uarts: [1],
-  };
+  return { ...common, kernel: { data: readGuestFile(kernelPath, 'kernel', 'kernel'), path: c.kernel, cmdline: effectiveCmdline(c) ?? '', modules } };
 }
