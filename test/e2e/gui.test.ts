@@ -72,6 +72,14 @@ describe.skipIf(!HAS_CHROMIUM).sequential('the GUI in a browser (domus serve)', 
     // Ctrl+] gives the keyboard back: the next keys go to the page, not the guest.
     await page.keyboard.press('Control+BracketRight');
     await waitFor(page.getByRole('toolbar', { name: 'Console of demo-1' }), 'focused-inside');
+    // Detached into its own window, the console shows the same history and stays live.
+    const [popup] = await Promise.all([page.waitForEvent('popup'), page.getByRole('button', { name: 'Detach' }).click()]);
+    await waitText(popup.getByTestId('console-demo-1').locator('.xterm-rows'), 'ECHO: hello gui');
+    await popup.getByTestId('console-demo-1').click();
+    await popup.keyboard.type('from the window');
+    await popup.keyboard.press('Enter');
+    await waitText(term.locator('.xterm-rows'), 'ECHO: from the window');
+    await popup.close();
   });
 
   it('pins a vCPU with the grid and sees it move', async () => {
