@@ -21,6 +21,23 @@ const GUEST_INFO: Readonly<Record<string, GuestInfo>> = {
     // QEMU 7.2 TCG does not detect x87 stack overflow (no IE/SF/C1, no indefinite pushed)
     qemuDeviations: ['x87.stack_overflow_indefinite'],
   },
+  pae: {
+    theme: 'PAE paging: PDPTEs, 2-MiB and 4-KiB pages, A/D bits, #PF codes (not present, RSVD, WP, I/D with NX), global pages',
+    // QEMU 7.2 TCG reports a reserved-bit #PF without P, and flushes global entries on every CR3
+    // write (allowed for a TLB, but Intel and AMD keep them)
+    qemuDeviations: ['pae.reserved_bit_pf', 'pae.global_page_survives_cr3'],
+    qemuExtraArgs: ['-cpu', 'qemu32,+nx'],
+  },
+  v86: {
+    theme: 'virtual-8086 mode: IRETD entry, monitor frame, IOPL-sensitive CLI/INT, IOPL-3 flags, I/O bitmap, limits, gate DPL',
+    // QEMU 7.2 TCG checks no segment limits (also not the 64 KiB of virtual-8086 segments)
+    qemuDeviations: ['v86.offset_beyond_64k_gp'],
+  },
+  realmode: {
+    theme: 'real mode and back: 16-bit PM, PE off/on, 0x66/0x67 prefixes, IVT interrupts, #GP at 64 KiB, big real mode, A20',
+    // QEMU 7.2 TCG checks no segment limits, so the real-mode word at 0xFFFF does not fault
+    qemuDeviations: ['rm.gp_at_64k_limit'],
+  },
   tasks: { theme: 'JMP/CALL/IRET task switches, busy bits, NT and link, #DF and INT n through task gates, 16-bit TSS' },
 };
 

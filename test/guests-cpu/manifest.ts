@@ -23,4 +23,28 @@ export const GUEST_CPU_CHECKS: Readonly<Record<string, readonly string[]>> = {
     'task.jmp_to_busy_tss_gp',
     'task.tss16_registers',
   ],
+  'pae': [
+    'pae.identity_2m_pages',
+    'pae.alias_4k_and_ad_bits',
+    'pae.not_present_pdpte_pf',
+    'pae.reserved_bit_pf',
+    'pae.write_protect_pf',
+    'pae.execute_disable_pf',
+    'pae.global_page_survives_cr3',
+  ],
+  'v86': [
+    'v86.int_n_reaches_monitor',
+    'v86.cli_iopl0_gp',
+    'v86.iopl3_flag_instructions',
+    'v86.io_bitmap',
+    'v86.offset_beyond_64k_gp',
+    'v86.int_through_dpl0_gate_gp',
+  ],
+  'realmode': [
+    'rm.prefixes_in_real_mode',
+    'rm.int_through_ivt',
+    'rm.gp_at_64k_limit',
+    'rm.big_real_mode',
+    'rm.a20_gate',
+  ],
 };
