@@ -215,6 +215,12 @@ static void timers(void) {
   t0 = system_time();
   CHECK("timer-singleshot", HYPERVISOR_vcpu_op(VCPUOP_set_singleshot_timer, 0, &ss) == 0 && poll_pending(timer_port, 5000000) &&
                                 system_time() < t0 + 5000000);
+  /* SCHEDOP_block: the VCPU sleeps until an upcall can be delivered (here: the timer's). */
+  port_hits[timer_port] = 0;
+  t0 = system_time();
+  HYPERVISOR_set_timer_op(t0 + 1000000);
+  sti();
+  CHECK("sched-block", HYPERVISOR_sched_op(SCHEDOP_block, 0) == 0 && port_hits[timer_port] == 1 && system_time() >= t0 + 1000000);
   struct vcpu_set_periodic_timer pt = { .period_ns = 2000000 };
   CHECK_EQ("timer-periodic-too-short", (pt.period_ns = 1000, HYPERVISOR_vcpu_op(VCPUOP_set_periodic_timer, 0, &pt)), -XEN_EINVAL);
   pt.period_ns = 2000000;
