@@ -45,18 +45,19 @@ function kernelLines(serial: string): string {
   return start < 0 || end < 0 ? `(no kernel output in ${JSON.stringify(serial.slice(0, 300))})` : serial.slice(start, end + 'KERNEL-DONE'.length).replace(/\r/g, '');
 }
 
-function qemuBoot(iso: string): string {
+function qemuBoot(iso: string, as: 'cdrom' | 'disk' = 'cdrom'): string {
+  const media = as === 'cdrom' ? ['-cdrom', iso, '-boot', 'd'] : ['-drive', `file=${iso},format=raw,if=ide,index=0,snapshot=on`, '-boot', 'c'];
   const r = spawnSync(
     'qemu-system-i386',
-    ['-m', '128', '-cdrom', iso, '-boot', 'd', '-serial', 'stdio', '-display', 'none', '-monitor', 'none', '-no-reboot', '-device', 'isa-debug-exit,iobase=0xf4,iosize=4'],
+    ['-m', '128', ...media, '-serial', 'stdio', '-display', 'none', '-monitor', 'none', '-no-reboot', '-device', 'isa-debug-exit,iobase=0xf4,iosize=4'],
     { timeout: 120_000, encoding: 'latin1' },
   );
   return kernelLines(r.stdout ?? '');
 }
 
-function domusBoot(iso: string) {
-  const cd = openFileBlockBackend({ path: iso, medium: 'cdrom' });
-  const m = createHvmMachine({ memoryMiB: 128, cdroms: [cd] });
+function domusBoot(iso: string, as: 'cdrom' | 'disk' = 'cdrom') {
+  const cd = openFileBlockBackend({ path: iso, medium: as, readOnly: true });
+  const m = createHvmMachine(as === 'cdrom' ? { memoryMiB: 128, cdroms: [cd] } : { memoryMiB: 128, disks: [cd], bootOrder: ['disk'] });
   const calls = new Map<string, number>();
   m.bios.trace = (e) => {
     const k = `${e.vector.toString(16)}/${(e.ax >> 8).toString(16)}`;
@@ -70,13 +71,13 @@ function domusBoot(iso: string) {
   return { m, stop, calls, kernel: kernelLines(m.serial()) };
 }
 
-function checkMbinfo(kernel: string): void {
+function checkMbinfo(kernel: string, bootDevice = 'e0ffffff'): void {
   expect(kernel).toContain('eax=2badb002 flags=00001a6f');
   expect(kernel).toContain('cmdline=-uart=io:0x3f8\n');
   expect(kernel).toMatch(/mods_count=00000001 mod0\.start=[0-9a-f]{5}000 /);
   expect(kernel).toContain(MODULE_TEXT);
   expect(kernel).toContain('mem_lower=0000027f mem_upper=0001fb80');
-  expect(kernel).toContain('boot_device=e0ffffff');
+  expect(kernel).toContain(`boot_device=${bootDevice}`);
   expect(kernel).toContain('boot_loader_name=GRUB 2.06');
 }
 
@@ -125,5 +126,14 @@ describe("an ISO from Domus's ISO builder (domus mkiso)", () => {
     expect(run.stop).toBe('condition');
     checkMbinfo(run.kernel);
     if (hasQemu) expect(run.kernel).toBe(qemuBoot(iso));
+  });
+
+  it('the same image boots as a hard disk through its hybrid MBR (boot_device 80h), as under QEMU', () => {
+    const run = domusBoot(iso, 'disk');
+    expect(run.stop).toBe('condition');
+    checkMbinfo(run.kernel, '80ffffff');
+    expect(run.m.vga.lines()).toContain('GRUB loading.');
+    expect(run.calls.get('13/48')).toBeGreaterThan(0);
+    if (hasQemu) expect(run.kernel).toBe(qemuBoot(iso, 'disk'));
   });
 });
