@@ -226,16 +226,17 @@ export interface WakeLatency {
   inToBlock: number[];
 }
 
-/** Periods over which the due-time phase is re-estimated (absorbs clock-rate drift). */
-const PHASE_WINDOW = 100;
+/** Width of the "on time" cluster used to find the timer's phase (ns). */
+const ON_TIME_NS = 300_000;
 
 /**
- * Latencies of a vCPU woken by a periodic timer of period `periodNs`. Due times are not traced;
- * they are estimated per run of PHASE_WINDOW periods as the earliest wake minus its period
- * multiple (the least-delayed wake of each run is taken as on time), so dueToWake is a lower
- * bound of the true lateness.
+ * Latencies of a vCPU woken by a drift-free periodic timer of period `periodNs` (the engine's
+ * devices run on its clock). Due times are not traced; the timer's phase is estimated as the start
+ * of the densest ON_TIME_NS-wide cluster of wake times modulo the period (most wakes come on time
+ * on any usable host), so lateness is known modulo the period: a wake more than one period late
+ * looks on time, and the lost period shows in `missed`.
  */
-export function periodicWakeLatency(records: readonly SchedTraceRecord[], domid: number, vcpu: number, periodNs: number): WakeLatency {
+export function periodicWakeLatency(records: readonly SchedTraceRecord[], domid: number, vcpu: number, periodNs: number): WakeLatency & { missed: number } {
   const mine = records.filter((r) => r.domid === domid && r.vcpu === vcpu);
   const wakes: { t: number; in: number; block: number }[] = [];
   for (let i = 0; i < mine.length; i++) {
@@ -253,25 +254,36 @@ export function periodicWakeLatency(records: readonly SchedTraceRecord[], domid:
     }
     wakes.push({ t: mine[i].t, in: tin, block: tblock });
   }
-  const out: WakeLatency = { dueToWake: [], wakeToIn: [], dueToIn: [], inToBlock: [] };
+  const out = { dueToWake: [] as number[], wakeToIn: [] as number[], dueToIn: [] as number[], inToBlock: [] as number[], missed: 0 };
   if (wakes.length === 0) return out;
   const t0 = wakes[0].t;
-  const idx = wakes.map((w) => Math.round((w.t - t0) / periodNs));
-  for (let a = 0; a < wakes.length; a += PHASE_WINDOW) {
-    const b = Math.min(wakes.length, a + PHASE_WINDOW);
-    let phase = Infinity;
-    for (let i = a; i < b; i++) phase = Math.min(phase, wakes[i].t - t0 - idx[i] * periodNs);
-    for (let i = a; i < b; i++) {
-      const due = t0 + phase + idx[i] * periodNs;
-      const w = wakes[i];
-      out.dueToWake.push(w.t - due);
-      if (!Number.isNaN(w.in)) {
-        out.wakeToIn.push(w.in - w.t);
-        out.dueToIn.push(w.in - due);
-      }
-      if (!Number.isNaN(w.block)) out.inToBlock.push(w.block - w.in);
+  const mod = (x: number) => ((x % periodNs) + periodNs) % periodNs;
+  const residues = wakes.map((w) => mod(w.t - t0)).sort((a, b) => a - b);
+  let phase = residues[0];
+  let best = -1;
+  for (let i = 0, j = 0; i < residues.length; i++) {
+    // Count residues in [r_i, r_i + ON_TIME_NS), wrapping around the period.
+    while (j < i + residues.length && mod(residues[j % residues.length] - residues[i]) < ON_TIME_NS) j++;
+    if (j - i > best) {
+      best = j - i;
+      phase = residues[i];
     }
   }
+  let firstDue = Infinity;
+  let lastDue = -Infinity;
+  for (const w of wakes) {
+    const late = mod(w.t - t0 - phase);
+    const due = w.t - late;
+    firstDue = Math.min(firstDue, due);
+    lastDue = Math.max(lastDue, due);
+    out.dueToWake.push(late);
+    if (!Number.isNaN(w.in)) {
+      out.wakeToIn.push(w.in - w.t);
+      out.dueToIn.push(w.in - due);
+    }
+    if (!Number.isNaN(w.block)) out.inToBlock.push(w.block - w.in);
+  }
+  out.missed = Math.max(0, Math.round((lastDue - firstDue) / periodNs) + 1 - wakes.length);
   return out;
 }
 
