@@ -4,8 +4,9 @@
  *
  * Design. A Cpu object on the hypervisor thread is bound to the VCPU's shared state block and
  * the domain's P2M; its MMU walks the guest's page tables (the same code the pCPU uses, so
- * 2-level, PSE and - once the CPU has it - PAE paging all behave identically). `begin()` flushes
- * that Cpu's TLB at the start of every hypercall. A walk that faults does not touch the guest:
+ * 2-level, PSE and PAE paging - with the PDPTE registers from the state block - all behave
+ * identically). Every translation is a fresh walk (cpu/mmu translate()), never a TLB lookup, so
+ * nothing cached can go stale between calls. A walk that faults does not touch the guest:
  * CR2 (which the MMU writes on a page fault) is restored and the copy fails with EFAULT. Only
  * frames named by the domain's P2M are ever read or written; anything that is not RAM (an MMIO
  * hole, an unpopulated frame) is EFAULT too. Supervisor access rules apply (CR0.WP honoured), as
@@ -18,7 +19,7 @@ import { Cpu } from '../../cpu/cpu';
 import type { CpuOps } from '../../cpu/ops';
 import type { CpuFeatures } from '../../cpu/cpuid';
 import { FAULT } from '../../cpu/fault';
-import { flushTlb, gpaToMachine, NOT_RAM, translate } from '../../cpu/mmu';
+import { flushTlb, gpaToMachine, NOT_RAM, TLB_SIZE, translate } from '../../cpu/mmu';
 import { S_CR2, STATE_BYTES } from '../../cpu/state';
 import type { DomainMemory } from '../memory/domain-memory';
 import { EFAULT, XenFault } from './abi/xen-errno';
@@ -26,6 +27,8 @@ import { touchFrames } from './mem-util';
 
 /** Bytes per page. */
 const PAGE = 4096;
+/** Filled TLB slots after which begin() empties the walk-only Cpu's TLB. */
+const TLB_REFILL_LIMIT = TLB_SIZE / 2;
 /** Largest single copy a hypercall may ask for (bounds work done for one call). */
 export const MAX_GUEST_COPY = 1 << 20;
 
@@ -58,9 +61,12 @@ export class GuestAccess {
     this.codeGen = memory.physMemory.codeGen;
   }
 
-  /** Call at the start of each hypercall: the guest may have changed its page tables since. */
+  /**
+   * Call at the start of each hypercall. Translations are never cached (see the file comment),
+   * so there is nothing to drop; the TLB the walks fill is only emptied when it gets full.
+   */
   begin(): void {
-    flushTlb(this.cpu, false);
+    if (this.cpu.tlbUsed[TLB_SIZE] > TLB_REFILL_LIMIT) flushTlb(this.cpu, false);
   }
 
   /** Machine byte offset of linear `lin` for a read or write, or throws EFAULT. */

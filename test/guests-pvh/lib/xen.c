@@ -189,7 +189,13 @@ void console_write(const char *s, size_t n) {
     return;
   }
   for (size_t k = 0; k < n; k++) {
-    while (cons->out_prod - cons->out_cons >= sizeof(cons->out)) {
+    for (unsigned tries = 0; cons->out_prod - cons->out_cons >= sizeof(cons->out); tries++) {
+      if (tries == 1000) {
+        /* Nobody drains the ring (the guest broke it): say it on the emergency console. */
+        cons = 0;
+        HYPERVISOR_console_io(CONSOLEIO_write, n - k, s + k);
+        return;
+      }
       notify_port(cons_port);
       HYPERVISOR_sched_op(SCHEDOP_yield, 0);
     }

@@ -22,6 +22,8 @@ function lastCount(text: string): number {
   const all = [...text.matchAll(/hostile: (\d+) calls/g)];
   return all.length > 0 ? Number(all[all.length - 1][1]) : 0;
 }
+/** Virtual time without a progress line after which a hostile guest counts as stuck. */
+const STUCK_NS = 100e6;
 /** Virtual time per run() chunk. */
 const CHUNK_NS = 2e6;
 
@@ -65,10 +67,22 @@ describe('hostile PVH guest', () => {
     const end = performance.now() + SECONDS * 1000;
     let restarts = 0;
     let calls = 0;
+    let progress = 0;
+    let stuckSince = m.time;
     while (performance.now() < end) {
       const r = m.run({ maxNs: CHUNK_NS });
       const d = m.domain(id);
-      if (r === 'all-shutdown' || r === 'hang' || d.shutdown !== undefined) {
+      const now = lastCount(d.consoleIo);
+      if (now !== progress) {
+        progress = now;
+        stuckSince = m.time;
+      }
+      // A guest that broke itself so that it makes no more calls (spinning in its own code) is
+      // replaced too.
+      const stuck = m.time - stuckSince > STUCK_NS;
+      if (r === 'all-shutdown' || r === 'hang' || d.shutdown !== undefined || stuck) {
+        progress = 0;
+        stuckSince = m.time;
         calls += lastCount(d.consoleIo);
         m.destroy(id);
         seed++;
