@@ -70,6 +70,13 @@ describe('xenstore', () => {
     expect(text(other.req(XS_WRITE, '/local/domain/5/data/x', new TextEncoder().encode('w')))).toBe('EACCES\0');
   });
 
+  it('answers E2BIG rather than a reply longer than one message', () => {
+    const { server, tool } = setup();
+    tool.write('/local/domain/5/data/huge', 'x'.repeat(5000));
+    const d = client(server, 5);
+    expect(text(d.req(XS_READ, 'data/huge'))).toBe('E2BIG\0');
+  });
+
   it('applies the node and value quotas to domains but not to domain 0', () => {
     const { server, tool } = setup();
     const d = client(server, 5);

@@ -15,8 +15,8 @@ import { parsePerms, formatPerms } from './xs-perms';
 import {
   bytesOf, splitFirst, splitNul, strings, XS_CONTROL, XS_DIRECTORY, XS_DIRECTORY_PART, XS_ERROR, XS_GET_DOMAIN_PATH,
   XS_GET_PERMS, XS_INTRODUCE, XS_IS_DOMAIN_INTRODUCED, XS_MKDIR, XS_READ, XS_RELEASE, XS_RESET_WATCHES, XS_RESUME, XS_RM,
-  XS_SET_PERMS, XS_SET_TARGET, XS_TRANSACTION_END, XS_TRANSACTION_START, XS_UNWATCH, XS_WATCH, XS_WATCH_EVENT, XS_WRITE,
-  type XsMessage,
+  XS_PAYLOAD_MAX, XS_SET_PERMS, XS_SET_TARGET, XS_TRANSACTION_END, XS_TRANSACTION_START, XS_UNWATCH, XS_WATCH, XS_WATCH_EVENT,
+  XS_WRITE, type XsMessage,
 } from './xs-protocol';
 import { XsTransaction } from './xs-transactions';
 import { parentOf, validAbsolutePath, XS_QUOTA, XS_REL_PATH_MAX, XsError, XsTree } from './xs-tree';
@@ -95,6 +95,8 @@ export class XenstoreServer {
     let type = m.type;
     try {
       reply = this.handle(conn, c.domid, m, events);
+      // A reply must fit one message (a big directory is read with XS_DIRECTORY_PART).
+      if (reply.length > XS_PAYLOAD_MAX) throw new XsError('E2BIG', 'reply too long');
     } catch (e) {
       if (!(e instanceof XsError)) throw e;
       type = XS_ERROR;
