@@ -6,7 +6,7 @@
  */
 import type { DomainConfig } from './domain-config';
 import type {
-  Arinc653Schedule, DomainDetail, DomainRef, DomainSchedInfo, DomainSummary, HostInfo, LibraryEntry, LogEntry,
+  Arinc653Schedule, DomainDetail, DomainRef, TextScreen, DomainSchedInfo, DomainSummary, HostInfo, LibraryEntry, LogEntry,
   PoolInfo, PoolSchedParams, RtdsVcpuParams, SchedulerName, StatsSample, TraceRecord, VcpuInfo,
 } from './types';
 import type { EngineEventName } from './events';
@@ -23,6 +23,8 @@ export interface EngineMethods {
   'host.info': { params: Record<string, never>; result: HostInfo };
   'domain.list': { params: Record<string, never>; result: DomainSummary[] };
   'domain.get': { params: { domain: DomainRef }; result: DomainDetail };
+  /** The VGA text screen of a BIOS-booted domain (null for direct boots, which have no VGA). */
+  'domain.screen': { params: { domain: DomainRef }; result: TextScreen | null };
   /**
    * Creates and (unless paused) starts a domain from an xl.cfg text, a typed config, or a library
    * entry; `overrides` are xl's `key=value` command-line settings.
@@ -93,6 +95,7 @@ export const METHOD_SCHEMAS: Record<EngineMethod, Check> = {
   'host.info': none,
   'domain.list': none,
   'domain.get': dom,
+  'domain.screen': dom,
   'domain.create': object({
     xlcfg: optional(str),
     file: optional(str),

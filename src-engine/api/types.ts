@@ -55,6 +55,17 @@ export interface DomainSummary {
 }
 
 /** A domain with its configuration and VCPUs. */
+/** A text-mode screen (VGA mode 3) as the guest shows it. */
+export interface TextScreen {
+  cols: number;
+  rows: number;
+  /** The rows as text (code page 437 decoded to Unicode), each `cols` characters long. */
+  lines: string[];
+  /** One attribute byte per cell, row-major (bits 0-3 foreground, 4-6 background, 7 blink). */
+  attrs: number[];
+  cursor: { row: number; col: number; visible: boolean };
+}
+
 export interface DomainDetail extends DomainSummary {
   config: DomainConfig;
   vcpus: VcpuInfo[];

@@ -42,6 +42,7 @@ const COMMANDS: Record<string, { run: CliCommand; help: string }> = {
   restore: { run: vs.restoreCommand, help: 'restore a domain from a file' },
   top: { run: dom.topCommand, help: 'live domain statistics like xentop [-b] [-i N]' },
   dmesg: { run: dom.dmesgCommand, help: 'the engine log [-c: clear]' },
+  screen: { run: dom.screenCommand, help: "an HVM domain's VGA text screen" },
   trace: { run: dom.traceCommand, help: 'dump the schedule trace as CSV [--seconds N]' },
   mkrescue: { run: mkrescueCommand, help: 'build a GRUB rescue ISO from a directory (grub-mkrescue for i386-pc)' },
   mkiso: { run: mkisoCommand, help: 'build a bootable GRUB ISO for a multiboot kernel and modules' },

@@ -8,6 +8,7 @@ import { DomusError, MemoryError } from '../base/errors';
 import { MAX_POOL_BYTES, MachineMemory, type MachineMemoryBuffers } from '../hv/memory/machine-memory';
 import { ATTN_CTRL, CB_HOST_MSGS, CB_SHUTDOWN, P_ATTN, P_BUSY_NS, P_INSNS, P_WAKE, controlBlockBytes, getF64, ringDoorbell, slot } from './control-block';
 import type { DomainRestore, DomainSpec } from './hv-domain';
+import type { TextScreen } from '../api/types';
 import type { DomainShare, HostToHv, HostToPcpu, HvInit, HvToHost, PcpuInit, ShutdownReason, WireError } from './messages';
 import type { EngineHost, WorkerHandle } from './thread-env';
 
@@ -211,6 +212,11 @@ export class Engine {
 
   domainStats(domid: number): Promise<DomainStats> {
     return this.call('stats', { domid });
+  }
+
+  /** The VGA text screen of a BIOS-booted domain, or null. */
+  domainScreen(domid: number): Promise<TextScreen | null> {
+    return this.call('screen', { domid });
   }
 
   /** Sends console input to a domain's COM port. */

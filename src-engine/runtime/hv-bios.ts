@@ -27,6 +27,8 @@ import type { BlockBackend, BlockMedium } from '../machine/block-backend';
 import type { CmosBootDevice } from '../machine/cmos-layout';
 import type { Clock } from '../machine/device';
 import type { PcPlatform } from '../machine/platform-pc';
+import { CP437 } from '../machine/vga-text';
+import type { TextScreen } from '../api/types';
 import type { BiosBootResult } from '../firmware/bios/bios';
 import type { BiosDriveConfig, FirmwareHost } from '../firmware/bios/host';
 import { installHvmFirmware, type HvmFirmware } from '../firmware/bios/hvm-firmware';
@@ -194,4 +196,22 @@ export class DomainBios {
       }
     }
   }
+}
+
+/** The VGA text screen as the API carries it. */
+export function textScreen(b: DomainBios): TextScreen {
+  const snap = b.fw.vga.snapshot();
+  const lines: string[] = [];
+  const attrs: number[] = new Array<number>(snap.cells.length);
+  for (let r = 0; r < snap.rows; r++) {
+    let line = '';
+    for (let c = 0; c < snap.cols; c++) {
+      const cell = snap.cells[r * snap.cols + c];
+      line += CP437[cell & 0xff];
+      attrs[r * snap.cols + c] = cell >>> 8;
+    }
+    lines.push(line);
+  }
+  const { row, col, visible } = snap.cursor;
+  return { cols: snap.cols, rows: snap.rows, lines, attrs, cursor: { row, col, visible } };
 }

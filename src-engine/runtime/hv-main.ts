@@ -30,7 +30,7 @@ import { lapicHasInterrupt, lapicStartupPending } from '../machine/lapic-core';
 import { LAPIC_ACK_EXTINT, lapicAcknowledge } from '../machine/lapic';
 import type { HostToHv, HvInit, HvToHost, WireError } from './messages';
 import type { WorkerEnv } from './thread-env';
-import type { HvServices } from './hv-bios';
+import { textScreen, type HvServices } from './hv-bios';
 import type { IoSize } from '../machine/device';
 
 interface Running {
@@ -218,6 +218,10 @@ export class Hypervisor {
         return this.destroyDomain(this.domain(a.domid as number));
       case 'stats':
         return this.stats(this.domain(a.domid as number));
+      case 'screen': {
+        const d = this.domain(a.domid as number);
+        return d.firmware === undefined ? null : textScreen(d.firmware);
+      }
       case 'power-button':
         this.domain(a.domid as number).platform.pressPowerButton();
         return null;

@@ -137,3 +137,44 @@ describe("an ISO from Domus's ISO builder (domus mkiso)", () => {
     if (hasQemu) expect(run.kernel).toBe(qemuBoot(iso, 'disk'));
   });
 });
+
+describe('the seed workflow through the engine: xl.cfg with the ISO as hdc:cdrom, serial to a file, domus create', () => {
+  it('boots the grub-mkrescue (or domus mkiso) ISO to the kernel, whose output lands in the serial file', async () => {
+    const { main } = await import('../../src-engine/node/cli');
+    const { startEngineDaemon } = await import('../../src-engine/node/daemon/engine-daemon');
+    const { domusPaths } = await import('../../src-engine/node/service/paths');
+    const { existsSync, readFileSync } = await import('node:fs');
+    let iso = path.join(work, 'mkrescue.iso');
+    if (!existsSync(iso)) {
+      // Run alone (or without grub-mkrescue): make the image with domus mkiso.
+      iso = path.join(work, 'seed.iso');
+      writeFileSync(path.join(work, 'app'), MODULE_TEXT);
+      const mk = { cwd: work, env: { SOURCE_DATE_EPOCH: '1700000000' }, out() {}, err() {} } as unknown as CliIo;
+      expect(await mkisoCommand(['--kernel', KERNEL, '--module', 'app', '--append', '-uart=io:0x3f8', '-o', iso], mk)).toBe(0);
+    }
+    const home = path.join(work, 'home');
+    mkdirSync(home, { recursive: true });
+    const env = { DOMUS_HOME: home, DOMUS_RUNTIME_DIR: path.join(home, 'run'), HOME: home };
+    const daemon = await startEngineDaemon({ pcpus: 2, memoryPoolMiB: 256, paths: domusPaths(env) });
+    try {
+      const serial = path.join(work, 'hermit-serial.log');
+      const cfg = path.join(work, 'hermit.cfg');
+      writeFileSync(
+        cfg,
+        `name = "hermit"\ntype = "hvm"\nmemory = 128\nvcpus = 1\ndisk = [ 'file:${iso},hdc:cdrom,r' ]\nboot = "d"\nserial = 'file:${serial}'\n`,
+      );
+      let err = '';
+      const io = { cwd: work, env, out() {}, err(t: string) { err += t; } } as unknown as CliIo;
+      expect(await main(['create', cfg], io), err).toBe(0);
+      const t0 = Date.now();
+      while (Date.now() - t0 < 300_000) {
+        if (existsSync(serial) && readFileSync(serial, 'latin1').includes('KERNEL-DONE')) break;
+        await new Promise((r) => setTimeout(r, 200));
+      }
+      checkMbinfo(kernelLines(readFileSync(serial, 'latin1')));
+      expect(await main(['destroy', 'hermit'], io), err).toBe(0);
+    } finally {
+      await daemon.close();
+    }
+  }, 400_000);
+});

@@ -1,6 +1,6 @@
 /**
  * Domain verbs with xl's options and output: create, list, info, destroy, shutdown, reboot, pause,
- * unpause, console, dmesg, top, trace.
+ * unpause, console, dmesg, top, trace, and screen (Domus's own: the VGA text screen).
  */
 import { readFileSync } from 'node:fs';
 import os from 'node:os';
@@ -235,6 +235,20 @@ export const dmesgCommand: CliCommand = async (args, io) => {
     for (const e of await c.request('log.dmesg', { clear })) {
       io.out(`(domus) [${new Date(e.time).toISOString()}] ${e.level.padEnd(5)} ${e.source}: ${e.message}\n`);
     }
+    return 0;
+  });
+};
+
+/** `domus screen DOMAIN`: the VGA text screen of a BIOS-booted domain, as text. */
+export const screenCommand: CliCommand = async (args, io) => {
+  if (args.length !== 1) return usage(io, 'usage: domus screen DOMAIN   (the VGA text screen of an HVM domain booted through the BIOS)');
+  return withClient(io, 'screen', async (c) => {
+    const screen = await c.request('domain.screen', { domain: /^\d+$/.test(args[0]) ? Number(args[0]) : args[0] });
+    if (screen === null) {
+      io.err(`domus screen: domain ${args[0]} has no text screen (it was booted directly, without the BIOS and VGA); use domus console.\n`);
+      return 1;
+    }
+    for (const line of screen.lines) io.out(`${line.replace(/[ \u00a0]+$/, '')}\n`);
     return 0;
   });
 };

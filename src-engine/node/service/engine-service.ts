@@ -361,6 +361,7 @@ export class EngineService implements ApiService {
         const vcpus = await schedMethods(this)['vcpu.list']({ domain: d.domid } as never, undefined as never);
         return { ...this.summaryOf(d, hv), config: d.config, vcpus, exits: hv?.exits ?? {}, instructions: hv?.instructions ?? 0 };
       },
+      'domain.screen': (p: P<'domain.screen'>) => this.engine.domainScreen(this.resolve(p.domain).domid),
       'domain.create': async (p: P<'domain.create'>) => {
         let config: DomainConfig;
         let warnings: string[] = [];

@@ -99,6 +99,34 @@ describe('domus verbs against a daemon (xl layouts)', () => {
     expect((await domus(env, 'cpupool-destroy', 'rt')).code).toBe(0);
   });
 
+  it('screen shows the VGA text of a BIOS-booted domain and explains its absence for a direct boot', async () => {
+    // Boot sector: print "ON THE SCREEN" with INT 10h AH=0Eh (teletype), then cli; hlt.
+    const text = 'ON THE SCREEN';
+    const code = [0xbe, 0x10, 0x7c, 0xac, 0x08, 0xc0, 0x74, 0x06, 0xb4, 0x0e, 0xcd, 0x10, 0xeb, 0xf5, 0xfa, 0xf4];
+    const img = new Uint8Array(16 * 1024);
+    img.set(code, 0);
+    img.set(new TextEncoder().encode(`${text}\0`), code.length);
+    img[510] = 0x55;
+    img[511] = 0xaa;
+    writeFileSync(path.join(home, 'screen.img'), img);
+    writeFileSync(path.join(home, 'screen.cfg'), `name = "scr"\ntype = "hvm"\nmemory = 16\ndisk = [ "screen.img,raw,hda,rw" ]\n`);
+    writeFileSync(path.join(home, 'tick2.cfg'), `name = "tick2"\ntype = "hvm"\nmemory = 16\nkernel = "${GUESTS}/tick.elf"\n`);
+    expect((await domus(env, 'create', 'screen.cfg')).code).toBe(0);
+    expect((await domus(env, 'create', 'tick2.cfg')).code).toBe(0);
+    let shown = '';
+    for (let i = 0; i < 100 && !shown.includes(text); i++) {
+      shown = (await domus(env, 'screen', 'scr')).out;
+      await new Promise((res) => setTimeout(res, 50));
+    }
+    expect(shown.split('\n')).toContain('Booting from Hard Disk...');
+    expect(shown).toContain(text);
+    const none = await domus(env, 'screen', 'tick2');
+    expect(none.code).toBe(1);
+    expect(none.err).toContain('booted directly');
+    expect((await domus(env, 'destroy', 'scr')).code).toBe(0);
+    expect((await domus(env, 'destroy', 'tick2')).code).toBe(0);
+  });
+
   it('refuses a bad config with file:line:column', async () => {
     writeFileSync(path.join(home, 'bad.cfg'), 'name = "bad"\ntype = "hvm"\nmemory = 32MB\n');
     const res = await domus(env, 'create', 'bad.cfg');

@@ -66,6 +66,7 @@ describe('engine service (real engine, worker threads)', () => {
     expect(consoleEvents.length).toBeGreaterThan(0);
     const list = await svc.request('domain.list', {});
     expect(list.find((d) => d.domid === r.domid)).toMatchObject({ name: 'spinner', state: 'running', maxVcpus: 1, memoryMiB: 32 });
+    expect(await svc.request('domain.screen', { domain: 'spinner' })).toBeNull();
     await svc.request('domain.pause', { domain: 'spinner' });
     expect((await svc.request('domain.get', { domain: r.domid })).state).toBe('paused');
     await svc.request('domain.unpause', { domain: r.domid });
@@ -100,6 +101,12 @@ describe('engine service (real engine, worker threads)', () => {
     const log = await svc.request('log.dmesg', {});
     expect(log.some((l) => l.source.startsWith(`dom${r.domid}`) && /Boot failed: .*blank\.iso/.test(l.message))).toBe(true);
     expect(log.some((l) => l.source.startsWith(`dom${r.domid}`) && l.message === 'Booting from Hard Disk...')).toBe(true);
+    // The BIOS wrote the same on the VGA text screen, which the API carries with attributes.
+    const screen = await svc.request('domain.screen', { domain: 'from-disk' });
+    expect(screen?.lines.some((l) => l.startsWith('Booting from Hard Disk...'))).toBe(true);
+    expect(screen?.lines.every((l) => l.length === 80)).toBe(true);
+    expect(screen?.attrs).toHaveLength(80 * 25);
+    expect(screen?.attrs[0]).toBe(0x07);
     await svc.request('domain.destroy', { domain: r.domid });
     await expect(svc.request('domain.create', { xlcfg: 'name = "nothing"\ntype = "hvm"\nmemory = 16\n' })).rejects.toThrow(/nothing to boot.*disk=/);
     await expect(
