@@ -7,12 +7,14 @@ import { runCommand } from './commands/run';
 import { mkrescueCommand } from './commands/mkrescue';
 import { mkisoCommand } from './commands/mkiso';
 import { daemonCommand } from './commands/daemon';
+import { serveCommand } from './commands/serve';
 import * as dom from './commands/xl-domains';
 import * as vs from './commands/xl-vcpu-sched';
 
 const COMMANDS: Record<string, { run: CliCommand; help: string }> = {
   run: { run: runCommand, help: 'boot a kernel with an in-process engine (QEMU-style quick boot)' },
   daemon: { run: daemonCommand, help: 'run the engine and serve its API on the user socket (--detach: in the background)' },
+  serve: { run: serveCommand, help: 'run the engine and the GUI for a browser; prints the URL [--port N]' },
   create: { run: dom.createCommand, help: 'create a domain from an xl.cfg file [-c: attach its console] [key=value...]' },
   list: { run: dom.listCommand, help: 'list domains [-l] [-c] [--json]' },
   info: { run: dom.infoCommand, help: 'show host and engine information [--json]' },
