@@ -15,7 +15,9 @@
  * writes (read here with plain loads at block boundaries, after the attention word said so).
  */
 import { Block, Insn } from './insn';
-import { compileBlock, COMPILE_THRESHOLD } from './block-compiler';
+import { JIT_DEFAULTS, type JitConfig } from './jit/jit-config';
+import { enterRegion, noteInterpreted, registerBlock, registryFor, type JitRegistry } from './jit/jit-page';
+import type { Region } from './jit/region-compiler';
 import { createTlb, flushTlb } from './mmu';
 import type { CpuOps, PhysMemory } from './ops';
 import { FAULT, STOP, VEC_SMC_RESTART } from './fault';
@@ -129,9 +131,11 @@ export class Cpu {
   a20Mask = -1;
   /** Instructions retired since construction (also mirrored into the state block). */
   icount = 0;
-  /** Compile hot blocks to JavaScript (block-compiler.ts); off = pure interpreter. */
-  compileBlocks = true;
-  /** Index in its block of the instruction a compiled block faulted on. */
+  /** JIT settings (jit/jit-config.ts): jit.enabled false = pure interpreter. */
+  jit: JitConfig = { ...JIT_DEFAULTS };
+  /** Code pages and compiled regions of this Cpu's block cache (shared with Cpus sharing it). */
+  readonly jitRegistry: JitRegistry;
+  /** Index in its block of the instruction an interpreted block faulted on (interpret()). */
   faultIndex = 0;
   /** Bumped whenever linear->physical mappings, the decode mode or CS change (block links die). */
   linkEpoch = 0;
@@ -165,6 +169,7 @@ export class Cpu {
     options: { features?: CpuFeatures; vcpuId?: number; blocks?: Map<number, Block> } = {},
   ) {
     if (options.blocks) this.blocks = options.blocks;
+    this.jitRegistry = registryFor(this.blocks);
     this.features = options.features ?? DEFAULT_FEATURES;
     this.vcpuId = options.vcpuId ?? 0;
     this.s = new Int32Array(state, stateOffset, STATE_BYTES / 4);
@@ -268,6 +273,7 @@ export class Cpu {
   /** Drops every decoded block (tests; memory pressure). */
   flushBlocks(): void {
     this.blocks.clear();
+    this.jitRegistry.pages.clear();
     this.flushJumpCache();
   }
 
@@ -409,16 +415,22 @@ export class Cpu {
     }
     const b = decodeBlock(this, eip, lin, this.blocks);
     if (b.off >= 0) {
-      if (this.blocks.size >= MAX_BLOCKS) this.blocks.clear();
+      if (this.blocks.size >= MAX_BLOCKS) {
+        this.blocks.clear();
+        this.jitRegistry.pages.clear();
+      }
       this.blocks.set(b.off, b);
       this.jcache[h] = b;
+      if (this.jit.enabled) registerBlock(this.jitRegistry, b, this.jit);
     }
     return b;
   }
 
   /**
    * Runs blocks back to back, following cached successor links, until something needs the outer
-   * loop (attention, the instruction budget, a mode change) or an exception is delivered.
+   * loop (attention, the instruction budget, a mode change) or an exception is delivered. A
+   * block whose page has a compiled region enters the region, which runs until control leaves
+   * the page's compiled blocks (jit/jit-page.ts).
    */
   private runBlocks(limit: number): void {
     const s = this.s;
@@ -430,37 +442,41 @@ export class Cpu {
       deliverException(this, this.excVector, this.excHasError, this.excError);
       return;
     }
+    const jit = this.jit.enabled;
     try {
       for (;;) {
-        this.curBlock = b;
-        s[S_EIP] = b.endEip;
-        const compiled = b.compiled;
-        if (compiled !== null) {
-          compiled(this);
+        const page = b.jitPage;
+        let ran = -1;
+        if (page !== null && jit) {
+          if (b.region !== null) ran = enterRegion(this, b.region, b, limit);
+          if (ran < 0 && noteInterpreted(this, this.jitRegistry, page, b)) ran = enterRegion(this, b.region as Region, b, limit);
+        }
+        if (ran >= 0) {
+          this.icount += ran;
         } else {
-          if (++b.hits >= COMPILE_THRESHOLD && this.compileBlocks && b.off >= 0) b.compiled = compileBlock(b);
+          this.curBlock = b;
+          s[S_EIP] = b.endEip;
           this.interpret(b);
-        }
-        this.icount += b.insns.length;
-        if (this.localAttention || this.attn[this.attnIdx] !== 0 || this.icount >= limit || this.slowMode) {
+          this.icount += b.insns.length;
           this.curBlock = null;
-          return;
         }
+        if (this.localAttention || this.attn[this.attnIdx] !== 0 || this.icount >= limit || this.slowMode) return;
         const eip = s[S_EIP];
         const epoch = this.linkEpoch;
         let nb: Block | null = null;
-        if (b.linkEpoch === epoch) {
-          if (b.succ0Eip === eip) nb = b.succ0;
-          else if (b.succ1Eip === eip) nb = b.succ1;
-        } else {
-          b.succ0 = null;
-          b.succ1 = null;
-          b.linkEpoch = epoch;
+        if (ran < 0) {
+          if (b.linkEpoch === epoch) {
+            if (b.succ0Eip === eip) nb = b.succ0;
+            else if (b.succ1Eip === eip) nb = b.succ1;
+          } else {
+            b.succ0 = null;
+            b.succ1 = null;
+            b.linkEpoch = epoch;
+          }
         }
         if (nb === null || this.phys.codeGen[nb.frame] !== nb.gen) {
-          this.curBlock = null;
           nb = this.lookupBlock();
-          if (nb.off >= 0) {
+          if (nb.off >= 0 && ran < 0) {
             if (b.succ0 === null) {
               b.succ0 = nb;
               b.succ0Eip = eip;
@@ -478,7 +494,9 @@ export class Cpu {
       this.curBlock = null;
       const k = this.faultIndex;
       if (cur === null || k < 0 || k >= cur.insns.length) {
-        // The fault came from looking up the next block (an instruction fetch): EIP is right.
+        // The fault came from looking up the next block (an instruction fetch) or from a
+        // compiled region (which set EIP and the retired count itself): EIP is right.
+        this.noteRecent(s[S_EIP]);
         deliverException(this, this.excVector, this.excHasError, this.excError);
         return;
       }

@@ -188,9 +188,11 @@ class DecodeState implements Decoded {
     this.pos++;
     const page = lin >>> 12;
     if (page !== this.curPage) {
-      this.curOff = fetchOffset(cpu, lin & ~0xfff);
+      // Translate the byte itself: a fetch #PF reports its address in CR2, not the page's.
+      const off = fetchOffset(cpu, lin);
+      this.curOff = off === NOT_RAM ? NOT_RAM : off - (lin & 0xfff);
       this.curPage = page;
-      if (this.curOff === NOT_RAM) this.curGpa = cpu.lastGpa;
+      if (off === NOT_RAM) this.curGpa = cpu.lastGpa - (lin & 0xfff);
     }
     if (page !== this.firstPage) this.crossPage = true;
     if (this.curOff === NOT_RAM) return cpu.ops.mmioRead((this.curGpa + (lin & 0xfff)) >>> 0, 1) & 0xff;
@@ -498,6 +500,7 @@ function decodeInsn(d: DecodeState, eip: number, lin: number): Insn {
   ins.size = d.nops > 0 ? d.ops[0].size : d.osz;
   for (let k = 0; k < d.nops; k++) {
     const o = d.ops[k];
+    ins.form |= o.kind << (4 * k);
     if (o.kind === OP_REL) {
       const t = (ins.next + o.imm) | 0;
       ins.target = d.osz === 2 ? t & 0xffff : t;

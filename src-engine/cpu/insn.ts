@@ -6,6 +6,8 @@
  * Every Insn has the same fields (one hidden class), so handlers read them monomorphically.
  */
 import type { Cpu } from './cpu';
+import type { JitPage } from './jit/jit-page';
+import type { Region } from './jit/region-compiler';
 import { REG_ZERO, SEG_DS } from './state';
 
 /** An instruction handler. */
@@ -51,6 +53,8 @@ export class Insn {
   opcode = 0;
   /** Mnemonic for diagnostics and tracing. */
   mnem = '';
+  /** Operand kinds as decoded (decoder.ts OP_*), operand k in bits 4k..4k+3 (the JIT's templates). */
+  form = 0;
 
   constructor(fn: Handler) {
     this.fn = fn;
@@ -92,8 +96,10 @@ export class Block {
   succ1: Block | null = null;
   succ1Eip = 0;
   linkEpoch = -1;
-  /** Times the block ran in the interpreter (until it is compiled). */
+  /** Times the block ran in the interpreter (the JIT's hotness count, jit/jit-page.ts). */
   hits = 0;
-  /** The compiled form, once hot (block-compiler.ts). */
-  compiled: ((cpu: Cpu) => void) | null = null;
+  /** The code page the JIT filed the block under (jit/jit-page.ts), once registered. */
+  jitPage: JitPage | null = null;
+  /** The newest compiled region containing the block (jit/region-compiler.ts). */
+  region: Region | null = null;
 }

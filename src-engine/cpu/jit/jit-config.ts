@@ -1,0 +1,84 @@
+/**
+ * JIT settings: whether hot code is compiled at all and how hot it must be. Every Cpu copies
+ * JIT_DEFAULTS when it is created (cpu.jit), so a test or a benchmark can change one Cpu, or
+ * the defaults before creating machines.
+ *
+ * The environment variable DOMUS_JIT (read once, where a `process` global exists: Node workers,
+ * vitest) sets the defaults, so whole test suites run both ways:
+ *   DOMUS_JIT=off   pure interpreter (no region or block compilation)
+ *   DOMUS_JIT=all   compile every block into a region the first time it runs
+ *   DOMUS_JIT=on    the normal thresholds (also the default when the variable is absent)
+ */
+
+/** JIT settings of one Cpu. */
+export interface JitConfig {
+  /** Compile hot pages into region functions (false = interpreter only). */
+  enabled: boolean;
+  /** Interpreted executions of a block before a region is compiled from it (0 = at once). */
+  threshold: number;
+  /** Region compilations in one page (one code generation of its frame) before it stays as it is. */
+  maxCompiles: number;
+  /** Code generations of a frame (it was written while holding code) before it is left alone. */
+  maxInvalidations: number;
+  /** Guest instructions in one region; hotter blocks are kept when a page has more. */
+  maxRegionInsns: number;
+  /** A region that fails to compile (a JIT bug) throws instead of leaving its page interpreted. */
+  throwOnFailure: boolean;
+}
+
+/** Executions of a block before it seeds a region. */
+const THRESHOLD = 64;
+/** Regions compiled in one page. */
+const MAX_COMPILES = 64;
+/** Rewrites of a code page before it is only interpreted. */
+const MAX_INVALIDATIONS = 64;
+/**
+ * Instructions per region: V8 optimises functions up to ~60 KB of bytecode, and one templated
+ * instruction costs ~60-150 bytes of it.
+ */
+const MAX_REGION_INSNS = 400;
+
+function fromEnvironment(): string | undefined {
+  const g = globalThis as { process?: { env?: Record<string, string | undefined> } };
+  return g.process?.env?.DOMUS_JIT;
+}
+
+function defaults(): JitConfig {
+  const base: JitConfig = {
+    enabled: true,
+    threshold: THRESHOLD,
+    maxCompiles: MAX_COMPILES,
+    maxInvalidations: MAX_INVALIDATIONS,
+    maxRegionInsns: MAX_REGION_INSNS,
+    throwOnFailure: false,
+  };
+  const env = fromEnvironment();
+  if (env === 'off' || env === '0') base.enabled = false;
+  else if (env === 'all') {
+    base.threshold = 0;
+    base.maxCompiles = Infinity;
+    base.maxInvalidations = Infinity;
+    base.throwOnFailure = true;
+  }
+  return base;
+}
+
+/** The settings new Cpus start with (DOMUS_JIT applied). */
+export const JIT_DEFAULTS: JitConfig = defaults();
+
+/** The settings for "compile everything at once" (tests that prove the JIT against the interpreter). */
+export function jitAllConfig(): JitConfig {
+  return {
+    ...JIT_DEFAULTS,
+    enabled: true,
+    threshold: 0,
+    maxCompiles: Infinity,
+    maxInvalidations: Infinity,
+    throwOnFailure: true,
+  };
+}
+
+/** The settings for the pure interpreter. */
+export function jitOffConfig(): JitConfig {
+  return { ...JIT_DEFAULTS, enabled: false };
+}

@@ -1,0 +1,253 @@
+/**
+ * Which code gets compiled, and entering compiled code.
+ *
+ * Decoded blocks are filed by the code page they come from (a JitPage: one machine frame at one
+ * linear page, one decode mode and CS base, one code generation of the frame). A block that has
+ * run `threshold` times in the interpreter seeds a region of its page: the blocks of its loop
+ * (its strongly connected component among the page's warm blocks, following jumps, branches,
+ * call/return fall-through and the successors seen at run time), or, when it is in no loop, the
+ * warm blocks it leads to that no region covers yet. Small regions of code that has run are what
+ * V8 optimises well: every path in them has type feedback, and recompiling one is cheap.
+ *
+ * Regions may overlap (an outer loop's region contains its inner loop's blocks); a block enters
+ * the newest region that contains it. A write to the frame bumps its code generation: the page's
+ * blocks are decoded again into a new JitPage, and stale regions are never entered again.
+ *
+ * Concurrency. A registry belongs to one block cache, which belongs to one worker thread (the
+ * Cpus of a pCPU worker share it); regions take the Cpu as an argument, so every Cpu of the
+ * worker can run them.
+ */
+import type { Cpu } from '../cpu';
+import type { Block } from '../insn';
+import type { JitConfig } from './jit-config';
+import { compileRegion, type Region } from './region-compiler';
+
+/** Most instructions one region call may retire before returning (keeps counts small ints). */
+const MAX_RUN = 1 << 30;
+/** A block counts as warm (a region candidate) at this fraction of the threshold. */
+const WARM_SHIFT = 3;
+/** A seed whose region refused to run (other stack size) re-forms it every this many runs. */
+const REFORM_PERIOD = 64;
+
+/** The blocks of one code page. */
+export class JitPage {
+  readonly blocks: Block[] = [];
+  compiles = 0;
+  /** A compilation threw (a JIT bug) or the frame is rewritten too often: stay interpreted. */
+  failed = false;
+
+  constructor(
+    readonly frame: number,
+    readonly linPage: number,
+    readonly mode: number,
+    readonly csBase: number,
+    readonly gen: number,
+  ) {}
+}
+
+/** JIT statistics of one registry (benchmarks, tests). */
+export interface JitStats {
+  /** Region compilations, and the milliseconds they took. */
+  compiles: number;
+  compileMs: number;
+  /** Compilations that threw (should stay 0). */
+  failures: number;
+  /** Pages dropped because their frame was written. */
+  invalidations: number;
+  /** Guest instructions compiled, and how many had a template. */
+  insnsCompiled: number;
+  insnsTemplated: number;
+}
+
+/** The pages of one block cache. */
+export class JitRegistry {
+  readonly pages = new Map<number, JitPage>();
+  /** Code generations seen per frame (pages stop being compiled after maxInvalidations). */
+  readonly rewrites = new Map<number, number>();
+  readonly stats: JitStats = { compiles: 0, compileMs: 0, failures: 0, invalidations: 0, insnsCompiled: 0, insnsTemplated: 0 };
+  /** The last regions compiled (tests and diagnostics inspect them). */
+  readonly recent: Region[] = [];
+}
+
+const REGISTRIES = new WeakMap<object, JitRegistry>();
+/** Regions remembered in JitRegistry.recent. */
+const RECENT_REGIONS = 16;
+
+/** The registry shared by every Cpu using the block cache `cache`. */
+export function registryFor(cache: object): JitRegistry {
+  let r = REGISTRIES.get(cache);
+  if (r === undefined) {
+    r = new JitRegistry();
+    REGISTRIES.set(cache, r);
+  }
+  return r;
+}
+
+/** Files a newly decoded, cacheable block under its page. */
+export function registerBlock(reg: JitRegistry, b: Block, cfg: JitConfig): void {
+  if (b.jitPage !== null || b.off < 0) return;
+  const frame = b.frame;
+  const linPage = b.lin >>> 12;
+  const csBase = (b.lin - b.eip) | 0;
+  let p = reg.pages.get(frame);
+  if (p === undefined || p.gen !== b.gen || p.linPage !== linPage || p.mode !== b.mode || p.csBase !== csBase) {
+    if (p !== undefined && p.gen !== b.gen) {
+      reg.stats.invalidations++;
+      reg.rewrites.set(frame, (reg.rewrites.get(frame) ?? 0) + 1);
+    }
+    p = new JitPage(frame, linPage, b.mode, csBase, b.gen);
+    if ((reg.rewrites.get(frame) ?? 0) > cfg.maxInvalidations) p.failed = true;
+    reg.pages.set(frame, p);
+  }
+  p.blocks.push(b);
+  b.jitPage = p;
+}
+
+/** EIPs control may go to after block `b` (static targets, fall-through, successors seen). */
+function successors(b: Block): number[] {
+  const last = b.insns[b.insns.length - 1];
+  const out: number[] = [];
+  switch (last.mnem) {
+    case 'JMP':
+      out.push(last.target);
+      break;
+    case 'JCC':
+    case 'LOOP':
+    case 'LOOPE':
+    case 'LOOPNE':
+    case 'JCXZ':
+    case 'CALL':
+      out.push(last.target, b.endEip);
+      break;
+    default:
+      out.push(b.endEip);
+      break;
+  }
+  if (b.succ0 !== null) out.push(b.succ0.eip);
+  if (b.succ1 !== null) out.push(b.succ1.eip);
+  return out;
+}
+
+/** The blocks on a cycle through `seed` in the graph of `nodes` (its strongly connected component), or []. */
+function componentOf(seed: Block, nodes: Map<number, Block>): Block[] {
+  // Forward reachability from the seed, then the nodes that reach the seed back.
+  const fwd = new Set<Block>();
+  const stack = [seed];
+  while (stack.length > 0) {
+    const b = stack.pop() as Block;
+    if (fwd.has(b)) continue;
+    fwd.add(b);
+    for (const t of successors(b)) {
+      const n = nodes.get(t);
+      if (n !== undefined && !fwd.has(n)) stack.push(n);
+    }
+  }
+  const preds = new Map<Block, Block[]>();
+  for (const b of fwd) {
+    for (const t of successors(b)) {
+      const n = nodes.get(t);
+      if (n === undefined || !fwd.has(n)) continue;
+      let list = preds.get(n);
+      if (list === undefined) preds.set(n, (list = []));
+      list.push(b);
+    }
+  }
+  const back = new Set<Block>();
+  const work = [seed];
+  while (work.length > 0) {
+    const b = work.pop() as Block;
+    if (back.has(b)) continue;
+    back.add(b);
+    for (const p of preds.get(b) ?? []) if (!back.has(p)) work.push(p);
+  }
+  const selfLoop = successors(seed).some((t) => nodes.get(t) === seed);
+  if (back.size === 1 && !selfLoop) return [];
+  return [...back];
+}
+
+/** Breadth-first blocks from `seed` within `nodes`, skipping blocks `skip` says, up to `max` insns. */
+function reachable(seed: Block, nodes: Map<number, Block>, max: number, skip: (b: Block) => boolean): Block[] {
+  const out: Block[] = [];
+  const seen = new Set<Block>([seed]);
+  const queue = [seed];
+  let insns = 0;
+  while (queue.length > 0) {
+    const b = queue.shift() as Block;
+    if (insns + b.insns.length > max && out.length > 0) continue;
+    out.push(b);
+    insns += b.insns.length;
+    for (const t of successors(b)) {
+      const n = nodes.get(t);
+      if (n === undefined || seen.has(n) || skip(n)) continue;
+      seen.add(n);
+      queue.push(n);
+    }
+  }
+  return out;
+}
+
+/** The blocks of the region seeded by `seed`. */
+function regionBlocks(p: JitPage, seed: Block, cfg: JitConfig): Block[] {
+  const warm = cfg.threshold >> WARM_SHIFT;
+  const nodes = new Map<number, Block>();
+  for (const b of p.blocks) if (b.hits >= warm || b === seed) nodes.set(b.eip, b);
+  nodes.set(seed.eip, seed);
+  const loop = componentOf(seed, nodes);
+  if (loop.length > 0) {
+    const inLoop = new Map<number, Block>();
+    for (const b of loop) inLoop.set(b.eip, b);
+    return reachable(seed, inLoop, cfg.maxRegionInsns, () => false);
+  }
+  // Not in a loop: the warm code it leads to that has no region of its own.
+  return reachable(seed, nodes, cfg.maxRegionInsns, (b) => b.region !== null);
+}
+
+/** Compiles the region seeded by `seed` for the Cpu's current stack size. */
+function formRegion(cpu: Cpu, reg: JitRegistry, p: JitPage, seed: Block): boolean {
+  const t0 = performance.now();
+  p.compiles++;
+  let ok = false;
+  try {
+    const blocks = regionBlocks(p, seed, cpu.jit);
+    const r = compileRegion(blocks, { frame: p.frame, gen: p.gen, linPage: p.linPage, csBase: p.csBase, ss32: cpu.ss32 });
+    for (const b of r.blocks) b.region = r;
+    reg.stats.compiles++;
+    reg.stats.insnsCompiled += r.insns;
+    reg.stats.insnsTemplated += r.templated;
+    reg.recent.push(r);
+    if (reg.recent.length > RECENT_REGIONS) reg.recent.shift();
+    ok = true;
+  } catch (e) {
+    p.failed = true;
+    reg.stats.failures++;
+    if (cpu.jit.throwOnFailure) throw e;
+  }
+  reg.stats.compileMs += performance.now() - t0;
+  return ok;
+}
+
+/**
+ * Called before block `b` of page `p` would run in the interpreter: counts it, and compiles a
+ * region from it when it is hot. Returns true when it did (b.region is the new region).
+ */
+export function noteInterpreted(cpu: Cpu, reg: JitRegistry, p: JitPage, b: Block): boolean {
+  if (p.failed) return false;
+  const cfg = cpu.jit;
+  const hits = ++b.hits;
+  if (hits < cfg.threshold || p.compiles >= cfg.maxCompiles) return false;
+  if (b.region !== null && hits % REFORM_PERIOD !== 0) return false;
+  return formRegion(cpu, reg, p, b);
+}
+
+/**
+ * Runs block `b`'s region if it can: returns the instructions retired (EIP is set), or -1 when
+ * the region does not apply (stale code, another stack size, no budget left).
+ */
+export function enterRegion(cpu: Cpu, r: Region, b: Block, limit: number): number {
+  if (cpu.phys.codeGen[r.frame] !== r.gen || cpu.ss32 !== r.ss32) return -1;
+  const j = r.table[(b.eip - r.e0) | 0] - 1;
+  if (j < 0 || r.blocks[j] !== b) return -1;
+  const left = limit - cpu.icount;
+  if (!(left > 0)) return -1;
+  return r.fn(cpu, j, left < MAX_RUN ? left : MAX_RUN);
+}

@@ -1,0 +1,251 @@
+/**
+ * The region compiler: turns the known blocks of one code page into one JavaScript function
+ * with an internal dispatch loop, so a loop that stays in the page runs without returning to
+ * the run loop, with guest registers and the lazy flags in locals V8 keeps in machine registers.
+ *
+ * Shape of the generated function (emitter.ts names the locals):
+ *
+ *   function region(cpu, bi, max) {            // bi: index of the entry block; max: budget
+ *     load locals from the state block
+ *     try {
+ *       out: for (;;) switch (bi) {
+ *         case 0: { ...block 0, an edge is `bi = j; continue;`, a fall-through into the next
+ *                   case, or `eo = eip; break out;` to leave... }
+ *         case 1: ...
+ *       }
+ *     } catch (ex) { write back, EIP and the retired count of the faulting instruction; rethrow }
+ *     write back; s[EIP] = eo; return retired instructions;
+ *   }
+ *
+ * Edges that go backwards (every loop has one) and computed targets check the budget, the
+ * attention word and the page's code generation. Instructions without a template call their
+ * handler, with the locals written back before and reloaded after.
+ *
+ * Compiled twice: the first pass learns which flags operation each block leaves pending, the
+ * second uses that as a guess for the flags its successors read before setting them.
+ */
+import type { Cpu } from '../cpu';
+import type { Block } from '../insn';
+import { udHandler } from '../handlers/common';
+import { PARITY } from '../lazy-flags';
+import { probeWrite, rd16, rd32, rd8, wr16, wr32, wr8 } from '../mmu';
+import { gp } from '../fault';
+import { checkSegmentAccess } from '../segments';
+import { S_EIP, S_LF_A, S_LF_AUX, S_LF_B, S_LF_OP, S_LF_RES, S_SEG_BASE } from '../state';
+import { Emitter, RELOAD, WRITE_BACK, type RegionLayout } from './emitter';
+import { UNKNOWN } from './flag-exprs';
+import { cfOf, condOf } from './flags-runtime';
+import type { Template } from './template';
+import { ALU_TEMPLATES } from './templates-alu';
+import { CONTROL_TEMPLATES } from './templates-control';
+import { DATA_TEMPLATES } from './templates-data';
+
+/** A compiled region: runs from block `bi` until it leaves; returns instructions retired. */
+export type RegionFn = (cpu: Cpu, bi: number, max: number) => number;
+
+/** Bytes in a page; a region covers one. */
+const PAGE_BYTES = 4096;
+
+/** Every instruction template, by mnemonic. */
+export const TEMPLATES: Readonly<Record<string, Template>> = { ...ALU_TEMPLATES, ...DATA_TEMPLATES, ...CONTROL_TEMPLATES };
+
+/** A compiled page region. */
+export interface Region {
+  readonly fn: RegionFn;
+  /** Page offset (EIP - e0) -> block index + 1 (0: no block starts there). */
+  readonly table: Int32Array;
+  /** The EIP of the page's first byte. */
+  readonly e0: number;
+  readonly frame: number;
+  readonly gen: number;
+  /** Stack size compiled for (cpu.ss32 must match to enter). */
+  readonly ss32: boolean;
+  readonly blocks: readonly Block[];
+  /** Guest instructions, and how many of them have a template. */
+  readonly insns: number;
+  readonly templated: number;
+  /** The generated JavaScript (diagnostics, tests). */
+  readonly source: string;
+}
+
+/** Where a region lives. */
+export interface RegionKey {
+  frame: number;
+  gen: number;
+  /** Linear page number and CS base (EIP = linear - CS base). */
+  linPage: number;
+  csBase: number;
+  ss32: boolean;
+}
+
+interface EmitResult {
+  e: Emitter;
+  templated: number;
+}
+
+function emitBlocks(blocks: readonly Block[], layout: RegionLayout, guesses: readonly number[]): EmitResult {
+  const e = new Emitter(layout);
+  let templated = 0;
+  for (let j = 0; j < blocks.length; j++) {
+    const b = blocks[j];
+    e.beginBlock(b, j, guesses[j]);
+    e.line(`case ${j}: {`);
+    const list = b.insns;
+    let ended = false;
+    for (let k = 0; k < list.length; k++) {
+      const ins = list[k];
+      const last = k === list.length - 1;
+      e.line('{');
+      const tpl = ins.fn === udHandler ? undefined : TEMPLATES[ins.mnem];
+      let done = false;
+      if (tpl !== undefined) {
+        const mark = e.out.length;
+        const atMark = e.atEip.length;
+        const known = e.known;
+        const stores = e.stores;
+        const wrote = e.wroteMemory;
+        e.beginInsn(ins, k, false);
+        e.ended = false;
+        done = tpl(e, ins, last);
+        if (!done) {
+          e.out.length = mark;
+          e.atEip.length = atMark;
+          e.atK.length = atMark;
+          e.atSynced.length = atMark;
+          e.known = known;
+          e.stores = stores;
+          e.wroteMemory = wrote;
+        } else {
+          templated++;
+          if (e.ended && !last) throw new Error(`JIT: ${ins.mnem} at ${(ins.eip >>> 0).toString(16)} ends a block in its middle`);
+          ended = e.ended;
+          if (!last && e.stores !== stores) e.checkWrittenCode();
+        }
+      }
+      if (!done) {
+        e.beginInsn(ins, k, true);
+        e.callHandler(last);
+        ended = last;
+      }
+      e.line('}');
+    }
+    if (!ended) e.endFallThrough();
+    e.line('}');
+  }
+  return { e, templated };
+}
+
+/** The most common flags op left pending by a block's predecessors in the region. */
+function guessesFrom(e: Emitter, count: number): number[] {
+  const votes: Map<number, number>[] = [];
+  for (let j = 0; j < count; j++) votes.push(new Map());
+  for (const [from, to] of e.edges) {
+    const op = e.exitOps[from] ?? UNKNOWN;
+    if (op === UNKNOWN || op === 0) continue;
+    votes[to].set(op, (votes[to].get(op) ?? 0) + 1);
+  }
+  return votes.map((m) => {
+    let best = UNKNOWN;
+    let most = 0;
+    for (const [op, c] of m) {
+      if (c > most) {
+        best = op;
+        most = c;
+      }
+    }
+    return best;
+  });
+}
+
+function regList(mask: number): number[] {
+  const out: number[] = [];
+  for (let r = 0; r < 8; r++) if ((mask & (1 << r)) !== 0) out.push(r);
+  return out;
+}
+
+/** Compiles `blocks` (all from the page `key` describes, distinct EIPs) into a region. */
+export function compileRegion(blocksIn: readonly Block[], key: RegionKey): Region {
+  const blocks = [...blocksIn].sort((a, b) => (a.eip >>> 0) - (b.eip >>> 0));
+  const e0 = ((key.linPage << 12) - key.csBase) | 0;
+  const table = new Int32Array(PAGE_BYTES);
+  for (let j = 0; j < blocks.length; j++) {
+    const d = (blocks[j].eip - e0) | 0;
+    if (d < 0 || d >= PAGE_BYTES) throw new Error(`JIT: block ${(blocks[j].eip >>> 0).toString(16)} is not in page ${key.linPage.toString(16)}`);
+    table[d] = j + 1;
+  }
+  const layout: RegionLayout = {
+    indexOf: (eip) => {
+      const d = (eip - e0) | 0;
+      return d >= 0 && d < PAGE_BYTES ? table[d] - 1 : -1;
+    },
+    ss32: key.ss32,
+    frame: key.frame,
+    gen: key.gen,
+  };
+  const first = emitBlocks(blocks, layout, blocks.map(() => UNKNOWN));
+  const { e, templated } = emitBlocks(blocks, layout, guessesFrom(first.e, blocks.length));
+
+  const used = regList(e.usedRegs);
+  const written = regList(e.writtenRegs);
+  const segs = regList(e.usedSegs);
+  const flagsWb = `s[${S_LF_OP}] = fo; s[${S_LF_RES}] = fr; s[${S_LF_A}] = fa; s[${S_LF_B}] = fb; s[${S_LF_AUX}] = fx;`;
+  const flagsLd = `fo = s[${S_LF_OP}]; fr = s[${S_LF_RES}]; fa = s[${S_LF_A}]; fb = s[${S_LF_B}]; fx = s[${S_LF_AUX}];`;
+  const wb = written.map((r) => `s[${r}] = r${r};`).join(' ') + ' ' + flagsWb;
+  const reload =
+    used.map((r) => `r${r} = s[${r}];`).join(' ') + ' ' + flagsLd + ' ' +
+    segs.map((g) => `sb${g} = s[${S_SEG_BASE + g}];`).join(' ') +
+    ' tR = cpu.tagR; tW = cpu.tagW; okR = cpu.segOkR; okW = cpu.segOkW; csl = cpu.csLimit;';
+  const body = e.out.join('\n').split(WRITE_BACK).join(wb).split(RELOAD).join(reload);
+
+  const src: string[] = [];
+  src.push(`return function region_${(key.linPage >>> 0).toString(16)}(cpu, bi, max) {`);
+  src.push('const s = cpu.s, ph = cpu.phys, m8 = ph.mem8, m16 = ph.mem16, m32 = ph.mem32, cm = ph.codeMark, cg = ph.codeGen;');
+  src.push('const to = cpu.tlbOff, attn = cpu.attn, ai = cpu.attnIdx, ep = cpu.linkEpoch;');
+  src.push('let tR = cpu.tagR, tW = cpu.tagW, okR = cpu.segOkR, okW = cpu.segOkW, csl = cpu.csLimit;');
+  for (const g of segs) src.push(`let sb${g} = s[${S_SEG_BASE + g}];`);
+  for (let r = 0; r < 8; r++) if ((e.usedRegs & (1 << r)) !== 0) src.push(`let r${r} = s[${r}];`);
+  src.push(`let fo = s[${S_LF_OP}], fr = s[${S_LF_RES}], fa = s[${S_LF_A}], fb = s[${S_LF_B}], fx = s[${S_LF_AUX}];`);
+  src.push('let n = 0, at = 0, eo = 0, cw = false;');
+  src.push('cpu.codeWritten = false;');
+  src.push('try {');
+  src.push('out: for (;;) {');
+  src.push('switch (bi) {');
+  src.push(body);
+  src.push(`default: eo = s[${S_EIP}]; break out;`);
+  src.push('}');
+  src.push('}');
+  src.push('} catch (ex) {');
+  src.push(`if (SYNC[at] === 0) { ${wb} }`);
+  src.push('cpu.icount += n + ATK[at];');
+  src.push(`s[${S_EIP}] = ATEIP[at];`);
+  src.push('throw ex;');
+  src.push('}');
+  src.push(wb);
+  src.push(`s[${S_EIP}] = eo;`);
+  src.push('return n;');
+  src.push('};');
+  const source = src.join('\n');
+
+  const names = [
+    'rd8', 'rd16', 'rd32', 'wr8', 'wr16', 'wr32', 'probeWrite', 'chkSeg', 'gpf', 'cfOf', 'condOf', 'PARITY',
+    'tbl', 'e0', 'SYNC', 'ATK', 'ATEIP', ...e.constNames,
+  ];
+  const values: unknown[] = [
+    rd8, rd16, rd32, wr8, wr16, wr32, probeWrite, checkSegmentAccess, (cpu: Cpu) => gp(cpu, 0), cfOf, condOf, PARITY,
+    table, e0, Int8Array.from(e.atSynced), Int32Array.from(e.atK), Int32Array.from(e.atEip), ...e.constValues,
+  ];
+  const factory = new Function(...names, source) as (...args: unknown[]) => RegionFn;
+  const insns = blocks.reduce((sum, b) => sum + b.insns.length, 0);
+  return {
+    fn: factory(...values),
+    table,
+    e0,
+    frame: key.frame,
+    gen: key.gen,
+    ss32: key.ss32,
+    blocks,
+    insns,
+    templated,
+    source,
+  };
+}
