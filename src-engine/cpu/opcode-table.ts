@@ -11,6 +11,7 @@
  * else dword, p far pointer, q qword, a BOUND pair, s pseudo-descriptor. `Ibs` is an immediate
  * byte sign-extended to the operand size.
  *
+ * `SSE Ex` marks the SSE/SSE2 opcodes handlers/sse-move.ts decodes itself (by mandatory prefix).
  * `#Gn` entries take their mnemonic from GROUPS[n] by ModRM.reg; group entries may carry their
  * own operands. `prefix`, `escape` and `x87` mark bytes the decoder handles itself; null is #UD.
  * The same table drives the decoder and the instruction tests.
@@ -56,20 +57,20 @@ export const ONE_BYTE: readonly (string | null)[] = [
 export const TWO_BYTE: readonly (string | null)[] = [
   /* 00 */ '#G6 Ew', '#G7', 'LAR Gv,Ew', 'LSL Gv,Ew', null, null, 'CLTS', null,
   /* 08 */ 'INVD', 'WBINVD', null, 'UD2', null, 'NOP Ev', null, null,
-  /* 10 */ null, null, null, null, null, null, null, null,
+  /* 10 */ 'SSE Ex', 'SSE Ex', null, null, null, null, null, null,
   /* 18 */ 'NOP Ev', 'NOP Ev', 'NOP Ev', 'NOP Ev', 'NOP Ev', 'NOP Ev', 'NOP Ev', 'NOP Ev',
   /* 20 */ 'MOVCR Rd,Cd', 'MOVDR Rd,Dd', 'MOVCR Cd,Rd', 'MOVDR Dd,Rd', null, null, null, null,
-  /* 28 */ null, null, null, null, null, null, null, null,
+  /* 28 */ 'SSE Ex', 'SSE Ex', null, 'SSE Ex', null, null, null, null,
   /* 30 */ 'WRMSR', 'RDTSC', 'RDMSR', 'RDPMC', 'SYSENTER', 'SYSEXIT', null, null,
   /* 38 */ null, null, null, null, null, null, null, null,
   /* 40 */ 'CMOV Gv,Ev', 'CMOV Gv,Ev', 'CMOV Gv,Ev', 'CMOV Gv,Ev', 'CMOV Gv,Ev', 'CMOV Gv,Ev', 'CMOV Gv,Ev', 'CMOV Gv,Ev',
   /* 48 */ 'CMOV Gv,Ev', 'CMOV Gv,Ev', 'CMOV Gv,Ev', 'CMOV Gv,Ev', 'CMOV Gv,Ev', 'CMOV Gv,Ev', 'CMOV Gv,Ev', 'CMOV Gv,Ev',
-  /* 50 */ null, null, null, null, null, null, null, null,
+  /* 50 */ null, null, null, null, 'SSE Ex', 'SSE Ex', 'SSE Ex', 'SSE Ex',
   /* 58 */ null, null, null, null, null, null, null, null,
   /* 60 */ null, null, null, null, null, null, null, null,
-  /* 68 */ null, null, null, null, null, null, null, null,
+  /* 68 */ null, null, null, null, null, null, 'SSE Ex', 'SSE Ex',
   /* 70 */ null, null, null, null, null, null, null, null,
-  /* 78 */ null, null, null, null, null, null, null, null,
+  /* 78 */ null, null, null, null, null, null, 'SSE Ex', 'SSE Ex',
   /* 80 */ 'JCC Jz', 'JCC Jz', 'JCC Jz', 'JCC Jz', 'JCC Jz', 'JCC Jz', 'JCC Jz', 'JCC Jz',
   /* 88 */ 'JCC Jz', 'JCC Jz', 'JCC Jz', 'JCC Jz', 'JCC Jz', 'JCC Jz', 'JCC Jz', 'JCC Jz',
   /* 90 */ 'SETCC Eb', 'SETCC Eb', 'SETCC Eb', 'SETCC Eb', 'SETCC Eb', 'SETCC Eb', 'SETCC Eb', 'SETCC Eb',
@@ -78,12 +79,12 @@ export const TWO_BYTE: readonly (string | null)[] = [
   /* A8 */ 'PUSH GS', 'POP GS', null, 'BTS Ev,Gv', 'SHRD Ev,Gv,Ib', 'SHRD Ev,Gv,CL', '#G15', 'IMUL Gv,Ev',
   /* B0 */ 'CMPXCHG Eb,Gb', 'CMPXCHG Ev,Gv', 'LSS Gz,Mp', 'BTR Ev,Gv', 'LFS Gz,Mp', 'LGS Gz,Mp', 'MOVZX Gv,Eb', 'MOVZX Gv,Ew',
   /* B8 */ null, 'UD1', '#G8 Ev,Ib', 'BTC Ev,Gv', 'BSF Gv,Ev', 'BSR Gv,Ev', 'MOVSX Gv,Eb', 'MOVSX Gv,Ew',
-  /* C0 */ 'XADD Eb,Gb', 'XADD Ev,Gv', null, null, null, null, null, '#G9',
+  /* C0 */ 'XADD Eb,Gb', 'XADD Ev,Gv', null, 'SSE Ex', null, null, null, '#G9',
   /* C8 */ 'BSWAP Zd', 'BSWAP Zd', 'BSWAP Zd', 'BSWAP Zd', 'BSWAP Zd', 'BSWAP Zd', 'BSWAP Zd', 'BSWAP Zd',
-  /* D0 */ null, null, null, null, null, null, null, null,
-  /* D8 */ null, null, null, null, null, null, null, null,
-  /* E0 */ null, null, null, null, null, null, null, null,
-  /* E8 */ null, null, null, null, null, null, null, null,
+  /* D0 */ null, null, null, null, null, null, 'SSE Ex', null,
+  /* D8 */ null, null, null, 'SSE Ex', null, null, null, 'SSE Ex',
+  /* E0 */ null, null, null, null, null, null, null, 'SSE Ex',
+  /* E8 */ null, null, null, 'SSE Ex', null, null, null, 'SSE Ex',
   /* F0 */ null, null, null, null, null, null, null, null,
   /* F8 */ null, null, null, null, null, null, null, null,
 ];

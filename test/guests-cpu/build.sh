@@ -5,7 +5,7 @@
 # manifest.ts (the check names of each guest). Needs nasm and binutils. Reproducible.
 set -eu
 cd "$(dirname "$0")"
-GUESTS="x87 tasks pae v86 realmode"
+GUESTS="x87 tasks pae v86 realmode sse"
 LIB=../guests
 mkdir -p obj build
 manifest=obj/manifest.ts

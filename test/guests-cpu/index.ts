@@ -1,10 +1,11 @@
 // The CPU helper's bare-metal guests (test/guests-cpu): the same conventions and output format as
 // test/guests (multiboot v1 kernels printing PASS/FAIL per check on COM1, a DONE line, then
 // isa-debug-exit), for the areas of the "CPU completeness" work: x87, task switching, PAE/NX,
-// virtual-8086 mode and real mode. Output is parsed and judged by test/guests/index.ts.
+// virtual-8086 mode, real mode and SSE. Output is parsed and judged by test/guests/index.ts.
 import { fileURLToPath } from 'node:url';
 import type { TestGuest } from '../guests/index';
 import { GUEST_CPU_CHECKS } from './manifest';
+import type { CpuFeatures } from '../../src-engine/cpu/cpuid';
 
 /** What the runners must know about a guest besides its manifest entry. */
 interface GuestInfo {
@@ -13,6 +14,8 @@ interface GuestInfo {
   readonly qemuDeviations?: readonly string[];
   /** Extra QEMU arguments (a CPU model with the features a guest needs). */
   readonly qemuExtraArgs?: readonly string[];
+  /** Features the Domus VCPU needs turned on beyond the defaults (ones not advertised yet). */
+  readonly domusFeatures?: Partial<CpuFeatures>;
 }
 
 const GUEST_INFO: Readonly<Record<string, GuestInfo>> = {
@@ -38,12 +41,18 @@ const GUEST_INFO: Readonly<Record<string, GuestInfo>> = {
     // QEMU 7.2 TCG checks no segment limits, so the real-mode word at 0xFFFF does not fault
     qemuDeviations: ['rm.gp_at_64k_limit'],
   },
+  sse: {
+    theme: 'SSE/SSE2 moves (aligned, unaligned, scalar, MOVD/MOVQ), logic, #GP alignment, #UD, #NM, XMM in FXSAVE',
+    // SSE and SSE2 are not advertised by default (the SSE arithmetic is missing): turned on here
+    domusFeatures: { sse: true, sse2: true },
+  },
   tasks: { theme: 'JMP/CALL/IRET task switches, busy bits, NT and link, #DF and INT n through task gates, 16-bit TSS' },
 };
 
 /** A guest of this folder, with the QEMU arguments it needs. */
 export interface CpuTestGuest extends TestGuest {
   readonly qemuExtraArgs: readonly string[];
+  readonly domusFeatures: Partial<CpuFeatures>;
 }
 
 function guest(name: string): CpuTestGuest {
@@ -57,6 +66,7 @@ function guest(name: string): CpuTestGuest {
     checkCount: checks.length,
     qemuDeviations: info.qemuDeviations ?? [],
     qemuExtraArgs: info.qemuExtraArgs ?? [],
+    domusFeatures: info.domusFeatures ?? {},
     theme: info.theme,
   };
 }

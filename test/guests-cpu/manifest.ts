@@ -47,4 +47,14 @@ export const GUEST_CPU_CHECKS: Readonly<Record<string, readonly string[]>> = {
     'rm.big_real_mode',
     'rm.a20_gate',
   ],
+  'sse': [
+    'sse.cpuid_sse_sse2_fxsr',
+    'sse.aligned_and_unaligned_moves',
+    'sse.movss_movsd_movd_movq',
+    'sse.pxor_pand_por',
+    'sse.misaligned_movaps_gp',
+    'sse.ud_without_osfxsr',
+    'sse.nm_with_ts',
+    'sse.fxsave_xmm_mxcsr',
+  ],
 };

@@ -11,6 +11,7 @@ import { muldivFactories } from './muldiv';
 import { shiftFactories } from './shift';
 import { stackFactories } from './stack';
 import { sseFactories } from './sse';
+import { sseMoveFactories } from './sse-move';
 import { stringFactories } from './string';
 import { systemFactories } from './system';
 import { x87Factories } from './x87';
@@ -30,6 +31,7 @@ export const FACTORIES: Record<string, Factory> = {
   ...shiftFactories,
   ...stackFactories,
   ...sseFactories,
+  ...sseMoveFactories,
   ...stringFactories,
   ...systemFactories,
   ...x87Factories,

@@ -7,6 +7,7 @@ import { describe, expect, it } from 'vitest';
 import { createPcMachine } from '../../support/pc-machine';
 import { judgeGuestOutput, parseGuestOutput, qemuArgs, QEMU_EXIT_ALL_PASSED, QEMU_EXIT_SOME_FAILED } from '../../guests/index';
 import { CPU_TEST_GUESTS } from '../../guests-cpu/index';
+import { DEFAULT_FEATURES } from '../../../src-engine/cpu/cpuid';
 
 const QEMU = 'qemu-system-i386';
 const GUEST_TIMEOUT_MS = 20_000;
@@ -18,7 +19,7 @@ if (!hasQemu) console.warn(`guests-cpu: QEMU runs skipped, ${QEMU} is not instal
 describe('CPU completeness guests on the Domus CPU', () => {
   for (const g of CPU_TEST_GUESTS) {
     it(`${g.name}: all ${g.checkCount} checks pass`, () => {
-      const m = createPcMachine({ memBytes: MEM_BYTES });
+      const m = createPcMachine({ memBytes: MEM_BYTES, features: { ...DEFAULT_FEATURES, ...g.domusFeatures } });
       m.loadMultiboot(new Uint8Array(readFileSync(g.elfPath)));
       const end = m.run(BUDGET);
       expect(judgeGuestOutput(g, parseGuestOutput(m.serial())), m.serial().slice(-2000)).toEqual([]);
