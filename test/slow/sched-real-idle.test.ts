@@ -67,7 +67,7 @@ describe('idle tick domains on a real engine', () => {
       `  ${hostLine(busy)}`,
     ].join('\n');
     console.log(report);
-    expect(Math.abs(seconds - wall), `the guest's 100 Hz clock must keep time within a second\n${report}`).toBeLessThanOrEqual(1.5);
+    expect.soft(Math.abs(seconds - wall), `the guest's 100 Hz clock must keep time within a second\n${report}`).toBeLessThanOrEqual(1.5);
     expect(cost, `an idle domain must cost less than ${100 * IDLE_COST_MAX}% of a host CPU\n${report}`).toBeLessThan(IDLE_COST_MAX);
   });
 
