@@ -1,5 +1,5 @@
 /** Events the engine streams to API clients. */
-import type { DomainSummary, LogEntry, StatsSample, TraceRecord } from './types';
+import type { DomainSummary, LogEntry, PoolInfo, StatsSample, TraceRecord } from './types';
 
 /** Every event, by name. */
 export interface EngineEvents {
@@ -9,6 +9,8 @@ export interface EngineEvents {
   domain: { domid: number; summary: DomainSummary | undefined };
   /** Once a second. */
   stats: StatsSample;
+  /** The cpupools after a change (created, destroyed, renamed, pCPUs or parameters, a domain moved or came or went). */
+  pool: { pools: PoolInfo[] };
   /** Schedule trace records since the last event. */
   trace: { records: TraceRecord[] };
   /** Progress of a long task (ISO builds). */

@@ -2,6 +2,7 @@
 export type * from './types';
 export type * from './domain-config';
 export type * from './events';
+export type * from './tools';
 export type { EngineMethods, EngineMethod, ParamsOf, ResultOf } from './methods';
 export { METHOD_SCHEMAS, validateRequest } from './methods';
 export { OPT_IN_EVENTS } from './events';

@@ -10,6 +10,7 @@ import type {
   PoolInfo, PoolSchedParams, RtdsVcpuParams, SchedulerName, StatsSample, TraceRecord, VcpuInfo,
 } from './types';
 import type { EngineEventName } from './events';
+import type { IsoWizardPreview, IsoWizardRequest, WhatIfRequest, WhatIfResult } from './tools';
 import {
   any, arrayOf, bool, bytes, domainRef, either, int, object, oneOf, optional, range, str, type Check,
 } from './validate';
@@ -63,7 +64,7 @@ export interface EngineMethods {
   'pool.setScheduler': { params: { pool: number | string; scheduler: SchedulerName }; result: PoolInfo };
   'pool.setArinc653': { params: { pool: number | string; schedule: Arinc653Schedule }; result: null };
   /** The scheduler simulator's preview of a pool configuration (no guest is touched). */
-  'sim.whatIf': { params: { scenario: unknown }; result: unknown };
+  'sim.whatIf': { params: { scenario: WhatIfRequest }; result: WhatIfResult };
   'console.write': { params: { domain: DomainRef; com?: number; data: Uint8Array | string }; result: null };
   /** The last bytes a console printed (scrollback for a new client). */
   'console.history': { params: { domain: DomainRef; com?: number }; result: { data: Uint8Array } };
@@ -76,8 +77,9 @@ export interface EngineMethods {
   'library.save': { params: { name: string; text: string }; result: LibraryEntry };
   'library.delete': { params: { name: string }; result: null };
   'events.subscribe': { params: { events: EngineEventName[]; domains?: number[] }; result: null };
-  'iso.preview': { params: { input: unknown }; result: unknown };
-  'iso.build': { params: { input: unknown }; result: { taskId: string } };
+  'iso.preview': { params: { input: IsoWizardRequest }; result: IsoWizardPreview };
+  /** Starts a build; progress arrives as task events, whose final `result` is an IsoBuildReport. */
+  'iso.build': { params: { input: IsoWizardRequest }; result: { taskId: string } };
 }
 
 /** A request name. */
@@ -152,7 +154,7 @@ export const METHOD_SCHEMAS: Record<EngineMethod, Check> = {
   'library.get': object({ name: str }),
   'library.save': object({ name: str, text: str }),
   'library.delete': object({ name: str }),
-  'events.subscribe': object({ events: arrayOf(oneOf(['console', 'domain', 'stats', 'trace', 'task', 'log', 'engine']), 16), domains: optional(arrayOf(int, 4096)) }),
+  'events.subscribe': object({ events: arrayOf(oneOf(['console', 'domain', 'pool', 'stats', 'trace', 'task', 'log', 'engine']), 16), domains: optional(arrayOf(int, 4096)) }),
   'iso.preview': object({ input: any }),
   'iso.build': object({ input: any }),
 };

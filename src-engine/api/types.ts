@@ -138,11 +138,22 @@ export interface DomainSchedInfo {
 }
 
 /** One schedule trace record: at time t, pCPU ran (domid, vcpu) from then on (-1 = idle). */
+/** What a schedule trace record reports (the scheduler core's events). */
+export type TraceEventName =
+  | 'in' | 'out' | 'wake' | 'block' | 'yield' | 'runnable' | 'unrunnable' | 'affinity' | 'pool' | 'destroy' | 'pool-cpus';
+
+/**
+ * One schedule trace record. Switches are 'in' (a VCPU starts on the pCPU) and 'out' (it stops);
+ * the other events are state changes of the VCPU (domid/vcpu -1 for pool-wide records).
+ */
 export interface TraceRecord {
+  /** Engine time, ns. */
   t: number;
   pcpu: number;
   domid: number;
   vcpu: number;
+  event: TraceEventName;
+  /** Why it was switched ('slice', 'preempt', 'block', ...); '' when the event has no reason. */
   reason: string;
 }
 

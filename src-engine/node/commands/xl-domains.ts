@@ -258,8 +258,8 @@ export const traceCommand: CliCommand = async (args, io) => {
   const seconds = s >= 0 ? Number(args[s + 1]) : 10;
   if (!(seconds >= 1 && seconds <= 600)) return usage(io, 'usage: domus trace [--seconds N]   (N from 1 to 600)');
   return withClient(io, 'trace', async (c) => {
-    io.out('t_ns,pcpu,domid,vcpu,reason\n');
-    for (const r of await c.request('trace.recent', { seconds: Math.round(seconds) })) io.out(`${r.t},${r.pcpu},${r.domid},${r.vcpu},${r.reason}\n`);
+    io.out('t_ns,pcpu,domid,vcpu,event,reason\n');
+    for (const r of await c.request('trace.recent', { seconds: Math.round(seconds) })) io.out(`${r.t},${r.pcpu},${r.domid},${r.vcpu},${r.event},${r.reason}\n`);
     return 0;
   });
 };

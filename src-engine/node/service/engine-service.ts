@@ -46,6 +46,12 @@ export interface HvSummary {
 }
 
 /** The toolstack's record of a domain. */
+/** Methods after which the cpupool list (pools, their pCPUs, parameters or domain counts) may differ. */
+const POOL_CHANGING: ReadonlySet<string> = new Set([
+  'pool.create', 'pool.destroy', 'pool.rename', 'pool.cpuAdd', 'pool.cpuRemove', 'pool.migrate', 'pool.setParams',
+  'pool.setScheduler', 'domain.create', 'domain.destroy', 'domain.restore',
+]);
+
 export interface ServiceDomain {
   domid: number;
   name: string;
@@ -165,7 +171,19 @@ export class EngineService implements ApiService {
   private async dispatch(method: EngineMethod, params: unknown, conn: ServiceConnection): Promise<unknown> {
     const impl = this.methods[method];
     if (!impl) throw new DomusError('api.not-implemented', `The engine does not implement ${method} yet.`);
-    return impl(params as never, conn);
+    const result = await impl(params as never, conn);
+    if (POOL_CHANGING.has(method)) void this.emitPools();
+    return result;
+  }
+
+  /** Sends the cpupools to subscribers after a change. */
+  private async emitPools(): Promise<void> {
+    if (!this.hub.listening('pool')) return;
+    try {
+      this.hub.emit('pool', { pools: await this.request('pool.list', {}) });
+    } catch (e) {
+      this.note('warn', 'engine', `pool event: ${errorMessage(e)}`);
+    }
   }
 
   /** Calls the in-process API (tests, the CLI's `domus run`-style uses). */
@@ -284,6 +302,7 @@ export class EngineService implements ApiService {
   private onDestroyed(domid: number): void {
     this.domains.delete(domid);
     this.hub.emit('domain', { domid, summary: undefined });
+    void this.emitPools();
   }
 
   /** Rebuilds a saved domain (no kernel loading: its memory already holds everything). */
@@ -509,8 +528,8 @@ export class EngineService implements ApiService {
   }
 
   private async traceSince(windowNs: number): Promise<TraceRecord[]> {
-    const recs = await this.engine.call<{ t: number; pcpu: number; domid: number; vcpu: number; reason: string }[]>('sched', { op: 'traceSince', args: [windowNs] });
-    return recs.map((r) => ({ t: r.t, pcpu: r.pcpu, domid: r.domid, vcpu: r.vcpu, reason: r.reason }));
+    const recs = await this.engine.call<TraceRecord[]>('sched', { op: 'traceSince', args: [windowNs] });
+    return recs.map((r) => ({ t: r.t, pcpu: r.pcpu, domid: r.domid, vcpu: r.vcpu, event: r.event, reason: r.reason ?? '' }));
   }
 
   private async pumpTrace(): Promise<void> {

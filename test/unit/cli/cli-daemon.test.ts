@@ -135,8 +135,13 @@ describe('domus verbs against a daemon (xl layouts)', () => {
   });
 
   it('dumps the schedule trace as CSV', async () => {
+    expect((await domus(env, 'create', 'tick.cfg')).code).toBe(0);
+    await new Promise((res) => setTimeout(res, 300));
     const res = await domus(env, 'trace', '--seconds', '5');
-    expect(res.out.split('\n')[0]).toBe('t_ns,pcpu,domid,vcpu,reason');
+    expect((await domus(env, 'destroy', 'tick1')).code).toBe(0);
+    expect(res.out.split('\n')[0]).toBe('t_ns,pcpu,domid,vcpu,event,reason');
+    // Switches carry their reason; other events may not.
+    expect(res.out).toMatch(/^\d+,\d+,\d+,0,(in|out),[a-z-]+$/m);
     expect(res.out.split('\n').length).toBeGreaterThan(2);
   });
 });

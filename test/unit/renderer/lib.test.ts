@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import type { TraceRecord } from '../../../src-engine/api/types';
 import { decodeMessage, encodeMessage } from '../../../src-engine/api/wire';
 import { decodeWire, encodeWire } from '../../../src-renderer/api/codec';
 import { formatCpuList, parseCpuList } from '../../../src-renderer/lib/cpulist';
@@ -108,14 +109,14 @@ describe('VM rows', () => {
 describe('schedule timeline intervals', () => {
   it('turns "from t, pCPU runs (domid, vcpu)" records into intervals, idle when domid < 0', async () => {
     const { intervalsFromTrace, fillRunning } = await import('../../../src-renderer/components/host/timeline');
-    const r = (t: number, pcpu: number, domid: number, vcpu = 0) => ({ t, pcpu, domid, vcpu, reason: 'slice' });
+    const r = (t: number, pcpu: number, domid: number, vcpu = 0): TraceRecord => ({ t, pcpu, domid, vcpu, event: 'in', reason: 'slice' });
     expect(intervalsFromTrace([r(0, 0, 1), r(10, 0, 2), r(25, 0, -1), r(5, 1, 3)], 40)).toEqual([
       { pcpu: 0, domid: 1, vcpu: 0, start: 0, end: 10 },
       { pcpu: 0, domid: 2, vcpu: 0, start: 10, end: 25 },
       { pcpu: 1, domid: 3, vcpu: 0, start: 5, end: 40 },
     ]);
     // With the core's events: only in/out switch; wake and block are not running.
-    const e = (t: number, pcpu: number, domid: number, event: string) => ({ ...r(t, pcpu, domid), event });
+    const e = (t: number, pcpu: number, domid: number, event: TraceRecord['event']): TraceRecord => ({ ...r(t, pcpu, domid), event });
     expect(intervalsFromTrace([e(0, 0, 1, 'in'), e(3, 0, 2, 'wake'), e(4, 0, 1, 'out'), e(4, 0, 2, 'in'), e(9, 0, 2, 'block'), e(9, 0, 2, 'out')], 20)).toEqual([
       { pcpu: 0, domid: 1, vcpu: 0, start: 0, end: 4 },
       { pcpu: 0, domid: 2, vcpu: 0, start: 4, end: 9 },

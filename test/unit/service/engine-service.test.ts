@@ -123,6 +123,9 @@ describe('engine service (real engine, worker threads)', () => {
   });
 
   it('manages cpupools and moves a domain between them', async () => {
+    const poolEvents: ServerMessage[] = [];
+    const watcher = svc.connect((m) => poolEvents.push(m), 'pools');
+    watcher.receive({ id: 1, method: 'events.subscribe', params: { events: ['pool'] } });
     const r = await svc.request('domain.create', { xlcfg: `name = "ticker"\ntype = "hvm"\nmemory = 16\nkernel = "${GUESTS}/tick.elf"\n` });
     await svc.request('pool.cpuRemove', { pool: 'Pool-0', cpus: '1' });
     const pool = await svc.request('pool.create', { name: 'rt', scheduler: 'rtds', cpus: '1' });
@@ -130,6 +133,12 @@ describe('engine service (real engine, worker threads)', () => {
     await svc.request('pool.migrate', { domain: 'ticker', pool: 'rt' });
     const pools = await svc.request('pool.list', {});
     expect(pools.find((p) => p.name === 'rt')?.domains).toEqual([r.domid]);
+    // Subscribers hear of every change without polling: the last event shows the domain in rt.
+    await until(() => {
+      const last = poolEvents.filter((e) => 'event' in e && e.event === 'pool').pop() as { data: { pools: typeof pools } } | undefined;
+      return last?.data.pools.find((p) => p.name === 'rt')?.domains.includes(r.domid) ? true : undefined;
+    });
+    watcher.close();
     const s = await svc.request('sched.get', { domain: 'ticker' });
     expect(s.scheduler).toBe('rtds');
     await svc.request('sched.set', { domain: 'ticker', rtds: [{ vcpu: 'all', params: { periodUs: 10000, budgetUs: 4000, extratime: false } }] });
