@@ -5,9 +5,11 @@ import { describe, expect, it } from 'vitest';
 import { fragment, gate, IDT_BASE, peek32, runScenario, SEL_CODE32 } from '../../support/cpu-scenario';
 import type { CpuHarness } from '../../support/cpu-harness';
 import { RunExit } from '../../../src-engine/cpu/cpu';
+import { S_EIP, S_NMI_PENDING } from '../../../src-engine/cpu/state';
 import { bothModes, u } from './scenario-helpers';
 
 const EXC_DB = 1;
+const EXC_NMI = 2;
 const EXC_DF = 8;
 const EXC_GP = 13;
 const EXC_AC = 17;
@@ -67,6 +69,32 @@ describe('debug registers', () => {
       expect(eips[1]).toBe(eips[0] + 1);
       expect(r.regs.eax & 0x4000).toBe(0x4000);
     });
+  });
+});
+
+describe('NMI', () => {
+  it('an NMI raised while its handler runs waits for the IRET, then is delivered', () => {
+    const key = 'debug/nmi_blocking';
+    const r = runScenario(key, { setup: handlerAt(key, EXC_NMI), maxInstructions: 20 });
+    const { h, sym } = r;
+    const cpu = h.cpu;
+    const s = cpu.s;
+    const count = () => u(h, sym.count);
+    s[S_NMI_PENDING] = 1;
+    cpu.localAttention = true;
+    let steps = 0;
+    while (s[S_EIP] >>> 0 !== sym.in_handler && steps++ < 200) cpu.step();
+    expect(count()).toBe(1);
+    // A second NMI while the first handler runs: blocked until its IRET.
+    s[S_NMI_PENDING] = 1;
+    cpu.localAttention = true;
+    cpu.step();
+    expect(s[S_EIP] >>> 0).toBe(sym.in_handler + 1);
+    expect(count()).toBe(1);
+    cpu.step(); // IRETD
+    cpu.step(); // the pending NMI is taken now
+    while (s[S_EIP] >>> 0 !== sym.in_handler && steps++ < 400) cpu.step();
+    expect(count()).toBe(2);
   });
 });
 
