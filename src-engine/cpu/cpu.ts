@@ -133,8 +133,10 @@ export class Cpu {
   icount = 0;
   /** JIT settings (jit/jit-config.ts): jit.enabled false = pure interpreter. */
   jit: JitConfig = { ...JIT_DEFAULTS };
-  /** Code pages and compiled regions of this Cpu's block cache (shared with Cpus sharing it). */
+  /** Code pages of this Cpu's block cache (shared with Cpus sharing it) and JIT statistics. */
   readonly jitRegistry: JitRegistry;
+  /** This Cpu's compiled regions by block (Block.region may be another Cpu's when blocks are shared). */
+  jitRegions = new WeakMap<Block, Region>();
   /** Index in its block of the instruction an interpreted block faulted on (interpret()). */
   faultIndex = 0;
   /** Bumped whenever linear->physical mappings, the decode mode or CS change (block links die). */
@@ -274,6 +276,7 @@ export class Cpu {
   flushBlocks(): void {
     this.blocks.clear();
     this.jitRegistry.pages.clear();
+    this.jitRegions = new WeakMap<Block, Region>();
     this.flushJumpCache();
   }
 
@@ -448,8 +451,8 @@ export class Cpu {
         const page = b.jitPage;
         let ran = -1;
         if (page !== null && jit) {
-          if (b.region !== null) ran = enterRegion(this, b.region, b, limit);
-          if (ran < 0 && noteInterpreted(this, this.jitRegistry, page, b)) ran = enterRegion(this, b.region as Region, b, limit);
+          if (b.region !== null) ran = enterRegion(this, b, limit);
+          if (ran < 0 && noteInterpreted(this, this.jitRegistry, page, b)) ran = enterRegion(this, b, limit);
         }
         if (ran >= 0) {
           this.icount += ran;

@@ -5,8 +5,9 @@
  *   r0..r7          the general registers (EAX..EDI) as int32 locals
  *   fo fr fa fb fx  the lazy flags record (S_LF_OP, _RES, _A, _B, _AUX)
  *   sb0..sb5        segment bases; okR/okW the flat-segment masks (cpu.segOkR/W)
- *   tR tW to        TLB tags of the current privilege and machine offsets (mmu.ts)
- *   m8 m16 m32 cm   guest memory views and the code-mark bytes
+ *   cpu s           the Cpu the region belongs to and its state block (closure constants)
+ *   tR tW to        TLB tags of the privilege compiled for and machine offsets (mmu.ts)
+ *   m8 m16 m32 cm   guest memory views and the code-mark bytes (closure constants)
  *   n               instructions retired in this call (whole blocks)
  *   at              the instruction that may fault next (an index into the region's tables)
  *   cw              a slow-path write hit a frame holding code (leave after this instruction)
@@ -34,6 +35,8 @@ export interface RegionLayout {
   indexOf(eip: number): number;
   /** The stack size the region was compiled for (cpu.ss32). */
   ss32: boolean;
+  /** The CS limit it was compiled for (cpu.csLimit, unsigned). */
+  csLimit: number;
   /** The machine frame and its code generation (self-modifying code check). */
   frame: number;
   gen: number;
@@ -336,9 +339,21 @@ export class Emitter {
 
   // --- control -----------------------------------------------------------------------------
 
-  /** #GP(0) unless `target` is within the CS limit (checkTarget). */
-  checkTarget(target: string): void {
-    this.line(`if ((${target}) >>> 0 > csl) gpf(cpu);`);
+  /** #GP(0) unless `target` (an int32 expression or EIP) is within the CS limit (checkTarget). */
+  checkTarget(target: string | number): void {
+    this.checkTargetIf('', target);
+  }
+
+  /** checkTarget when the boolean expression `cond` holds ('' = always). */
+  checkTargetIf(cond: string, target: string | number): void {
+    const limit = this.layout.csLimit >>> 0;
+    if (typeof target === 'number') {
+      if (target >>> 0 <= limit) return;
+      this.line(cond === '' ? 'gpf(cpu);' : `if (${cond}) gpf(cpu);`);
+      return;
+    }
+    if (limit === 0xffffffff) return;
+    this.line(`if (${cond === '' ? '' : `${cond} && `}(${target}) >>> 0 > ${limit}) gpf(cpu);`);
   }
 
   /** Conditions under which an edge out of this block must leave the region. */
@@ -432,7 +447,7 @@ export class Emitter {
     this.line(RELOAD);
     const next = last ? 's[9]' : `${this.ins.next}`;
     this.line(
-      `if (cpu.codeWritten || cpu.linkEpoch !== ep || cpu.ss32 !== ${this.layout.ss32}) { n = (n + ${this.k + 1}) | 0; eo = ${next}; break out; }`,
+      `if (cpu.codeWritten || cpu.linkEpoch !== ep || cpu.ss32 !== ${this.layout.ss32} || cpu.tagR !== tR || cpu.csLimit !== ${this.layout.csLimit >>> 0}) { n = (n + ${this.k + 1}) | 0; eo = ${next}; break out; }`,
     );
     if (last) this.endDynamic('s[9]');
   }

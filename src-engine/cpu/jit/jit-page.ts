@@ -209,8 +209,11 @@ function formRegion(cpu: Cpu, reg: JitRegistry, p: JitPage, seed: Block): boolea
   let ok = false;
   try {
     const blocks = regionBlocks(p, seed, cpu.jit);
-    const r = compileRegion(blocks, { frame: p.frame, gen: p.gen, linPage: p.linPage, csBase: p.csBase, ss32: cpu.ss32 });
-    for (const b of r.blocks) b.region = r;
+    const r = compileRegion(blocks, { frame: p.frame, gen: p.gen, linPage: p.linPage, csBase: p.csBase, ss32: cpu.ss32 }, cpu);
+    for (const b of r.blocks) {
+      b.region = r;
+      cpu.jitRegions.set(b, r);
+    }
     reg.stats.compiles++;
     reg.stats.insnsCompiled += r.insns;
     reg.stats.insnsTemplated += r.templated;
@@ -235,19 +238,34 @@ export function noteInterpreted(cpu: Cpu, reg: JitRegistry, p: JitPage, b: Block
   const cfg = cpu.jit;
   const hits = ++b.hits;
   if (hits < cfg.threshold || p.compiles >= cfg.maxCompiles) return false;
-  if (b.region !== null && hits % REFORM_PERIOD !== 0) return false;
+  if (regionOf(cpu, b) !== null && hits % REFORM_PERIOD !== 0) return false;
   return formRegion(cpu, reg, p, b);
+}
+
+/** The newest region of `cpu` containing block `b` (blocks may be shared by several Cpus). */
+export function regionOf(cpu: Cpu, b: Block): Region | null {
+  const r = b.region;
+  if (r === null || r.cpu === cpu) return r;
+  return cpu.jitRegions.get(b) ?? null;
 }
 
 /**
  * Runs block `b`'s region if it can: returns the instructions retired (EIP is set), or -1 when
- * the region does not apply (stale code, another stack size, no budget left).
+ * there is none or it does not apply now (stale code, another stack size, privilege, CS limit or
+ * memory, no budget left).
  */
-export function enterRegion(cpu: Cpu, r: Region, b: Block, limit: number): number {
-  if (cpu.phys.codeGen[r.frame] !== r.gen || cpu.ss32 !== r.ss32) return -1;
+export function enterRegion(cpu: Cpu, b: Block, limit: number): number {
+  const r = regionOf(cpu, b);
+  if (r === null) return -1;
+  if (
+    cpu.phys.codeGen[r.frame] !== r.gen || cpu.ss32 !== r.ss32 || cpu.tagR !== r.tagR || cpu.csLimit !== r.csLimit ||
+    cpu.phys !== r.phys || cpu.attn !== r.attn || cpu.attnIdx !== r.attnIdx
+  ) {
+    return -1;
+  }
   const j = r.table[(b.eip - r.e0) | 0] - 1;
   if (j < 0 || r.blocks[j] !== b) return -1;
   const left = limit - cpu.icount;
   if (!(left > 0)) return -1;
-  return r.fn(cpu, j, left < MAX_RUN ? left : MAX_RUN);
+  return r.fn(j, left < MAX_RUN ? left : MAX_RUN);
 }

@@ -41,7 +41,7 @@ import { CONTROL_TEMPLATES } from './templates-control';
 import { DATA_TEMPLATES } from './templates-data';
 
 /** A compiled region: runs from block `bi` until it leaves; returns instructions retired. */
-export type RegionFn = (cpu: Cpu, bi: number, max: number) => number;
+export type RegionFn = (bi: number, max: number) => number;
 
 /** Bytes in a page; a region covers one. */
 const PAGE_BYTES = 4096;
@@ -49,9 +49,21 @@ const PAGE_BYTES = 4096;
 /** Every instruction template, by mnemonic. */
 export const TEMPLATES: Readonly<Record<string, Template>> = { ...ALU_TEMPLATES, ...DATA_TEMPLATES, ...CONTROL_TEMPLATES };
 
-/** A compiled page region. */
+/**
+ * A compiled region. It belongs to one Cpu: the Cpu, its state block, TLB and memory views are
+ * constants of the generated function (V8 then knows their types and omits the checks it would
+ * repeat on every access through fields), so it may only run while they are the Cpu's current
+ * ones (enterRegion checks).
+ */
 export interface Region {
   readonly fn: RegionFn;
+  readonly cpu: Cpu;
+  /** What the function has built in: memory, TLB tags of one privilege, attention word, CS limit. */
+  readonly phys: Cpu['phys'];
+  readonly tagR: Int32Array;
+  readonly attn: Int32Array;
+  readonly attnIdx: number;
+  readonly csLimit: number;
   /** Page offset (EIP - e0) -> block index + 1 (0: no block starts there). */
   readonly table: Int32Array;
   /** The EIP of the page's first byte. */
@@ -163,8 +175,8 @@ function regList(mask: number): number[] {
   return out;
 }
 
-/** Compiles `blocks` (all from the page `key` describes, distinct EIPs) into a region. */
-export function compileRegion(blocksIn: readonly Block[], key: RegionKey): Region {
+/** Compiles `blocks` (all from the page `key` describes, distinct EIPs) into a region for `cpu`. */
+export function compileRegion(blocksIn: readonly Block[], key: RegionKey, cpu: Cpu): Region {
   const blocks = [...blocksIn].sort((a, b) => (a.eip >>> 0) - (b.eip >>> 0));
   const e0 = ((key.linPage << 12) - key.csBase) | 0;
   const table = new Int32Array(PAGE_BYTES);
@@ -179,6 +191,7 @@ export function compileRegion(blocksIn: readonly Block[], key: RegionKey): Regio
       return d >= 0 && d < PAGE_BYTES ? table[d] - 1 : -1;
     },
     ss32: key.ss32,
+    csLimit: cpu.csLimit >>> 0,
     frame: key.frame,
     gen: key.gen,
   };
@@ -194,14 +207,13 @@ export function compileRegion(blocksIn: readonly Block[], key: RegionKey): Regio
   const reload =
     used.map((r) => `r${r} = s[${r}];`).join(' ') + ' ' + flagsLd + ' ' +
     segs.map((g) => `sb${g} = s[${S_SEG_BASE + g}];`).join(' ') +
-    ' tR = cpu.tagR; tW = cpu.tagW; okR = cpu.segOkR; okW = cpu.segOkW; csl = cpu.csLimit;';
+    ' okR = cpu.segOkR; okW = cpu.segOkW;';
   const body = e.out.join('\n').split(WRITE_BACK).join(wb).split(RELOAD).join(reload);
 
   const src: string[] = [];
-  src.push(`return function region_${(key.linPage >>> 0).toString(16)}(cpu, bi, max) {`);
-  src.push('const s = cpu.s, ph = cpu.phys, m8 = ph.mem8, m16 = ph.mem16, m32 = ph.mem32, cm = ph.codeMark, cg = ph.codeGen;');
-  src.push('const to = cpu.tlbOff, attn = cpu.attn, ai = cpu.attnIdx, ep = cpu.linkEpoch;');
-  src.push('let tR = cpu.tagR, tW = cpu.tagW, okR = cpu.segOkR, okW = cpu.segOkW, csl = cpu.csLimit;');
+  src.push(`return function region_${(key.linPage >>> 0).toString(16)}(bi, max) {`);
+  src.push('const ep = cpu.linkEpoch;');
+  src.push('let okR = cpu.segOkR, okW = cpu.segOkW;');
   for (const g of segs) src.push(`let sb${g} = s[${S_SEG_BASE + g}];`);
   for (let r = 0; r < 8; r++) if ((e.usedRegs & (1 << r)) !== 0) src.push(`let r${r} = s[${r}];`);
   src.push(`let fo = s[${S_LF_OP}], fr = s[${S_LF_RES}], fa = s[${S_LF_A}], fb = s[${S_LF_B}], fx = s[${S_LF_AUX}];`);
@@ -226,18 +238,28 @@ export function compileRegion(blocksIn: readonly Block[], key: RegionKey): Regio
   src.push('};');
   const source = src.join('\n');
 
+  const ph = cpu.phys;
   const names = [
     'rd8', 'rd16', 'rd32', 'wr8', 'wr16', 'wr32', 'probeWrite', 'chkSeg', 'gpf', 'cfOf', 'condOf', 'PARITY',
-    'tbl', 'e0', 'SYNC', 'ATK', 'ATEIP', ...e.constNames,
+    'tbl', 'e0', 'SYNC', 'ATK', 'ATEIP',
+    'cpu', 's', 'm8', 'm16', 'm32', 'cm', 'cg', 'to', 'tR', 'tW', 'attn', 'ai', ...e.constNames,
   ];
   const values: unknown[] = [
-    rd8, rd16, rd32, wr8, wr16, wr32, probeWrite, checkSegmentAccess, (cpu: Cpu) => gp(cpu, 0), cfOf, condOf, PARITY,
-    table, e0, Int8Array.from(e.atSynced), Int32Array.from(e.atK), Int32Array.from(e.atEip), ...e.constValues,
+    rd8, rd16, rd32, wr8, wr16, wr32, probeWrite, checkSegmentAccess, (c: Cpu) => gp(c, 0), cfOf, condOf, PARITY,
+    table, e0, Int8Array.from(e.atSynced), Int32Array.from(e.atK), Int32Array.from(e.atEip),
+    cpu, cpu.s, ph.mem8, ph.mem16, ph.mem32, ph.codeMark, ph.codeGen, cpu.tlbOff, cpu.tagR, cpu.tagW, cpu.attn, cpu.attnIdx,
+    ...e.constValues,
   ];
   const factory = new Function(...names, source) as (...args: unknown[]) => RegionFn;
   const insns = blocks.reduce((sum, b) => sum + b.insns.length, 0);
   return {
     fn: factory(...values),
+    cpu,
+    phys: ph,
+    tagR: cpu.tagR,
+    attn: cpu.attn,
+    attnIdx: cpu.attnIdx,
+    csLimit: cpu.csLimit,
     table,
     e0,
     frame: key.frame,

@@ -11,7 +11,7 @@ import type { Template } from './template';
 import { kindOf } from './template';
 
 const jmp: Template = (e, i) => {
-  e.checkTarget(`${i.target}`);
+  e.checkTarget(i.target);
   e.endJump(i.target);
   return true;
 };
@@ -19,14 +19,14 @@ const jmp: Template = (e, i) => {
 const jcc: Template = (e, i) => {
   const c = e.tmp('c');
   e.line(`const ${c} = ${e.cond(i.op)};`);
-  e.line(`if (${c} && ${i.target >>> 0} > csl) gpf(cpu);`);
+  e.checkTargetIf(c, i.target);
   e.endBranch(c, i.target);
   return true;
 };
 
 const call: Template = (e, i) => {
   const size = i.size === 2 ? 2 : 4;
-  e.checkTarget(`${i.target}`);
+  e.checkTarget(i.target);
   e.push(size, `${i.next}`);
   e.endJump(i.target);
   return true;
@@ -79,7 +79,7 @@ function loop(kind: 'LOOP' | 'LOOPE' | 'LOOPNE'): Template {
     e.line(`const ${cnt} = ${a32 ? `(${e.reg(ECX)} - 1) | 0` : `(${e.reg(ECX)} - 1) & 65535`};`);
     const zf = kind === 'LOOPE' ? ` && ${e.cond(4)}` : kind === 'LOOPNE' ? ` && ${e.cond(5)}` : '';
     e.line(`const ${tk} = ${cnt} !== 0${zf};`);
-    e.line(`if (${tk} && ${i.target >>> 0} > csl) gpf(cpu);`);
+    e.checkTargetIf(tk, i.target);
     if (a32) e.set32(ECX, cnt);
     else e.wr(2, ECX * 2, cnt);
     e.endBranch(tk, i.target);
@@ -90,7 +90,7 @@ function loop(kind: 'LOOP' | 'LOOPE' | 'LOOPNE'): Template {
 const jcxz: Template = (e, i) => {
   const tk = e.tmp('k');
   e.line(`const ${tk} = ${i.a16 ? `(${e.reg(ECX)} & 65535)` : e.reg(ECX)} === 0;`);
-  e.line(`if (${tk} && ${i.target >>> 0} > csl) gpf(cpu);`);
+  e.checkTargetIf(tk, i.target);
   e.endBranch(tk, i.target);
   return true;
 };
