@@ -1,5 +1,6 @@
 // ESLint flat config. Besides the usual TypeScript rules it enforces the engine's layering
 // (docs/architecture.md): a folder may import only from the folders listed for it below.
+import reactHooks from 'eslint-plugin-react-hooks';
 import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 import path from 'node:path';
@@ -85,6 +86,12 @@ export default tseslint.config(
       'no-constant-condition': ['error', { checkLoops: false }],
       'no-fallthrough': 'off',
     },
+  },
+  {
+    // React's rules of hooks (and the exhaustive-deps warning) for the GUI.
+    files: ['src-renderer/**/*.{ts,tsx}'],
+    plugins: { 'react-hooks': reactHooks },
+    rules: { 'react-hooks/rules-of-hooks': 'error', 'react-hooks/exhaustive-deps': 'warn' },
   },
   {
     files: ['scripts/**/*.mjs', 'bin/**', 'eslint.config.js'],

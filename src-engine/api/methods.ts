@@ -76,6 +76,8 @@ export interface EngineMethods {
   /** Validates and writes (atomically) a config; refuses invalid text with its file:line:col errors. */
   'library.save': { params: { name: string; text: string }; result: LibraryEntry };
   'library.delete': { params: { name: string }; result: null };
+  /** Parses and validates an xl.cfg text as library.save would, without writing anything. */
+  'library.check': { params: { name?: string; text: string }; result: LibraryEntry };
   'events.subscribe': { params: { events: EngineEventName[]; domains?: number[] }; result: null };
   'iso.preview': { params: { input: IsoWizardRequest }; result: IsoWizardPreview };
   /** Starts a build; progress arrives as task events, whose final `result` is an IsoBuildReport. */
@@ -154,6 +156,7 @@ export const METHOD_SCHEMAS: Record<EngineMethod, Check> = {
   'library.get': object({ name: str }),
   'library.save': object({ name: str, text: str }),
   'library.delete': object({ name: str }),
+  'library.check': object({ name: optional(str), text: str }),
   'events.subscribe': object({ events: arrayOf(oneOf(['console', 'domain', 'pool', 'stats', 'trace', 'task', 'log', 'engine']), 16), domains: optional(arrayOf(int, 4096)) }),
   'iso.preview': object({ input: any }),
   'iso.build': object({ input: any }),

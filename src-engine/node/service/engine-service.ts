@@ -515,6 +515,7 @@ export class EngineService implements ApiService {
         this.note('info', 'library', `saved ${p.name}`);
         return { ...e, domid: undefined };
       },
+      'library.check': async (p: P<'library.check'>) => ({ ...this.library.inspect(p.name ?? 'draft', p.text), domid: undefined }),
       'library.delete': async (p: P<'library.delete'>) => {
         const running = [...this.domains.values()].find((d) => d.libraryName === p.name && !d.shutdown);
         if (running) {

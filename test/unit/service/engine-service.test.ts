@@ -148,6 +148,15 @@ describe('engine service (real engine, worker threads)', () => {
     await svc.request('domain.destroy', { domain: 'ticker' });
   });
 
+  it('checks a config without saving it', async () => {
+    const bad = await svc.request('library.check', { text: 'name = "b"\nvcpus = "two"\n' });
+    expect(bad.errors.join('\n')).toMatch(/draft\.cfg:2/);
+    const good = await svc.request('library.check', { name: 'fine', text: `name = "fine"\ntype = "hvm"\nmemory = 16\nkernel = "${GUESTS}/tick.elf"\n` });
+    expect(good.errors).toEqual([]);
+    expect(good.config?.memoryMiB).toBe(16);
+    expect((await svc.request('library.list', {})).some((e) => e.name === 'fine')).toBe(false);
+  });
+
   it('keeps the library: save validates, list parses, delete removes', async () => {
     await expect(svc.request('library.save', { name: 'broken', text: 'name = "b"\nvcpus = "two"\n' })).rejects.toThrow(/broken\.cfg:2/);
     const e = await svc.request('library.save', { name: 'demo', text: `name = "demo"\ntype = "hvm"\nmemory = 16\nkernel = "${GUESTS}/tick.elf"\n` });
