@@ -63,6 +63,8 @@ export const ATTN_EVENT = 2;
 export const ATTN_CTRL = 4;
 /** P2M changed: flush translations. */
 export const ATTN_FLUSH = 8;
+/** Publish busy time and instruction counts of the run in progress (statistics readers). */
+export const ATTN_STATS = 16;
 
 // Exit requests (P_REQ).
 export const REQ_IO_IN = 1;

@@ -6,7 +6,7 @@
  */
 import { DomusError, MemoryError } from '../base/errors';
 import { MAX_POOL_BYTES, MachineMemory, type MachineMemoryBuffers } from '../hv/memory/machine-memory';
-import { ATTN_CTRL, CB_HOST_MSGS, CB_SHUTDOWN, P_ATTN, P_BUSY_NS, P_INSNS, P_WAKE, controlBlockBytes, getF64, ringDoorbell, slot } from './control-block';
+import { ATTN_CTRL, ATTN_STATS, CB_HOST_MSGS, P_CUR_DOM, CB_SHUTDOWN, P_ATTN, P_BUSY_NS, P_INSNS, P_WAKE, controlBlockBytes, getF64, ringDoorbell, slot } from './control-block';
 import type { DomainRestore, DomainSpec } from './hv-domain';
 import type { TextScreen } from '../api/types';
 import type { DomainShare, HostToHv, HostToPcpu, HvInit, HvToHost, PcpuInit, ShutdownReason, WireError } from './messages';
@@ -227,6 +227,9 @@ export class Engine {
   /** Busy time and instructions per pCPU (read from the control block). */
   pcpuStats(): { busyNs: number; instructions: number }[] {
     const out = [];
+    // Busy pCPUs publish their run in progress at their next block boundary, so a VCPU that
+    // never exits still shows in the next sample.
+    for (let i = 0; i < this.nrPcpus; i++) if (Atomics.load(this.cb, slot(i, P_CUR_DOM)) >= 0) Atomics.or(this.cb, slot(i, P_ATTN), ATTN_STATS);
     for (let i = 0; i < this.nrPcpus; i++) {
       out.push({ busyNs: getF64(this.cb, slot(i, P_BUSY_NS)), instructions: getF64(this.cb, slot(i, P_INSNS)) });
     }

@@ -172,10 +172,12 @@ export class Hypervisor {
           worked = true;
         }
       }
-      const next = this.runTimers();
+      let next = this.runTimers();
       this.assignIdle();
       this.afterWork();
       if (worked) continue;
+      // Slices handed out by assignIdle() end after `next` was computed.
+      for (let p = 0; p < this.nr; p++) next = Math.min(next, this.sliceEnd[p]);
       const wait = Math.min(MAX_SLEEP_MS, Math.max(0, (next - this.env.nowNs()) / 1e6));
       if (wait > 0) Atomics.wait(cb, CB_DOORBELL, bell, wait);
     }
@@ -295,6 +297,7 @@ export class Hypervisor {
       this.sched.addDomain({
         domid,
         name: spec.name,
+        uuid: d.uuid,
         maxVcpus: d.vcpuState.length,
         onlineVcpus: spec.vcpus,
         pool: spec.pool,
@@ -490,7 +493,8 @@ export class Hypervisor {
     const d = dec.vcpu === null ? undefined : this.domains.get(dec.vcpu.domid);
     if (dec.vcpu === null || d === undefined || d.shutdown) {
       this.running[p] = null;
-      this.sliceEnd[p] = Infinity;
+      // Idle until the scheduler's deadline (an ARINC 653 window start has no other timer).
+      this.sliceEnd[p] = dec.until;
       this.idle[p] = true;
       return [-1, 0];
     }

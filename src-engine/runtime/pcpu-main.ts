@@ -15,11 +15,11 @@
 import { Cpu, RunExit } from '../cpu/cpu';
 import type { CpuOps } from '../cpu/ops';
 import { STOP } from '../cpu/fault';
-import { FAULT_KIND_ENGINE, STATE_BYTES, S_LAST_PCPU } from '../cpu/state';
+import { FAULT_KIND_ENGINE, STATE_BYTES, S_ICOUNT_HI, S_ICOUNT_LO, S_LAST_PCPU } from '../cpu/state';
 import type { Block } from '../cpu/insn';
 import { physMemoryOf } from '../hv/memory/machine-memory';
 import {
-  ATTN_CTRL, ATTN_FLUSH, ATTN_PREEMPT, CB_SHUTDOWN, P_ASSIGN_DOM, P_ASSIGN_SEQ, P_ASSIGN_VCPU, P_ARG0, P_ARG1, P_ARG2, P_ATTN, P_BUSY_NS, P_CUR_DOM,
+  ATTN_CTRL, ATTN_FLUSH, ATTN_PREEMPT, ATTN_STATS, CB_SHUTDOWN, P_ASSIGN_DOM, P_ASSIGN_SEQ, P_ASSIGN_VCPU, P_ARG0, P_ARG1, P_ARG2, P_ATTN, P_BUSY_NS, P_CUR_DOM,
   P_CUR_VCPU, P_INSNS, P_REQ, P_RES0, P_RES1, P_RES2, P_RES_STATUS, P_RESP, P_WAKE, REQ_INTA, REQ_IO_IN,
   REQ_IO_OUT, REQ_MMIO_READ, REQ_MMIO_WRITE, REQ_MSR_READ, REQ_MSR_WRITE, REQ_HYPERCALL, REQ_SCHEDULE, RES_STOP, REQ_IPI, REQ_EOI,
   SCHED_HALTED, SCHED_PREEMPTED, SCHED_SHUTDOWN, SCHED_SIPI_WAIT, SCHED_START, SCHED_STOPPED, SCHED_IDLE_WAKE,
@@ -58,6 +58,18 @@ export function pcpuMain(env: WorkerEnv): void {
   let current: Cpu | null = null;
   /** The running VCPU's local APIC registers. */
   let apic: Int32Array = new Int32Array(0);
+  /** Time and instruction count up to which the current run is already in P_BUSY_NS / P_INSNS. */
+  let publishedNs = 0;
+  let publishedInsns = 0;
+
+  /** Adds the current run's time and instructions since the last publication to the counters. */
+  function publishRun(cpu: Cpu): void {
+    const now = env.nowNs();
+    putF64(cb, base + P_BUSY_NS, getF64(cb, base + P_BUSY_NS) + (now - publishedNs));
+    putF64(cb, base + P_INSNS, getF64(cb, base + P_INSNS) + (cpu.icount - publishedInsns));
+    publishedNs = now;
+    publishedInsns = cpu.icount;
+  }
   const apicOut = newLapicWriteOut();
 
   /** After anything that may change what the local APIC offers: the INTR line and a recheck. */
@@ -139,6 +151,12 @@ export function pcpuMain(env: WorkerEnv): void {
       const a = Atomics.exchange(cb, base + P_ATTN, 0);
       if ((a & ATTN_CTRL) !== 0) drainControl();
       if ((a & ATTN_FLUSH) !== 0 && current !== null) current.afterStateLoad();
+      if ((a & ATTN_STATS) !== 0 && current !== null) {
+        publishRun(current);
+        // The domain's instruction count lives in the state block; bring it up to date too.
+        current.s[S_ICOUNT_LO] = current.icount | 0;
+        current.s[S_ICOUNT_HI] = Math.floor(current.icount / 4294967296);
+      }
       if (current !== null) {
         current.s[S_NMI_PENDING] += lapicTakeNmis(apic);
         current.s[S_INTR_LINE] = lapicHasInterrupt(apic) ? 1 : 0;
@@ -225,8 +243,8 @@ export function pcpuMain(env: WorkerEnv): void {
     cpu.s[S_INTR_LINE] = lapicHasInterrupt(apic) ? 1 : 0;
     cb[base + P_CUR_DOM] = domid;
     cb[base + P_CUR_VCPU] = vcpu;
-    const t0 = env.nowNs();
-    const n0 = cpu.icount;
+    publishedNs = env.nowNs();
+    publishedInsns = cpu.icount;
     let exit: RunExit;
     try {
       exit = cpu.run();
@@ -236,8 +254,7 @@ export function pcpuMain(env: WorkerEnv): void {
       exit = RunExit.Shutdown;
       cpu.recordFault(FAULT_KIND_ENGINE, `engine fault: ${err instanceof Error ? err.message : String(err)}`);
     }
-    putF64(cb, base + P_BUSY_NS, getF64(cb, base + P_BUSY_NS) + (env.nowNs() - t0));
-    putF64(cb, base + P_INSNS, getF64(cb, base + P_INSNS) + (cpu.icount - n0));
+    publishRun(cpu);
     current = null;
     apic = new Int32Array(0);
     reason =
