@@ -45,6 +45,11 @@ export type RegionFn = (bi: number, max: number) => number;
 
 /** Bytes in a page; a region covers one. */
 const PAGE_BYTES = 4096;
+/**
+ * Calls through the entry and exit paths after compiling: V8 allocates a function's feedback
+ * vector only after it has run a while (lazy feedback allocation); 8 such calls suffice.
+ */
+const WARM_CALLS = 16;
 
 /** Every instruction template, by mnemonic. */
 export const TEMPLATES: Readonly<Record<string, Template>> = { ...ALU_TEMPLATES, ...DATA_TEMPLATES, ...CONTROL_TEMPLATES };
@@ -211,7 +216,7 @@ export function compileRegion(blocksIn: readonly Block[], key: RegionKey, cpu: C
   const body = e.out.join('\n').split(WRITE_BACK).join(wb).split(RELOAD).join(reload);
 
   const src: string[] = [];
-  src.push(`return function region_${(key.linPage >>> 0).toString(16)}(bi, max) {`);
+  src.push(`return function region_${(blocks[0].eip >>> 0).toString(16)}(bi, max) {`);
   src.push('const ep = cpu.linkEpoch;');
   src.push('let okR = cpu.segOkR, okW = cpu.segOkW;');
   for (const g of segs) src.push(`let sb${g} = s[${S_SEG_BASE + g}];`);
@@ -251,9 +256,14 @@ export function compileRegion(blocksIn: readonly Block[], key: RegionKey, cpu: C
     ...e.constValues,
   ];
   const factory = new Function(...names, source) as (...args: unknown[]) => RegionFn;
+  const fn = factory(...values);
+  // Run the entry and exit paths (block -1 exits at once, writing back what it loaded) until V8
+  // has a feedback vector for them: optimised code compiled while the loop runs then has
+  // feedback for its exit, instead of deoptimising at every exit.
+  for (let k = 0; k < WARM_CALLS; k++) fn(-1, 0);
   const insns = blocks.reduce((sum, b) => sum + b.insns.length, 0);
   return {
-    fn: factory(...values),
+    fn,
     cpu,
     phys: ph,
     tagR: cpu.tagR,
