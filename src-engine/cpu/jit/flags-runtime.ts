@@ -6,7 +6,7 @@
  * JIT tests compare both on every operation kind and size.
  */
 import {
-  LF_ADC, LF_ADD, LF_DEC, LF_INC, LF_LOGIC, LF_MUL, LF_SAR, LF_SBB, LF_SHL, LF_SHR, LF_SUB, PARITY, SZ32,
+  LF_ADC, LF_ADD, LF_DEC, LF_INC, LF_LOGIC, LF_MUL, LF_SAR, LF_SBB, LF_SHL, LF_SHR, LF_SUB, PARITY, SZ16, SZ32, SZ8,
 } from '../lazy-flags';
 
 /** Sign-bit position per size index (8, 16, 32 bits). */
@@ -86,8 +86,57 @@ export function pfOf(op: number, r: number, ef: number): number {
   return PARITY[r & 0xff];
 }
 
-/** Condition code `cc` (Jcc/SETcc/CMOVcc low nibble) of the lazy record: 1 if it holds. */
+/** Condition `cc` after a SUB/CMP of size index `sz` (lazy-flags.ts cond's fast path), or -1. */
+function subCond(sz: number, a: number, b: number, r: number, cc: number): number {
+  const u = sz === SZ32;
+  switch (cc) {
+    case 0x2: return (u ? (a >>> 0) < (b >>> 0) : a < b) ? 1 : 0;
+    case 0x3: return (u ? (a >>> 0) >= (b >>> 0) : a >= b) ? 1 : 0;
+    case 0x4: return r === 0 ? 1 : 0;
+    case 0x5: return r !== 0 ? 1 : 0;
+    case 0x6: return (u ? (a >>> 0) <= (b >>> 0) : a <= b) ? 1 : 0;
+    case 0x7: return (u ? (a >>> 0) > (b >>> 0) : a > b) ? 1 : 0;
+    case 0x8: return (r >>> SIGN_SHIFT[sz]) & 1;
+    case 0x9: return ((r >>> SIGN_SHIFT[sz]) & 1) ^ 1;
+    case 0xc: case 0xd: case 0xe: case 0xf: {
+      const sa = sz === SZ8 ? (a << 24) >> 24 : sz === SZ16 ? (a << 16) >> 16 : a;
+      const sb = sz === SZ8 ? (b << 24) >> 24 : sz === SZ16 ? (b << 16) >> 16 : b;
+      if (cc === 0xc) return sa < sb ? 1 : 0;
+      if (cc === 0xd) return sa >= sb ? 1 : 0;
+      if (cc === 0xe) return sa <= sb ? 1 : 0;
+      return sa > sb ? 1 : 0;
+    }
+    default:
+      return -1;
+  }
+}
+
+/** Condition `cc` after a logic operation (lazy-flags.ts cond's fast path), or -1 (parity). */
+function logicCond(sz: number, r: number, cc: number): number {
+  const sf = (r >>> SIGN_SHIFT[sz]) & 1;
+  switch (cc) {
+    case 0x0: case 0x2: return 0;
+    case 0x1: case 0x3: return 1;
+    case 0x4: case 0x6: return r === 0 ? 1 : 0;
+    case 0x5: case 0x7: return r !== 0 ? 1 : 0;
+    case 0x8: case 0xc: return sf;
+    case 0x9: case 0xd: return sf ^ 1;
+    case 0xe: return r === 0 || sf ? 1 : 0;
+    case 0xf: return r !== 0 && !sf ? 1 : 0;
+    default: return -1;
+  }
+}
+
+/**
+ * Condition code `cc` (Jcc/SETcc/CMOVcc low nibble) of the lazy record: 1 if it holds. Takes
+ * the same fast paths as lazy-flags.ts cond, so both give the same answer for any record.
+ */
 export function condOf(op: number, a: number, b: number, r: number, aux: number, ef: number, cc: number): number {
+  if (op !== 0) {
+    const kind = op >> 2;
+    const fast = kind === LF_SUB ? subCond(op & 3, a, b, r, cc) : kind === LF_LOGIC ? logicCond(op & 3, r, cc) : -1;
+    if (fast >= 0) return fast;
+  }
   let v: number;
   switch (cc >> 1) {
     case 0: v = ofOf(op, a, b, r, aux, ef); break;

@@ -8,57 +8,18 @@
  * many times, through back edges, with flags carried across blocks).
  */
 import { beforeAll, describe, expect, it } from 'vitest';
-import { createCpuHarness, type CpuHarness } from '../../support/cpu-harness';
 import { generateCase } from '../../diff/generator';
-import { caseMemWrites, idtHelperRegs, tableFor, type DiffCase, type InterruptTable } from '../../diff/case';
-import { loadRunnerLayout, type RunnerLayout } from '../../diff/runner-layout';
-import { lockstep, useInterpreter, useJitEverywhere } from './jit-lockstep';
+import type { DiffCase } from '../../diff/case';
+import { CASES_DIR, QEMU_WRONG_DIR, readStoredCases } from '../../diff/regressions';
+import { RunnerPair } from './jit-lockstep';
 
-const MEMORY_BYTES = 16 << 20;
-const BOOT_BUDGET = 1_000_000;
-/**
- * Memory compared: the runner's low memory (IVT, page tables, code and data windows, stacks)
- * and its kernel (exception records, GDT, TSS).
- */
-const RANGES = [{ addr: 0, len: 0x8000 }, { addr: 0x100000, len: 0x10000 }];
 const CASES = Number(process.env.DOMUS_JIT_FUZZ_CASES ?? 400);
 const SEEDS = [11, 12];
 
-let layout: RunnerLayout;
-let interp: CpuHarness;
-let jit: CpuHarness;
-const table = new Map<CpuHarness, InterruptTable>();
-
-function boot(): CpuHarness {
-  const h = createCpuHarness({ memBytes: MEMORY_BYTES });
-  h.loadMultiboot(layout.elf);
-  h.runUntil(layout.ready, BOOT_BUDGET);
-  table.set(h, 'pm');
-  return h;
-}
-
-/** Puts `h` at the start of case `c` (as the differential replayer does). */
-function setUp(h: CpuHarness, c: DiffCase, code?: Uint8Array): void {
-  const want = tableFor(c.env);
-  if (table.get(h) !== want) {
-    const helper = idtHelperRegs(want, layout);
-    h.setRegs({ cr0: helper.regs.cr0, cr3: 0, cr4: 0 });
-    h.setRegs({ cs: helper.regs.cs });
-    h.setRegs(helper.regs);
-    h.runUntil(helper.done, 100);
-    table.set(h, want);
-  }
-  for (const w of caseMemWrites(c, layout)) h.writePhys(w.addr, w.data);
-  if (code) h.writePhys(layout.codeWindow, code);
-  h.setRegs({ cr0: c.regs.cr0, cr3: c.regs.cr3, cr4: c.regs.cr4 });
-  h.setRegs({ cs: c.regs.cs });
-  h.setRegs(c.regs);
-}
+let pair: RunnerPair;
 
 function runCase(c: DiffCase, chunks: number, budget: number, code?: Uint8Array): string | null {
-  setUp(interp, c, code);
-  setUp(jit, c, code);
-  const d = lockstep(interp, jit, RANGES, chunks, budget);
+  const d = pair.run(c, chunks, budget, code);
   return d === null ? null : `${c.name} (${c.env.mode}${c.env.paging ? ' paging' : ''} ring ${c.env.ring}): ${c.program.map((p) => p.form).join('; ')}\n${d}`;
 }
 
@@ -79,24 +40,21 @@ function looped(c: DiffCase, count: number): Uint8Array | undefined {
 
 describe('the JIT matches the interpreter', () => {
   beforeAll(() => {
-    layout = loadRunnerLayout();
-    interp = boot();
-    jit = boot();
-    useInterpreter(interp);
-    useJitEverywhere(jit);
+    pair = new RunnerPair();
   });
 
   for (const seed of SEEDS) {
     it(`on ${CASES} generated cases (seed ${seed}), state compared after every chunk`, () => {
       const failures: string[] = [];
       for (let i = 0; i < CASES && failures.length < 3; i++) {
-        const c = generateCase(seed, i, layout);
+        const c = generateCase(seed, i, pair.layout);
         const d = runCase(c, 8, 1 + (i % 5));
         if (d !== null) failures.push(d);
       }
       expect(failures).toEqual([]);
-      expect(jit.cpu.jitRegistry.stats.compiles).toBeGreaterThan(0);
-      expect(jit.cpu.jitRegistry.stats.failures).toBe(0);
+      const st = pair.jit.cpu.jitRegistry.stats;
+      expect(st.compiles).toBeGreaterThan(0);
+      expect(st.failures).toBe(0);
     });
   }
 
@@ -104,15 +62,31 @@ describe('the JIT matches the interpreter', () => {
     const failures: string[] = [];
     let ran = 0;
     for (let i = 0; i < CASES && failures.length < 3; i++) {
-      const c = generateCase(13, i, layout);
+      const c = generateCase(13, i, pair.layout);
       // Branches inside the body may leave the loop; that is fine, the states still compare.
       const code = looped(c, 5 + (i % 40));
-      if (code === undefined || c.code.some((b) => b === 0xcc)) continue;
+      if (code === undefined) continue;
       ran++;
       const d = runCase(c, 6, 40 + (i % 200), code);
       if (d !== null) failures.push(d);
     }
     expect(ran).toBeGreaterThan(CASES / 4);
+    expect(failures).toEqual([]);
+  });
+
+  it('on the stored differential cases (test/unit/cpu/diff-regressions), alone and in loops', () => {
+    const stored = [...readStoredCases(CASES_DIR), ...readStoredCases(QEMU_WRONG_DIR)];
+    expect(stored.length).toBeGreaterThan(0);
+    const failures: string[] = [];
+    for (const { stored: s } of stored) {
+      for (const budget of [1, 3, 1000]) {
+        const d = runCase(s.case, 8, budget);
+        if (d !== null) failures.push(d);
+      }
+      const code = looped(s.case, 9);
+      const d = code === undefined ? null : runCase(s.case, 6, 50, code);
+      if (d !== null) failures.push(d);
+    }
     expect(failures).toEqual([]);
   });
 });

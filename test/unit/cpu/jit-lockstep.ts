@@ -7,7 +7,9 @@
  * descriptor tables, control and debug registers, CPL, MSRs, instruction count) and the
  * compared memory ranges.
  */
-import type { CpuHarness } from '../../support/cpu-harness';
+import { createCpuHarness, type CpuHarness } from '../../support/cpu-harness';
+import { caseMemWrites, FLAG, idtHelperRegs, tableFor, CR0_ET, CR0_PE, CR0_PG, CR0_WP, type DiffCase, type InterruptTable } from '../../diff/case';
+import { loadRunnerLayout, type RunnerLayout } from '../../diff/runner-layout';
 import { jitAllConfig, jitOffConfig } from '../../../src-engine/cpu/jit/jit-config';
 import { S_ICOUNT_HI, S_ICOUNT_LO } from '../../../src-engine/cpu/state';
 import { RunExit } from '../../../src-engine/cpu/cpu';
@@ -83,4 +85,89 @@ export function lockstep(
     if (end !== RunExit.Limit || target === before) return null;
   }
   return null;
+}
+
+/** Guest RAM of the runner harnesses (as the differential replayer's). */
+const MEMORY_BYTES = 16 << 20;
+const BOOT_BUDGET = 1_000_000;
+/**
+ * Memory compared: the runner's low memory (IVT, page tables, code and data windows, stacks)
+ * and its kernel (exception records, GDT, TSS).
+ */
+export const RUNNER_RANGES = [{ addr: 0, len: 0x8000 }, { addr: 0x100000, len: 0x10000 }];
+
+/**
+ * Two CPUs booted into the differential runner (test/diff/runner), one interpreting and one
+ * compiling every block, that take the same cases and compare in lock step.
+ */
+export class RunnerPair {
+  readonly layout: RunnerLayout;
+  readonly interp: CpuHarness;
+  readonly jit: CpuHarness;
+  private readonly table = new Map<CpuHarness, InterruptTable>();
+
+  constructor() {
+    this.layout = loadRunnerLayout();
+    this.interp = this.boot();
+    this.jit = this.boot();
+    useInterpreter(this.interp);
+    useJitEverywhere(this.jit);
+  }
+
+  private boot(): CpuHarness {
+    const h = createCpuHarness({ memBytes: MEMORY_BYTES });
+    h.loadMultiboot(this.layout.elf);
+    h.runUntil(this.layout.ready, BOOT_BUDGET);
+    this.table.set(h, 'pm');
+    return h;
+  }
+
+  /** Puts `h` at the start of case `c` (as the differential replayer does), with `code` if given. */
+  setUp(h: CpuHarness, c: DiffCase, code?: Uint8Array): void {
+    const want = tableFor(c.env);
+    if (this.table.get(h) !== want) {
+      const helper = idtHelperRegs(want, this.layout);
+      h.setRegs({ cr0: helper.regs.cr0, cr3: 0, cr4: 0 });
+      h.setRegs({ cs: helper.regs.cs });
+      h.setRegs(helper.regs);
+      h.runUntil(helper.done, 100);
+      this.table.set(h, want);
+    }
+    for (const w of caseMemWrites(c, this.layout)) h.writePhys(w.addr, w.data);
+    if (code) h.writePhys(this.layout.codeWindow, code);
+    h.setRegs({ cr0: c.regs.cr0, cr3: c.regs.cr3, cr4: c.regs.cr4 });
+    h.setRegs({ cs: c.regs.cs });
+    h.setRegs(c.regs);
+  }
+
+  /** Sets both CPUs up for `c` and compares them in lock step; a divergence report or null. */
+  run(c: DiffCase, chunks: number, budget: number, code?: Uint8Array): string | null {
+    this.setUp(this.interp, c, code);
+    this.setUp(this.jit, c, code);
+    return lockstep(this.interp, this.jit, RUNNER_RANGES, chunks, budget);
+  }
+
+  /**
+   * A case running `code` at the code window in 32-bit ring 0 (flat segments), with paging
+   * (the runner's identity map, NP_PAGE not present) if `paging`, and the given registers.
+   */
+  program(code: number[], regs: Partial<Record<'eax' | 'ecx' | 'edx' | 'ebx' | 'esp' | 'ebp' | 'esi' | 'edi', number>> = {}, paging = false): DiffCase {
+    const l = this.layout;
+    const d = l.sel.data0;
+    return {
+      name: 'program',
+      env: { mode: 'pm32', ring: 0, paging },
+      program: [],
+      code: new Uint8Array(code),
+      regs: {
+        eax: 0, ecx: 0, edx: 0, ebx: 0, esp: l.ring0StackTop, ebp: 0, esi: 0, edi: 0, ...regs,
+        eip: l.codeWindow, eflags: FLAG.RESERVED1,
+        cs: l.sel.code0, ss: d, ds: d, es: d, fs: d, gs: d,
+        cr0: CR0_PE | CR0_ET | (paging ? CR0_PG | CR0_WP : 0), cr2: 0, cr3: paging ? l.pageDir : 0, cr4: 0,
+      },
+      data: new Uint8Array(l.dataWindowSize),
+      pinned: [],
+      maxSteps: 0,
+    };
+  }
 }

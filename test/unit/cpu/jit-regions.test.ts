@@ -1,0 +1,155 @@
+// Compiled regions at their edges: exceptions raised inside a region (by inline code and by a
+// handler it calls) are precise, self-modifying code is seen at the next instruction, the
+// attention word and the instruction budget stop a loop within one iteration, hot loops become
+// regions at the threshold (nested loops one region), and the lock-step comparison catches a
+// template that computes the wrong thing. Programs run on the differential runner (32-bit ring 0)
+// with the interpreter alongside (jit-lockstep.ts).
+import { beforeAll, describe, expect, it } from 'vitest';
+import { RunnerPair } from './jit-lockstep';
+import { RunExit } from '../../../src-engine/cpu/cpu';
+import { TEMPLATES } from '../../../src-engine/cpu/jit/region-compiler';
+import type { Template } from '../../../src-engine/cpu/jit/template';
+import { JIT_DEFAULTS } from '../../../src-engine/cpu/jit/jit-config';
+import { EAX, EBX, ECX, EDI, S_CR2, S_EIP } from '../../../src-engine/cpu/state';
+
+let pair: RunnerPair;
+const CODE = 0x4000;
+
+/** Little-endian bytes of a 32-bit value. */
+function le32(v: number): number[] {
+  return [v & 0xff, (v >>> 8) & 0xff, (v >>> 16) & 0xff, (v >>> 24) & 0xff];
+}
+
+/** The runner's exception record: vector, error code, EIP (runner.asm exc_record). */
+function excRecord(): { vector: number; error: number; eip: number; count: number } {
+  const b = pair.jit.readPhys(pair.layout.excRecord, 24);
+  const dv = new DataView(b.buffer, b.byteOffset, b.byteLength);
+  return { vector: dv.getUint32(0, true), error: dv.getUint32(4, true), eip: dv.getUint32(8, true), count: dv.getUint32(20, true) };
+}
+
+function clearExcRecord(): void {
+  pair.jit.writePhys(pair.layout.excRecord, new Uint8Array(24));
+  pair.interp.writePhys(pair.layout.excRecord, new Uint8Array(24));
+}
+
+describe('compiled regions', () => {
+  beforeAll(() => {
+    pair = new RunnerPair();
+  });
+
+  it('raise a page fault precisely from inline code in the middle of a block', () => {
+    clearExcRecord();
+    // mov edi, 0x6f00; mov eax, 0x11223344; L: inc ebx; mov [edi], eax; add edi, 4; jmp L
+    const code = [0xbf, ...le32(0x6f00), 0xb8, ...le32(0x11223344), 0x43, 0x89, 0x07, 0x83, 0xc7, 0x04, 0xeb, 0xf8];
+    const d = pair.run(pair.program(code, {}, true), 40, 30);
+    expect(d).toBeNull();
+    const s = pair.jit.cpu.s;
+    // 64 dwords fit below the not-present page; the 65th iteration's INC ran, its MOV faulted.
+    expect(s[EBX]).toBe(65);
+    expect(s[EDI]).toBe(0x7000);
+    expect(s[S_CR2]).toBe(0x7000);
+    expect(excRecord()).toMatchObject({ vector: 14, error: 2, eip: CODE + 11, count: 1 });
+  });
+
+  it('raise an exception precisely from a handler they call (DIV by zero)', () => {
+    clearExcRecord();
+    // mov ecx, 5; xor edx, edx; mov eax, 100; L: dec ecx; xor edx, edx; div ecx; jmp L
+    const code = [0xb9, ...le32(5), 0x31, 0xd2, 0xb8, ...le32(100), 0x49, 0x31, 0xd2, 0xf7, 0xf1, 0xeb, 0xf9];
+    expect(pair.run(pair.program(code), 40, 7)).toBeNull();
+    const s = pair.jit.cpu.s;
+    expect(s[EAX]).toBe(4);
+    expect(s[ECX]).toBe(0);
+    expect(excRecord()).toMatchObject({ vector: 0, eip: CODE + 15, count: 1 });
+  });
+
+  it('see a write to the next instruction of their own block', () => {
+    const imm = CODE + 15;
+    // mov ecx, 10; xor ebx, ebx; L: mov [imm], cl; add ebx, imm8 (patched); dec ecx; jnz L
+    const code = [0xb9, ...le32(10), 0x31, 0xdb, 0x88, 0x0d, ...le32(imm), 0x83, 0xc3, 0x00, 0x49, 0x75, 0xf4];
+    const before = pair.jit.cpu.jitRegistry.stats.invalidations;
+    expect(pair.run(pair.program(code), 30, 5)).toBeNull();
+    expect(pair.jit.cpu.s[EBX]).toBe(55);
+    expect(pair.jit.cpu.jitRegistry.stats.invalidations).toBeGreaterThan(before);
+  });
+
+  it('see a write to another block of the region (an immediate patched every iteration)', () => {
+    const imm = CODE + 8;
+    // mov ecx, 5; xor ebx, ebx; L: mov eax, imm32; add ebx, eax; inc dword [imm]; dec ecx; jnz L
+    const code = [0xb9, ...le32(5), 0x31, 0xdb, 0xb8, ...le32(0), 0x01, 0xc3, 0xff, 0x05, ...le32(imm), 0x49, 0x75, 0xf0];
+    expect(pair.run(pair.program(code), 30, 6)).toBeNull();
+    expect(pair.jit.cpu.s[EBX]).toBe(0 + 1 + 2 + 3 + 4);
+  });
+
+  it('stop a loop within one iteration when the attention word is raised or the budget is spent', () => {
+    const h = pair.jit;
+    // L: inc eax; jmp L
+    pair.setUp(h, pair.program([0x40, 0xeb, 0xfd]));
+    const ops = h.cpu.ops;
+    const attention = ops.attention;
+    ops.attention = () => {
+      h.cpu.attn[0] = 0;
+      return true;
+    };
+    try {
+      for (const budget of [1, 2, 3, 50, 1001, 100_000]) {
+        const start = h.cpu.icount;
+        expect(h.run(budget)).toBe(RunExit.Limit);
+        expect(h.cpu.icount - start).toBeGreaterThanOrEqual(budget);
+        expect(h.cpu.icount - start).toBeLessThanOrEqual(budget + 2);
+      }
+      const start = h.cpu.icount;
+      h.cpu.attn[0] = 1;
+      expect(h.run(1e9)).toBe(RunExit.Attention);
+      expect(h.cpu.icount - start).toBeLessThanOrEqual(2);
+      // Still correct afterwards: EAX counts the INCs retired.
+      const eax = h.cpu.s[EAX];
+      const icount = h.cpu.icount;
+      expect(h.run(1000)).toBe(RunExit.Limit);
+      const incs = h.cpu.s[EAX] - eax;
+      expect(Math.abs(incs * 2 - (h.cpu.icount - icount))).toBeLessThanOrEqual(1);
+      expect([CODE, CODE + 1]).toContain(h.cpu.s[S_EIP]);
+    } finally {
+      ops.attention = attention;
+    }
+  });
+
+  it('form at the threshold, one region for a nested loop', () => {
+    const h = pair.jit;
+    h.cpu.jit = { ...JIT_DEFAULTS, enabled: true, throwOnFailure: true };
+    try {
+      // mov edx, 200; outer: mov ecx, 50; inner: inc eax; dec ecx; jnz inner; dec edx; jnz outer
+      const code = [0xba, ...le32(200), 0xb9, ...le32(50), 0x40, 0x49, 0x75, 0xfc, 0x4a, 0x75, 0xf4];
+      pair.setUp(h, pair.program(code));
+      const compiles = h.cpu.jitRegistry.stats.compiles;
+      h.run(60);
+      expect(h.cpu.jitRegistry.stats.compiles).toBe(compiles);
+      h.run(20_000);
+      expect(h.cpu.s[EAX]).toBeGreaterThan(5000);
+      const last = h.cpu.jitRegistry.recent[h.cpu.jitRegistry.recent.length - 1];
+      const eips = last.blocks.map((b) => b.eip);
+      expect(eips).toContain(CODE + 10); // inner loop
+      expect(eips).toContain(CODE + 14); // outer loop tail
+      expect(h.cpu.jitRegistry.stats.compiles - compiles).toBeLessThanOrEqual(3);
+    } finally {
+      h.cpu.jit = { ...JIT_DEFAULTS, enabled: true, threshold: 0, maxCompiles: Infinity, maxInvalidations: Infinity, throwOnFailure: true };
+    }
+  });
+
+  it('are checked by the lock-step comparison: a wrong INC template is caught', () => {
+    const good = TEMPLATES.INC;
+    const broken: Template = (e, i, last) => {
+      if (i.size !== 4) return good(e, i, last);
+      e.set32(i.r1, `${e.reg(i.r1)} + 2`);
+      return true;
+    };
+    const table = TEMPLATES as Record<string, Template>;
+    table.INC = broken;
+    try {
+      // mov ecx, 3; L: inc eax; dec ecx; jnz L
+      const d = pair.run(pair.program([0xb9, ...le32(3), 0x40, 0x49, 0x75, 0xfc]), 10, 3);
+      expect(d).toMatch(/eax: interpreter 0x\d+ jit/);
+    } finally {
+      table.INC = good;
+    }
+  });
+});
