@@ -3,13 +3,12 @@
  * it on our CPU, minimise divergences and optionally store them as regression cases. Without a
  * CPU harness the run only records (for speed measurements and QEMU-side checks).
  */
-import { linearIp, type CaseRecording, type DiffCase } from './case';
+import type { CaseRecording, DiffCase } from './case';
 import type { Divergence } from './cpu-replay';
 import { CpuWorker } from './cpu-worker-host';
 import type { InjectedBug } from './fault-injection';
 import { generateCase, type GeneratorConfig } from './generator';
 import { minimiseCase } from './minimise';
-import { isRmwMemory } from './qemu-corrections';
 import { qemuVersion } from './qemu-process';
 
 let versionLine: string | undefined;
@@ -69,14 +68,6 @@ export interface DiffRunResult {
 const DEFAULT_MAX_DIVERGENCES = 20;
 const PROGRESS_EVERY = 5000;
 
-/** The corrections a (corrected) recording shows: a #PF of a read-modify-write instruction. */
-function correctionsOf(c: DiffCase, rec: CaseRecording, layout: RunnerLayout): string[] {
-  if (rec.end !== 'exception' || rec.vector !== 14) return [];
-  const k = rec.states.length - 1;
-  const before = k > 0 ? rec.states[k - 1].regs : c.regs;
-  return isRmwMemory(c.code, linearIp(before) - layout.codeWindow, (before.cr0 & 1) !== 0) ? ['rmw-pf-write'] : [];
-}
-
 /** Runs `count` generated cases on QEMU and, with `compare`, replays them on our CPU (a worker thread). */
 export async function runDifferential(cfg: DiffRunConfig, layout: RunnerLayout, compare: boolean): Promise<DiffRunResult> {
   const log = cfg.log ?? (() => undefined);
@@ -88,12 +79,19 @@ export async function runDifferential(cfg: DiffRunConfig, layout: RunnerLayout, 
   const result: DiffRunResult = { cases: 0, steps: 0, seconds: 0, casesPerSecond: 0, ends: {}, corrections: {}, qemuRestarts: 0, divergences: [] };
   const started = performance.now();
   let next = first;
+  // The QEMU corrections each recording received (the minimiser's attempts included).
+  const correctionsOf = new WeakMap<CaseRecording, string[]>();
+  const recordCorrected = async (x: DiffCase): Promise<CaseRecording> => {
+    const { recording, corrections } = await pool.recordCorrected(x);
+    correctionsOf.set(recording, corrections);
+    return recording;
+  };
   const worker = async (): Promise<void> => {
     while (next < first + cfg.count && result.divergences.length < maxDiv) {
       const index = next++;
       const c = generateCase(cfg.seed, index, layout, cfg.generator);
-      const { recording: rec, corrections } = await pool.recordCorrected(c);
-      for (const id of corrections) result.corrections[id] = (result.corrections[id] ?? 0) + 1;
+      const rec = await recordCorrected(c);
+      for (const id of correctionsOf.get(rec) ?? []) result.corrections[id] = (result.corrections[id] ?? 0) + 1;
       result.cases++;
       result.steps += rec.states.length;
       const end = rec.end === 'exception' ? `exception #${rec.vector}` : rec.end;
@@ -104,10 +102,10 @@ export async function runDifferential(cfg: DiffRunConfig, layout: RunnerLayout, 
       if (!d) continue;
       let found = { case: c, recording: rec, divergence: d };
       if (cfg.minimise ?? true) {
-        const m = await minimiseCase(c, rec, d, { layout, record: async (x) => (await pool.recordCorrected(x)).recording, diverges: (x, r) => replayer.replay(x, r) });
+        const m = await minimiseCase(c, rec, d, { layout, record: recordCorrected, diverges: (x, r) => replayer.replay(x, r) });
         found = m;
       }
-      const fixes = correctionsOf(found.case, found.recording, layout);
+      const fixes = correctionsOf.get(found.recording) ?? [];
       const summary = `${summariseDivergence(found.case, found.divergence, layout)}${fixes.length ? ` (QEMU corrections applied: ${fixes.join(', ')})` : ''}`;
       const entry: FoundDivergence = { ...found, original: c, summary, report: formatDivergence(found.case, found.recording, found.divergence, layout) };
       if (cfg.write) {

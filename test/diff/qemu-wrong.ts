@@ -5,10 +5,11 @@
  * The expected states are not typed in by hand: each case has a "twin" that differs only in its
  * first instruction, chosen so that QEMU raises, at the same address and with the same stack, the
  * exception the SDM requires of the original (e.g. a far JMP to the null selector for #GP(0)).
- * The twin's QEMU recording is the manual's expected state for the original.
+ * The twin's QEMU recording, with the corrections of qemu-corrections.ts (the twin faults too, so
+ * its pushed EFLAGS gets RF: fault-rf), is the manual's expected state for the original.
  */
 import { CR0_ET, CR0_PE, CR0_PG, CR0_WP, FLAG, type DiffCase, type HarnessRegs } from './case';
-import type { StoredCase } from './case-json';
+import { recordingKey, type StoredCase } from './case-json';
 import { QemuPool } from './qemu-pool';
 import { DiffHarnessError, type RunnerLayout } from './runner-layout';
 
@@ -79,9 +80,11 @@ export async function buildQemuWrongCases(layout: RunnerLayout, source: string):
     const out: StoredCase[] = [];
     for (const spec of SPECS) {
       const twin = baseCase(spec, spec.twin, layout);
-      const expected = await pool.record(twin);
+      // The twin's frame gets the documented corrections too (fault-rf: RF in the pushed EFLAGS).
+      const { recording: expected, corrections } = await pool.recordCorrected(twin);
       if (expected.end !== 'exception') throw new DiffHarnessError('diff.qemu-wrong-twin', `The twin of ${spec.name} did not fault on QEMU (${expected.end}).`);
-      out.push({ case: baseCase(spec, spec.code, layout), expected, source: `manual (twin recorded on ${source})`, note: spec.note, sdm: spec.sdm });
+      const fixes = corrections.length ? ` + corrections: ${corrections.join(', ')}` : '';
+      out.push({ case: baseCase(spec, spec.code, layout), expected, source: `manual (twin recorded on ${source}${fixes})`, note: spec.note, sdm: spec.sdm });
     }
     return out;
   } finally {
@@ -89,12 +92,20 @@ export async function buildQemuWrongCases(layout: RunnerLayout, source: string):
   }
 }
 
-/** Records the original (not the twin) on QEMU: shows QEMU still deviates. */
-export async function qemuStillWrong(layout: RunnerLayout): Promise<{ name: string; end: string }[]> {
+/**
+ * Records each original (not the twin) on QEMU as QEMU runs it, and compares it with the
+ * manual's expected states (the corrected twin): `fixed` when QEMU now does what the SDM says.
+ */
+export async function qemuStillWrong(layout: RunnerLayout): Promise<{ name: string; end: string; fixed: boolean }[]> {
   const pool = await QemuPool.start(layout, 1);
   try {
-    const out: { name: string; end: string }[] = [];
-    for (const spec of SPECS) out.push({ name: spec.name, end: (await pool.record(baseCase(spec, spec.code, layout))).end });
+    const out: { name: string; end: string; fixed: boolean }[] = [];
+    for (const spec of SPECS) {
+      const raw = await pool.record(baseCase(spec, spec.code, layout));
+      const expected = (await pool.recordCorrected(baseCase(spec, spec.twin, layout))).recording;
+      const end = raw.end === 'exception' ? `exception #${raw.vector}` : raw.end;
+      out.push({ name: spec.name, end, fixed: recordingKey(raw) === recordingKey(expected) });
+    }
     return out;
   } finally {
     await pool.close();

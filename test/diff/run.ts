@@ -162,7 +162,7 @@ async function show(a: Args, layout: RunnerLayout): Promise<number> {
 }
 
 async function qemuWrong(a: Args, layout: RunnerLayout): Promise<number> {
-  for (const r of await qemuStillWrong(layout)) print(`${r.name}: QEMU ${r.end === 'exception' ? 'now raises the exception (fixed?)' : `still ${r.end} without the exception the SDM requires`}`);
+  for (const r of await qemuStillWrong(layout)) print(`${r.name}: QEMU ${r.fixed ? 'now matches the SDM (fixed? then the case can go)' : `still deviates from the SDM (its recording ends ${r.end})`}`);
   const cases = await buildQemuWrongCases(layout, qemuVersion() ?? 'qemu-system-i386');
   for (const c of cases) {
     if (!a.write) {
