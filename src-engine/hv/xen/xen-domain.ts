@@ -220,7 +220,15 @@ export class XenDomain {
 
   /** Raises VCPU `v`'s INTR line if an upcall can be delivered, and kicks it. */
   assertUpcall(v: number): void {
-    if (this.upcallVector(v) !== 0 && this.upcallPending(v)) this.vcpus[v].s[S_INTR_LINE] = 1;
+    const vc = this.vcpus[v];
+    if (this.upcallVector(v) !== 0 && this.upcallPending(v)) {
+      vc.s[S_INTR_LINE] = 1;
+      if (vc.blocked) {
+        // SCHEDOP_block ends with the new event (the hypercall already returned 0).
+        vc.blocked = false;
+        vc.s[S_HALTED] = 0;
+      }
+    }
     this.hooks.kick(v);
   }
 
@@ -250,18 +258,22 @@ export class XenDomain {
    * (what the scheduler asks before blocking a halted VCPU and when it is kicked).
    */
   wakeable(v: number): boolean {
-    const s = this.vcpus[v].s;
-    if (s[S_HALTED] === 0) return true;
+    const vc = this.vcpus[v];
+    const s = vc.s;
+    if (s[S_HALTED] === 0) {
+      vc.blocked = false;
+      return true;
+    }
     return s[S_NMI_PENDING] > 0 || (s[S_INTR_LINE] !== 0 && (s[S_EFLAGS] & IF) !== 0);
   }
 
   /**
-   * True if a halted VCPU `v` can never run again: interrupts off, no NMI, no SCHEDOP_poll in
-   * progress (a poll ends whatever EFLAGS.IF says).
+   * True if a halted VCPU `v` can never run again: interrupts off, no NMI, no SCHEDOP_poll or
+   * SCHEDOP_block in progress (those end whatever EFLAGS.IF says).
    */
   haltIsFinal(v: number): boolean {
     const vc = this.vcpus[v];
-    return vc.pollPorts === null && vc.s[S_NMI_PENDING] === 0 && (vc.s[S_EFLAGS] & IF) === 0;
+    return vc.pollPorts === null && !vc.blocked && vc.s[S_NMI_PENDING] === 0 && (vc.s[S_EFLAGS] & IF) === 0;
   }
 
   // ---- time

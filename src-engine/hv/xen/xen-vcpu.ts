@@ -35,6 +35,11 @@ export class XenVcpu {
   pollPorts: number[] | null = null;
   /** SCHEDOP_poll timeout (host ns), Infinity for none. */
   pollUntil = Infinity;
+  /**
+   * In SCHEDOP_block: halted until an event is raised for it, whatever EFLAGS.IF says (Xen's
+   * vcpu_kick unblocks an HVM/PVH VCPU on every new upcall; the guest enables interrupts itself).
+   */
+  blocked = false;
   /** Has a register state (the boot VCPU, or after VCPUOP_initialise). */
   initialised = false;
   /** Registered runstate area (guest-virtual address), 0 for none. */

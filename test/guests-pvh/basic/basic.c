@@ -215,12 +215,18 @@ static void timers(void) {
   t0 = system_time();
   CHECK("timer-singleshot", HYPERVISOR_vcpu_op(VCPUOP_set_singleshot_timer, 0, &ss) == 0 && poll_pending(timer_port, 5000000) &&
                                 system_time() < t0 + 5000000);
-  /* SCHEDOP_block: the VCPU sleeps until an upcall can be delivered (here: the timer's). */
+  /* SCHEDOP_block with interrupts off (the race-free idle: an event raised between arming and
+   * blocking cannot be taken early and lost): the VCPU sleeps until the timer's event is raised,
+   * the hypercall returns, and the upcall is taken after STI (its shadow covers the NOP). */
+  /* First take the upcall the polls above left behind (they clear pending bits, not
+   * upcall_pending): with it still set, SCHEDOP_block would see an event and return at once. */
+  __asm__ volatile("sti; nop; cli" ::: "memory");
   port_hits[timer_port] = 0;
   t0 = system_time();
   HYPERVISOR_set_timer_op(t0 + 1000000);
-  sti();
-  CHECK("sched-block", HYPERVISOR_sched_op(SCHEDOP_block, 0) == 0 && port_hits[timer_port] == 1 && system_time() >= t0 + 1000000);
+  long blocked = HYPERVISOR_sched_op(SCHEDOP_block, 0);
+  __asm__ volatile("sti; nop" ::: "memory");
+  CHECK("sched-block", blocked == 0 && port_hits[timer_port] == 1 && system_time() >= t0 + 1000000);
   struct vcpu_set_periodic_timer pt = { .period_ns = 2000000 };
   CHECK_EQ("timer-periodic-too-short", (pt.period_ns = 1000, HYPERVISOR_vcpu_op(VCPUOP_set_periodic_timer, 0, &pt)), -XEN_EINVAL);
   pt.period_ns = 2000000;

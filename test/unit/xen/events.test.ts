@@ -1,9 +1,9 @@
 // Event channels and upcalls on a XenDomain, without a CPU: the 2-level raise (pending, mask,
 // selector, upcall_pending) in both shared_info layouts, the INTR line as a level that follows
 // upcall_pending, unmask re-delivery, interdomain ports between domains and to engine back ends,
-// SCHEDOP_poll wake-ups, VIRQ_TIMER from the timers, and the time record against the TSC.
+// SCHEDOP_block and SCHEDOP_poll wake-ups, VIRQ_TIMER from the timers, and the time record against the TSC.
 import { describe, expect, it } from 'vitest';
-import { IF, S_EFLAGS, S_HALTED, S_INTR_LINE, S_TSC_OFFSET_F64 } from '../../../src-engine/cpu/state';
+import { EAX, EBX, IF, S_EFLAGS, S_HALTED, S_INTR_LINE, S_TSC_OFFSET_F64 } from '../../../src-engine/cpu/state';
 import { HVM_PARAM_CALLBACK_IRQ, VIRQ_TIMER } from '../../../src-engine/hv/xen/abi/xen-constants';
 import { ECS_INTERDOMAIN, ECS_UNBOUND } from '../../../src-engine/hv/xen/event-channels';
 import { SHARED_INFO, VCPU_INFO } from '../../../src-engine/hv/xen/abi/layouts';
@@ -99,6 +99,37 @@ describe('event delivery', () => {
     // A third domain cannot bind a port offered to domain 2.
     const c = t.domain(3);
     expect(() => c.evtchn.bindInterdomain(1, pa)).toThrow(XenFault);
+  });
+
+  it('ends a SCHEDOP_block with interrupts off when an event is raised, and returns at once with an upcall pending', () => {
+    const t = makeHost();
+    const dom = t.domain(1);
+    dom.params.set(HVM_PARAM_CALLBACK_IRQ, CALLBACK);
+    const port = dom.evtchn.bindIpi(0);
+    const vc = dom.vcpus[0];
+    const block = (): number => {
+      vc.s[EAX] = 29; // sched_op
+      vc.s[EBX] = 1; // SCHEDOP_block
+      t.host.hypercall(1, 0);
+      return vc.s[EAX];
+    };
+    vc.s[S_EFLAGS] &= ~IF;
+    expect(block()).toBe(0);
+    expect(vc.s[S_HALTED]).toBe(1);
+    // Blocked is not a dead halt, although IF is clear: the next event ends it.
+    expect(dom.haltIsFinal(0)).toBe(false);
+    expect(dom.wakeable(0)).toBe(false);
+    dom.evtchn.send(port);
+    expect(vc.s[S_HALTED]).toBe(0);
+    expect(vc.s[S_INTR_LINE]).toBe(1);
+    expect(dom.wakeable(0)).toBe(true);
+    // Still pending (not acknowledged): block does not sleep.
+    expect(block()).toBe(0);
+    expect(vc.s[S_HALTED]).toBe(0);
+    // A plain HLT with IF clear stays a dead halt.
+    bytes(dom)[0] = 0;
+    vc.s[S_HALTED] = 1;
+    expect(dom.haltIsFinal(0)).toBe(true);
   });
 
   it('ends a SCHEDOP_poll when a polled port becomes pending, even masked', () => {

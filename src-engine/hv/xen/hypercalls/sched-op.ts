@@ -1,9 +1,10 @@
 /**
  * sched_op (29): sched.h, and set_timer_op (15): xen.h.
  *
- * SCHEDOP_block halts the VCPU like HLT (for an HVM/PVH VCPU Xen wakes it only when an
- * interrupt - the upcall - can be delivered, so it is exactly "halt until the INTR line and IF
- * allow"). SCHEDOP_poll halts it until one of the given ports is pending or the timeout passes,
+ * SCHEDOP_block halts the VCPU until an event is raised for it: Xen's do_block sleeps, and
+ * evtchn_set_pending -> vcpu_kick -> vcpu_unblock wakes an HVM/PVH VCPU on a new upcall whatever
+ * EFLAGS.IF says, so a guest may block with interrupts off (the race-free idle: cli, check, block,
+ * sti) and takes the upcall after its STI. SCHEDOP_poll halts it until one of the given ports is pending or the timeout passes,
  * whatever EFLAGS.IF says. Both return 0 at once; the halt happens when the VCPU next looks at its
  * state (the runtime must let the CPU look after each hypercall).
  */
@@ -71,8 +72,12 @@ export const SCHED_OPS: readonly SubOp[] = [
     },
   },
   {
-    nr: 1, name: 'SCHEDOP_block', status: 'supported', note: 'halts until an upcall can be delivered (as HLT)',
+    nr: 1, name: 'SCHEDOP_block', status: 'supported', note: 'halts until an event is raised for the VCPU (any EFLAGS.IF)',
     handler: (c) => {
+      // An upcall already pending ends the block at once (Xen may return early; the guest
+      // rechecks its condition). Otherwise the VCPU sleeps until deliver() raises an upcall.
+      if (c.dom.upcallPending(c.vcpu.id)) return 0;
+      c.vcpu.blocked = true;
       c.vcpu.s[S_HALTED] = 1;
       return 0;
     },
