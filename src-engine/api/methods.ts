@@ -76,6 +76,11 @@ export interface EngineMethods {
   /** Validates and writes (atomically) a config; refuses invalid text with its file:line:col errors. */
   'library.save': { params: { name: string; text: string }; result: LibraryEntry };
   'library.delete': { params: { name: string }; result: null };
+  /** Domain 0's view of xenstore: xenstore.ls is the tree below `path` as xenstore-ls prints it. */
+  'xenstore.ls': { params: { path: string }; result: string };
+  'xenstore.read': { params: { path: string }; result: string };
+  'xenstore.write': { params: { path: string; value: string }; result: null };
+  'xenstore.rm': { params: { path: string }; result: null };
   /** Parses and validates an xl.cfg text as library.save would, without writing anything. */
   'library.check': { params: { name?: string; text: string }; result: LibraryEntry };
   'events.subscribe': { params: { events: EngineEventName[]; domains?: number[] }; result: null };
@@ -157,6 +162,10 @@ export const METHOD_SCHEMAS: Record<EngineMethod, Check> = {
   'library.save': object({ name: str, text: str }),
   'library.delete': object({ name: str }),
   'library.check': object({ name: optional(str), text: str }),
+  'xenstore.ls': object({ path: str }),
+  'xenstore.read': object({ path: str }),
+  'xenstore.write': object({ path: str, value: str }),
+  'xenstore.rm': object({ path: str }),
   'events.subscribe': object({ events: arrayOf(oneOf(['console', 'domain', 'pool', 'stats', 'trace', 'task', 'log', 'engine']), 16), domains: optional(arrayOf(int, 4096)) }),
   'iso.preview': object({ input: any }),
   'iso.build': object({ input: any }),

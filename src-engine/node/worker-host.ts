@@ -13,8 +13,27 @@ import type { EngineHost, MessageEnd, WorkerEnv, WorkerHandle, WorkerKind } from
  * Monotonic nanoseconds, consistent across threads: CLOCK_MONOTONIC (hrtime) sampled once per
  * thread to anchor performance.now(), which is allocation-free for the hot paths.
  */
-const [hrS, hrNs] = process.hrtime();
-const clockBase = hrS * 1e9 + hrNs - performance.now() * 1e6;
+const clockBase = anchorClock();
+
+/**
+ * hrtime minus performance.now(), from the tightest of a few paired samples: a thread preempted
+ * between the two reads would otherwise skew its clock against the others' by the preemption.
+ */
+function anchorClock(): number {
+  const SAMPLES = 16;
+  let best = Infinity;
+  let base = 0;
+  for (let i = 0; i < SAMPLES; i++) {
+    const t0 = performance.now();
+    const [s, ns] = process.hrtime();
+    const t1 = performance.now();
+    if (t1 - t0 < best) {
+      best = t1 - t0;
+      base = s * 1e9 + ns - ((t0 + t1) / 2) * 1e6;
+    }
+  }
+  return base;
+}
 export function monotonicNs(): number {
   return performance.now() * 1e6 + clockBase;
 }

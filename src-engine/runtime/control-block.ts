@@ -53,6 +53,14 @@ export const P_CUR_VCPU = 21;
 export const P_ASSIGN_DOM = 22;
 export const P_ASSIGN_VCPU = 23;
 export const P_ASSIGN_SEQ = 24;
+/**
+ * End of the current slice in engine ns (float64, written by the hypervisor with the VCPU it
+ * hands over; NO_DEADLINE when the slice has no end). The pCPU stops its VCPU there itself, so a
+ * slice ends on time even when the hypervisor thread waits for a host CPU.
+ */
+export const P_DEADLINE = 26;
+/** P_DEADLINE value of a slice with no end. */
+export const NO_DEADLINE = Number.MAX_SAFE_INTEGER;
 
 // Attention bits.
 /** Stop the current VCPU and ask the scheduler what to run (slice over, tickle). */

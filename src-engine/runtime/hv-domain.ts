@@ -21,8 +21,11 @@ import { lapicHasInterrupt, lapicHasNmi, lapicStartupPending } from '../machine/
 import { pcIoApicId } from '../machine/platform-pc';
 import { e820Reserved, writePcTables } from '../firmware/tables/pc-tables';
 import type { DomainShare, ShutdownReason } from './messages';
-import { SaveImageError } from '../base/errors';
-import { DomainBios, type BiosBootSpec, type HvServices } from './hv-bios';
+import { BootError, SaveImageError } from '../base/errors';
+import { DomainBios, type BiosBootSpec, type DriveSpec, type HvServices } from './hv-bios';
+import { loadPvhKernel, pvhMemoryMap, type PvhLoadSummary } from '../boot/pvh';
+import type { E820Entry } from '../boot/e820';
+import type { BlockBackend } from '../machine/block-backend';
 import { WarpClock, advanceTscOffsets } from '../firmware/bios/hvm-firmware';
 import type { BiosBootResult } from '../firmware/bios/bios';
 
@@ -44,6 +47,11 @@ export interface DomainSpec {
   kernel?: { data: Uint8Array; path: string; cmdline: string; modules: ModuleSpec[] };
   /** Boot through the HVM BIOS from disks and CD-ROMs (used when there is no kernel). */
   bios?: BiosBootSpec;
+  /**
+   * A PVH guest (xl.cfg type = "pvh"): `kernel` is an ELF with a XEN_ELFNOTE_PHYS32_ENTRY note,
+   * its modules are the ramdisk; the guest talks to the engine's Xen interfaces.
+   */
+  pvh?: PvhSpec;
   /** Fit isa-debug-exit at 0xF4. */
   debugExit?: boolean;
   /** COM ports to fit (default COM1). */
@@ -56,6 +64,22 @@ export interface DomainSpec {
   cap?: number;
   hard?: number[][];
   soft?: number[][];
+}
+
+/** A PV block device of a PVH domain (xl.cfg disk=). */
+export interface PvhDiskSpec {
+  /** Virtual device as written (xvda, hda, ...). */
+  vdev: string;
+  drive: DriveSpec;
+}
+
+/** What a PVH domain has besides its kernel. */
+export interface PvhSpec {
+  disks: PvhDiskSpec[];
+  /** vif= entries: MAC addresses (xenstore nodes only; there is no network back end yet). */
+  vifs: { mac: string }[];
+  /** Xen's max_pages (xl maxmem), in pages. */
+  maxPages?: number;
 }
 
 /** What a restored domain starts from (decoded save image parts). */
@@ -101,7 +125,9 @@ export class HvDomain {
   /** CPU seconds and pool when it left the scheduler (for listings after shutdown). */
   lastCpuSeconds = 0;
   lastPool = 'Pool-0';
-  bootSummary: MultibootLoadSummary | undefined;
+  lastOnlineVcpus = 0;
+  /** What the loader did (multiboot or PVH), for the toolstack. */
+  bootSummary: MultibootLoadSummary | PvhLoadSummary | undefined;
   /** When the devices next need tick() (ns). */
   nextTick = 0;
   /** The toolstack was told every VCPU is halted for good. */
@@ -112,6 +138,10 @@ export class HvDomain {
   biosBoot: BiosBootResult | undefined;
   /** Lines for the user (BIOS messages) waiting to be posted. */
   readonly messages: string[] = [];
+  /** Block devices behind a PVH domain's PV disks (closed at destruction). */
+  pvhDisks: BlockBackend[] = [];
+  /** The memory map a PVH guest was given (hvm_start_info, XENMEM_memory_map). */
+  pvhMemoryMap: E820Entry[] | undefined;
   /** The domain's clock: the host's, moved forward by GRUB's calibration shortcut. */
   readonly clock: WarpClock;
   /**
@@ -134,7 +164,8 @@ export class HvDomain {
     this.uuid = spec.uuid ?? defaultUuid(domid);
     this.createdNs = nowNs;
     const nr = spec.maxVcpus ?? spec.vcpus;
-    this.features = { ...DEFAULT_FEATURES, apic: true };
+    // A PVH guest sees Xen's CPUID leaves (hypervisor bit) and no emulated PC; an HVM guest a PC.
+    this.features = spec.pvh ? { ...DEFAULT_FEATURES, hypervisor: true } : { ...DEFAULT_FEATURES, apic: true };
     this.memory = new DomainMemory(pool, `domain ${spec.name}`, { ramBytes: spec.memoryMiB * 2 ** 20 });
     try {
       this.states = new SharedArrayBuffer(nr * STATE_BYTES);
@@ -206,6 +237,14 @@ export class HvDomain {
   /** Releases the domain's memory and closes its drives (destruction). */
   release(): void {
     this.firmware?.close();
+    for (const b of this.pvhDisks) {
+      try {
+        b.close();
+      } catch (e) {
+        this.messages.push(`Closing ${b.name}: ${e instanceof Error ? e.message : String(e)}`);
+      }
+    }
+    this.pvhDisks = [];
     this.memory.release();
   }
 
@@ -218,7 +257,22 @@ export class HvDomain {
       cpu.reset();
       if (v > 0) cpu.s[S_RUNNING] = 0;
     }
-    if (spec.kernel) {
+    if (spec.pvh !== undefined) {
+      if (spec.kernel === undefined) throw new BootError('boot.pvh-no-kernel', `Domain ${spec.name}: a PVH guest needs a kernel (kernel=).`, spec.name);
+      const ram = spec.memoryMiB * 2 ** 20;
+      this.pvhMemoryMap = pvhMemoryMap(ram);
+      const r = loadPvhKernel({
+        kernel: spec.kernel.data,
+        kernelPath: spec.kernel.path,
+        cmdline: spec.kernel.cmdline,
+        modules: spec.kernel.modules.map((m) => ({ data: m.data, path: m.path, cmdline: m.args })),
+        memory: this.memory,
+        memoryMap: this.pvhMemoryMap,
+      });
+      this.bootSummary = r.summary;
+      const cpu = new Cpu(this.states, 0, this.memory.physMemory, noOps, { features: this.features, vcpuId: 0 });
+      cpu.init(r.init);
+    } else if (spec.kernel) {
       // Firmware tables first, so the loader's memory map reserves them.
       const tables = this.writeFirmwareTables(false);
       const r = loadMultibootKernel({
@@ -290,7 +344,10 @@ export class HvDomain {
 
   /** What pCPU workers need to run this domain. */
   share(): DomainShare {
-    return { domid: this.domid, nrVcpus: this.vcpuState.length, p2m: this.memory.p2mBuffer, states: this.states, lapics: this.lapicBuffer, features: this.features };
+    return {
+      domid: this.domid, nrVcpus: this.vcpuState.length, p2m: this.memory.p2mBuffer, states: this.states, lapics: this.lapicBuffer,
+      features: this.features, pvh: this.spec.pvh !== undefined,
+    };
   }
 
   /** Set by device callbacks; the hypervisor loop acts on it. */

@@ -23,7 +23,7 @@ import {
   ATTN_EVENT, ATTN_FLUSH, ATTN_PREEMPT, CB_DOORBELL, CB_HOST_MSGS, CB_SHUTDOWN, P_ASSIGN_DOM, P_ASSIGN_SEQ, P_ASSIGN_VCPU, P_ARG0, P_ARG1, P_ARG2, P_ATTN, P_REQ, P_RES0,
   P_RES1, P_RES2, P_RES_STATUS, P_RESP, P_WAKE, REQ_HYPERCALL, REQ_INTA, REQ_IO_IN, REQ_IO_OUT,
   REQ_MMIO_READ, REQ_MMIO_WRITE, REQ_MSR_READ, REQ_MSR_WRITE, REQ_SCHEDULE, RES_OK, RES_STOP, REQ_IPI, REQ_EOI,
-  SCHED_HALTED, SCHED_SHUTDOWN, SCHED_SIPI_WAIT, slot,
+  SCHED_HALTED, SCHED_SHUTDOWN, SCHED_SIPI_WAIT, slot, putF64, P_DEADLINE, NO_DEADLINE,
 } from './control-block';
 import { HvDomain, type DomainRestore, type DomainShutdown, type DomainSpec } from './hv-domain';
 import { lapicHasInterrupt, lapicStartupPending } from '../machine/lapic-core';
@@ -31,6 +31,10 @@ import { LAPIC_ACK_EXTINT, lapicAcknowledge } from '../machine/lapic';
 import type { HostToHv, HvInit, HvToHost, WireError } from './messages';
 import type { WorkerEnv } from './thread-env';
 import { textScreen, type HvServices } from './hv-bios';
+import { XenHost } from '../hv/xen/xen-host';
+import { HcAfter } from '../hv/xen/hypercalls/types';
+import { vbdDeviceNumber } from '../hv/xen/backends/blkif';
+import type { BlockBackend } from '../machine/block-backend';
 import type { IoSize } from '../machine/device';
 
 interface Running {
@@ -78,6 +82,10 @@ export class Hypervisor {
   private nextDomid = 1;
   private readonly clock: { now: () => number; wallMs: () => number };
   private stopped = false;
+  /** The engine's Xen: hypercalls, event channels, grants, xenstore and PV back ends of PVH domains. */
+  readonly xen: XenHost;
+  /** console_io text of PVH domains not yet ended by a newline. */
+  private readonly consoleIoLine = new Map<number, string>();
 
   constructor(
     private readonly env: WorkerEnv,
@@ -95,6 +103,54 @@ export class Hypervisor {
       { now: () => env.nowNs(), tickle: (p) => this.tickle(p) },
       { nrCpus: this.nr, scheduler: init.scheduler as SchedName },
     );
+    this.xen = new XenHost(this.pool, {
+      now: () => env.nowNs(),
+      wallMs: () => env.wallMs(),
+      kickVcpu: (domid, v) => {
+        const d = this.domains.get(domid);
+        if (d === undefined) return;
+        d.kicks.add(v);
+        this.processKicks(d);
+      },
+      p2mChanged: (domid) => {
+        const d = this.domains.get(domid);
+        if (d !== undefined) for (let v = 0; v < d.vcpuState.length; v++) this.reloadVcpu(d, v);
+      },
+      vcpuOnline: (domid, v, online) => this.pvhVcpuOnline(domid, v, online),
+      domainShutdown: (domid, reason) => this.domains.get(domid)?.requestShutdown({ reason }),
+      consoleOutput: (domid, data, source) => {
+        const d = this.domains.get(domid);
+        if (d === undefined) return;
+        if (source === 'pv-console') {
+          let q = d.consoleOut.get(0);
+          if (q === undefined) d.consoleOut.set(0, (q = []));
+          for (const b of data) q.push(b);
+        } else {
+          // Xen's emergency console (console_io): whole lines to the engine log.
+          const text = (this.consoleIoLine.get(domid) ?? '') + new TextDecoder().decode(data);
+          const lines = text.split('\n');
+          this.consoleIoLine.set(domid, lines.pop() ?? '');
+          for (const line of lines) d.messages.push(`console_io: ${line}`);
+        }
+      },
+      log: (level, message) => this.post({ t: 'log', level, source: 'xen', message }),
+    });
+  }
+
+  /** VCPUOP_up / VCPUOP_down of a PVH guest. */
+  private pvhVcpuOnline(domid: number, v: number, online: boolean): void {
+    const d = this.domains.get(domid);
+    if (d === undefined) return;
+    if (online) {
+      d.deadHalt[v] = false;
+      if (!d.paused && !d.shutdown) this.sched.wake(d.domid, v);
+      return;
+    }
+    // Going down: the pCPU running it stops it (it then waits to be brought up and blocks).
+    for (let p = 0; p < this.nr; p++) {
+      const r = this.running[p];
+      if (r !== null && r.dom === d && r.vcpu === v) this.tickle(p);
+    }
   }
 
   private post(m: HvToHost): void {
@@ -128,6 +184,7 @@ export class Hypervisor {
       if (domid < 0) continue;
       cb[slot(p, P_ASSIGN_DOM)] = domid;
       cb[slot(p, P_ASSIGN_VCPU)] = vcpu;
+      putF64(cb, slot(p, P_DEADLINE), Number.isFinite(this.sliceEnd[p]) ? this.sliceEnd[p] : NO_DEADLINE);
       Atomics.add(cb, slot(p, P_ASSIGN_SEQ), 1);
       Atomics.add(cb, slot(p, P_WAKE), 1);
       Atomics.notify(cb, slot(p, P_WAKE));
@@ -139,6 +196,11 @@ export class Hypervisor {
    * high) is acknowledged here and injected, saving the pCPU the INTA round trip.
    */
   private prepareEntry(d: HvDomain, v: number): void {
+    if (d.spec.pvh !== undefined) {
+      // Time record and upcall line, as Xen refreshes them at every VM entry.
+      this.xen.vcpuScheduled(d.domid, v);
+      return;
+    }
     const s = d.vcpuState[v];
     const r = d.lapics[v];
     if (s[S_INJECT_VECTOR] !== 0 || (s[S_EFLAGS] & IF) === 0 || s[S_SHADOW] !== 0 || !lapicHasInterrupt(r)) return;
@@ -190,7 +252,9 @@ export class Hypervisor {
       if (m === undefined) return any;
       any = true;
       if (m.t === 'console-in') {
-        this.domains.get(m.domid)?.platform.consoleInput(m.com as 1 | 2 | 3 | 4, m.data);
+        const d = this.domains.get(m.domid);
+        if (d?.spec.pvh !== undefined) this.xen.consoleInput(m.domid, m.data);
+        else d?.platform.consoleInput(m.com as 1 | 2 | 3 | 4, m.data);
         continue;
       }
       try {
@@ -227,6 +291,10 @@ export class Hypervisor {
       case 'power-button':
         this.domain(a.domid as number).platform.pressPowerButton();
         return null;
+      case 'shutdown-request':
+        return this.shutdownRequest(this.domain(a.domid as number), a.reason as 'poweroff' | 'reboot');
+      case 'xenstore':
+        return this.xenstoreOp(a.op as string, a.path as string, a.value as string | undefined);
       case 'sched':
         return this.schedOp(a.op as string, (a.args as unknown[]) ?? []);
       case 'domains':
@@ -238,6 +306,46 @@ export class Hypervisor {
         return null;
       default:
         throw new DomusError('engine.unknown-call', `The hypervisor has no operation "${method}".`);
+    }
+  }
+
+  /**
+   * `xl shutdown` / `xl reboot`: a PVH guest is asked through xenstore (control/shutdown, as
+   * libxl does); an HVM guest hears the ACPI power button (poweroff only: a PC has no reboot button).
+   */
+  private shutdownRequest(d: HvDomain, reason: 'poweroff' | 'reboot'): string {
+    if (d.shutdown) throw new DomusError('domain.shut-down', `Domain ${d.spec.name} has already shut down.`, d.spec.name);
+    if (d.spec.pvh !== undefined) {
+      this.xen.requestShutdown(d.domid, reason);
+      return 'xenstore control/shutdown';
+    }
+    if (reason === 'reboot') {
+      throw new DomusError(
+        'domain.no-pv-control',
+        `Domain ${d.spec.name} is an HVM guest without PV drivers, so it cannot be asked to reboot (a PC has no reboot button); reboot it from inside, or destroy it and create it again.`,
+        d.spec.name,
+      );
+    }
+    d.platform.pressPowerButton();
+    return 'ACPI power button';
+  }
+
+  /** Domain 0's xenstore access for the toolstack (xenstore-ls, -read, -write, -rm). */
+  private xenstoreOp(op: string, path: string, value: string | undefined): unknown {
+    const xs = this.xen.xs;
+    switch (op) {
+      case 'ls':
+        return xs.lsText(path);
+      case 'read':
+        return xs.read(path);
+      case 'write':
+        xs.write(path, value ?? '');
+        return null;
+      case 'rm':
+        xs.rm(path);
+        return null;
+      default:
+        throw new DomusError('engine.unknown-call', `xenstore has no operation "${op}".`);
     }
   }
 
@@ -265,7 +373,7 @@ export class Hypervisor {
       blocked: row?.blocked ?? false,
       cpuSeconds: row?.cpuSeconds ?? d.lastCpuSeconds,
       pool: row?.pool ?? d.lastPool,
-      onlineVcpus: row?.vcpus ?? 0,
+      onlineVcpus: row?.vcpus ?? d.lastOnlineVcpus,
       maxVcpus: d.vcpuState.length,
       memoryMiB: d.memory.currentPages / 256,
       instructions: insns,
@@ -281,6 +389,9 @@ export class Hypervisor {
 
   /** A paused domain's state for a save image; refuses (retry) while a pCPU still runs it. */
   private snapshotDomain(d: HvDomain): unknown {
+    if (d.spec.pvh !== undefined) {
+      throw new DomusError('domain.save-pvh', `Domain ${d.spec.name} is a PVH guest; saving PVH domains (event channels, grants, xenstore state) is not supported yet.`, d.spec.name);
+    }
     if (!d.paused) throw new DomusError('domain.not-paused', `Domain ${d.spec.name} must be paused to be saved.`, d.spec.name);
     for (let p = 0; p < this.nr; p++) {
       if (this.running[p]?.dom === d) throw new DomusError('domain.busy', `Domain ${d.spec.name} is still leaving its pCPUs; try again.`, d.spec.name);
@@ -293,6 +404,7 @@ export class Hypervisor {
     const domid = this.nextDomid++;
     const d = new HvDomain(domid, spec, this.pool, this.clock, this.env.nowNs(), restore, this.services);
     d.onVcpuReload = (v) => this.reloadVcpu(d, v);
+    if (spec.pvh !== undefined) this.attachXen(d, spec.pvh);
     try {
       this.sched.addDomain({
         domid,
@@ -308,12 +420,49 @@ export class Hypervisor {
         vcpus: spec.hard?.map((h, i) => ({ hard: h, soft: spec.soft?.[i] })),
       });
     } catch (e) {
+      if (spec.pvh !== undefined) this.xen.destroyDomain(domid);
       d.release();
       throw e;
     }
     this.domains.set(domid, d);
     // Messages from power-on (BIOS) go out after the reply, once the toolstack knows the domain.
     return { domid, share: d.share(), boot: d.bootSummary ?? d.biosBoot };
+  }
+
+  /** Makes a PVH domain Xen-capable: shared_info, grants, xenstore, PV console and block back ends. */
+  private attachXen(d: HvDomain, pvh: NonNullable<DomainSpec['pvh']>): void {
+    const disks: BlockBackend[] = [];
+    try {
+      const vbds = pvh.disks.map((disk) => {
+        const devid = vbdDeviceNumber(disk.vdev);
+        if (devid === undefined) {
+          throw new DomusError('domain.vdev', `Domain ${d.spec.name}: "${disk.vdev}" is not a virtual disk name; use xvda, xvdb, ... (or hda, sda).`, disk.vdev);
+        }
+        if (this.services === undefined) throw new DomusError('domain.drive', `Cannot open ${disk.drive.path}: this engine has no file access.`, disk.drive.path);
+        const backend = this.services.openBlock(disk.drive);
+        disks.push(backend);
+        return { devid, vdev: disk.vdev, disk: backend };
+      });
+      this.xen.createDomain({
+        domid: d.domid,
+        name: d.spec.name,
+        uuid: d.uuid,
+        memory: d.memory,
+        states: d.states,
+        nrVcpus: d.vcpuState.length,
+        features: d.features,
+        timeBaseNs: this.env.nowNs(),
+        memoryMap: d.pvhMemoryMap,
+        maxPages: pvh.maxPages,
+        vbds,
+        vifs: pvh.vifs,
+      });
+      d.pvhDisks = disks;
+    } catch (e) {
+      for (const b of disks) b.close();
+      d.release();
+      throw e;
+    }
   }
 
   /**
@@ -340,7 +489,12 @@ export class Hypervisor {
   private destroyDomain(d: HvDomain): null {
     if (!d.shutdown) this.shutdownDomain(d, { reason: 'poweroff', detail: 'destroyed' }, false);
     this.domains.delete(d.domid);
-    // pCPUs that still ran it have been told to stop; its frames are only reused after zeroing.
+    // Xen state first (grants it holds, shared frames), then the memory; pCPUs that still ran it
+    // have been told to stop; its frames are only reused after zeroing.
+    if (d.spec.pvh !== undefined) {
+      this.xen.destroyDomain(d.domid);
+      this.consoleIoLine.delete(d.domid);
+    }
     d.release();
     this.flushMessages(d);
     this.post({ t: 'domain-destroyed', domid: d.domid });
@@ -362,6 +516,7 @@ export class Hypervisor {
     if (row) {
       d.lastCpuSeconds = row.cpuSeconds;
       d.lastPool = row.pool;
+      d.lastOnlineVcpus = row.vcpus;
     }
     d.shutdown = s;
     try {
@@ -396,21 +551,43 @@ export class Hypervisor {
       const d = cur.dom;
       d.countExit(EXIT_NAMES[kind] ?? 'other');
       switch (kind) {
+        case REQ_HYPERCALL:
+          // Only PVH domains have Xen; for others the CPU raises #UD.
+          if (d.spec.pvh !== undefined) {
+            r0 = 1;
+            if (this.xen.hypercall(d.domid, cur.vcpu) === HcAfter.Reschedule) status = RES_STOP;
+          }
+          break;
+        case REQ_MSR_READ:
+          if (d.spec.pvh !== undefined) {
+            const v = this.xen.readMsr(d.domid, a0 >>> 0);
+            if (v !== undefined) [r0, r1, r2] = [1, v[0], v[1]];
+          }
+          break;
+        case REQ_MSR_WRITE:
+          if (d.spec.pvh !== undefined) r0 = this.xen.writeMsr(d.domid, cur.vcpu, a0 >>> 0, a1, a2) === true ? 1 : 0;
+          break;
         case REQ_IO_IN:
+          if (d.spec.pvh !== undefined) {
+            // PVH has no emulated devices: ports float high.
+            r0 = a1 === 4 ? -1 : a1 === 2 ? 0xffff : 0xff;
+            break;
+          }
           if (d.firmware !== undefined) d.firmware.calling = cur.vcpu;
           r0 = d.platform.bus.read(a0, a1 as IoSize);
           d.firmware?.onPortRead(a0);
           break;
         case REQ_IO_OUT:
+          if (d.spec.pvh !== undefined) break;
           if (d.firmware !== undefined) d.firmware.calling = cur.vcpu;
           d.platform.bus.write(a0, a1 as IoSize, a2 >>> 0);
           d.firmware?.onPortWrite(a0, a2 >>> 0);
           break;
         case REQ_MMIO_READ:
-          r0 = d.platform.mmio.read(a0 >>> 0, a1 as IoSize);
+          r0 = d.spec.pvh !== undefined ? -1 : d.platform.mmio.read(a0 >>> 0, a1 as IoSize);
           break;
         case REQ_MMIO_WRITE:
-          d.platform.mmio.write(a0 >>> 0, a1 as IoSize, a2 >>> 0);
+          if (d.spec.pvh === undefined) d.platform.mmio.write(a0 >>> 0, a1 as IoSize, a2 >>> 0);
           break;
         case REQ_IPI:
           d.platform.lapicBus?.deliverIpi({ icrLow: a0, icrHigh: a1, source: cur.vcpu });
@@ -419,10 +596,9 @@ export class Hypervisor {
           d.platform.endOfInterrupt(a0);
           break;
         case REQ_INTA:
-          r0 = d.platform.interruptController.acknowledge();
+          r0 = d.spec.pvh !== undefined ? this.xen.acknowledgeUpcall(d.domid, cur.vcpu) : d.platform.interruptController.acknowledge();
           break;
         default:
-          // MSRs and hypercalls the platform does not have: the CPU raises #GP/#UD.
           r0 = 0;
           break;
       }
@@ -449,14 +625,15 @@ export class Hypervisor {
     if (prev !== null && !prev.dom.shutdown) {
       const d = prev.dom;
       const v = prev.vcpu;
-      if (reason === SCHED_HALTED) {
+      // A PVH VCPU that blocked in a hypercall (SCHEDOP_block/poll) left through RES_STOP, halted.
+      if (reason === SCHED_HALTED || (d.spec.pvh !== undefined && d.vcpuState[v][S_HALTED] !== 0 && reason !== SCHED_SHUTDOWN)) {
         d.countExit('hlt');
-        if (d.interruptDeliverable(v)) {
+        if (this.wakeable(d, v)) {
           // An interrupt is already waiting: no point blocking, run the VCPU again.
           d.vcpuState[v][S_HALTED] = 0;
           return [d.domid, v, Atomics.load(this.cb, slot(p, P_WAKE))];
         }
-        d.deadHalt[v] = d.haltIsFinal(v);
+        d.deadHalt[v] = d.spec.pvh !== undefined ? this.xen.haltIsFinal(d.domid, v) : d.haltIsFinal(v);
         this.sched.block(d.domid, v);
         if (d.allDeadHalted() && !d.haltReported) {
           // Nothing but a reset can wake it; xl would show it blocked forever. Tell the toolstack
@@ -484,6 +661,7 @@ export class Hypervisor {
     this.idle[p] = false;
     this.directPending.delete(p);
     const [domid, vcpu] = this.decide(p);
+    putF64(this.cb, slot(p, P_DEADLINE), Number.isFinite(this.sliceEnd[p]) ? this.sliceEnd[p] : NO_DEADLINE);
     return [domid, vcpu, wake];
   }
 
@@ -521,11 +699,16 @@ export class Hypervisor {
         Atomics.or(this.cb, slot(onPcpu, P_ATTN), ATTN_EVENT);
         continue;
       }
-      if (d.interruptDeliverable(v) && !d.paused && !d.shutdown) {
+      if (this.wakeable(d, v) && !d.paused && !d.shutdown) {
         d.deadHalt[v] = false;
         this.sched.wake(d.domid, v);
       }
     }
+  }
+
+  /** True if VCPU `v` of `d` can take an interrupt or event now (so HLT should not block it). */
+  private wakeable(d: HvDomain, v: number): boolean {
+    return d.spec.pvh !== undefined ? this.xen.wakeable(d.domid, v) : d.interruptDeliverable(v);
   }
 
   /** Runs due timers; returns the earliest next deadline. */
@@ -535,8 +718,10 @@ export class Hypervisor {
     const st = this.sched.nextTimer();
     if (st <= now) this.sched.runTimers();
     next = Math.min(next, this.sched.nextTimer());
+    if (this.xen.nextDeadline() <= now) this.xen.runTimers();
+    next = Math.min(next, this.xen.nextDeadline());
     for (const d of this.domains.values()) {
-      if (d.shutdown) continue;
+      if (d.shutdown || d.spec.pvh !== undefined) continue;
       if (now < d.nextTick && !d.platform.timersChanged) {
         next = Math.min(next, d.nextTick);
         continue;
@@ -566,6 +751,8 @@ export class Hypervisor {
   }
 
   private afterWork(): void {
+    // PV console rings written without a notify.
+    if (this.xen.domains.size > 0) this.xen.service();
     for (const d of this.domains.values()) {
       this.flushConsole(d);
       this.flushMessages(d);

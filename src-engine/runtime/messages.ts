@@ -32,6 +32,8 @@ export interface DomainShare {
   /** Local APIC regions of the VCPUs (machine/lapic-regs.ts layout). */
   lapics: SharedArrayBuffer;
   features: CpuFeatures;
+  /** A PVH guest: CPUID answered by Xen's leaves, upcalls instead of the local APIC's INTR. */
+  pvh: boolean;
 }
 
 /** Host -> pCPU worker. */

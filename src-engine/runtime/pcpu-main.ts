@@ -19,7 +19,7 @@ import { FAULT_KIND_ENGINE, STATE_BYTES, S_ICOUNT_HI, S_ICOUNT_LO, S_LAST_PCPU }
 import type { Block } from '../cpu/insn';
 import { physMemoryOf } from '../hv/memory/machine-memory';
 import {
-  ATTN_CTRL, ATTN_FLUSH, ATTN_PREEMPT, ATTN_STATS, CB_SHUTDOWN, P_ASSIGN_DOM, P_ASSIGN_SEQ, P_ASSIGN_VCPU, P_ARG0, P_ARG1, P_ARG2, P_ATTN, P_BUSY_NS, P_CUR_DOM,
+  ATTN_CTRL, ATTN_FLUSH, ATTN_PREEMPT, ATTN_STATS, NO_DEADLINE, P_DEADLINE, CB_SHUTDOWN, P_ASSIGN_DOM, P_ASSIGN_SEQ, P_ASSIGN_VCPU, P_ARG0, P_ARG1, P_ARG2, P_ATTN, P_BUSY_NS, P_CUR_DOM,
   P_CUR_VCPU, P_INSNS, P_REQ, P_RES0, P_RES1, P_RES2, P_RES_STATUS, P_RESP, P_WAKE, REQ_INTA, REQ_IO_IN,
   REQ_IO_OUT, REQ_MMIO_READ, REQ_MMIO_WRITE, REQ_MSR_READ, REQ_MSR_WRITE, REQ_HYPERCALL, REQ_SCHEDULE, RES_STOP, REQ_IPI, REQ_EOI,
   SCHED_HALTED, SCHED_PREEMPTED, SCHED_SHUTDOWN, SCHED_SIPI_WAIT, SCHED_START, SCHED_STOPPED, SCHED_IDLE_WAKE,
@@ -37,9 +37,15 @@ import { lapicStartupPending } from '../machine/lapic-core';
 import { readTsc } from '../cpu/msr';
 import { S_INTR_LINE, S_NMI_PENDING } from '../cpu/state';
 import type { WorkerEnv } from './thread-env';
+import { xenCpuid } from '../hv/xen/cpuid-msr';
 
 /** Milliseconds to wait for a domain's description before giving up on an assignment. */
 const DOMAIN_WAIT_MS = 5000;
+/**
+ * Instructions between looks at the slice deadline: about 0.1 ms compiled, 1 ms interpreted,
+ * against slices of 1 ms (credit2's minimum) and more.
+ */
+const SLICE_CHECK_INSNS = 50_000;
 
 interface PcpuDomain {
   share: DomainShare;
@@ -72,10 +78,15 @@ export function pcpuMain(env: WorkerEnv): void {
   }
   const apicOut = newLapicWriteOut();
 
+  /** The running VCPU belongs to a PVH domain: its INTR line is Xen's upcall, not the local APIC's. */
+  let pvh = false;
+  let curDomid = -1;
+  let curVcpu = 0;
+
   /** After anything that may change what the local APIC offers: the INTR line and a recheck. */
   function recheck(): void {
     if (current === null) return;
-    current.s[S_INTR_LINE] = lapicHasInterrupt(apic) ? 1 : 0;
+    if (!pvh) current.s[S_INTR_LINE] = lapicHasInterrupt(apic) ? 1 : 0;
     current.localAttention = true;
   }
 
@@ -139,9 +150,16 @@ export function pcpuMain(env: WorkerEnv): void {
       }
       return call(REQ_MSR_WRITE, index, lo, hi) === 1;
     },
-    cpuid: () => false,
-    hypercall: () => call(REQ_HYPERCALL, 0, 0, 0) === 1,
+    // Xen's CPUID leaves for PVH guests, answered here without a round trip.
+    cpuid: (leaf, sub, out) => pvh && xenCpuid(leaf, sub, out, curDomid, curVcpu),
+    hypercall: () => {
+      const handled = call(REQ_HYPERCALL, 0, 0, 0) === 1;
+      // The call may have raised the upcall line or halted the VCPU (SCHEDOP_block/poll).
+      if (current !== null) current.localAttention = true;
+      return handled;
+    },
     acknowledgeInterrupt: () => {
+      if (pvh) return call(REQ_INTA, 0, 0, 0);
       let vector = lapicAcknowledge(apic);
       if (vector === LAPIC_ACK_EXTINT) vector = call(REQ_INTA, 0, 0, 0);
       recheck();
@@ -157,7 +175,7 @@ export function pcpuMain(env: WorkerEnv): void {
         current.s[S_ICOUNT_LO] = current.icount | 0;
         current.s[S_ICOUNT_HI] = Math.floor(current.icount / 4294967296);
       }
-      if (current !== null) {
+      if (current !== null && !pvh) {
         current.s[S_NMI_PENDING] += lapicTakeNmis(apic);
         current.s[S_INTR_LINE] = lapicHasInterrupt(apic) ? 1 : 0;
         // INIT/SIPI: leave run() so the loop applies it before the next entry.
@@ -237,17 +255,33 @@ export function pcpuMain(env: WorkerEnv): void {
       continue;
     }
     current = cpu;
-    apic = (domains.get(domid) as PcpuDomain).lapics[vcpu];
-    // INIT/SIPI sent to this VCPU take effect before it runs.
-    if (lapicApplyStartup(apic, cpu.s) !== 0) cpu.afterStateLoad();
-    cpu.s[S_INTR_LINE] = lapicHasInterrupt(apic) ? 1 : 0;
+    const dom = domains.get(domid) as PcpuDomain;
+    pvh = dom.share.pvh;
+    curDomid = domid;
+    curVcpu = vcpu;
+    apic = dom.lapics[vcpu];
+    if (!pvh) {
+      // INIT/SIPI sent to this VCPU take effect before it runs.
+      if (lapicApplyStartup(apic, cpu.s) !== 0) cpu.afterStateLoad();
+      cpu.s[S_INTR_LINE] = lapicHasInterrupt(apic) ? 1 : 0;
+    }
     cb[base + P_CUR_DOM] = domid;
     cb[base + P_CUR_VCPU] = vcpu;
     publishedNs = env.nowNs();
     publishedInsns = cpu.icount;
     let exit: RunExit;
+    const deadline = getF64(cb, base + P_DEADLINE);
     try {
-      exit = cpu.run();
+      // Run in chunks and end the slice at its deadline ourselves; ATTN_PREEMPT from the
+      // hypervisor still stops it early (tickles, pauses).
+      for (;;) {
+        exit = cpu.run(deadline === NO_DEADLINE ? Infinity : cpu.icount + SLICE_CHECK_INSNS);
+        if (exit !== RunExit.Limit) break;
+        if (env.nowNs() >= deadline) {
+          exit = RunExit.Attention;
+          break;
+        }
+      }
     } catch (err) {
       // An engine bug: report it and drop the VCPU; the engine and other domains carry on.
       env.debug(`pcpu${me}: engine fault running domain ${domid} vcpu ${vcpu}: ${err instanceof Error ? err.stack : String(err)}`);

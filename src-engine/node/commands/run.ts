@@ -2,10 +2,13 @@
  * `domus run`: boot a kernel with an in-process engine, QEMU-style, no daemon.
  *
  *   domus run --kernel FILE [--module "FILE ARGS"]... [--append "ARGS"]   (direct multiboot boot)
+ *   domus run --kernel FILE [--pvh] [--disk IMAGE]...                      (PVH: Xen's interfaces)
  *   domus run [--cdrom ISO]... [--disk IMAGE]... [--boot cd]               (through the BIOS)
  *             [--memory MB] [--vcpus N] [--pcpus N] [--serial stdio|file:PATH|none] [--debug-exit]
  *             [--timeout S] [--stats] [--machine pc|qemu-testdev]
  *
+ * A kernel with a Xen PVH entry note and no multiboot header boots as a PVH guest (--pvh forces
+ * it), its --disk images as PV disks xvda, xvdb, ...; its PV console goes to stdout.
  * Serial output goes to stdout as the guest writes it (nothing else goes to stdout); firmware
  * messages ("Booting from DVD/CD...") go to stderr. Exit codes: guest power-off, or every VCPU
  * halted with interrupts off -> 0; isa-debug-exit -> (v << 1) | 1; triple fault -> 4;
@@ -20,6 +23,8 @@ import type { DomainSpec, ModuleSpec } from '../../runtime/hv-domain';
 import type { DriveSpec } from '../../runtime/hv-bios';
 import type { CmosBootDevice } from '../../machine/cmos-layout';
 import { parseBootOrder } from '../service/spec-builder';
+import { isPvhKernel } from '../../boot/pvh';
+import { detectMultiboot } from '../../iso/multiboot-check';
 import type { CliCommand, CliIo } from '../cli-io';
 import { NodeEngineHost, monotonicNs } from '../worker-host';
 
@@ -27,6 +32,7 @@ import { NodeEngineHost, monotonicNs } from '../worker-host';
 export const RUN_EXIT = { ok: 0, badInput: 2, engineFault: 3, tripleFault: 4, timeout: 124 } as const;
 
 const USAGE = `usage: domus run --kernel FILE [--module "FILE ARGS"]... [--append "ARGS"]  (direct boot)
+       domus run --kernel FILE --pvh [--disk IMAGE]...                          (PVH guest)
        domus run [--cdrom ISO]... [--disk IMAGE]... [--boot ORDER]             (BIOS boot)
    options: [--memory MB] [--vcpus N] [--pcpus N] [--serial stdio|file:PATH|none]
             [--debug-exit] [--timeout S] [--stats] [--machine pc|qemu-testdev]
@@ -37,6 +43,7 @@ interface RunOptions {
   kernel?: string;
   drives: { medium: 'disk' | 'cdrom'; file: string }[];
   boot?: string;
+  pvh: boolean;
   modules: string[];
   append: string;
   memoryMiB: number;
@@ -52,7 +59,7 @@ interface RunOptions {
 class UsageError extends DomusError {}
 
 function parseArgs(args: string[]): RunOptions {
-  const o: RunOptions = { drives: [], modules: [], append: '', memoryMiB: 128, vcpus: 1, serial: 'stdio', debugExit: false, stats: false, machine: 'pc' };
+  const o: RunOptions = { pvh: false, drives: [], modules: [], append: '', memoryMiB: 128, vcpus: 1, serial: 'stdio', debugExit: false, stats: false, machine: 'pc' };
   const value = (i: number, flag: string): string => {
     const v = args[i + 1];
     if (v === undefined) throw new UsageError('run.usage', `${flag} needs a value.`);
@@ -79,6 +86,7 @@ function parseArgs(args: string[]): RunOptions {
       case '--cdrom': o.drives.push({ medium: 'cdrom', file: take() }); break;
       case '--disk': o.drives.push({ medium: 'disk', file: take() }); break;
       case '--boot': o.boot = take(); break;
+      case '--pvh': o.pvh = true; break;
       case '--module': o.modules.push(take()); break;
       case '--append': o.append = take(); break;
       case '--memory': o.memoryMiB = int(take(), '--memory', 2, 2048); break;
@@ -109,9 +117,7 @@ function parseArgs(args: string[]): RunOptions {
   if (o.kernel === undefined && o.drives.length === 0) {
     throw new UsageError('run.usage', 'Say what to boot: --kernel FILE (direct boot), or --cdrom ISO / --disk IMAGE (through the BIOS).');
   }
-  if (o.kernel !== undefined && o.drives.length > 0) {
-    throw new UsageError('run.usage', '--kernel boots directly, without the BIOS, so the guest could not reach --cdrom/--disk drives; give one or the other.');
-  }
+  if (o.pvh && o.kernel === undefined) throw new UsageError('run.usage', '--pvh boots a kernel: give --kernel FILE.');
   if (o.kernel !== undefined && o.boot !== undefined) throw new UsageError('run.usage', '--boot chooses among drives; a --kernel boot has none.');
   if (!/^(stdio|none|file:.+)$/.test(o.serial)) throw new UsageError('run.usage', `--serial takes stdio, none or file:PATH (got "${o.serial}").`);
   return o;
@@ -131,6 +137,10 @@ function readInput(file: string, what: string, io: CliIo): Uint8Array {
 /** The spec of a direct multiboot boot. */
 function kernelSpec(o: RunOptions, io: CliIo): DomainSpec {
   const kernel = readInput(o.kernel as string, 'kernel', io);
+  const pvh = o.pvh || (detectMultiboot(kernel) === undefined && isPvhKernel(kernel, o.kernel));
+  if (!pvh && o.drives.length > 0) {
+    throw new UsageError('run.usage', 'a multiboot --kernel boots directly, without the BIOS, so the guest could not reach --cdrom/--disk drives; give one or the other (a PVH kernel gets them as PV disks).');
+  }
   const modules: ModuleSpec[] = o.modules.map((m) => {
     const t = m.trim();
     const sp = t.search(/\s/);
@@ -138,11 +148,13 @@ function kernelSpec(o: RunOptions, io: CliIo): DomainSpec {
     const margs = sp < 0 ? '' : t.slice(sp + 1).trim();
     return { data: readInput(file, 'module', io), path: file, args: margs };
   });
+  const disks = o.drives.map((d, i) => ({ vdev: `xvd${String.fromCharCode(0x61 + i)}`, drive: { medium: d.medium, path: path.resolve(io.cwd, d.file) } }));
   return {
     name: path.basename(o.kernel as string),
     memoryMiB: o.memoryMiB,
     vcpus: o.vcpus,
     kernel: { data: kernel, path: o.kernel as string, cmdline: o.append, modules },
+    pvh: pvh ? { disks, vifs: [] } : undefined,
     debugExit: o.debugExit || o.machine === 'qemu-testdev',
     machine: o.machine,
   };
@@ -202,7 +214,8 @@ export const runCommand: CliCommand = async (args, io) => {
   try {
     engine = new Engine(new NodeEngineHost(), { pcpus: o.pcpus }, {
       console: (_d, com, data) => {
-        if (com !== 1) return;
+        // COM1, or the PV console of a PVH guest.
+        if (com !== 1 && com !== 0) return;
         if (o.serial === 'stdio') io.out(data);
         else if (serialFd !== undefined) writeSync(serialFd, data);
       },

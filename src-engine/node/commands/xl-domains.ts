@@ -216,17 +216,31 @@ export const unpauseCommand = simpleVerb('domain.unpause', 'unpause');
 export const shutdownCommand = simpleVerb('domain.shutdown', 'shutdown');
 export const rebootCommand = simpleVerb('domain.reboot', 'reboot');
 
+/**
+ * `xl console [-t pv|serial] [-n N] DOMAIN`: the PV console of a PVH guest or the emulated serial
+ * port N (COM N+1) of an HVM guest by default, as xl chooses by guest type.
+ */
 export const consoleCommand: CliCommand = async (args, io) => {
-  let com = 1;
-  const n = args.indexOf('-n');
-  if (n >= 0) {
-    com = Number(args[n + 1]) + 1;
-    args.splice(n, 2);
+  const USAGE_TEXT = 'usage: domus console [-t pv|serial] [-n N] DOMAIN   (Ctrl-] detaches)';
+  let n = 0;
+  let type: string | undefined;
+  const ni = args.indexOf('-n');
+  if (ni >= 0) {
+    n = Number(args[ni + 1]);
+    args.splice(ni, 2);
   }
-  const t = args.indexOf('-t');
-  if (t >= 0) args.splice(t, 2);
-  if (args.length !== 1 || !(com >= 1 && com <= 4)) return usage(io, 'usage: domus console [-n N] DOMAIN   (Ctrl-] detaches)');
-  return withClient(io, 'console', async (c) => attachConsole(c, io, await resolveDomid(c, args[0]), com));
+  const ti = args.indexOf('-t');
+  if (ti >= 0) {
+    type = args[ti + 1];
+    args.splice(ti, 2);
+  }
+  if (args.length !== 1 || !(Number.isInteger(n) && n >= 0 && n <= 3) || (type !== undefined && type !== 'pv' && type !== 'serial')) return usage(io, USAGE_TEXT);
+  return withClient(io, 'console', async (c) => {
+    const domid = await resolveDomid(c, args[0]);
+    const kind = type ?? ((await c.request('domain.get', { domain: domid })).config.type === 'pvh' ? 'pv' : 'serial');
+    // The PV console is console 0; serial port N is COM N+1.
+    return attachConsole(c, io, domid, kind === 'pv' ? 0 : n + 1);
+  });
 };
 
 export const dmesgCommand: CliCommand = async (args, io) => {
@@ -249,6 +263,40 @@ export const screenCommand: CliCommand = async (args, io) => {
       return 1;
     }
     for (const line of screen.lines) io.out(`${line.replace(/[ \u00a0]+$/, '')}\n`);
+    return 0;
+  });
+};
+
+/** xenstore-ls / -read / -write / -rm against the engine's xenstore (as domain 0). */
+export const xenstoreLsCommand: CliCommand = async (args, io) => {
+  if (args.length > 1) return usage(io, 'usage: domus xenstore-ls [PATH]');
+  return withClient(io, 'xenstore-ls', async (c) => {
+    const text = await c.request('xenstore.ls', { path: args[0] ?? '/' });
+    if (text !== '') io.out(`${text}\n`);
+    return 0;
+  });
+};
+
+export const xenstoreReadCommand: CliCommand = async (args, io) => {
+  if (args.length === 0) return usage(io, 'usage: domus xenstore-read PATH...');
+  return withClient(io, 'xenstore-read', async (c) => {
+    for (const p of args) io.out(`${await c.request('xenstore.read', { path: p })}\n`);
+    return 0;
+  });
+};
+
+export const xenstoreWriteCommand: CliCommand = async (args, io) => {
+  if (args.length === 0 || args.length % 2 !== 0) return usage(io, 'usage: domus xenstore-write PATH VALUE [PATH VALUE]...');
+  return withClient(io, 'xenstore-write', async (c) => {
+    for (let i = 0; i < args.length; i += 2) await c.request('xenstore.write', { path: args[i], value: args[i + 1] });
+    return 0;
+  });
+};
+
+export const xenstoreRmCommand: CliCommand = async (args, io) => {
+  if (args.length === 0) return usage(io, 'usage: domus xenstore-rm PATH...');
+  return withClient(io, 'xenstore-rm', async (c) => {
+    for (const p of args) await c.request('xenstore.rm', { path: p });
     return 0;
   });
 };

@@ -46,6 +46,11 @@ export interface HvSummary {
 }
 
 /** The toolstack's record of a domain. */
+/** The console `xl console` attaches to by default: the PV console (0) of a PVH guest, else COM1. */
+export function primaryConsole(c: DomainConfig): number {
+  return c.type === 'pvh' ? 0 : 1;
+}
+
 /** Methods after which the cpupool list (pools, their pCPUs, parameters or domain counts) may differ. */
 const POOL_CHANGING: ReadonlySet<string> = new Set([
   'pool.create', 'pool.destroy', 'pool.rename', 'pool.cpuAdd', 'pool.cpuRemove', 'pool.migrate', 'pool.setParams',
@@ -258,7 +263,7 @@ export class EngineService implements ApiService {
       let ring = d.consoles.get(com);
       if (!ring) d.consoles.set(com, (ring = new ConsoleRing()));
       ring.push(data);
-      if (com === 1) this.appendConsoleLog(d, data);
+      if (com === primaryConsole(d.config)) this.appendConsoleLog(d, data);
     }
     this.hub.emit('console', { domid, com, data });
   }
@@ -421,30 +426,29 @@ export class EngineService implements ApiService {
         this.note('info', d.name, 'destroyed');
         return null;
       },
+      // PVH guests are asked through xenstore control/shutdown (as libxl does); HVM guests hear
+      // the ACPI power button (xl shutdown -F) and cannot be asked to reboot.
       'domain.shutdown': async (p: P<'domain.shutdown'>) => {
-        // HVM guests hear the ACPI power button (xl shutdown -F); an OS with ACPI powers off.
         const d = this.resolve(p.domain);
-        await this.engine.call('power-button', { domid: d.domid });
-        this.note('info', d.name, 'asked to shut down (ACPI power button)');
+        const how = await this.engine.call<string>('shutdown-request', { domid: d.domid, reason: 'poweroff' });
+        this.note('info', d.name, `asked to shut down (${how})`);
         return null;
       },
       'domain.reboot': async (p: P<'domain.reboot'>) => {
         const d = this.resolve(p.domain);
-        throw new HypervisorError(
-          'domain.no-pv-control',
-          `Domain "${d.name}" has no PV control interface and no ACPI yet, so it cannot be asked to reboot; destroy it and create it again.`,
-          d.name,
-        );
+        const how = await this.engine.call<string>('shutdown-request', { domid: d.domid, reason: 'reboot' });
+        this.note('info', d.name, `asked to reboot (${how})`);
+        return null;
       },
       'console.write': async (p: P<'console.write'>) => {
         const d = this.resolve(p.domain);
         const data = typeof p.data === 'string' ? new TextEncoder().encode(p.data) : p.data;
-        this.engine.consoleInput(d.domid, p.com ?? 1, data);
+        this.engine.consoleInput(d.domid, p.com ?? primaryConsole(d.config), data);
         return null;
       },
       'console.history': async (p: P<'console.history'>) => {
         const d = this.resolve(p.domain);
-        return { data: d.consoles.get(p.com ?? 1)?.contents() ?? new Uint8Array(0) };
+        return { data: d.consoles.get(p.com ?? primaryConsole(d.config))?.contents() ?? new Uint8Array(0) };
       },
     };
   }
@@ -515,6 +519,10 @@ export class EngineService implements ApiService {
         this.note('info', 'library', `saved ${p.name}`);
         return { ...e, domid: undefined };
       },
+      'xenstore.ls': (p: P<'xenstore.ls'>) => this.engine.call<string>('xenstore', { op: 'ls', path: p.path }),
+      'xenstore.read': (p: P<'xenstore.read'>) => this.engine.call<string>('xenstore', { op: 'read', path: p.path }),
+      'xenstore.write': (p: P<'xenstore.write'>) => this.engine.call<null>('xenstore', { op: 'write', path: p.path, value: p.value }),
+      'xenstore.rm': (p: P<'xenstore.rm'>) => this.engine.call<null>('xenstore', { op: 'rm', path: p.path }),
       'library.check': async (p: P<'library.check'>) => ({ ...this.library.inspect(p.name ?? 'draft', p.text), domid: undefined }),
       'library.delete': async (p: P<'library.delete'>) => {
         const running = [...this.domains.values()].find((d) => d.libraryName === p.name && !d.shutdown);

@@ -111,7 +111,7 @@ describe('domus run through the BIOS', () => {
     const missing = domusRun(['--cdrom', path.join(dir, 'nope.iso')]);
     expect(missing.code).toBe(2);
     expect(missing.err).toContain('nope.iso does not exist');
-    const both = domusRun(['--kernel', 'x.elf', '--cdrom', 'y.iso']);
+    const both = domusRun(['--kernel', path.resolve('test/fixtures/guests/mbinfo.elf'), '--cdrom', 'y.iso']);
     expect(both.code).toBe(2);
     expect(both.err).toContain('give one or the other');
     const badBoot = domusRun(['--disk', path.join(dir, 'boot.img'), '--boot', 'cz']);

@@ -7,18 +7,11 @@ import { describe, expect, it } from 'vitest';
 import { createMemoryBlockBackend } from '../../../src-engine/firmware/bios/memory-disk';
 import { vbdDeviceNumber } from '../../../src-engine/hv/xen/backends/blkif';
 import { guestResults, PvhMachine } from '../../support/pvh-machine';
+import { patternDisk } from '../../support/pvh-disk';
 
 const GUEST = fileURLToPath(new URL('../../guests-pvh/build/blk.elf', import.meta.url));
 const DISK_BYTES = 1 << 20;
 const SECTOR = 512;
-/** What blk.c expects on xvda: "DOMUS-PVH-DISK" then (offset * 7 + 3) & 0xff. */
-function patternDisk(bytes: number): Uint8Array {
-  const d = new Uint8Array(bytes);
-  for (let k = 0; k < bytes; k++) d[k] = (k * 7 + 3) & 0xff;
-  d.fill(0, 0, 16);
-  d.set(new TextEncoder().encode('DOMUS-PVH-DISK'));
-  return d;
-}
 
 describe('blk PVH guest', () => {
   it('reads and writes its PV disks through blkback', () => {
