@@ -45,6 +45,8 @@ export interface DomainSummary {
   /** Detail of a crash or shutdown (triple fault message, debug-exit status). */
   shutdownDetail: string | undefined;
   memoryMiB: number;
+  /** Balloon target (xl mem-set); the guest gives memory back only with a balloon driver. */
+  targetMiB: number;
   maxmemMiB: number;
   onlineVcpus: number;
   maxVcpus: number;

@@ -52,6 +52,8 @@ const SCHED_OPS = new Set([
 
 /** Largest sleep between loop iterations when nothing is due (ms). */
 const MAX_SLEEP_MS = 1000;
+/** 4 KiB pages per MiB. */
+const PAGES_PER_MIB = 256;
 const EXIT_NAMES: Record<number, string> = {
   [REQ_IO_IN]: 'io-in',
   [REQ_IO_OUT]: 'io-out',
@@ -86,6 +88,8 @@ export class Hypervisor {
   readonly xen: XenHost;
   /** console_io text of PVH domains not yet ended by a newline. */
   private readonly consoleIoLine = new Map<number, string>();
+  /** Each domain's balloon target and maximum (xl mem-set / mem-max), in MiB. */
+  private readonly memLimits = new Map<number, { targetMiB: number; maxMiB: number }>();
 
   constructor(
     private readonly env: WorkerEnv,
@@ -295,6 +299,12 @@ export class Hypervisor {
         return this.shutdownRequest(this.domain(a.domid as number), a.reason as 'poweroff' | 'reboot');
       case 'xenstore':
         return this.xenstoreOp(a.op as string, a.path as string, a.value as string | undefined);
+      case 'vcpu-set':
+        return this.setVcpus(this.domain(a.domid as number), a.count as number);
+      case 'mem-set':
+        return this.setMemory(this.domain(a.domid as number), 'target', a.mib as number);
+      case 'mem-max':
+        return this.setMemory(this.domain(a.domid as number), 'max', a.mib as number);
       case 'sched':
         return this.schedOp(a.op as string, (a.args as unknown[]) ?? []);
       case 'domains':
@@ -328,6 +338,63 @@ export class Hypervisor {
     }
     d.platform.pressPowerButton();
     return 'ACPI power button';
+  }
+
+  /**
+   * `xl vcpu-set`: a PVH guest is told through cpu/<n>/availability and brings its VCPUs up and
+   * down itself. An HVM guest would need ACPI CPU hotplug, which the platform does not have.
+   */
+  private setVcpus(d: HvDomain, count: number): null {
+    if (d.shutdown) throw new DomusError('domain.shut-down', `Domain ${d.spec.name} has shut down.`, d.spec.name);
+    const max = d.vcpuState.length;
+    if (!Number.isInteger(count) || count < 1 || count > max) {
+      throw new DomusError('domain.vcpu-count', `Domain ${d.spec.name} has ${max} VCPU${max === 1 ? '' : 's'} (maxvcpus); ask for 1 to ${max}.`, d.spec.name);
+    }
+    if (d.spec.pvh === undefined) {
+      throw new DomusError(
+        'domain.vcpu-hotplug',
+        `Domain ${d.spec.name} is an HVM guest: taking its VCPUs online and offline needs ACPI CPU hotplug, which Domus's PC platform does not have. Change vcpus= in its configuration and start it again.`,
+        d.spec.name,
+      );
+    }
+    this.xen.setVcpuAvailability(d.domid, count);
+    return null;
+  }
+
+  /**
+   * `xl mem-set` (which = target) and `xl mem-max` (which = max), in MiB. The target may not
+   * exceed the maximum, nor the maximum fall below the target (libxl's rules). A PVH guest's
+   * balloon driver reads memory/target; its maximum bounds what it may populate. An HVM guest
+   * without PV drivers keeps its memory, as under Xen; the values are still recorded and shown.
+   */
+  private setMemory(d: HvDomain, which: 'target' | 'max', mib: number): null {
+    if (d.shutdown) throw new DomusError('domain.shut-down', `Domain ${d.spec.name} has shut down.`, d.spec.name);
+    const lim = this.limitsOf(d);
+    if (!Number.isInteger(mib) || mib < 1) throw new DomusError('domain.memory', `${mib} MiB is not a memory size; give a whole number of MiB.`, String(mib));
+    if (which === 'target') {
+      if (mib > lim.maxMiB) {
+        throw new DomusError('domain.memory', `Domain ${d.spec.name} may have at most ${lim.maxMiB} MiB (maxmem); raise it first with mem-max, or ask for less.`, d.spec.name);
+      }
+      if (d.spec.pvh !== undefined) this.xen.setMemoryTarget(d.domid, mib * 1024);
+      lim.targetMiB = mib;
+    } else {
+      if (mib < lim.targetMiB) {
+        throw new DomusError('domain.memory', `${mib} MiB is below domain ${d.spec.name}'s balloon target of ${lim.targetMiB} MiB; lower the target first with mem-set.`, d.spec.name);
+      }
+      if (d.spec.pvh !== undefined) this.xen.setMaxPages(d.domid, mib * PAGES_PER_MIB);
+      lim.maxMiB = mib;
+    }
+    return null;
+  }
+
+  private limitsOf(d: HvDomain): { targetMiB: number; maxMiB: number } {
+    let lim = this.memLimits.get(d.domid);
+    if (lim === undefined) {
+      const maxPages = d.spec.pvh?.maxPages ?? 0;
+      lim = { targetMiB: d.spec.memoryMiB, maxMiB: Math.max(d.spec.memoryMiB, maxPages / PAGES_PER_MIB) };
+      this.memLimits.set(d.domid, lim);
+    }
+    return lim;
   }
 
   /** Domain 0's xenstore access for the toolstack (xenstore-ls, -read, -write, -rm). */
@@ -375,7 +442,9 @@ export class Hypervisor {
       pool: row?.pool ?? d.lastPool,
       onlineVcpus: row?.vcpus ?? d.lastOnlineVcpus,
       maxVcpus: d.vcpuState.length,
-      memoryMiB: d.memory.currentPages / 256,
+      memoryMiB: d.memory.currentPages / PAGES_PER_MIB,
+      targetMiB: this.limitsOf(d).targetMiB,
+      maxmemMiB: this.limitsOf(d).maxMiB,
       instructions: insns,
       exits: Object.fromEntries(d.exits),
     };
@@ -458,6 +527,8 @@ export class Hypervisor {
         vifs: pvh.vifs,
       });
       d.pvhDisks = disks;
+      // libxl writes cpu/<n>/availability for every VCPU: online below vcpus=, offline above.
+      this.xen.setVcpuAvailability(d.domid, d.spec.vcpus);
     } catch (e) {
       for (const b of disks) b.close();
       d.release();
@@ -495,6 +566,7 @@ export class Hypervisor {
       this.xen.destroyDomain(d.domid);
       this.consoleIoLine.delete(d.domid);
     }
+    this.memLimits.delete(d.domid);
     d.release();
     this.flushMessages(d);
     this.post({ t: 'domain-destroyed', domid: d.domid });

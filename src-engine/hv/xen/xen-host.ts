@@ -296,6 +296,32 @@ export class XenHost implements GrantEnv {
     this.xs.write(`/local/domain/${domid}/control/shutdown`, reason);
   }
 
+  /**
+   * `xl vcpu-set` for a PV-aware guest (libxl_set_vcpuonline): cpu/<n>/availability becomes
+   * "online" below `online` and "offline" from there up to the domain's VCPU count; the guest
+   * watches the nodes and takes its VCPUs up and down itself (VCPUOP_up/down).
+   */
+  setVcpuAvailability(domid: number, online: number): void {
+    const d = this.mustDomain(domid);
+    for (let v = 0; v < d.vcpus.length; v++) this.xs.write(`/local/domain/${domid}/cpu/${v}/availability`, v < online ? 'online' : 'offline');
+  }
+
+  /** `xl mem-set` (libxl_set_memory_target): the balloon driver's target, memory/target in KiB. */
+  setMemoryTarget(domid: number, kib: number): void {
+    this.mustDomain(domid);
+    this.xs.write(`/local/domain/${domid}/memory/target`, String(kib));
+  }
+
+  /**
+   * `xl mem-max` (XEN_DOMCTL_max_mem, libxl_domain_setmaxmem): the most pages the domain may
+   * populate from now on (pages it already has stay), and memory/static-max.
+   */
+  setMaxPages(domid: number, pages: number): void {
+    const d = this.mustDomain(domid);
+    d.physmap.maxPages = pages;
+    this.xs.write(`/local/domain/${domid}/memory/static-max`, String(pages * 4));
+  }
+
   // ---- called by hypercall handlers
 
   /** Console text from a guest. */

@@ -41,11 +41,13 @@ export interface HvSummary {
   onlineVcpus: number;
   maxVcpus: number;
   memoryMiB: number;
+  /** Balloon target and maximum (xl mem-set / mem-max). */
+  targetMiB: number;
+  maxmemMiB: number;
   instructions: number;
   exits: Record<string, number>;
 }
 
-/** The toolstack's record of a domain. */
 /** The console `xl console` attaches to by default: the PV console (0) of a PVH guest, else COM1. */
 export function primaryConsole(c: DomainConfig): number {
   return c.type === 'pvh' ? 0 : 1;
@@ -238,7 +240,8 @@ export class EngineService implements ApiService {
       shutdownReason: sd?.reason as DomainSummary['shutdownReason'],
       shutdownDetail: sd?.detail ?? (sd?.code !== undefined ? `status ${sd.code}` : undefined),
       memoryMiB: hv?.memoryMiB ?? d.config.memoryMiB,
-      maxmemMiB: d.config.maxmemMiB,
+      targetMiB: hv?.targetMiB ?? d.config.memoryMiB,
+      maxmemMiB: hv?.maxmemMiB ?? d.config.maxmemMiB,
       onlineVcpus: hv?.onlineVcpus ?? 0,
       maxVcpus: d.config.maxvcpus,
       cpuSeconds: hv?.cpuSeconds ?? 0,
@@ -438,6 +441,27 @@ export class EngineService implements ApiService {
         const d = this.resolve(p.domain);
         const how = await this.engine.call<string>('shutdown-request', { domid: d.domid, reason: 'reboot' });
         this.note('info', d.name, `asked to reboot (${how})`);
+        return null;
+      },
+      'domain.setVcpus': async (p: P<'domain.setVcpus'>) => {
+        const d = this.resolve(p.domain);
+        await this.engine.call('vcpu-set', { domid: d.domid, count: p.count });
+        this.note('info', d.name, `VCPUs set to ${p.count}`);
+        await this.emitDomain(d.domid);
+        return null;
+      },
+      'domain.memSet': async (p: P<'domain.memSet'>) => {
+        const d = this.resolve(p.domain);
+        await this.engine.call('mem-set', { domid: d.domid, mib: p.mib });
+        this.note('info', d.name, `balloon target set to ${p.mib} MiB`);
+        await this.emitDomain(d.domid);
+        return null;
+      },
+      'domain.memMax': async (p: P<'domain.memMax'>) => {
+        const d = this.resolve(p.domain);
+        await this.engine.call('mem-max', { domid: d.domid, mib: p.mib });
+        this.note('info', d.name, `maximum memory set to ${p.mib} MiB`);
+        await this.emitDomain(d.domid);
         return null;
       },
       'console.write': async (p: P<'console.write'>) => {

@@ -82,6 +82,10 @@ describe('domus verbs against a daemon (xl layouts)', () => {
     expect((await domus(env, 'vcpu-pin', 'spin1', '0', '1')).code).toBe(0);
     const vl = await domus(env, 'vcpu-list', 'spin1');
     expect(vl.out.split('\n')[1]).toMatch(new RegExp(`^${l('spin1', 32)} ${r(1, 5)} ${r(0, 5)}${r(1, 5)}   [r-][b-]- +\\d+\\.\\d  1 / all$`));
+    // An HVM guest has no PV drivers: vcpu-set is refused with the reason, mem-set is recorded.
+    expect((await domus(env, 'vcpu-set', 'spin1', '1')).err).toMatch(/HVM guest: .*ACPI CPU hotplug/);
+    expect((await domus(env, 'mem-set', 'spin1', '16')).code).toBe(0);
+    expect(JSON.parse((await domus(env, 'list', '--json')).out)[0]).toMatchObject({ memoryMiB: 32, targetMiB: 16, maxmemMiB: 32 });
     expect((await domus(env, 'destroy', 'spin1')).code).toBe(0);
     expect((await domus(env, 'list', 'spin1')).err).toContain('spin1 is an invalid domain identifier');
   });
@@ -173,6 +177,21 @@ describe('domus verbs against a daemon (xl layouts)', () => {
     const gone = await domus(env, 'xenstore-read', `${dir}/data/x`);
     expect(gone.code).not.toBe(0);
     expect(gone.err).toMatch(/data\/x/);
+    // mem-set / mem-max / vcpu-set reach the guest through xenstore, with libxl's rules.
+    expect((await domus(env, 'mem-set', 'pvh-basic', '12m')).code).toBe(0);
+    expect((await domus(env, 'xenstore-read', `${dir}/memory/target`)).out).toBe('12288\n');
+    const below = await domus(env, 'mem-max', 'pvh-basic', '8');
+    expect(below.code).not.toBe(0);
+    expect(below.err).toMatch(/below .*balloon target of 12 MiB/);
+    expect((await domus(env, 'mem-max', 'pvh-basic', '24')).code).toBe(0);
+    expect((await domus(env, 'xenstore-read', `${dir}/memory/static-max`)).out).toBe('24576\n');
+    const above = await domus(env, 'mem-set', 'pvh-basic', '32');
+    expect(above.err).toMatch(/at most 24 MiB/);
+    const summary = (JSON.parse((await domus(env, 'list', '--json')).out) as { name: string; targetMiB: number; maxmemMiB: number }[]).find((x) => x.name === 'pvh-basic');
+    expect(summary).toMatchObject({ targetMiB: 12, maxmemMiB: 24 });
+    expect((await domus(env, 'xenstore-read', `${dir}/cpu/0/availability`)).out).toBe('online\n');
+    const tooMany = await domus(env, 'vcpu-set', 'pvh-basic', '2');
+    expect(tooMany.err).toMatch(/has 1 VCPU .*1 to 1/);
     expect((await domus(env, 'shutdown', 'pvh-basic')).code).toBe(0);
     let row = '';
     for (let i = 0; i < 200 && !/\s-{3}s-{2}\s/.test(row); i++) {
@@ -192,13 +211,20 @@ describe('domus verbs against a daemon (xl layouts)', () => {
 
   it('dumps the schedule trace as CSV', async () => {
     expect((await domus(env, 'create', 'tick.cfg')).code).toBe(0);
+    const domid = (JSON.parse((await domus(env, 'list', '--json')).out) as { name: string; domid: number }[]).find((x) => x.name === 'tick1')?.domid;
     // Wait until it has run (on a loaded host a new domain may take a moment to be picked).
-    for (let i = 0; i < 100 && !/\d,1,0,in,/.test((await domus(env, 'trace', '--seconds', '5')).out); i++) await new Promise((res) => setTimeout(res, 50));
-    const res = await domus(env, 'trace', '--seconds', '5');
+    const ran = new RegExp(`^\\d+,\\d+,${domid},0,in,pick$`, 'm');
+    const left = new RegExp(`^\\d+,\\d+,${domid},0,out,[a-z-]+$`, 'm');
+    let res = await domus(env, 'trace', '--seconds', '5');
+    for (let i = 0; i < 100 && !(ran.test(res.out) && left.test(res.out)); i++) {
+      await new Promise((r) => setTimeout(r, 50));
+      res = await domus(env, 'trace', '--seconds', '5');
+    }
     expect((await domus(env, 'destroy', 'tick1')).code).toBe(0);
     expect(res.out.split('\n')[0]).toBe('t_ns,pcpu,domid,vcpu,event,reason');
     // Switches carry their reason; other events may not.
-    expect(res.out).toMatch(/^\d+,\d+,\d+,0,(in|out),[a-z-]+$/m);
+    expect(res.out).toMatch(ran);
+    expect(res.out).toMatch(left);
     expect(res.out.split('\n').length).toBeGreaterThan(2);
   });
 });

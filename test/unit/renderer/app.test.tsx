@@ -7,7 +7,7 @@ import { StoreContext } from '../../../src-renderer/state/use-engine';
 import { baseHandlers, fakeStore } from './fake-engine';
 
 const lib = (name: string): LibraryEntry => ({ name, file: `/lib/${name}.cfg`, config: undefined, errors: [], warnings: [], domid: undefined });
-const dom = (domid: number, name: string, state: DomainSummary['state']): DomainSummary => ({ domid, name, uuid: 'u', type: 'hvm', state, shutdownReason: undefined, shutdownDetail: undefined, memoryMiB: 32, maxmemMiB: 64, onlineVcpus: 1, maxVcpus: 1, cpuSeconds: 2, pool: 'Pool-0', libraryName: name });
+const dom = (domid: number, name: string, state: DomainSummary['state']): DomainSummary => ({ domid, name, uuid: 'u', type: 'hvm', state, shutdownReason: undefined, shutdownDetail: undefined, memoryMiB: 32, targetMiB: 32, maxmemMiB: 64, onlineVcpus: 1, maxVcpus: 1, cpuSeconds: 2, pool: 'Pool-0', libraryName: name });
 
 beforeEach(() => localStorage.clear());
 afterEach(cleanup);

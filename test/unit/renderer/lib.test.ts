@@ -86,7 +86,7 @@ describe('key chords', () => {
 
 describe('VM rows', () => {
   const lib = (name: string, errors: string[] = []): LibraryEntry => ({ name, file: `/l/${name}.cfg`, config: undefined, errors, warnings: [], domid: undefined });
-  const dom = (domid: number, name: string, state: DomainSummary['state'], libraryName?: string): DomainSummary => ({ domid, name, uuid: '', type: 'hvm', state, shutdownReason: state === 'shutdown' ? 'poweroff' : undefined, shutdownDetail: undefined, memoryMiB: 32, maxmemMiB: 32, onlineVcpus: 1, maxVcpus: 1, cpuSeconds: 0, pool: 'Pool-0', libraryName });
+  const dom = (domid: number, name: string, state: DomainSummary['state'], libraryName?: string): DomainSummary => ({ domid, name, uuid: '', type: 'hvm', state, shutdownReason: state === 'shutdown' ? 'poweroff' : undefined, shutdownDetail: undefined, memoryMiB: 32, targetMiB: 32, maxmemMiB: 32, onlineVcpus: 1, maxVcpus: 1, cpuSeconds: 0, pool: 'Pool-0', libraryName });
 
   it('joins library and domains by name', () => {
     const rows = vmRows([lib('a'), lib('b', ['x:1:1: bad'])], [dom(1, 'a', 'running', 'a'), dom(2, 'cli', 'blocked')]);

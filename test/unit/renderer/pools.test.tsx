@@ -10,7 +10,7 @@ import { baseHandlers, fakeStore } from './fake-engine';
 
 afterEach(cleanup);
 
-const dom = { domid: 3, name: 'guest', uuid: 'u', type: 'hvm', state: 'running', shutdownReason: undefined, shutdownDetail: undefined, memoryMiB: 32, maxmemMiB: 32, onlineVcpus: 2, maxVcpus: 2, cpuSeconds: 1, pool: 'rt', libraryName: undefined };
+const dom = { domid: 3, name: 'guest', uuid: 'u', type: 'hvm', state: 'running', shutdownReason: undefined, shutdownDetail: undefined, memoryMiB: 32, targetMiB: 32, maxmemMiB: 32, onlineVcpus: 2, maxVcpus: 2, cpuSeconds: 1, pool: 'rt', libraryName: undefined };
 
 async function setup(rt: PoolInfo, extra: Record<string, (p: never) => unknown> = {}) {
   let pools: PoolInfo[] = [{ id: 0, name: 'Pool-0', scheduler: 'credit2', cpus: [0, 1], domains: [], params: {} }, rt];
