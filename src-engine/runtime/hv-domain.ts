@@ -16,6 +16,7 @@ import { DomainMemory } from '../hv/memory/domain-memory';
 import { createPcPlatform, type ComPort, type PcPlatform } from '../machine/platform-pc';
 import type { Clock } from '../machine/device';
 import { loadMultibootKernel, type MultibootLoadSummary } from '../boot/multiboot';
+import { isLinuxBzImage, loadLinuxKernel, type LinuxLoadSummary } from '../boot/linux';
 import { lapicRegions, lapicRegionsBytes } from '../machine/lapic-regs';
 import { lapicHasInterrupt, lapicHasNmi, lapicStartupPending } from '../machine/lapic-core';
 import { pcIoApicId } from '../machine/platform-pc';
@@ -36,6 +37,12 @@ export interface ModuleSpec {
   args: string;
 }
 
+/** The initial RAM disk of a Linux direct boot (QEMU -initrd, xl.cfg ramdisk=). */
+export interface InitrdSpec {
+  data: Uint8Array;
+  path: string;
+}
+
 /** What the toolstack asks the hypervisor to build. */
 export interface DomainSpec {
   name: string;
@@ -43,8 +50,11 @@ export interface DomainSpec {
   memoryMiB: number;
   vcpus: number;
   maxVcpus?: number;
-  /** Direct multiboot kernel boot (QEMU -kernel). */
-  kernel?: { data: Uint8Array; path: string; cmdline: string; modules: ModuleSpec[] };
+  /**
+   * Direct kernel boot (QEMU -kernel): a multiboot kernel with its modules, or a Linux bzImage
+   * (told apart by its setup header) with its initrd.
+   */
+  kernel?: { data: Uint8Array; path: string; cmdline: string; modules: ModuleSpec[]; initrd?: InitrdSpec };
   /** Boot through the HVM BIOS from disks and CD-ROMs (used when there is no kernel). */
   bios?: BiosBootSpec;
   /**
@@ -126,8 +136,8 @@ export class HvDomain {
   lastCpuSeconds = 0;
   lastPool = 'Pool-0';
   lastOnlineVcpus = 0;
-  /** What the loader did (multiboot or PVH), for the toolstack. */
-  bootSummary: MultibootLoadSummary | PvhLoadSummary | undefined;
+  /** What the loader did (multiboot, Linux or PVH), for the toolstack. */
+  bootSummary: MultibootLoadSummary | LinuxLoadSummary | PvhLoadSummary | undefined;
   /** When the devices next need tick() (ns). */
   nextTick = 0;
   /** The toolstack was told every VCPU is halted for good. */
@@ -272,7 +282,30 @@ export class HvDomain {
       this.bootSummary = r.summary;
       const cpu = new Cpu(this.states, 0, this.memory.physMemory, noOps, { features: this.features, vcpuId: 0 });
       cpu.init(r.init);
+    } else if (spec.kernel && isLinuxBzImage(spec.kernel.data)) {
+      // The same firmware tables as a multiboot direct boot; the zero page points at the RSDP.
+      const tables = this.writeFirmwareTables(false);
+      if (spec.kernel.modules.length > 0) {
+        throw new BootError('boot.linux-modules', `${spec.kernel.path}: a Linux kernel takes one initrd, not multiboot modules; give it as the initrd (--initrd, ramdisk=).`, spec.kernel.path);
+      }
+      const r = loadLinuxKernel({
+        kernel: spec.kernel.data,
+        kernelPath: spec.kernel.path,
+        initrd: spec.kernel.initrd?.data,
+        initrdPath: spec.kernel.initrd?.path,
+        cmdline: spec.kernel.cmdline,
+        memory: this.memory,
+        extraReserved: e820Reserved(tables.ranges),
+        acpiRsdp: tables.acpi.rsdpAddress,
+      });
+      this.platform.directBootSetup();
+      this.bootSummary = r.summary;
+      const cpu = new Cpu(this.states, 0, this.memory.physMemory, noOps, { features: this.features, vcpuId: 0 });
+      cpu.init(r.init);
     } else if (spec.kernel) {
+      if (spec.kernel.initrd !== undefined) {
+        throw new BootError('boot.initrd-not-linux', `${spec.kernel.path}: an initrd goes with a Linux bzImage; this kernel is not one. Give a multiboot kernel its files as modules.`, spec.kernel.path);
+      }
       // Firmware tables first, so the loader's memory map reserves them.
       const tables = this.writeFirmwareTables(false);
       const r = loadMultibootKernel({

@@ -2,11 +2,14 @@
  * `domus run`: boot a kernel with an in-process engine, QEMU-style, no daemon.
  *
  *   domus run --kernel FILE [--module "FILE ARGS"]... [--append "ARGS"]   (direct multiboot boot)
+ *   domus run --kernel BZIMAGE [--initrd FILE] [--append "ARGS"]          (direct Linux boot)
  *   domus run --kernel FILE [--pvh] [--disk IMAGE]...                      (PVH: Xen's interfaces)
  *   domus run [--cdrom ISO]... [--disk IMAGE]... [--boot cd]               (through the BIOS)
  *             [--memory MB] [--vcpus N] [--pcpus N] [--serial stdio|file:PATH|none] [--debug-exit]
  *             [--timeout S] [--stats] [--machine pc|qemu-testdev]
  *
+ * A Linux bzImage (told by its setup header) boots with Linux's 32-bit boot protocol, --initrd as
+ * its initial RAM disk, --append as its command line, with the same ACPI and MP tables.
  * A kernel with a Xen PVH entry note and no multiboot header boots as a PVH guest (--pvh forces
  * it), its --disk images as PV disks xvda, xvdb, ...; its PV console goes to stdout.
  * Serial output goes to stdout as the guest writes it (nothing else goes to stdout); firmware
@@ -24,6 +27,7 @@ import type { DriveSpec } from '../../runtime/hv-bios';
 import type { CmosBootDevice } from '../../machine/cmos-layout';
 import { parseBootOrder } from '../service/spec-builder';
 import { isPvhKernel } from '../../boot/pvh';
+import { isLinuxBzImage } from '../../boot/linux';
 import { detectMultiboot } from '../../iso/multiboot-check';
 import type { CliCommand, CliIo } from '../cli-io';
 import { NodeEngineHost, monotonicNs } from '../worker-host';
@@ -32,6 +36,7 @@ import { NodeEngineHost, monotonicNs } from '../worker-host';
 export const RUN_EXIT = { ok: 0, badInput: 2, engineFault: 3, tripleFault: 4, timeout: 124 } as const;
 
 const USAGE = `usage: domus run --kernel FILE [--module "FILE ARGS"]... [--append "ARGS"]  (direct boot)
+       domus run --kernel BZIMAGE [--initrd FILE] [--append "ARGS"]             (Linux)
        domus run --kernel FILE --pvh [--disk IMAGE]...                          (PVH guest)
        domus run [--cdrom ISO]... [--disk IMAGE]... [--boot ORDER]             (BIOS boot)
    options: [--memory MB] [--vcpus N] [--pcpus N] [--serial stdio|file:PATH|none]
@@ -45,6 +50,7 @@ interface RunOptions {
   boot?: string;
   pvh: boolean;
   modules: string[];
+  initrd?: string;
   append: string;
   memoryMiB: number;
   vcpus: number;
@@ -88,6 +94,7 @@ function parseArgs(args: string[]): RunOptions {
       case '--boot': o.boot = take(); break;
       case '--pvh': o.pvh = true; break;
       case '--module': o.modules.push(take()); break;
+      case '--initrd': o.initrd = take(); break;
       case '--append': o.append = take(); break;
       case '--memory': o.memoryMiB = int(take(), '--memory', 2, 2048); break;
       case '--vcpus': o.vcpus = int(take(), '--vcpus', 1, 64); break;
@@ -117,6 +124,7 @@ function parseArgs(args: string[]): RunOptions {
   if (o.kernel === undefined && o.drives.length === 0) {
     throw new UsageError('run.usage', 'Say what to boot: --kernel FILE (direct boot), or --cdrom ISO / --disk IMAGE (through the BIOS).');
   }
+  if (o.initrd !== undefined && o.kernel === undefined) throw new UsageError('run.usage', '--initrd goes with --kernel (a Linux bzImage).');
   if (o.pvh && o.kernel === undefined) throw new UsageError('run.usage', '--pvh boots a kernel: give --kernel FILE.');
   if (o.kernel !== undefined && o.boot !== undefined) throw new UsageError('run.usage', '--boot chooses among drives; a --kernel boot has none.');
   if (!/^(stdio|none|file:.+)$/.test(o.serial)) throw new UsageError('run.usage', `--serial takes stdio, none or file:PATH (got "${o.serial}").`);
@@ -134,9 +142,28 @@ function readInput(file: string, what: string, io: CliIo): Uint8Array {
   }
 }
 
-/** The spec of a direct multiboot boot. */
+/** The spec of a direct Linux boot (a bzImage with its initrd). */
+function linuxSpec(o: RunOptions, kernel: Uint8Array, io: CliIo): DomainSpec {
+  if (o.pvh) throw new UsageError('run.usage', `${o.kernel} is a Linux bzImage; Domus boots it on the emulated PC (drop --pvh).`);
+  if (o.drives.length > 0 || o.modules.length > 0) {
+    throw new UsageError('run.usage', `${o.kernel} is a Linux bzImage booted directly: it takes --initrd, not --module, and the domain has no BIOS drives (--cdrom/--disk).`);
+  }
+  const initrd = o.initrd === undefined ? undefined : { data: readInput(o.initrd, 'initrd', io), path: o.initrd };
+  return {
+    name: path.basename(o.kernel as string),
+    memoryMiB: o.memoryMiB,
+    vcpus: o.vcpus,
+    kernel: { data: kernel, path: o.kernel as string, cmdline: o.append, modules: [], initrd },
+    debugExit: o.debugExit || o.machine === 'qemu-testdev',
+    machine: o.machine,
+  };
+}
+
+/** The spec of a direct kernel boot: Linux, multiboot or PVH. */
 function kernelSpec(o: RunOptions, io: CliIo): DomainSpec {
   const kernel = readInput(o.kernel as string, 'kernel', io);
+  if (isLinuxBzImage(kernel)) return linuxSpec(o, kernel, io);
+  if (o.initrd !== undefined) throw new UsageError('run.usage', `--initrd goes with a Linux bzImage; ${o.kernel} is not one (give a multiboot kernel its files with --module).`);
   const pvh = o.pvh || (detectMultiboot(kernel) === undefined && isPvhKernel(kernel, o.kernel));
   if (!pvh && o.drives.length > 0) {
     throw new UsageError('run.usage', 'a multiboot --kernel boots directly, without the BIOS, so the guest could not reach --cdrom/--disk drives; give one or the other (a PVH kernel gets them as PV disks).');

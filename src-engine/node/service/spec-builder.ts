@@ -13,6 +13,7 @@ import { effectiveCmdline } from '../../config/domain-config-parse';
 import type { DomainSpec, ModuleSpec } from '../../runtime/hv-domain';
 import type { DriveSpec } from '../../runtime/hv-bios';
 import type { CmosBootDevice } from '../../machine/cmos-layout';
+import { isLinuxBzImage } from '../../boot/linux';
 
 /** xl.cfg boot= letters (xl.cfg(5): a floppy, c hard disk, d CD-ROM, n network). */
 const BOOT_LETTERS: Record<string, CmosBootDevice> = { a: 'floppy', c: 'disk', d: 'cdrom', n: 'network' };
@@ -101,13 +102,16 @@ export function buildDomainSpec(c: DomainConfig, baseDir: string, topo: CpuTopol
     }
     return { ...common, bios: { drives, bootOrder: parseBootOrder(c.boot, 'boot=') } };
   }
-  const modules: ModuleSpec[] = [];
-  if (c.ramdisk !== undefined) {
-    const p = resolve(c.ramdisk);
-    modules.push({ data: readGuestFile(p, 'ramdisk', 'ramdisk'), path: c.ramdisk, args: '' });
+  const kernelData = readGuestFile(resolve(c.kernel), 'kernel', 'kernel');
+  const ramdisk = c.ramdisk === undefined ? undefined : { data: readGuestFile(resolve(c.ramdisk), 'ramdisk', 'ramdisk'), path: c.ramdisk };
+  const cmdline = effectiveCmdline(c) ?? '';
+  // An HVM direct boot of a Linux bzImage takes ramdisk= as its initrd; a multiboot kernel (and
+  // a PVH kernel) gets it as its first module.
+  if (c.type !== 'pvh' && isLinuxBzImage(kernelData)) {
+    return { ...common, kernel: { data: kernelData, path: c.kernel, cmdline, modules: [], initrd: ramdisk } };
   }
-  const kernelPath = resolve(c.kernel);
-  const kernel = { data: readGuestFile(kernelPath, 'kernel', 'kernel'), path: c.kernel, cmdline: effectiveCmdline(c) ?? '', modules };
+  const modules: ModuleSpec[] = ramdisk === undefined ? [] : [{ ...ramdisk, args: '' }];
+  const kernel = { data: kernelData, path: c.kernel, cmdline, modules };
   if (c.type === 'pvh') return { ...common, kernel, pvh: pvhSpec(c, resolve) };
   return { ...common, kernel };
 }
