@@ -6,7 +6,7 @@
  */
 import { afterAll, describe, expect, it } from 'vitest';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { EngineService } from '../../../src-engine/node/service/engine-service';
@@ -15,6 +15,9 @@ import { NodeEngineHost } from '../../../src-engine/node/worker-host';
 import { patternDisk } from '../../support/pvh-disk';
 
 const GUESTS = path.resolve('test/guests-pvh/build');
+const MINIOS = process.env.DOMUS_MINIOS_ELF ?? path.resolve('test/guests-pvh/mini-os/mini-os-x86_32-pvh.elf');
+const HAS_MINIOS = existsSync(MINIOS);
+if (!HAS_MINIOS) console.warn(`pvh-engine: Mini-OS test skipped, no build at ${MINIOS} (run test/guests-pvh/mini-os/build.sh)`);
 const SECTOR = 512;
 const work = mkdtempSync(path.join(os.tmpdir(), 'domus-pvh-'));
 afterAll(() => rmSync(work, { recursive: true, force: true }));
@@ -64,4 +67,30 @@ describe('PVH guests in the engine', () => {
     expect(Buffer.from(image.subarray(24 * SECTOR)).equals(Buffer.from(expected.subarray(24 * SECTOR)))).toBe(true);
     expect(readFileSync(xvdb).every((b) => b === 0)).toBe(true);
   }, 90_000);
+
+  it.skipIf(!HAS_MINIOS)('Mini-OS (third-party) boots, passes its xenstore tests, and powers off on domain.shutdown', async () => {
+    const home = path.join(work, 'home-minios');
+    const paths = domusPaths({ DOMUS_HOME: home, DOMUS_RUNTIME_DIR: path.join(home, 'run'), HOME: home });
+    const svc = new EngineService(new NodeEngineHost(), { pcpus: 2, memoryPoolMiB: 128, paths, version: 'test' });
+    try {
+      await svc.engine.whenReady();
+      const cfg = `name = "mini-os"\ntype = "pvh"\nmemory = 32\nkernel = "${MINIOS}"\nvif = [ "mac=00:16:3e:12:34:56" ]\non_poweroff = "preserve"\n`;
+      const r = await svc.request('domain.create', { xlcfg: cfg });
+      const text = (): string => new TextDecoder().decode(svc.domains.get(r.domid)?.consoles.get(0)?.contents()).replace(/\r\n/g, '\n');
+      const t0 = Date.now();
+      while (Date.now() - t0 < 60_000 && !text().includes('Thread "xenbus_tester" exited.')) await new Promise((res) => setTimeout(res, 100));
+      expect(text()).toContain('Xen Minimal OS (hvm)!');
+      expect(text()).toContain('Read device/vif/0/mac -> 00:16:3e:12:34:56.');
+      expect(text()).toContain('Read device/vif/0/flibble -> widget.');
+      expect(text()).toContain('Thread "xenbus_tester" exited.');
+      expect(text()).not.toMatch(/Result E[A-Z]+/);
+      await svc.request('domain.shutdown', { domain: r.domid });
+      const t1 = Date.now();
+      while (Date.now() - t1 < 30_000 && svc.domains.get(r.domid)?.shutdown === undefined) await new Promise((res) => setTimeout(res, 50));
+      expect(svc.domains.get(r.domid)?.shutdown?.reason, text()).toBe('poweroff');
+      await svc.request('domain.destroy', { domain: r.domid });
+    } finally {
+      await svc.close();
+    }
+  }, 120_000);
 });
