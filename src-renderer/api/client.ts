@@ -26,7 +26,9 @@ export type ConnectionState =
   | { kind: 'lost'; reason: string; retryAt: number | undefined };
 
 /** Every event name the engine may send (anything else is dropped). */
-const EVENT_NAMES: ReadonlySet<string> = new Set<EngineEventName>(['console', 'domain', 'stats', 'trace', 'task', 'log', 'engine']);
+/** Every event the engine sends (a Record, so a new event name in the API fails to compile here until it is listed). */
+const EVENT_LIST: Record<EngineEventName, true> = { console: true, domain: true, stats: true, pool: true, trace: true, task: true, log: true, engine: true };
+const EVENT_NAMES: ReadonlySet<string> = new Set(Object.keys(EVENT_LIST));
 
 /** Delay before the first reconnection attempt, ms; doubles up to RETRY_MAX_MS. */
 const RETRY_FIRST_MS = 500;

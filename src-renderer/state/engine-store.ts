@@ -17,8 +17,23 @@ export const LOG_KEEP = 500;
 export const NOTICE_MS = { info: 5000, error: 15000 } as const;
 /** Schedule trace kept, ns of engine time (the timeline shows at most this much). */
 export const TRACE_KEEP_NS = 30e9;
-/** The console the GUI shows: COM1. */
-export const PRIMARY_COM = 1;
+/** Console number of the PV console (`console` events and `console.*` methods, com 0). */
+export const PV_CONSOLE = 0;
+/** Console number of the first UART, COM1 (I/O 3F8h, IRQ 4). */
+export const SERIAL_COM1 = 1;
+
+/**
+ * The console the GUI shows for a guest type, as `xl console` picks it: a PVH guest has no
+ * emulated UART and talks on the PV console; an HVM guest's primary console is COM1.
+ */
+export function primaryCom(type: DomainSummary['type']): number {
+  return type === 'pvh' ? PV_CONSOLE : SERIAL_COM1;
+}
+
+/** How the GUI names a guest type's primary console. */
+export function consoleLabel(type: DomainSummary['type']): string {
+  return type === 'pvh' ? 'PV console' : 'Serial 0 (COM1)';
+}
 
 /** A long task (ISO build) as its events describe it. */
 export type TaskState = EngineEvents['task'] & { startedAt: number };
@@ -85,6 +100,7 @@ export class EngineStore {
     client.on('console', (e) => this.consoles.push(e.domid, e.com, e.data));
     client.on('log', (e) => this.set({ log: [...this.snap.log.slice(-(LOG_KEEP - 1)), e] }));
     client.on('task', (e) => this.onTask(e));
+    client.on('pool', (e) => this.set({ pools: e.pools }));
     client.on('trace', (e) => this.onTrace(e.records));
     client.on('engine', (e) => {
       if (e.state === 'failed') this.set({ engineFailure: e.message });
@@ -120,7 +136,7 @@ export class EngineStore {
   /** Reloads everything (after connecting). */
   async reload(): Promise<void> {
     try {
-      await this.client.subscribe(['stats', 'console']);
+      await this.client.subscribe(['stats', 'console', 'pool']);
       if (this.traceWanted) await this.client.subscribe(['trace']);
       const [host, domains, library, pools, log] = await Promise.all([
         this.client.call('host.info', {}),
@@ -130,7 +146,7 @@ export class EngineStore {
         this.client.call('log.dmesg', {}),
       ]);
       this.set({ host, domains, library, pools, log: log.slice(-LOG_KEEP), loaded: true, engineFailure: undefined });
-      for (const d of domains) void this.loadHistory(d.domid);
+      for (const d of domains) void this.loadHistory(d.domid, primaryCom(d.type));
     } catch (e) {
       this.notify('error', `Loading from the engine failed: ${e instanceof Error ? e.message : String(e)}`);
     }
@@ -141,7 +157,7 @@ export class EngineStore {
     this.set({ library: await this.client.call('library.list', {}) });
   }
 
-  /** Refreshes the pools. */
+  /** Refreshes the pools (the `pool` event keeps them current; actions call this to show their result at once). */
   async refreshPools(): Promise<void> {
     this.set({ pools: await this.client.call('pool.list', {}) });
   }
@@ -151,15 +167,15 @@ export class EngineStore {
     this.set({ host: await this.client.call('host.info', {}) });
   }
 
-  private async loadHistory(domid: number): Promise<void> {
+  private async loadHistory(domid: number, com: number): Promise<void> {
     if (this.historyLoaded.has(domid)) return;
     this.historyLoaded.add(domid);
-    this.consoles.beginHistory(domid, PRIMARY_COM);
+    this.consoles.beginHistory(domid, com);
     try {
-      const h = await this.client.call('console.history', { domain: domid, com: PRIMARY_COM });
-      this.consoles.endHistory(domid, PRIMARY_COM, h.data);
+      const h = await this.client.call('console.history', { domain: domid, com });
+      this.consoles.endHistory(domid, com, h.data);
     } catch {
-      this.consoles.endHistory(domid, PRIMARY_COM, new Uint8Array(0));
+      this.consoles.endHistory(domid, com, new Uint8Array(0));
     }
   }
 
@@ -168,17 +184,16 @@ export class EngineStore {
     if (e.summary) {
       const isNew = rest.length === this.snap.domains.length;
       this.set({ domains: [...rest, e.summary].sort((a, b) => a.domid - b.domid) });
+      // A new domain's pool membership arrives as a `pool` event.
       if (isNew) {
-        void this.loadHistory(e.domid);
+        void this.loadHistory(e.domid, primaryCom(e.summary.type));
         void this.refreshLibrary().catch(() => undefined);
-        void this.refreshPools().catch(() => undefined);
       }
     } else {
       this.set({ domains: rest });
       this.historyLoaded.delete(e.domid);
       this.consoles.drop(e.domid);
       void this.refreshLibrary().catch(() => undefined);
-      void this.refreshPools().catch(() => undefined);
     }
   }
 

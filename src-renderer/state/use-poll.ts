@@ -38,6 +38,8 @@ export function usePoll<T>(fetch: (() => Promise<T>) | undefined, deps: readonly
       alive = false;
       clearTimeout(timer);
     };
+    // The caller lists what `fetch` reads (`deps`); `fetch` itself is read through a ref.
+    // eslint-disable-next-line react-hooks/exhaustive-deps
   }, [...deps, tick, intervalMs]);
   return { value, error, refresh: () => setTick((t) => t + 1) };
 }

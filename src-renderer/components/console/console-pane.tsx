@@ -1,13 +1,15 @@
 /**
- * A VM's console: the serial console in xterm (scrollback, search, copy and paste, fit with
- * cols × rows shown, save log as text or HTML, key chords, "type text", fullscreen, detach) and the
- * VGA text screen tab for HVM guests. Ctrl+] gives the keyboard back to the page.
+ * A VM's console: its primary console in xterm (scrollback, search, copy and paste, fit with
+ * cols × rows shown, save log as text or HTML, key chords, "type text", fullscreen, detach) and,
+ * for HVM guests, the Screen tab with the VGA text screen. The primary console follows the guest
+ * type as `xl console` does: the PV console (com 0) of a PVH guest, COM1 of an HVM guest.
+ * Ctrl+] gives the keyboard back to the page.
  */
 import { useRef, useState } from 'react';
 import { openConsoleWindow, saveTextFile } from '../../api/host';
 import { KEY_CHORDS, TYPE_INTERVAL_MS, typingChunks } from '../../lib/key-chords';
 import { loadPrefs, savePrefs } from '../../lib/prefs';
-import { PRIMARY_COM } from '../../state/engine-store';
+import { consoleLabel, primaryCom } from '../../state/engine-store';
 import { useAction, useStore } from '../../state/use-engine';
 import { Button } from '../ui/button';
 import { Dialog } from '../ui/dialog';
@@ -29,15 +31,17 @@ export function ConsolePane({ name, domid, running, type, detached = false }: { 
   const [found, setFound] = useState<string>('');
   const [typing, setTyping] = useState(false);
   const [typeText, setTypeText] = useState('');
-  const [screen, setScreen] = useState<'serial' | 'vga'>('serial');
+  const [view, setView] = useState<'text' | 'screen'>('text');
+  const com = primaryCom(type);
+  const shown = type === 'hvm' ? view : 'text';
   const toolbarRef = useRef<HTMLDivElement>(null);
   const boxRef = useRef<HTMLDivElement>(null);
 
   const send = (data: string) => {
     if (domid === undefined || !running) return;
-    void store.client.call('console.write', { domain: domid, com: PRIMARY_COM, data }).catch((e: unknown) => store.notify('error', `Typing into ${name} failed: ${e instanceof Error ? e.message : String(e)}`));
+    void store.client.call('console.write', { domain: domid, com, data }).catch((e: unknown) => store.notify('error', `Typing into ${name} failed: ${e instanceof Error ? e.message : String(e)}`));
   };
-  const { hostRef, handle, size } = useTerminal(store, domid, {
+  const { hostRef, handle, size } = useTerminal(store, domid, com, {
     fontSize: prefs.consoleFontSize,
     scrollback: prefs.consoleScrollback,
     convertEol,
@@ -69,9 +73,9 @@ export function ConsolePane({ name, domid, running, type, detached = false }: { 
     <div ref={boxRef} className={`flex h-full min-h-0 flex-col bg-slate-900 ${detached ? '' : 'rounded'}`}>
       <div ref={toolbarRef} role="toolbar" aria-label={`Console of ${name}`} className="flex flex-wrap items-center gap-1 bg-slate-100 px-2 py-1 text-xs">
         <div role="tablist" aria-label="Console device" className="mr-2 flex gap-0.5">
-          {(type === 'hvm' ? (['serial', 'vga'] as const) : (['serial'] as const)).map((k) => (
-            <button key={k} type="button" role="tab" aria-selected={screen === k} onClick={() => setScreen(k)} className={`rounded px-2 py-0.5 ${screen === k ? 'bg-slate-800 text-white' : 'hover:bg-slate-200'}`}>
-              {k === 'serial' ? 'Serial (COM1)' : 'VGA text'}
+          {(type === 'hvm' ? (['text', 'screen'] as const) : (['text'] as const)).map((k) => (
+            <button key={k} type="button" role="tab" aria-selected={shown === k} title={k === 'text' ? (type === 'pvh' ? 'The Xen PV console ring (com 0): a PVH guest has no UART' : 'The first UART, I/O 3F8h') : 'The VGA text screen (BIOS-booted guests)'} onClick={() => setView(k)} className={`rounded px-2 py-0.5 ${shown === k ? 'bg-slate-800 text-white' : 'hover:bg-slate-200'}`}>
+              {k === 'text' ? consoleLabel(type) : 'Screen'}
             </button>
           ))}
         </div>
@@ -107,8 +111,8 @@ export function ConsolePane({ name, domid, running, type, detached = false }: { 
         </div>
       )}
       <div className="relative min-h-0 flex-1">
-        <div ref={hostRef} data-testid={`console-${name}`} className={`absolute inset-0 p-1 ${screen === 'serial' ? '' : 'invisible'}`} aria-label={`Serial console of ${name}; press Ctrl+] to leave it`} />
-        {screen === 'vga' && <VgaScreen name={name} />}
+        <div ref={hostRef} data-testid={`console-${name}`} data-com={com} className={`absolute inset-0 p-1 ${shown === 'text' ? '' : 'invisible'}`} aria-label={`${consoleLabel(type)} of ${name}; press Ctrl+] to leave it`} />
+        {shown === 'screen' && <VgaScreen name={name} domid={domid} running={running} fontSize={prefs.consoleFontSize} />}
       </div>
       <p className="bg-slate-100 px-2 py-0.5 text-[11px] text-slate-500">Ctrl+] leaves the console · Ctrl+Shift+C / Ctrl+Shift+V copy and paste</p>
       {typing && (

@@ -1,5 +1,5 @@
 /**
- * An xterm.js terminal bound to one domain's console: output from the store's ConsoleBuffers,
+ * An xterm.js terminal bound to one console of a domain (COM1 or the PV console): output from the store's ConsoleBuffers,
  * keystrokes to console.write, fit to its box (cols × rows reported), search, serialize and web
  * links. Ctrl+] releases the keyboard (focus moves to the console toolbar), Ctrl+Shift+C and
  * Ctrl+Shift+V copy and paste.
@@ -11,7 +11,6 @@ import { SearchAddon } from '@xterm/addon-search';
 import { SerializeAddon } from '@xterm/addon-serialize';
 import { WebLinksAddon } from '@xterm/addon-web-links';
 import type { EngineStore } from '../../state/engine-store';
-import { PRIMARY_COM } from '../../state/engine-store';
 
 /** What the console UI needs from its terminal. */
 export interface TerminalHandle {
@@ -42,8 +41,8 @@ export function terminalText(term: Terminal): string {
   return `${lines.join('\n')}\n`;
 }
 
-/** Creates the terminal in `host` for (store, domid); recreated when the domain changes. */
-export function useTerminal(store: EngineStore, domid: number | undefined, opts: TerminalOptions): { hostRef: RefObject<HTMLDivElement | null>; handle: TerminalHandle | undefined; size: { cols: number; rows: number } } {
+/** Creates the terminal in `host` for console `com` of (store, domid); recreated when either changes. */
+export function useTerminal(store: EngineStore, domid: number | undefined, com: number, opts: TerminalOptions): { hostRef: RefObject<HTMLDivElement | null>; handle: TerminalHandle | undefined; size: { cols: number; rows: number } } {
   const hostRef = useRef<HTMLDivElement | null>(null);
   const [handle, setHandle] = useState<TerminalHandle>();
   const [size, setSize] = useState({ cols: 80, rows: 24 });
@@ -92,7 +91,7 @@ export function useTerminal(store: EngineStore, domid: number | undefined, opts:
     term.open(host);
     const dataSub = term.onData((d) => optsRef.current.onInput(d));
     const resizeSub = term.onResize(({ cols, rows }) => setSize({ cols, rows }));
-    const detach = store.consoles.attach(domid, PRIMARY_COM, (bytes) => term.write(bytes));
+    const detach = store.consoles.attach(domid, com, (bytes) => term.write(bytes));
     const refit = () => {
       try {
         if (host.clientWidth > 0 && host.clientHeight > 0) fit.fit();
@@ -113,7 +112,7 @@ export function useTerminal(store: EngineStore, domid: number | undefined, opts:
       term.dispose();
       setHandle(undefined);
     };
-  }, [store, domid]);
+  }, [store, domid, com]);
 
   useEffect(() => {
     if (!handle) return;

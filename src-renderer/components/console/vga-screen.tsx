@@ -1,49 +1,73 @@
 /**
- * The VGA text screen of an HVM guest (80 × 25 cells of character and attribute, CGA colours).
- * The engine does not stream the screen yet; until it does, the tab says so. The renderer is
- * ready: give it cells and it draws them.
+ * The Screen view of an HVM guest: its VGA text screen (mode 3, 80 × 25) drawn with the 16 VGA
+ * colours, blinking cells and the cursor, read from the engine a few times a second while the
+ * view is shown (useScreen). Guests started from a kernel directly have no BIOS and no VGA; the
+ * view says so and points at the serial console.
  */
+import { memo } from 'react';
+import type { TextScreen } from '../../../src-engine/api/types';
+import { saveTextFile } from '../../api/host';
+import { attrStyle, screenRuns, screenText } from '../../lib/vga-text';
+import { useStore } from '../../state/use-engine';
+import { SCREEN_REFRESH_MS, useScreen } from '../../state/use-screen';
+import { Button } from '../ui/button';
 
-/** CGA/VGA text-mode palette: attribute nibble -> colour. */
-export const CGA_PALETTE = ['#000000', '#0000aa', '#00aa00', '#00aaaa', '#aa0000', '#aa00aa', '#aa5500', '#aaaaaa', '#555555', '#5555ff', '#55ff55', '#55ffff', '#ff5555', '#ff55ff', '#ffff55', '#ffffff'];
-/** Text mode 3 geometry. */
-export const VGA_COLS = 80;
-export const VGA_ROWS = 25;
-
-/** Code page 437 for the printable ASCII range; other bytes show as themselves or a dot. */
-function glyph(ch: number): string {
-  if (ch >= 0x20 && ch < 0x7f) return String.fromCharCode(ch);
-  return ch === 0 ? ' ' : '·';
-}
-
-/** One screen: cells as [char, attr] pairs row by row. */
-export function VgaCells({ cells, label }: { cells: Uint8Array; label: string }) {
-  const rows = [];
-  for (let r = 0; r < VGA_ROWS; r++) {
-    const spans = [];
-    for (let c = 0; c < VGA_COLS; c++) {
-      const i = (r * VGA_COLS + c) * 2;
-      const attr = cells[i + 1] ?? 0x07;
-      spans.push(
-        <span key={c} style={{ color: CGA_PALETTE[attr & 15], background: CGA_PALETTE[(attr >> 4) & 7] }}>
-          {glyph(cells[i] ?? 0x20)}
-        </span>,
-      );
-    }
-    rows.push(<div key={r}>{spans}</div>);
-  }
+/** The cells of one screen (re-rendered only when the screen changed). */
+export const VgaCells = memo(function VgaCells({ screen, label, fontSize, testId }: { screen: TextScreen; label: string; fontSize: number; testId?: string }) {
+  const rows = screenRuns(screen);
   return (
-    <div role="img" aria-label={label} className="inline-block bg-black p-2 font-mono text-[13px] leading-4 whitespace-pre">
-      {rows}
-    </div>
+    <pre aria-label={label} data-testid={testId} className="m-0 inline-block bg-black p-2 font-mono leading-[1.2]" style={{ fontSize, width: `calc(${screen.cols}ch + 1rem)` }}>
+      {rows.map((runs, r) => (
+        <div key={r} data-row={r}>
+          {runs.map((run, i) => {
+            const st = attrStyle(run.attr);
+            const cls = [run.cursor ? 'vga-cursor' : '', st.blink ? 'vga-blink' : ''].join(' ').trim();
+            return (
+              <span key={i} className={cls || undefined} style={{ color: st.fg, background: st.bg }}>
+                {run.text}
+              </span>
+            );
+          })}
+        </div>
+      ))}
+    </pre>
   );
-}
+});
 
-/** The VGA tab. */
-export function VgaScreen({ name }: { name: string }) {
+/** The view. `domid` undefined: not running. */
+export function VgaScreen({ name, domid, running, fontSize }: { name: string; domid: number | undefined; running: boolean; fontSize: number }) {
+  const store = useStore();
+  const { screen, error, paused } = useScreen(store, domid, running);
+  const stamp = () => new Date().toISOString().replace(/[:.]/g, '-').slice(0, 19);
+
+  let body;
+  if (domid === undefined) body = <p role="status">{name} is not running. Run it to see its screen.</p>;
+  else if (screen === null) {
+    body = (
+      <p role="status" className="max-w-xl">
+        {name} has no VGA screen: it was started from a kernel directly (<code>kernel=</code>), which skips the BIOS. Its output is on the serial console. Boot it from a disk or an ISO
+        (<code>disk=</code>, <code>boot=</code>) to see the screen here.
+      </p>
+    );
+  } else if (screen === undefined) body = <p role="status">{error ? `The screen of ${name} cannot be read: ${error}` : `Reading the screen of ${name}…`}</p>;
+  else body = <VgaCells screen={screen} label={`VGA screen of ${name}`} fontSize={fontSize} testId={`screen-${name}`} />;
+
   return (
-    <div className="absolute inset-0 flex flex-col items-center justify-center gap-3 bg-slate-900 p-4 text-sm text-slate-300">
-      <p role="status">The VGA text screen of {name} is not streamed by the engine yet. Its serial console works; the screen will appear here when the engine sends it.</p>
+    <div className="absolute inset-0 flex flex-col bg-slate-900 text-sm text-slate-300">
+      <div className="flex flex-1 items-center justify-center overflow-auto p-3">{body}</div>
+      {screen && (
+        <div className="flex items-center gap-2 bg-slate-800 px-2 py-0.5 text-[11px]">
+          <span aria-label="Screen facts" className="tabular-nums">
+            {screen.cols}×{screen.rows} text · cursor {screen.cursor.visible ? `row ${screen.cursor.row + 1}, column ${screen.cursor.col + 1}` : 'hidden'}
+          </span>
+          <span role="status" className="text-slate-400">
+            {error ? `Not refreshed: ${error}` : paused ? 'Paused while the page is hidden' : running ? `Live, ${Math.round(1000 / SCREEN_REFRESH_MS)} reads a second` : 'Last screen (not running)'}
+          </span>
+          <span className="flex-1" />
+          <Button title="Copy the screen as text" onClick={() => void navigator.clipboard?.writeText(screenText(screen))}>Copy text</Button>
+          <Button title="Save the screen as a text file" onClick={() => void saveTextFile(`${name}-screen-${stamp()}.txt`, screenText(screen))}>Save text</Button>
+        </div>
+      )}
     </div>
   );
 }

@@ -46,7 +46,7 @@ export function DetailsPane({ row, tab, onTab }: { row: VmRow; tab: DetailsTab; 
         {tab === 'overview' && <OverviewTab row={row} config={config} detail={detail.value} />}
         {tab === 'console' && (
           <div className="h-full min-h-80 p-2">
-            <ConsolePane name={row.name} domid={d?.domid} running={isLive(row)} type={config?.type ?? d?.type ?? 'hvm'} />
+            <ConsolePane name={row.name} domid={d?.domid} running={isLive(row)} type={d?.type ?? config?.type ?? 'hvm'} />
           </div>
         )}
         {tab === 'cpus' && <CpusTab row={row} config={config} />}
@@ -54,7 +54,7 @@ export function DetailsPane({ row, tab, onTab }: { row: VmRow; tab: DetailsTab; 
         {tab === 'boot' && <BootTab row={row} config={config} />}
         {tab === 'disks' && <DisksTab row={row} config={config} />}
         {tab === 'serial' && <SerialTab row={row} config={config} />}
-        {tab === 'config' && <ConfigTab row={row} />}
+        {tab === 'config' && <ConfigTab key={row.name} row={row} />}
         {tab === 'performance' && <PerformanceTab domid={isLive(row) ? d?.domid : undefined} detail={detail.value} />}
       </Tabs>
     </section>

@@ -24,9 +24,6 @@ export const SCHEDULERS: readonly { name: SchedulerName; label: string; about: s
   { name: 'null', label: 'Null', about: 'one vCPU per pCPU, no time sharing' },
 ];
 
-/** How often the pools page re-reads the pools, ms. */
-const POOLS_REFRESH_MS = 2000;
-
 /** Label of a scheduler. */
 export function schedLabel(s: SchedulerName): string {
   return SCHEDULERS.find((x) => x.name === s)?.label ?? s;
@@ -178,10 +175,10 @@ function PoolEditor({ pool, pools, nrPcpus }: { pool: PoolInfo; pools: readonly 
 export function PoolsPanel() {
   const snap = useEngine();
   const store = useStore();
-  // The API has no pool events: other clients (the CLI, other windows) change pools too.
+  // The store follows the engine's `pool` events (sent after every cpupool change, whoever made
+  // it: the CLI, other windows); one fetch on opening covers a store that missed some.
   useEffect(() => {
-    const t = setInterval(() => void store.refreshPools().catch(() => undefined), POOLS_REFRESH_MS);
-    return () => clearInterval(t);
+    void store.refreshPools().catch(() => undefined);
   }, [store]);
   const [selected, setSelected] = useState<string>('Pool-0');
   const [creating, setCreating] = useState(false);

@@ -1,7 +1,9 @@
 #!/bin/sh
-# Rebuilds echo.elf (Debian: nasm, binutils). The committed echo.elf is this script's output.
+# Rebuilds the e2e guests (Debian: nasm, binutils). The committed echo.elf and vga-boot.bin are
+# this script's output.
 set -eu
 cd "$(dirname "$0")"
 nasm -f elf32 -o echo.o echo.asm
 ld -m elf_i386 -T link.ld -o echo.elf echo.o
 rm -f echo.o
+nasm -f bin -o vga-boot.bin vga-boot.asm
