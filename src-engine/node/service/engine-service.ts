@@ -19,6 +19,7 @@ import type { EngineHost } from '../../runtime/thread-env';
 import { ApiConnection, ApiService, EventHub, ServiceConnection } from './api-service';
 import { ConsoleRing } from './console-ring';
 import { DomainLibrary } from './library';
+import { offerDemoDomain } from './demo-seed';
 import type { DomusPaths } from './paths';
 import { buildDomainSpec } from './spec-builder';
 import { schedMethods } from './service-sched';
@@ -155,6 +156,7 @@ export class EngineService implements ApiService {
       },
     });
     this.library = new DomainLibrary(options.paths.domainsDir, () => this.topology());
+    offerDemoDomain(this.library, options.paths, (level, message) => this.note(level, 'library', message));
     mkdirSync(options.paths.logsDir, { recursive: true });
     this.methods = { ...this.domainMethods(), ...schedMethods(this), ...saveMethods(this), ...this.miscMethods() };
     this.statsTimer = setInterval(() => void this.sampleStats(), STATS_INTERVAL_MS);

@@ -1,7 +1,8 @@
 /**
  * Where Domus keeps things: the domain library (configs, console logs, save images) in the
  * user's data directory, and the daemon's socket in the user's runtime directory.
- * DOMUS_HOME and DOMUS_RUNTIME_DIR override them (tests, several engines side by side).
+ * DOMUS_HOME and DOMUS_RUNTIME_DIR override them (tests, several engines side by side);
+ * DOMUS_NO_DEMO=1 keeps the demo domain out of a new library (demo-seed.ts).
  */
 import os from 'node:os';
 import path from 'node:path';
@@ -15,12 +16,21 @@ export interface DomusPaths {
   logsDir: string;
   /** Save images. */
   savesDir: string;
+  /** Copies of the guests Domus bundles, for the configs that use them (the demo kernel). */
+  guestsDir: string;
+  /** Written once the demo domain was offered to this library: it is never offered again. */
+  demoMarker: string;
+  /** Whether a new library is offered the demo domain (false with DOMUS_NO_DEMO=1). */
+  seedDemo: boolean;
   runtimeDir: string;
   /** The engine daemon's API socket. */
   socketPath: string;
   /** The daemon's pid file. */
   pidFile: string;
 }
+
+/** Environment variable that, set to 1 (or true or yes), keeps the demo domain out of a new library. */
+export const NO_DEMO_ENV = 'DOMUS_NO_DEMO';
 
 /** Resolves Domus' paths for an environment. */
 export function domusPaths(env: Record<string, string | undefined> = process.env): DomusPaths {
@@ -33,6 +43,9 @@ export function domusPaths(env: Record<string, string | undefined> = process.env
     domainsDir: path.join(dataDir, 'domains'),
     logsDir: path.join(dataDir, 'logs'),
     savesDir: path.join(dataDir, 'saves'),
+    guestsDir: path.join(dataDir, 'guests'),
+    demoMarker: path.join(dataDir, 'demo-offered'),
+    seedDemo: !/^(1|true|yes)$/i.test(env[NO_DEMO_ENV] ?? ''),
     runtimeDir,
     socketPath: path.join(runtimeDir, 'domus.sock'),
     pidFile: path.join(runtimeDir, 'domus.pid'),
