@@ -141,9 +141,19 @@ describe.skipIf(!HAS_CHROMIUM).sequential('live views in a browser (domus serve)
     // The cursor sits after "INPUT " (row 7, column 6), where the guest parked it.
     expect(await screen.locator('[data-row="7"] .vga-cursor').count()).toBe(1);
     await waitText(page.getByLabel('Screen facts'), 'cursor row 8, column 7');
-    // 80 × 25 cells.
+    // 80 × 25 cells, all in view (the font shrinks to fit the pane).
     expect(await screen.locator('[data-row]').count()).toBe(25);
     expect(((await screen.locator('[data-row="0"]').textContent()) ?? '').length).toBe(80);
+    await until(() => screen.evaluate((el) => {
+      const view = (el.parentElement as HTMLElement).getBoundingClientRect();
+      const r = el.getBoundingClientRect();
+      return r.top >= view.top && r.bottom <= view.bottom && r.left >= view.left && r.right <= view.right ? true : undefined;
+    }), 5000, 'the whole screen in view');
+    // Blinking stops for people who ask for less motion.
+    expect(await alert.evaluate((el) => getComputedStyle(el).animationName)).toBe('vga-blink');
+    await page.emulateMedia({ reducedMotion: 'reduce' });
+    expect(await alert.evaluate((el) => getComputedStyle(el).animationName)).toBe('none');
+    await page.emulateMedia({ reducedMotion: null });
 
     // Live: text typed into COM1 (Type text…) is drawn by the guest and shows up on the screen.
     await page.getByRole('button', { name: 'Type text…' }).click();

@@ -1,9 +1,10 @@
 /**
  * Screenshots of the main views for docs/screenshots (opt-in: DOMUS_SCREENSHOTS=1 npx vitest run
  * test/e2e/screenshots.test.ts). Real guests run: two CPU-bound spin guests sharing a pCPU (so the
- * schedule timeline has something to show) and the echo guest for the console.
+ * schedule timeline has something to show), the echo guest for the console, and the VGA
+ * boot-sector guest (BIOS-booted from a disk image) for the Screen view.
  */
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, it } from 'vitest';
 import { HAS_CHROMIUM, startRig, until, waitText, type GuiRig } from './harness';
@@ -12,6 +13,9 @@ const WANTED = process.env.DOMUS_SCREENSHOTS === '1';
 const OUT = path.resolve('docs/screenshots');
 const G = path.resolve('test/fixtures/guests');
 const ECHO = path.resolve('test/e2e/guests/echo.elf');
+const VGA_BOOT = path.resolve('test/e2e/guests/vga-boot.bin');
+/** Size of the VGA guest's disk image. */
+const DISK_BYTES = 32 * 1024;
 if (!WANTED) console.warn('Screenshots not taken: set DOMUS_SCREENSHOTS=1 to regenerate docs/screenshots.');
 
 describe.skipIf(!WANTED || !HAS_CHROMIUM).sequential('screenshots of the GUI', () => {
@@ -30,6 +34,10 @@ describe.skipIf(!WANTED || !HAS_CHROMIUM).sequential('screenshots of the GUI', (
     await api.call('library.save', { name: 'spinner-a', text: cfg('spinner-a', `${G}/spin.elf`, 'vcpus = 2\ncpus = "1"\ncpu_weight = 512\n') });
     await api.call('library.save', { name: 'spinner-b', text: cfg('spinner-b', `${G}/spin.elf`, 'cpus = "1"\n') });
     await api.call('library.save', { name: 'ticker', text: cfg('ticker', `${G}/tick.elf`) });
+    const disk = new Uint8Array(DISK_BYTES);
+    disk.set(readFileSync(VGA_BOOT), 0);
+    writeFileSync(path.join(rig.home, 'bios-vga.img'), disk);
+    await api.call('library.save', { name: 'bios-vga', text: `name = "bios-vga"\ntype = "hvm"\nmemory = 16\nboot = "c"\ndisk = [ "${rig.home}/bios-vga.img,raw,hda,rw" ]\n` });
     for (const n of ['hermit-dev', 'spinner-a', 'spinner-b']) await api.call('domain.create', { library: n });
     // Type only once the guest listens (bytes sent before it sets up its UART are dropped, as on hardware).
     await until(async () => new TextDecoder().decode((await api.call('console.history', { domain: 'hermit-dev' })).data).includes('ECHO READY') || undefined);
@@ -59,8 +67,28 @@ describe.skipIf(!WANTED || !HAS_CHROMIUM).sequential('screenshots of the GUI', (
     await page.keyboard.press('Enter');
     await waitText(page.getByTestId('console-hermit-dev').locator('.xterm-rows'), 'ECHO: hello from the GUI');
     await shot('console');
+    // The config editor checks as you type: an unknown key is a warning at its line:column.
     await page.getByRole('tab', { name: 'Config' }).click();
+    const ta = page.getByLabel('xl.cfg of hermit-dev');
+    await until(async () => ((await ta.inputValue()).includes('name =') ? true : undefined));
+    await ta.fill(`${await ta.inputValue()}on_crash = "preserve"\nvga_font = "8x16"\n`);
+    await waitText(page.getByLabel('Check result'), 'warning');
     await shot('config');
+    await page.getByRole('button', { name: 'Revert' }).click();
+    // The VGA screen of a BIOS-booted guest, with what was typed into COM1 drawn on it. (It
+    // polls its UART, so it runs only for this picture.)
+    await rig.api.call('domain.create', { library: 'bios-vga' });
+    await page.getByRole('row', { name: /bios-vga/ }).click();
+    await page.getByRole('tab', { name: 'Console', exact: true }).click();
+    await page.getByRole('tab', { name: 'Screen' }).click();
+    await waitText(page.getByTestId('screen-bios-vga'), 'DOMUS VGA GUEST', 30_000);
+    await rig.api.call('console.write', { domain: 'bios-vga', data: 'typed into COM1, drawn by the guest' });
+    await waitText(page.getByTestId('screen-bios-vga'), 'drawn by the guest');
+    // No blinking in the picture (a blinking cell could be caught in its dark half).
+    await page.emulateMedia({ reducedMotion: 'reduce' });
+    await shot('screen');
+    await page.emulateMedia({ reducedMotion: null });
+    await rig.api.call('domain.destroy', { domain: 'bios-vga' });
     // The timeline and host pictures show the two spinners competing for pCPU 1.
     await rig.api.call('domain.destroy', { domain: 'hermit-dev' });
     await page.getByRole('tab', { name: 'Host' }).click();

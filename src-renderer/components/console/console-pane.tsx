@@ -100,7 +100,7 @@ export function ConsolePane({ name, domid, running, type, detached = false }: { 
         <Button aria-label="Smaller font" onClick={() => setFont(prefs.consoleFontSize - 1)}>A−</Button>
         <Button aria-label="Larger font" onClick={() => setFont(prefs.consoleFontSize + 1)}>A+</Button>
         <CheckField label="LF→CRLF" checked={convertEol} onChange={setConvertEol} />
-        <span className="tabular-nums text-slate-500" aria-label="Terminal size">{size.cols}×{size.rows}</span>
+        {shown === 'text' && <span className="tabular-nums text-slate-500" aria-label="Terminal size">{size.cols}×{size.rows}</span>}
         <span className="flex-1" />
         {!detached && <Button title="Open this console in its own window" onClick={() => void run('Opening the console window', () => openConsoleWindow(name))}>Detach</Button>}
         <Button title="Fullscreen (Escape leaves)" onClick={() => void boxRef.current?.requestFullscreen?.().catch(() => undefined)}>Fullscreen</Button>

@@ -4,7 +4,7 @@
  * view is shown (useScreen). Guests started from a kernel directly have no BIOS and no VGA; the
  * view says so and points at the serial console.
  */
-import { memo } from 'react';
+import { memo, useEffect, useRef, useState } from 'react';
 import type { TextScreen } from '../../../src-engine/api/types';
 import { saveTextFile } from '../../api/host';
 import { attrStyle, screenRuns, screenText } from '../../lib/vga-text';
@@ -12,11 +12,27 @@ import { useStore } from '../../state/use-engine';
 import { SCREEN_REFRESH_MS, useScreen } from '../../state/use-screen';
 import { Button } from '../ui/button';
 
+/** Line height of the cells, in em. */
+const LINE_EM = 1.2;
+/** Advance of a monospace glyph, in em (DejaVu Sans Mono, Menlo, Consolas: 0.6). */
+const GLYPH_EM = 0.6;
+/** Padding around the cells (p-2 on each side) plus the view's own (p-3), px. */
+const FRAME_PX = 2 * 8 + 2 * 12;
+/** Smallest font the screen shrinks to, px (below it the view scrolls). */
+const MIN_FONT_PX = 8;
+
+/** The font size at which `cols` × `rows` cells fit a box, never above `wanted`. */
+export function fitFont(box: { width: number; height: number }, cols: number, rows: number, wanted: number): number {
+  const byHeight = (box.height - FRAME_PX) / (rows * LINE_EM);
+  const byWidth = (box.width - FRAME_PX) / (cols * GLYPH_EM);
+  return Math.max(MIN_FONT_PX, Math.min(wanted, Math.floor(Math.min(byHeight, byWidth))));
+}
+
 /** The cells of one screen (re-rendered only when the screen changed). */
 export const VgaCells = memo(function VgaCells({ screen, label, fontSize, testId }: { screen: TextScreen; label: string; fontSize: number; testId?: string }) {
   const rows = screenRuns(screen);
   return (
-    <pre aria-label={label} data-testid={testId} className="m-0 inline-block bg-black p-2 font-mono leading-[1.2]" style={{ fontSize, width: `calc(${screen.cols}ch + 1rem)` }}>
+    <pre aria-label={label} data-testid={testId} className="m-auto inline-block bg-black p-2 font-mono" style={{ fontSize, lineHeight: LINE_EM, width: `calc(${screen.cols}ch + 1rem)` }}>
       {rows.map((runs, r) => (
         <div key={r} data-row={r}>
           {runs.map((run, i) => {
@@ -38,6 +54,17 @@ export const VgaCells = memo(function VgaCells({ screen, label, fontSize, testId
 export function VgaScreen({ name, domid, running, fontSize }: { name: string; domid: number | undefined; running: boolean; fontSize: number }) {
   const store = useStore();
   const { screen, error, paused } = useScreen(store, domid, running);
+  // The whole screen fits the view (up to the console font size): 25 rows in a short pane too.
+  const boxRef = useRef<HTMLDivElement>(null);
+  const [box, setBox] = useState({ width: 0, height: 0 });
+  useEffect(() => {
+    const el = boxRef.current;
+    if (!el || typeof ResizeObserver === 'undefined') return;
+    const ro = new ResizeObserver(() => setBox({ width: el.clientWidth, height: el.clientHeight }));
+    ro.observe(el);
+    return () => ro.disconnect();
+  }, []);
+  const font = screen && box.height > 0 ? fitFont(box, screen.cols, screen.rows, fontSize) : fontSize;
   const stamp = () => new Date().toISOString().replace(/[:.]/g, '-').slice(0, 19);
 
   let body;
@@ -50,11 +77,14 @@ export function VgaScreen({ name, domid, running, fontSize }: { name: string; do
       </p>
     );
   } else if (screen === undefined) body = <p role="status">{error ? `The screen of ${name} cannot be read: ${error}` : `Reading the screen of ${name}…`}</p>;
-  else body = <VgaCells screen={screen} label={`VGA screen of ${name}`} fontSize={fontSize} testId={`screen-${name}`} />;
+  else body = <VgaCells screen={screen} label={`VGA screen of ${name}`} fontSize={font} testId={`screen-${name}`} />;
 
   return (
     <div className="absolute inset-0 flex flex-col bg-slate-900 text-sm text-slate-300">
-      <div className="flex flex-1 items-center justify-center overflow-auto p-3">{body}</div>
+      {/* m-auto on the content, not justify-center here: a screen taller than the view scrolls instead of losing its top rows. */}
+      <div ref={boxRef} className="flex min-h-0 flex-1 overflow-auto p-3">
+        {screen ? body : <div className="m-auto">{body}</div>}
+      </div>
       {screen && (
         <div className="flex items-center gap-2 bg-slate-800 px-2 py-0.5 text-[11px]">
           <span aria-label="Screen facts" className="tabular-nums">
