@@ -7,6 +7,7 @@
  * - Screen: an HVM guest booted by the BIOS from a disk (test/e2e/guests/vga-boot.asm) draws on
  *   the VGA text screen and echoes COM1 input there; the view shows its text, colours, blinking
  *   cell and cursor, follows the screen while shown, and stops reading when hidden.
+ * - A directly booted HVM guest has no VGA: the Screen tab says so after one read.
  * - PV console: a PVH guest's Console tab is its PV console (com 0), labelled so.
  * The WebSocket frames the page sends are counted to see which methods it calls and how often.
  */
@@ -189,6 +190,22 @@ describe.skipIf(!HAS_CHROMIUM).sequential('live views in a browser (domus serve)
     expect(count('domain.screen')).toBe(r2);
     await rig.api.call('domain.destroy', { domain: 'vga-demo' });
   }, 90_000);
+
+  it('says that a directly booted HVM guest has no VGA screen, and stops asking', async () => {
+    const { page } = rig;
+    const row = page.getByRole('row', { name: /cfg-edit/ });
+    await row.click();
+    await page.getByRole('toolbar', { name: 'Virtual machine actions' }).getByRole('button', { name: 'Run' }).click();
+    await waitText(row, /Running|Idle/);
+    await page.getByRole('tab', { name: 'Console', exact: true }).click();
+    const r0 = count('domain.screen');
+    await page.getByRole('tab', { name: 'Screen' }).click();
+    await waitText(page.getByRole('status').filter({ hasText: 'no VGA screen' }), 'started from a kernel directly');
+    await sleep(1000);
+    expect(count('domain.screen') - r0).toBe(1);
+    await page.getByRole('tab', { name: 'Serial 0 (COM1)' }).click();
+    await rig.api.call('domain.destroy', { domain: 'cfg-edit' });
+  });
 
   it('shows a PVH guest’s PV console (com 0) as its console', async () => {
     const { page, api } = rig;
