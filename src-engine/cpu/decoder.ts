@@ -11,7 +11,7 @@ import type { Cpu } from './cpu';
 import { Block, Insn } from './insn';
 import { raiseError } from './fault';
 import { fetchOffset, NOT_RAM } from './mmu';
-import { GROUPS, G7_REGISTER_FORMS, ONE_BYTE, TWO_BYTE } from './opcode-table';
+import { GROUPS, G7_REG_LMSW, G7_REG_SMSW, G7_REGISTER_FORMS, ONE_BYTE, TWO_BYTE } from './opcode-table';
 import { FACTORIES, udFactory, udHandler } from './handlers/index';
 import {
   EBP, EXC_GP, REG_ZERO, SEG_CS, SEG_DS, SEG_ES, SEG_FS, SEG_GS, SEG_SS, EBX, ESI, EDI, ESP,
@@ -450,7 +450,8 @@ function decodeInsn(d: DecodeState, eip: number, lin: number): Insn {
     if (e.group !== null) {
       if (e.group === 'G7' ) {
         d.readModrm();
-        if (d.mod === 3) {
+        // SMSW and LMSW take a register too (Ew); the other register forms are named by ModRM.
+        if (d.mod === 3 && d.reg !== G7_REG_SMSW && d.reg !== G7_REG_LMSW) {
           const name = G7_REGISTER_FORMS[d.modrm];
           e = name ? { mnem: name, ops: [], group: null } : null;
         } else {

@@ -111,7 +111,11 @@ export const GROUPS: Record<string, readonly (string | null)[]> = {
   G15M: ['FXSAVE M', 'FXRSTOR M', 'LDMXCSR Md', 'STMXCSR Md', null, null, null, 'CLFLUSH Mb'],
 };
 
-/** Register forms of 0F 01 (ModRM byte -> mnemonic); other register forms are #UD. */
+/** ModRM.reg of 0F 01 /4 SMSW Ew and /6 LMSW Ew: their register forms are the instructions too. */
+export const G7_REG_SMSW = 4;
+export const G7_REG_LMSW = 6;
+
+/** Register forms of 0F 01 other than SMSW/LMSW (ModRM byte -> mnemonic); the rest are #UD. */
 export const G7_REGISTER_FORMS: Record<number, string> = {
   0xc1: 'VMCALL',
   0xd9: 'VMMCALL',

@@ -56,6 +56,16 @@ describe('real mode', () => {
     });
   });
 
+  it('LMSW and SMSW take a register operand: LMSW DX sets PE (Linux\'s AP trampoline), LMSW cannot clear it', () => {
+    bothModes('realmode/lmsw_reg', {}, (r) => {
+      expect(r.exception).toBeUndefined();
+      expect(r.regs.ebx & 1).toBe(0);
+      expect(r.regs.ecx & 0xffff).toBe((r.regs.ebx & 0xfffe) | 1);
+      expect(r.regs.esi & 0xffff).toBe(r.regs.ecx & 0xffff);
+      expect(r.regs.cr0 & 1).toBe(1);
+    });
+  });
+
   it('switches real -> 32-bit protected -> 16-bit protected -> real and takes IVT interrupts again', () => {
     bothModes('realmode/pm_roundtrip', {}, (r) => {
       expect(r.regs.edx).toBe(0x11223344);
