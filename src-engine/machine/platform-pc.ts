@@ -247,6 +247,12 @@ export interface PcPlatform extends TimedDevice, Persistent<PcPlatformState> {
    */
   directBootSetup(): void;
   /**
+   * The BSP's local APIC as a PC BIOS's POST leaves it (SeaBIOS smp_setup): software-enabled,
+   * LINT0 ExtINT (virtual wire: the 8259's INTR reaches the CPU), LINT1 NMI. Without it an
+   * enabled APIC masks LINT0 and no 8259 interrupt arrives. Nothing to do without local APICs.
+   */
+  localApicVirtualWire(): void;
+  /**
    * A machine reset (RESET line): every device to its reset state; CMOS time and memory survive.
    * Local APICs return to their power-up state: call it only while no VCPU of the domain runs.
    */
@@ -445,6 +451,10 @@ class PcPlatformImpl implements PcPlatform {
     out(PIC_SLAVE_BASE + 1, BIOS_PIC_ICW4);
     out(PIC_MASTER_BASE + 1, BIOS_PIC_MASK_MASTER);
     out(PIC_SLAVE_BASE + 1, BIOS_PIC_MASK_SLAVE);
+    this.localApicVirtualWire();
+  }
+
+  localApicVirtualWire(): void {
     const bsp = this.smp?.lapics[0];
     if (bsp) {
       lapicBiosSetup(bsp);

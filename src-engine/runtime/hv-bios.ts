@@ -136,6 +136,7 @@ export class DomainBios {
         message: (text) => o.message(text),
         aliasBiosHigh: () => this.aliasHigh(),
         afterPost: () => o.afterPost(),
+        localApicVirtualWire: () => o.platform.localApicVirtualWire(),
       };
       const drives: BiosDriveConfig[] = this.backends.map((backend) => ({ medium: backend.medium, backend }));
       this.fw = installHvmFirmware(o.platform, { ramSize: o.ramBytes, bootOrder: o.spec.bootOrder, drives }, host);

@@ -52,6 +52,12 @@ export interface FirmwareHost {
    * there besides the BIOS's own data (the ACPI RSDP and MP floating pointer).
    */
   afterPost?(): void;
+  /**
+   * Optional: set the bootstrap processor's local APIC to virtual wire mode (software-enabled,
+   * LINT0 ExtINT, LINT1 NMI), as SeaBIOS's smp_setup does during POST, so the 8259s' interrupts
+   * reach the CPU. A machine without local APICs leaves it out.
+   */
+  localApicVirtualWire?(): void;
 }
 
 /** A drive the BIOS offers through INT 13h. */

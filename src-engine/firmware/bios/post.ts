@@ -90,6 +90,7 @@ export function postDevices(bios: BiosContext): void {
   io.ioWrite(PIC_SLAVE_DATA, 1, PIC_ICW4);
   io.ioWrite(PIC_MASTER_DATA, 1, PIC_MASTER_MASK);
   io.ioWrite(PIC_SLAVE_DATA, 1, PIC_SLAVE_MASK);
+  io.localApicVirtualWire?.();
 
   io.ioWrite(PIT_CONTROL, 1, PIT_CH0_MODE2);
   io.ioWrite(PIT_CHANNEL0, 1, 0);

@@ -62,6 +62,35 @@ describe('domus run through the BIOS', () => {
     expect(r.err).toBe('domus run: Booting from Hard Disk...\n');
   }, 120_000);
 
+  it('delivers the timer interrupt to a BIOS-booted guest (the BIOS leaves the local APIC in virtual wire mode)', () => {
+    // Waits in sti; hlt for five changes of the BIOS tick count (0040:006C, INT 08h's counter),
+    // then leaves through isa-debug-exit with 9. Without interrupts it never wakes (timeout).
+    const code = [
+      0x31, 0xc0, //             xor ax, ax
+      0x8e, 0xd8, //             mov ds, ax
+      0xb9, 0x05, 0x00, //       mov cx, 5
+      0x8b, 0x1e, 0x6c, 0x04, // again: mov bx, [0x46c]
+      0xfb, //                   wait: sti
+      0xf4, //                   hlt
+      0x3b, 0x1e, 0x6c, 0x04, // cmp bx, [0x46c]
+      0x74, 0xf8, //             je wait
+      0xe2, 0xf2, //             loop again
+      0xb0, 0x09, //             mov al, 9
+      0xe6, 0xf4, //             out 0xf4, al
+      0xfa, 0xf4, //             cli; hlt
+    ];
+    const img = new Uint8Array(64 * 1024);
+    img.set(code, 0);
+    img[510] = 0x55;
+    img[511] = 0xaa;
+    const disk = path.join(dir, 'ticks.img');
+    writeFileSync(disk, img);
+    for (const vcpus of ['1', '2']) {
+      const r = domusRun(['--disk', disk, '--debug-exit', '--vcpus', vcpus, '--timeout', '60']);
+      expect(r.code, `${vcpus} VCPU(s): ${r.err}`).toBe((9 << 1) | 1);
+    }
+  });
+
   it('follows --boot: with "d" first it tries the CD-ROM, which is not bootable, then the disk', () => {
     const disk = path.join(dir, 'boot2.img');
     const blank = path.join(dir, 'blank.iso');
