@@ -24,6 +24,7 @@ export function MemoryTab({ row, config }: { row: VmRow; config: DomainConfig | 
   const [savedMax, setSavedMax] = useState(NaN);
   const cur = d?.memoryMiB ?? config?.memoryMiB ?? 0;
   const top = d?.maxmemMiB ?? config?.maxmemMiB ?? cur;
+  const balloon = d?.targetMiB ?? cur;
   const val = (v: number, dflt: number) => (Number.isNaN(v) ? dflt : v);
 
   return (
@@ -34,14 +35,14 @@ export function MemoryTab({ row, config }: { row: VmRow; config: DomainConfig | 
           <div className="h-full bg-emerald-600" style={{ width: `${top > 0 ? (100 * cur) / top : 0}%` }} />
         </div>
         <p>
-          {mib(cur)} now, {mib(top)} maximum{top > cur ? `; ${mib(top - cur)} ballooned out` : ''}. Host: {snap.host ? `${mib(snap.host.freeMemoryMiB)} free of ${mib(snap.host.totalMemoryMiB)}` : '—'}.
+          {mib(cur)} now, {mib(top)} maximum{top > cur ? `; ${mib(top - cur)} ballooned out` : ''}{d && balloon !== cur ? `; balloon target ${mib(balloon)}` : ''}. Host: {snap.host ? `${mib(snap.host.freeMemoryMiB)} free of ${mib(snap.host.totalMemoryMiB)}` : '—'}.
         </p>
       </section>
       {d && (
         <section aria-labelledby="mem-live" className="flex flex-wrap items-end gap-3">
           <h3 id="mem-live" className="w-full font-semibold text-slate-800">Live (balloon)</h3>
-          <NumberField label="Balloon target (MiB)" value={val(target, cur)} min={1} max={top} onValue={setTarget} />
-          <Button disabled={Number.isNaN(target) || target === cur} onClick={() => void run('Setting the balloon target', () => store.client.call('domain.memSet', { domain: d.domid, mib: target })).then(() => setTarget(NaN))}>
+          <NumberField label="Balloon target (MiB)" value={val(target, balloon)} min={1} max={top} onValue={setTarget} />
+          <Button disabled={Number.isNaN(target) || target === balloon} onClick={() => void run('Setting the balloon target', () => store.client.call('domain.memSet', { domain: d.domid, mib: target })).then(() => setTarget(NaN))}>
             Set target
           </Button>
           <NumberField label="Maximum (MiB)" value={val(max, top)} min={1} onValue={setMax} />
