@@ -16,6 +16,12 @@ export interface EngineEvents {
   /** Progress of a long task (ISO builds). */
   task: { taskId: string; progress: number; message: string; done: boolean; error?: string; result?: unknown };
   log: LogEntry;
+  /**
+   * A xenstore watch this connection set with xenstore.watch fired: `path` changed (or, right
+   * after the watch was set, the watched path itself, as xenstore does). Only the watch's owner
+   * receives it.
+   */
+  xenstore: { watchId: number; path: string };
   /** The engine is going away (process exit) or failed. */
   engine: { state: 'stopping' | 'failed'; message: string };
 }

@@ -81,6 +81,9 @@ export interface EngineMethods {
   'xenstore.read': { params: { path: string }; result: string };
   'xenstore.write': { params: { path: string; value: string }; result: null };
   'xenstore.rm': { params: { path: string }; result: null };
+  /** Sets a watch on `path` for this connection: xenstore events follow until unwatch or disconnect. */
+  'xenstore.watch': { params: { path: string }; result: { watchId: number } };
+  'xenstore.unwatch': { params: { watchId: number }; result: null };
   /** Parses and validates an xl.cfg text as library.save would, without writing anything. */
   'library.check': { params: { name?: string; text: string }; result: LibraryEntry };
   'events.subscribe': { params: { events: EngineEventName[]; domains?: number[] }; result: null };
@@ -166,6 +169,8 @@ export const METHOD_SCHEMAS: Record<EngineMethod, Check> = {
   'xenstore.read': object({ path: str }),
   'xenstore.write': object({ path: str, value: str }),
   'xenstore.rm': object({ path: str }),
+  'xenstore.watch': object({ path: str }),
+  'xenstore.unwatch': object({ watchId: int }),
   'events.subscribe': object({ events: arrayOf(oneOf(['console', 'domain', 'pool', 'stats', 'trace', 'task', 'log', 'engine']), 16), domains: optional(arrayOf(int, 4096)) }),
   'iso.preview': object({ input: any }),
   'iso.build': object({ input: any }),

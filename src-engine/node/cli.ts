@@ -49,6 +49,7 @@ const COMMANDS: Record<string, { run: CliCommand; help: string }> = {
   'xenstore-read': { run: dom.xenstoreReadCommand, help: 'read xenstore values' },
   'xenstore-write': { run: dom.xenstoreWriteCommand, help: 'write xenstore values: PATH VALUE...' },
   'xenstore-rm': { run: dom.xenstoreRmCommand, help: 'remove xenstore nodes' },
+  'xenstore-watch': { run: dom.xenstoreWatchCommand, help: 'print xenstore changes below a path [-n EVENTS]' },
   trace: { run: dom.traceCommand, help: 'dump the schedule trace as CSV [--seconds N]' },
   mkrescue: { run: mkrescueCommand, help: 'build a GRUB rescue ISO from a directory (grub-mkrescue for i386-pc)' },
   mkiso: { run: mkisoCommand, help: 'build a bootable GRUB ISO for a multiboot kernel and modules' },

@@ -31,6 +31,8 @@ export interface EngineEvents {
   message?: (domid: number, text: string) => void;
   /** Every VCPU halted with interrupts off (the domain stays until destroyed). */
   halted?: (domid: number) => void;
+  /** A toolstack xenstore watch fired for `path`. */
+  xenstoreWatch?: (watchId: number, path: string) => void;
   log?: (level: string, source: string, message: string) => void;
   /** A worker thread died (an engine bug); the engine is no longer usable. */
   fatal?: (message: string) => void;
@@ -150,6 +152,9 @@ export class Engine {
         return;
       case 'domain-message':
         this.events.message?.(m.domid, m.text);
+        return;
+      case 'xenstore-watch':
+        this.events.xenstoreWatch?.(m.watchId, m.path);
         return;
       default:
         return;

@@ -90,6 +90,8 @@ export class Hypervisor {
   private readonly consoleIoLine = new Map<number, string>();
   /** Each domain's balloon target and maximum (xl mem-set / mem-max), in MiB. */
   private readonly memLimits = new Map<number, { targetMiB: number; maxMiB: number }>();
+  /** Toolstack xenstore watches (xenstore.watch) by id: each entry removes its watch. */
+  private readonly xsWatches = new Map<number, () => void>();
 
   constructor(
     private readonly env: WorkerEnv,
@@ -298,7 +300,7 @@ export class Hypervisor {
       case 'shutdown-request':
         return this.shutdownRequest(this.domain(a.domid as number), a.reason as 'poweroff' | 'reboot');
       case 'xenstore':
-        return this.xenstoreOp(a.op as string, a.path as string, a.value as string | undefined);
+        return this.xenstoreOp(a.op as string, a.path as string, a.value as string | undefined, a.watchId as number | undefined);
       case 'vcpu-set':
         return this.setVcpus(this.domain(a.domid as number), a.count as number);
       case 'mem-set':
@@ -398,9 +400,20 @@ export class Hypervisor {
   }
 
   /** Domain 0's xenstore access for the toolstack (xenstore-ls, -read, -write, -rm). */
-  private xenstoreOp(op: string, path: string, value: string | undefined): unknown {
+  private xenstoreOp(op: string, path: string, value: string | undefined, watchId: number | undefined): unknown {
     const xs = this.xen.xs;
     switch (op) {
+      case 'watch': {
+        // Fires at once for the path, then for every change at or below it (xenstore-watch).
+        const id = watchId ?? 0;
+        this.xsWatches.get(id)?.();
+        this.xsWatches.set(id, xs.watch(path, (p) => this.post({ t: 'xenstore-watch', watchId: id, path: p })));
+        return null;
+      }
+      case 'unwatch':
+        this.xsWatches.get(watchId ?? 0)?.();
+        this.xsWatches.delete(watchId ?? 0);
+        return null;
       case 'ls':
         return xs.lsText(path);
       case 'read':

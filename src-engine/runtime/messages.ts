@@ -74,4 +74,6 @@ export type HvToHost =
   | { t: 'domain-message'; domid: number; text: string }
   /** Every started VCPU of the domain halted with interrupts off: it can never run again. */
   | { t: 'domain-halted'; domid: number }
+  /** A toolstack xenstore watch fired (xenstore.watch): the node that changed. */
+  | { t: 'xenstore-watch'; watchId: number; path: string }
   | { t: 'log'; level: 'debug' | 'info' | 'warn' | 'error'; source: string; message: string };

@@ -27,7 +27,7 @@ export type ConnectionState =
 
 /** Every event name the engine may send (anything else is dropped). */
 /** Every event the engine sends (a Record, so a new event name in the API fails to compile here until it is listed). */
-const EVENT_LIST: Record<EngineEventName, true> = { console: true, domain: true, stats: true, pool: true, trace: true, task: true, log: true, engine: true };
+const EVENT_LIST: Record<EngineEventName, true> = { console: true, domain: true, stats: true, pool: true, trace: true, task: true, log: true, xenstore: true, engine: true };
 const EVENT_NAMES: ReadonlySet<string> = new Set(Object.keys(EVENT_LIST));
 
 /** Delay before the first reconnection attempt, ms; doubles up to RETRY_MAX_MS. */

@@ -301,6 +301,49 @@ export const xenstoreRmCommand: CliCommand = async (args, io) => {
   });
 };
 
+/**
+ * `xenstore-watch [-n N] PATH`: prints the path of every change at or below PATH (first PATH
+ * itself, as xenstore fires a new watch at once), until Ctrl-C or, with -n, N events.
+ */
+export const xenstoreWatchCommand: CliCommand = async (args, io) => {
+  const rest = [...args];
+  let limit = Infinity;
+  const n = rest.indexOf('-n');
+  if (n >= 0) {
+    limit = Number(rest[n + 1]);
+    rest.splice(n, 2);
+  }
+  if (rest.length !== 1 || !(limit >= 1)) return usage(io, 'usage: domus xenstore-watch [-n EVENTS] PATH');
+  return withClient(io, 'xenstore-watch', async (c) => {
+    let seen = 0;
+    let finish: (code: number) => void = () => undefined;
+    const done = new Promise<number>((resolve) => (finish = resolve));
+    let watchId = -1;
+    const early: string[] = [];
+    const print = (path: string): void => {
+      if (seen >= limit) return;
+      io.out(`${path}\n`);
+      if (++seen >= limit) finish(0);
+    };
+    c.on('xenstore', (e) => {
+      if (watchId < 0) early.push(`${e.watchId}\0${e.path}`);
+      else if (e.watchId === watchId) print(e.path);
+    });
+    c.onClose(() => finish(EXIT_FAIL));
+    const onSignal = (): void => finish(0);
+    process.once('SIGINT', onSignal);
+    watchId = (await c.request('xenstore.watch', { path: rest[0] })).watchId;
+    // Events that arrived before the reply named the id.
+    for (const x of early.splice(0)) {
+      const [id, path] = x.split('\0');
+      if (Number(id) === watchId) print(path);
+    }
+    const code = await done;
+    process.removeListener('SIGINT', onSignal);
+    return code;
+  });
+};
+
 export const traceCommand: CliCommand = async (args, io) => {
   const s = args.indexOf('--seconds');
   const seconds = s >= 0 ? Number(args[s + 1]) : 10;

@@ -33,7 +33,10 @@ export class ServiceConnection implements ApiConnection {
   readonly events = new Set<EngineEventName>(['domain', 'task', 'log', 'engine']);
   /** Console events only for these domains (undefined: all). */
   consoleDomains: Set<number> | undefined;
+  /** The xenstore watches this connection set (xenstore.watch); only their events reach it. */
+  readonly xenstoreWatches = new Set<number>();
   closed = false;
+  private readonly closers: (() => void)[] = [];
 
   constructor(
     private readonly hub: EventHub,
@@ -64,8 +67,16 @@ export class ServiceConnection implements ApiConnection {
   }
 
   close(): void {
+    if (this.closed) return;
     this.closed = true;
     this.hub.remove(this);
+    for (const fn of this.closers.splice(0)) fn();
+  }
+
+  /** Runs `fn` when the connection closes (e.g. to drop the watches it set). */
+  onClose(fn: () => void): void {
+    if (this.closed) fn();
+    else this.closers.push(fn);
   }
 
   wants(event: EngineEventName, data: unknown): boolean {
@@ -73,6 +84,7 @@ export class ServiceConnection implements ApiConnection {
     if (event === 'console' && this.consoleDomains !== undefined) {
       return this.consoleDomains.has((data as EngineEvents['console']).domid);
     }
+    if (event === 'xenstore') return this.xenstoreWatches.has((data as EngineEvents['xenstore']).watchId);
     return true;
   }
 }

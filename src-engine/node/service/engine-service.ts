@@ -137,6 +137,7 @@ export class EngineService implements ApiService {
   private traceTimer: ReturnType<typeof setInterval>;
   private traceCursor = 0;
   private taskSeq = 0;
+  private watchSeq = 0;
   private readonly methods: Record<string, (params: never, conn: ServiceConnection) => unknown>;
 
   constructor(
@@ -148,6 +149,7 @@ export class EngineService implements ApiService {
       shutdown: (domid, reason, code, detail) => void this.onShutdown(domid, reason, code, detail),
       destroyed: (domid) => this.onDestroyed(domid),
       halted: (domid) => this.note('info', `dom${domid}`, 'every VCPU halted with interrupts disabled; the domain can only be destroyed'),
+      xenstoreWatch: (watchId, path) => this.hub.emit('xenstore', { watchId, path }),
       log: (level, source, message) => this.note(level as LogEntry['level'], source, message),
       message: (domid, text) => this.note('info', this.domainSource(domid), text),
       fatal: (message) => {
@@ -549,6 +551,24 @@ export class EngineService implements ApiService {
       'xenstore.read': (p: P<'xenstore.read'>) => this.engine.call<string>('xenstore', { op: 'read', path: p.path }),
       'xenstore.write': (p: P<'xenstore.write'>) => this.engine.call<null>('xenstore', { op: 'write', path: p.path, value: p.value }),
       'xenstore.rm': (p: P<'xenstore.rm'>) => this.engine.call<null>('xenstore', { op: 'rm', path: p.path }),
+      'xenstore.watch': async (p: P<'xenstore.watch'>, conn: ServiceConnection) => {
+        const watchId = ++this.watchSeq;
+        // Owned by the connection: its events go only there, and the watch ends with it.
+        if (conn) {
+          conn.xenstoreWatches.add(watchId);
+          conn.events.add('xenstore');
+          conn.onClose(() => void this.engine.call('xenstore', { op: 'unwatch', watchId }).catch(() => undefined));
+        }
+        await this.engine.call('xenstore', { op: 'watch', path: p.path, watchId });
+        return { watchId };
+      },
+      'xenstore.unwatch': async (p: P<'xenstore.unwatch'>, conn: ServiceConnection) => {
+        if (conn && !conn.xenstoreWatches.delete(p.watchId)) {
+          throw new DomusError('xenstore.no-watch', `This connection has no xenstore watch ${p.watchId}.`, String(p.watchId));
+        }
+        await this.engine.call('xenstore', { op: 'unwatch', watchId: p.watchId });
+        return null;
+      },
       'library.check': async (p: P<'library.check'>) => ({ ...this.library.inspect(p.name ?? 'draft', p.text), domid: undefined }),
       'library.delete': async (p: P<'library.delete'>) => {
         const running = [...this.domains.values()].find((d) => d.libraryName === p.name && !d.shutdown);

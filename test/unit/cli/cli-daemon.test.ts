@@ -177,6 +177,14 @@ describe('domus verbs against a daemon (xl layouts)', () => {
     const gone = await domus(env, 'xenstore-read', `${dir}/data/x`);
     expect(gone.code).not.toBe(0);
     expect(gone.err).toMatch(/data\/x/);
+    // xenstore-watch: the watched path at once, then each change at or below it, -n ends it.
+    const wio = capture(env);
+    const watching = main(['xenstore-watch', '-n', '3', `${dir}/data/w2`], wio);
+    for (let i = 0; i < 100 && !wio.stdout().includes('data/w2'); i++) await new Promise((res) => setTimeout(res, 20));
+    expect((await domus(env, 'xenstore-write', `${dir}/data/other`, '1')).code).toBe(0);
+    expect((await domus(env, 'xenstore-write', `${dir}/data/w2`, 'a', `${dir}/data/w2/c`, 'b')).code).toBe(0);
+    expect(await watching).toBe(0);
+    expect(wio.stdout()).toBe(`${dir}/data/w2\n${dir}/data/w2\n${dir}/data/w2/c\n`);
     // mem-set / mem-max / vcpu-set reach the guest through xenstore, with libxl's rules.
     expect((await domus(env, 'mem-set', 'pvh-basic', '12m')).code).toBe(0);
     expect((await domus(env, 'xenstore-read', `${dir}/memory/target`)).out).toBe('12288\n');
