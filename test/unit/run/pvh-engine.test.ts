@@ -37,6 +37,16 @@ describe('PVH guests in the engine', () => {
     expect(r.status).toBe(124);
   }, 60_000);
 
+  it('domus run boots the 2-VCPU PVH guest: APs up through VCPUOP_initialise/up, IPIs, locks, timers and upcalls on both', () => {
+    const r = spawnSync(process.execPath, ['bin/domus', 'run', '--kernel', `${GUESTS}/smp.elf`, '--vcpus', '2', '--pcpus', '2', '--timeout', '60'], {
+      encoding: 'latin1',
+      timeout: 90_000,
+    });
+    expect(r.stdout.split('\n').filter((l) => l.startsWith('FAIL '))).toEqual([]);
+    expect(r.stdout).toMatch(/DONE smp pass=\d+ fail=0/);
+    expect(r.status, r.stderr).toBe(0);
+  });
+
   it('an xl.cfg PVH domain reads and writes its PV disk files and powers off', async () => {
     const xvda = path.join(work, 'xvda.img');
     const xvdb = path.join(work, 'xvdb.img');
