@@ -22,6 +22,11 @@ export interface JitConfig {
   maxInvalidations: number;
   /** Guest instructions in one region; hotter blocks are kept when a page has more. */
   maxRegionInsns: number;
+  /**
+   * Compile budget: instructions a page must have interpreted (in its current code generation,
+   * not yet spent on an earlier region) per guest instruction of a region compiled from it.
+   */
+  compileCost: number;
   /** A region that fails to compile (a JIT bug) throws instead of leaving its page interpreted. */
   throwOnFailure: boolean;
 }
@@ -32,6 +37,16 @@ const THRESHOLD = 64;
 const MAX_COMPILES = 64;
 /** Rewrites of a code page before it is only interpreted. */
 const MAX_INVALIDATIONS = 64;
+/**
+ * Interpreted instructions per compiled one. Compiling costs V8 far more than interpreting:
+ * building, parsing and running a region function the first time, then TurboFan optimising it
+ * on a background thread, costs about as much CPU time as interpreting a few thousand guest
+ * instructions per instruction compiled (measured on the GRUB boot, docs/cpu.md). Spending
+ * at most 1/COMPILE_COST of what a page has interpreted keeps compiling a bounded fraction of
+ * the interpreter's work, so code that runs a little and is rewritten (decompressors, data in
+ * code pages) never pays more for compiling than it saves.
+ */
+const COMPILE_COST = 16000;
 /**
  * Instructions per region: V8 optimises functions up to ~60 KB of bytecode, and one templated
  * instruction costs ~60-150 bytes of it.
@@ -50,12 +65,14 @@ function defaults(): JitConfig {
     maxCompiles: MAX_COMPILES,
     maxInvalidations: MAX_INVALIDATIONS,
     maxRegionInsns: MAX_REGION_INSNS,
+    compileCost: COMPILE_COST,
     throwOnFailure: false,
   };
   const env = fromEnvironment();
   if (env === 'off' || env === '0') base.enabled = false;
   else if (env === 'all') {
     base.threshold = 0;
+    base.compileCost = 0;
     base.maxCompiles = Infinity;
     base.maxInvalidations = Infinity;
     base.throwOnFailure = true;
@@ -72,6 +89,7 @@ export function jitAllConfig(): JitConfig {
     ...JIT_DEFAULTS,
     enabled: true,
     threshold: 0,
+    compileCost: 0,
     maxCompiles: Infinity,
     maxInvalidations: Infinity,
     throwOnFailure: true,

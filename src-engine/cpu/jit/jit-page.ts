@@ -33,6 +33,10 @@ const REFORM_PERIOD = 64;
 export class JitPage {
   readonly blocks: Block[] = [];
   compiles = 0;
+  /** Instructions interpreted in this page and not yet spent on compiling (JitConfig.compileCost). */
+  credit = 0;
+  /** Credit the last region formed here needed and did not have (skip forming it until then). */
+  need = 0;
   /** A compilation threw (a JIT bug) or the frame is rewritten too often: stay interpreted. */
   failed = false;
 
@@ -50,6 +54,8 @@ export interface JitStats {
   /** Region compilations, and the milliseconds they took. */
   compiles: number;
   compileMs: number;
+  /** Regions formed and left uncompiled because their page had not earned the compile budget. */
+  deferred: number;
   /** Compilations that threw (should stay 0). */
   failures: number;
   /** Pages dropped because their frame was written. */
@@ -64,7 +70,7 @@ export class JitRegistry {
   readonly pages = new Map<number, JitPage>();
   /** Code generations seen per frame (pages stop being compiled after maxInvalidations). */
   readonly rewrites = new Map<number, number>();
-  readonly stats: JitStats = { compiles: 0, compileMs: 0, failures: 0, invalidations: 0, insnsCompiled: 0, insnsTemplated: 0 };
+  readonly stats: JitStats = { compiles: 0, compileMs: 0, deferred: 0, failures: 0, invalidations: 0, insnsCompiled: 0, insnsTemplated: 0 };
   /** The last regions compiled (tests and diagnostics inspect them). */
   readonly recent: Region[] = [];
 }
@@ -202,13 +208,24 @@ function regionBlocks(p: JitPage, seed: Block, cfg: JitConfig): Block[] {
   return reachable(seed, nodes, cfg.maxRegionInsns, (b) => b.region !== null);
 }
 
-/** Compiles the region seeded by `seed` for the Cpu's current stack size. */
+/**
+ * Compiles the region seeded by `seed` for the Cpu's current stack size, when its page has the
+ * credit for it (JitConfig.compileCost per instruction); otherwise remembers what it needs.
+ */
 function formRegion(cpu: Cpu, reg: JitRegistry, p: JitPage, seed: Block): boolean {
   const t0 = performance.now();
-  p.compiles++;
   let ok = false;
   try {
     const blocks = regionBlocks(p, seed, cpu.jit);
+    const cost = cpu.jit.compileCost * blocks.reduce((sum, b) => sum + b.insns.length, 0);
+    if (p.credit < cost) {
+      p.need = cost;
+      reg.stats.deferred++;
+      return false;
+    }
+    p.credit -= cost;
+    p.need = 0;
+    p.compiles++;
     const r = compileRegion(blocks, { frame: p.frame, gen: p.gen, linPage: p.linPage, csBase: p.csBase, ss32: cpu.ss32 }, cpu);
     for (const b of r.blocks) {
       b.region = r;
@@ -237,7 +254,8 @@ export function noteInterpreted(cpu: Cpu, reg: JitRegistry, p: JitPage, b: Block
   if (p.failed) return false;
   const cfg = cpu.jit;
   const hits = ++b.hits;
-  if (hits < cfg.threshold || p.compiles >= cfg.maxCompiles) return false;
+  const credit = (p.credit += b.insns.length);
+  if (hits < cfg.threshold || p.compiles >= cfg.maxCompiles || credit < p.need) return false;
   if (regionOf(cpu, b) !== null && hits % REFORM_PERIOD !== 0) return false;
   return formRegion(cpu, reg, p, b);
 }

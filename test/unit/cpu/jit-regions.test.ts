@@ -1,7 +1,8 @@
 // Compiled regions at their edges: exceptions raised inside a region (by inline code and by a
 // handler it calls) are precise, self-modifying code is seen at the next instruction, the
 // attention word and the instruction budget stop a loop within one iteration, hot loops become
-// regions at the threshold (nested loops one region), and the lock-step comparison catches a
+// regions at the threshold (nested loops one region) once their page has earned the compile
+// budget (a page rewritten more often never does), and the lock-step comparison catches a
 // template that computes the wrong thing. Programs run on the differential runner (32-bit ring 0)
 // with the interpreter alongside (jit-lockstep.ts).
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -115,7 +116,7 @@ describe('compiled regions', () => {
 
   it('form at the threshold, one region for a nested loop', () => {
     const h = pair.jit;
-    h.cpu.jit = { ...JIT_DEFAULTS, enabled: true, throwOnFailure: true };
+    h.cpu.jit = { ...JIT_DEFAULTS, enabled: true, compileCost: 0, throwOnFailure: true };
     try {
       // mov edx, 200; outer: mov ecx, 50; inner: inc eax; dec ecx; jnz inner; dec edx; jnz outer
       const code = [0xba, ...le32(200), 0xb9, ...le32(50), 0x40, 0x49, 0x75, 0xfc, 0x4a, 0x75, 0xf4];
@@ -131,7 +132,63 @@ describe('compiled regions', () => {
       expect(eips).toContain(CODE + 14); // outer loop tail
       expect(h.cpu.jitRegistry.stats.compiles - compiles).toBeLessThanOrEqual(3);
     } finally {
-      h.cpu.jit = { ...JIT_DEFAULTS, enabled: true, threshold: 0, maxCompiles: Infinity, maxInvalidations: Infinity, throwOnFailure: true };
+      h.cpu.jit = { ...JIT_DEFAULTS, enabled: true, threshold: 0, compileCost: 0, maxCompiles: Infinity, maxInvalidations: Infinity, throwOnFailure: true };
+    }
+  });
+
+  it('wait until their page has interpreted compileCost instructions per instruction compiled', () => {
+    const h = pair.jit;
+    const COST = 500;
+    h.cpu.jit = { ...JIT_DEFAULTS, enabled: true, compileCost: COST, throwOnFailure: true };
+    try {
+      // mov edx, 200; outer: mov ecx, 50; inner: inc eax; dec ecx; jnz inner; dec edx; jnz outer
+      const code = [0xba, ...le32(200), 0xb9, ...le32(50), 0x40, 0x49, 0x75, 0xfc, 0x4a, 0x75, 0xf4];
+      pair.setUp(h, pair.program(code));
+      const st = h.cpu.jitRegistry.stats;
+      const compiles = st.compiles;
+      const deferred = st.deferred;
+      const compiled = st.insnsCompiled;
+      const start = h.cpu.icount;
+      // The inner loop passes the threshold after 64 iterations (192 instructions), but its
+      // region (3 instructions) needs 1500 interpreted ones first.
+      h.run(1200);
+      expect(st.compiles).toBe(compiles);
+      expect(st.deferred).toBeGreaterThan(deferred);
+      h.run(20_000);
+      expect(st.compiles).toBeGreaterThan(compiles);
+      const last = h.cpu.jitRegistry.recent[h.cpu.jitRegistry.recent.length - 1];
+      expect(last.blocks.map((b) => b.eip)).toContain(CODE + 10);
+      // Never more compiled than the budget allows: COST interpreted instructions per compiled one.
+      expect((st.insnsCompiled - compiled) * COST).toBeLessThanOrEqual(h.cpu.icount - start);
+    } finally {
+      h.cpu.jit = { ...JIT_DEFAULTS, enabled: true, threshold: 0, compileCost: 0, maxCompiles: Infinity, maxInvalidations: Infinity, throwOnFailure: true };
+    }
+  });
+
+  it('are not compiled in a page rewritten more often than it earns the budget', () => {
+    const h = pair.jit;
+    // Data next to code: an inner loop of 100 iterations passes the threshold in every code
+    // generation of its page, and the outer loop stores a counter 64 bytes past the code.
+    // mov edx, 100; outer: mov ecx, 100; inner: inc eax; dec ecx; jnz inner; mov [CODE+0x40], eax; dec edx; jnz outer
+    const code = [0xba, ...le32(100), 0xb9, ...le32(100), 0x40, 0x49, 0x75, 0xfc, 0xa3, ...le32(CODE + 0x40), 0x4a, 0x75, 0xef];
+    const insns = 1 + 100 * (1 + 3 * 100 + 3);
+    const st = h.cpu.jitRegistry.stats;
+    const run = (compileCost: number): number => {
+      h.cpu.jit = { ...JIT_DEFAULTS, enabled: true, compileCost, maxInvalidations: Infinity, throwOnFailure: true };
+      pair.setUp(h, pair.program(code));
+      const compiles = st.compiles;
+      const invalidations = st.invalidations;
+      h.run(insns);
+      expect(h.cpu.s[EAX]).toBe(100 * 100);
+      expect(st.invalidations - invalidations).toBeGreaterThanOrEqual(99);
+      return st.compiles - compiles;
+    };
+    try {
+      // Without the budget, the threshold alone recompiles the inner loop after every store.
+      expect(run(0)).toBeGreaterThanOrEqual(99);
+      expect(run(JIT_DEFAULTS.compileCost)).toBe(0);
+    } finally {
+      h.cpu.jit = { ...JIT_DEFAULTS, enabled: true, threshold: 0, compileCost: 0, maxCompiles: Infinity, maxInvalidations: Infinity, throwOnFailure: true };
     }
   });
 
