@@ -23,6 +23,11 @@ export interface JitConfig {
   /** Guest instructions in one region; hotter blocks are kept when a page has more. */
   maxRegionInsns: number;
   /**
+   * Characters of generated JavaScript in one region; a larger one is formed again with fewer
+   * instructions (V8 never optimises a function of more than 60 KB of bytecode).
+   */
+  maxRegionChars: number;
+  /**
    * Compile budget: instructions a page must have interpreted (in its current code generation,
    * not yet spent on an earlier region) per guest instruction of a region compiled from it.
    */
@@ -38,6 +43,13 @@ const MAX_COMPILES = 64;
 /** Rewrites of a code page before it is only interpreted. */
 const MAX_INVALIDATIONS = 64;
 /**
+ * Characters per region: V8 leaves functions over 60 KB of bytecode (max_optimized_bytecode_size)
+ * in its baseline tiers, slower than the interpreter; region sources make about 0.65 bytes of
+ * bytecode per character (measured), so 64 K characters keep a region well under that. Smaller
+ * functions are also optimised sooner (V8 waits for more profiler ticks the larger they are).
+ */
+const MAX_REGION_CHARS = 64 * 1024;
+/**
  * Interpreted instructions per compiled one. Compiling costs V8 far more than interpreting:
  * building, parsing and running a region function the first time, then TurboFan optimising it
  * on a background thread, costs about as much CPU time as interpreting a few thousand guest
@@ -46,7 +58,7 @@ const MAX_INVALIDATIONS = 64;
  * the interpreter's work, so code that runs a little and is rewritten (decompressors, data in
  * code pages) never pays more for compiling than it saves.
  */
-const COMPILE_COST = 16000;
+const COMPILE_COST = 32000;
 /**
  * Instructions per region: V8 optimises functions up to ~60 KB of bytecode, and one templated
  * instruction costs ~60-150 bytes of it.
@@ -65,6 +77,7 @@ function defaults(): JitConfig {
     maxCompiles: MAX_COMPILES,
     maxInvalidations: MAX_INVALIDATIONS,
     maxRegionInsns: MAX_REGION_INSNS,
+    maxRegionChars: MAX_REGION_CHARS,
     compileCost: COMPILE_COST,
     throwOnFailure: false,
   };

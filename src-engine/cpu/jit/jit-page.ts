@@ -20,12 +20,14 @@
 import type { Cpu } from '../cpu';
 import type { Block } from '../insn';
 import type { JitConfig } from './jit-config';
-import { compileRegion, type Region } from './region-compiler';
+import { compileRegion, RegionTooLarge, type Region } from './region-compiler';
 
 /** Most instructions one region call may retire before returning (keeps counts small ints). */
 const MAX_RUN = 1 << 30;
 /** A block counts as warm (a region candidate) at this fraction of the threshold. */
 const WARM_SHIFT = 3;
+/** A region too large is formed again at this fraction of the size that would just fit. */
+const SHRINK_MARGIN = 0.9;
 /** A seed whose region refused to run (other stack size) re-forms it every this many runs. */
 const REFORM_PERIOD = 64;
 
@@ -192,8 +194,15 @@ function reachable(seed: Block, nodes: Map<number, Block>, max: number, skip: (b
   return out;
 }
 
-/** The blocks of the region seeded by `seed`. */
-function regionBlocks(p: JitPage, seed: Block, cfg: JitConfig): Block[] {
+/** Guest instructions in `blocks`. */
+function insnCount(blocks: readonly Block[]): number {
+  let n = 0;
+  for (const b of blocks) n += b.insns.length;
+  return n;
+}
+
+/** The blocks of the region seeded by `seed`, at most `max` instructions (or the seed alone). */
+function regionBlocks(p: JitPage, seed: Block, cfg: JitConfig, max: number): Block[] {
   const warm = cfg.threshold >> WARM_SHIFT;
   const nodes = new Map<number, Block>();
   for (const b of p.blocks) if (b.hits >= warm || b === seed) nodes.set(b.eip, b);
@@ -202,10 +211,10 @@ function regionBlocks(p: JitPage, seed: Block, cfg: JitConfig): Block[] {
   if (loop.length > 0) {
     const inLoop = new Map<number, Block>();
     for (const b of loop) inLoop.set(b.eip, b);
-    return reachable(seed, inLoop, cfg.maxRegionInsns, () => false);
+    return reachable(seed, inLoop, max, () => false);
   }
   // Not in a loop: the warm code it leads to that has no region of its own.
-  return reachable(seed, nodes, cfg.maxRegionInsns, (b) => b.region !== null);
+  return reachable(seed, nodes, max, (b) => b.region !== null);
 }
 
 /**
@@ -216,17 +225,25 @@ function formRegion(cpu: Cpu, reg: JitRegistry, p: JitPage, seed: Block): boolea
   const t0 = performance.now();
   let ok = false;
   try {
-    const blocks = regionBlocks(p, seed, cpu.jit);
-    const cost = cpu.jit.compileCost * blocks.reduce((sum, b) => sum + b.insns.length, 0);
+    const cfg = cpu.jit;
+    let blocks = regionBlocks(p, seed, cfg, cfg.maxRegionInsns);
+    const cost = cfg.compileCost * insnCount(blocks);
     if (p.credit < cost) {
       p.need = cost;
       reg.stats.deferred++;
       return false;
     }
-    p.credit -= cost;
     p.need = 0;
     p.compiles++;
-    const r = compileRegion(blocks, { frame: p.frame, gen: p.gen, linPage: p.linPage, csBase: p.csBase, ss32: cpu.ss32 }, cpu);
+    const key = { frame: p.frame, gen: p.gen, linPage: p.linPage, csBase: p.csBase, ss32: cpu.ss32 };
+    let r = compileRegion(blocks, key, cpu, cfg.maxRegionChars);
+    while (r instanceof RegionTooLarge) {
+      // Too much code for V8 to optimise: fewer instructions, in proportion (they shrink each time).
+      const max = Math.floor((insnCount(blocks) * cfg.maxRegionChars * SHRINK_MARGIN) / r.chars);
+      blocks = regionBlocks(p, seed, cfg, max);
+      r = compileRegion(blocks, key, cpu, blocks.length > 1 ? cfg.maxRegionChars : Infinity);
+    }
+    p.credit -= cfg.compileCost * r.insns;
     for (const b of r.blocks) {
       b.region = r;
       cpu.jitRegions.set(b, r);

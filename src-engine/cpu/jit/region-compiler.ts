@@ -180,8 +180,16 @@ function regList(mask: number): number[] {
   return out;
 }
 
-/** Compiles `blocks` (all from the page `key` describes, distinct EIPs) into a region for `cpu`. */
-export function compileRegion(blocksIn: readonly Block[], key: RegionKey, cpu: Cpu): Region {
+/** What compileRegion returns when the generated source is longer than it was allowed. */
+export class RegionTooLarge {
+  constructor(readonly chars: number) {}
+}
+
+/**
+ * Compiles `blocks` (all from the page `key` describes, distinct EIPs) into a region for `cpu`,
+ * or returns RegionTooLarge when its source would have more than `maxChars` characters.
+ */
+export function compileRegion(blocksIn: readonly Block[], key: RegionKey, cpu: Cpu, maxChars = Infinity): Region | RegionTooLarge {
   const blocks = [...blocksIn].sort((a, b) => (a.eip >>> 0) - (b.eip >>> 0));
   const e0 = ((key.linPage << 12) - key.csBase) | 0;
   const table = new Int32Array(PAGE_BYTES);
@@ -242,6 +250,7 @@ export function compileRegion(blocksIn: readonly Block[], key: RegionKey, cpu: C
   src.push('return n;');
   src.push('};');
   const source = src.join('\n');
+  if (source.length > maxChars) return new RegionTooLarge(source.length);
 
   const ph = cpu.phys;
   const names = [

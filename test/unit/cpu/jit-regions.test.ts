@@ -139,7 +139,7 @@ describe('compiled regions', () => {
   it('wait until their page has interpreted compileCost instructions per instruction compiled', () => {
     const h = pair.jit;
     const COST = 500;
-    h.cpu.jit = { ...JIT_DEFAULTS, enabled: true, compileCost: COST, throwOnFailure: true };
+    h.cpu.jit = { ...JIT_DEFAULTS, enabled: true, compileCost: COST, maxInvalidations: Infinity, throwOnFailure: true };
     try {
       // mov edx, 200; outer: mov ecx, 50; inner: inc eax; dec ecx; jnz inner; dec edx; jnz outer
       const code = [0xba, ...le32(200), 0xb9, ...le32(50), 0x40, 0x49, 0x75, 0xfc, 0x4a, 0x75, 0xf4];
@@ -187,6 +187,35 @@ describe('compiled regions', () => {
       // Without the budget, the threshold alone recompiles the inner loop after every store.
       expect(run(0)).toBeGreaterThanOrEqual(99);
       expect(run(JIT_DEFAULTS.compileCost)).toBe(0);
+    } finally {
+      h.cpu.jit = { ...JIT_DEFAULTS, enabled: true, threshold: 0, compileCost: 0, maxCompiles: Infinity, maxInvalidations: Infinity, throwOnFailure: true };
+    }
+  });
+
+  it('are formed again with fewer blocks when their code is too long for V8 to optimise', () => {
+    const h = pair.jit;
+    // mov edx, 1000; mov ecx, 1; top: 6 x (5 x add eax, ecx; jmp $+2); dec edx; jnz top
+    const chunk = [0x01, 0xc8, 0x01, 0xc8, 0x01, 0xc8, 0x01, 0xc8, 0x01, 0xc8, 0xeb, 0x00];
+    const code = [0xba, ...le32(1000), 0xb9, ...le32(1), ...Array.from({ length: 6 }, () => chunk).flat(), 0x4a, 0x75, 0xb5];
+    const st = h.cpu.jitRegistry.stats;
+    const run = (maxRegionChars: number) => {
+      h.cpu.jit = { ...JIT_DEFAULTS, enabled: true, compileCost: 0, maxRegionChars, maxInvalidations: Infinity, throwOnFailure: true };
+      pair.setUp(h, pair.program(code));
+      const compiles = st.compiles;
+      h.run(2 + 1000 * (6 * 6 + 2));
+      expect(h.cpu.s[EAX]).toBe(30_000);
+      expect(st.compiles).toBeGreaterThan(compiles);
+      return h.cpu.jitRegistry.recent.slice(-(st.compiles - compiles));
+    };
+    try {
+      const whole = run(Infinity);
+      expect(whole[0].blocks.length).toBe(7);
+      const limit = Math.floor(whole[0].source.length / 2);
+      const parts = run(limit);
+      for (const r of parts) {
+        expect(r.blocks.length).toBeLessThan(7);
+        expect(r.blocks.length === 1 || r.source.length <= limit).toBe(true);
+      }
     } finally {
       h.cpu.jit = { ...JIT_DEFAULTS, enabled: true, threshold: 0, compileCost: 0, maxCompiles: Infinity, maxInvalidations: Infinity, throwOnFailure: true };
     }
