@@ -61,6 +61,12 @@ export const P_ASSIGN_SEQ = 24;
 export const P_DEADLINE = 26;
 /** P_DEADLINE value of a slice with no end. */
 export const NO_DEADLINE = Number.MAX_SAFE_INTEGER;
+/**
+ * When the pCPU stopped its last VCPU (engine ns, float64), written before it asks what to run
+ * next: the scheduler accounts the run up to there, not up to whenever the hypervisor thread got
+ * a host CPU to serve the request.
+ */
+export const P_STOP_NS = 28;
 
 // Attention bits.
 /** Stop the current VCPU and ask the scheduler what to run (slice over, tickle). */

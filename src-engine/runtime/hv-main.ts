@@ -23,7 +23,7 @@ import {
   ATTN_EVENT, ATTN_FLUSH, ATTN_PREEMPT, CB_DOORBELL, CB_HOST_MSGS, CB_SHUTDOWN, P_ASSIGN_DOM, P_ASSIGN_SEQ, P_ASSIGN_VCPU, P_ARG0, P_ARG1, P_ARG2, P_ATTN, P_REQ, P_RES0,
   P_RES1, P_RES2, P_RES_STATUS, P_RESP, P_WAKE, REQ_HYPERCALL, REQ_INTA, REQ_IO_IN, REQ_IO_OUT,
   REQ_MMIO_READ, REQ_MMIO_WRITE, REQ_MSR_READ, REQ_MSR_WRITE, REQ_SCHEDULE, RES_OK, RES_STOP, REQ_IPI, REQ_EOI,
-  SCHED_HALTED, SCHED_SHUTDOWN, SCHED_SIPI_WAIT, slot, putF64, P_DEADLINE, NO_DEADLINE,
+  SCHED_HALTED, SCHED_SHUTDOWN, SCHED_SIPI_WAIT, slot, putF64, getF64, P_DEADLINE, NO_DEADLINE, P_STOP_NS,
 } from './control-block';
 import { HvDomain, type DomainRestore, type DomainShutdown, type DomainSpec } from './hv-domain';
 import { lapicHasInterrupt, lapicStartupPending } from '../machine/lapic-core';
@@ -90,6 +90,10 @@ export class Hypervisor {
   private readonly consoleIoLine = new Map<number, string>();
   /** Each domain's balloon target and maximum (xl mem-set / mem-max), in MiB. */
   private readonly memLimits = new Map<number, { targetMiB: number; maxMiB: number }>();
+  /** The pCPU stop time schedule() accounts at, or -1 (see schedNow). */
+  private accountAt = -1;
+  /** Latest time the scheduler has been given. */
+  private schedLast = 0;
   /** Toolstack xenstore watches (xenstore.watch) by id: each entry removes its watch. */
   private readonly xsWatches = new Map<number, () => void>();
 
@@ -106,7 +110,7 @@ export class Hypervisor {
     this.idle = new Array<boolean>(this.nr).fill(false);
     this.clock = { now: () => env.nowNs(), wallMs: () => env.wallMs() };
     this.sched = new SchedCore(
-      { now: () => env.nowNs(), tickle: (p) => this.tickle(p) },
+      { now: () => this.schedNow(), tickle: (p) => this.tickle(p) },
       { nrCpus: this.nr, scheduler: init.scheduler as SchedName },
     );
     this.xen = new XenHost(this.pool, {
@@ -704,9 +708,30 @@ export class Hypervisor {
     Atomics.notify(cb, base + P_RESP);
   }
 
+  /**
+   * The scheduler's clock: engine time, except while a stopped VCPU is accounted (schedule()),
+   * when it is the instant the pCPU stopped it. Never earlier than a time the scheduler has seen.
+   */
+  private schedNow(): number {
+    const t = this.accountAt >= 0 ? Math.max(this.accountAt, this.schedLast) : this.env.nowNs();
+    if (t > this.schedLast) this.schedLast = t;
+    return t;
+  }
+
   /** A pCPU stopped its VCPU for `reason`; returns [domid or -1, vcpu, wake snapshot]. */
   private schedule(p: number, reason: number): [number, number, number] {
     const prev = this.running[p];
+    // Account the run up to when the pCPU stopped it, not up to now (the request may have waited
+    // for this thread to get a host CPU).
+    this.accountAt = prev !== null ? Math.min(getF64(this.cb, slot(p, P_STOP_NS)), this.env.nowNs()) : -1;
+    try {
+      return this.scheduleAfter(p, reason, prev);
+    } finally {
+      this.accountAt = -1;
+    }
+  }
+
+  private scheduleAfter(p: number, reason: number, prev: Running | null): [number, number, number] {
     if (prev !== null && !prev.dom.shutdown) {
       const d = prev.dom;
       const v = prev.vcpu;
