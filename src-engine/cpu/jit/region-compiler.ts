@@ -39,6 +39,7 @@ import type { Template } from './template';
 import { ALU_TEMPLATES } from './templates-alu';
 import { CONTROL_TEMPLATES } from './templates-control';
 import { DATA_TEMPLATES } from './templates-data';
+import { STRING_TEMPLATES } from './templates-string';
 
 /** A compiled region: runs from block `bi` until it leaves; returns instructions retired. */
 export type RegionFn = (bi: number, max: number) => number;
@@ -52,7 +53,7 @@ const PAGE_BYTES = 4096;
 const WARM_CALLS = 16;
 
 /** Every instruction template, by mnemonic. */
-export const TEMPLATES: Readonly<Record<string, Template>> = { ...ALU_TEMPLATES, ...DATA_TEMPLATES, ...CONTROL_TEMPLATES };
+export const TEMPLATES: Readonly<Record<string, Template>> = { ...ALU_TEMPLATES, ...DATA_TEMPLATES, ...CONTROL_TEMPLATES, ...STRING_TEMPLATES };
 
 /**
  * A compiled region. It belongs to one Cpu: the Cpu, its state block, TLB and memory views are

@@ -239,3 +239,37 @@ describe('compiled regions', () => {
     }
   });
 });
+
+describe('compiled string instructions', () => {
+  beforeAll(() => {
+    pair = new RunnerPair();
+  });
+
+  it('copy, load and store strings like the interpreter in both directions, and fault precisely', () => {
+    clearExcRecord();
+    const l = pair.layout;
+    const src = l.dataWindow;
+    const dst = l.dataWindow + 0x200;
+    const fill = l.npPage - 0x40;
+    // mov esi, src; mov edi, dst; mov ecx, 40
+    // L1: movsb; lodsb; add ebx, eax; stosw; movsd; dec ecx; jnz L1
+    // std; mov ecx, 40; L2: movsb; lodsd; add ebx, eax; stosb; dec ecx; jnz L2; cld
+    // mov edi, fill; L3: stosd; inc eax; jmp L3 (faults at the not-present page)
+    const code = [
+      0xbe, ...le32(src), 0xbf, ...le32(dst), 0xb9, ...le32(40),
+      0xa4, 0xac, 0x01, 0xc3, 0x66, 0xab, 0xa5, 0x49, 0x75, 0xf6,
+      0xfd, 0xb9, ...le32(40),
+      0xa4, 0xad, 0x01, 0xc3, 0xaa, 0x49, 0x75, 0xf8, 0xfc,
+      0xbf, ...le32(fill), 0xab, 0x40, 0xeb, 0xfc,
+    ];
+    const c = pair.program(code, {}, true);
+    c.data = Uint8Array.from({ length: c.data.length }, (_, k) => (k * 37 + 11) & 0xff);
+    expect(pair.run(c, 40, 40)).toBeNull();
+    const s = pair.jit.cpu.s;
+    expect(s[EDI]).toBe(l.npPage);
+    expect(excRecord()).toMatchObject({ vector: 14, error: 2, eip: l.codeWindow + code.length - 4, count: 1 });
+    const regions = pair.jit.cpu.jitRegistry.recent;
+    const loop = regions.find((r) => r.blocks.some((b) => b.eip === l.codeWindow + 15));
+    expect(loop?.templated).toBe(loop?.insns);
+  });
+});
