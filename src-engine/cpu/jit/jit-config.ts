@@ -29,9 +29,11 @@ export interface JitConfig {
   maxRegionChars: number;
   /**
    * Compile budget: instructions a page must have interpreted (in its current code generation,
-   * not yet spent on an earlier region) per guest instruction of a region compiled from it.
+   * not yet spent on an earlier region) per guest instruction of a small region compiled from it.
    */
   compileCost: number;
+  /** Region size (instructions) at which the budget per instruction has doubled (regionCost). */
+  compileKnee: number;
   /** A region that fails to compile (a JIT bug) throws instead of leaving its page interpreted. */
   throwOnFailure: boolean;
 }
@@ -50,15 +52,19 @@ const MAX_INVALIDATIONS = 64;
  */
 const MAX_REGION_CHARS = 64 * 1024;
 /**
- * Interpreted instructions per compiled one. Compiling costs V8 far more than interpreting:
- * building, parsing and running a region function the first time, then TurboFan optimising it
- * on a background thread, costs about as much CPU time as interpreting a few thousand guest
- * instructions per instruction compiled (measured on the GRUB boot, docs/cpu.md). Spending
- * at most 1/COMPILE_COST of what a page has interpreted keeps compiling a bounded fraction of
- * the interpreter's work, so code that runs a little and is rewritten (decompressors, data in
- * code pages) never pays more for compiling than it saves.
+ * Interpreted instructions per compiled one, for small regions. Compiling costs V8 far more than
+ * interpreting: building, parsing and first running a region function, then TurboFan optimising
+ * it on a background thread, costs as much CPU time as interpreting thousands of guest
+ * instructions per instruction compiled, and more per instruction the larger the function
+ * (measured on the GRUB boot, docs/cpu.md: TurboFan took 13-30 ms for 5 instructions, 0.6-1 s
+ * for 113-131, up to 2 s for 200). Spending at most a fixed fraction of what a page has
+ * interpreted keeps compiling a bounded fraction of the interpreter's work, so code that runs a
+ * little and is rewritten (decompressors, data in code pages) never pays more for compiling
+ * than it saves, while a small hot loop is compiled after some ten thousand instructions.
  */
-const COMPILE_COST = 32000;
+const COMPILE_COST = 4000;
+/** Region size at which the cost per instruction has doubled (cost grows with size squared). */
+const COMPILE_KNEE = 16;
 /**
  * Instructions per region: V8 optimises functions up to ~60 KB of bytecode, and one templated
  * instruction costs ~60-150 bytes of it.
@@ -79,6 +85,7 @@ function defaults(): JitConfig {
     maxRegionInsns: MAX_REGION_INSNS,
     maxRegionChars: MAX_REGION_CHARS,
     compileCost: COMPILE_COST,
+    compileKnee: COMPILE_KNEE,
     throwOnFailure: false,
   };
   const env = fromEnvironment();
@@ -91,6 +98,14 @@ function defaults(): JitConfig {
     base.throwOnFailure = true;
   }
   return base;
+}
+
+/**
+ * Interpreted instructions a page must have earned to compile a region of `insns` instructions:
+ * compileCost per instruction, growing with the region's size as V8's compile time does.
+ */
+export function regionCost(cfg: JitConfig, insns: number): number {
+  return cfg.compileCost * insns * (1 + insns / cfg.compileKnee);
 }
 
 /** The settings new Cpus start with (DOMUS_JIT applied). */

@@ -19,7 +19,7 @@
  */
 import type { Cpu } from '../cpu';
 import type { Block } from '../insn';
-import type { JitConfig } from './jit-config';
+import { regionCost, type JitConfig } from './jit-config';
 import { compileRegion, RegionTooLarge, type Region } from './region-compiler';
 
 /** Most instructions one region call may retire before returning (keeps counts small ints). */
@@ -227,7 +227,7 @@ function formRegion(cpu: Cpu, reg: JitRegistry, p: JitPage, seed: Block): boolea
   try {
     const cfg = cpu.jit;
     let blocks = regionBlocks(p, seed, cfg, cfg.maxRegionInsns);
-    const cost = cfg.compileCost * insnCount(blocks);
+    const cost = regionCost(cfg, insnCount(blocks));
     if (p.credit < cost) {
       p.need = cost;
       reg.stats.deferred++;
@@ -243,7 +243,7 @@ function formRegion(cpu: Cpu, reg: JitRegistry, p: JitPage, seed: Block): boolea
       blocks = regionBlocks(p, seed, cfg, max);
       r = compileRegion(blocks, key, cpu, blocks.length > 1 ? cfg.maxRegionChars : Infinity);
     }
-    p.credit -= cfg.compileCost * r.insns;
+    p.credit -= regionCost(cfg, r.insns);
     for (const b of r.blocks) {
       b.region = r;
       cpu.jitRegions.set(b, r);

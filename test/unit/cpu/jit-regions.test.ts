@@ -139,7 +139,7 @@ describe('compiled regions', () => {
   it('wait until their page has interpreted compileCost instructions per instruction compiled', () => {
     const h = pair.jit;
     const COST = 500;
-    h.cpu.jit = { ...JIT_DEFAULTS, enabled: true, compileCost: COST, maxInvalidations: Infinity, throwOnFailure: true };
+    h.cpu.jit = { ...JIT_DEFAULTS, enabled: true, compileCost: COST, compileKnee: Infinity, maxInvalidations: Infinity, throwOnFailure: true };
     try {
       // mov edx, 200; outer: mov ecx, 50; inner: inc eax; dec ecx; jnz inner; dec edx; jnz outer
       const code = [0xba, ...le32(200), 0xb9, ...le32(50), 0x40, 0x49, 0x75, 0xfc, 0x4a, 0x75, 0xf4];
@@ -216,6 +216,30 @@ describe('compiled regions', () => {
         expect(r.blocks.length).toBeLessThan(7);
         expect(r.blocks.length === 1 || r.source.length <= limit).toBe(true);
       }
+    } finally {
+      h.cpu.jit = { ...JIT_DEFAULTS, enabled: true, threshold: 0, compileCost: 0, maxCompiles: Infinity, maxInvalidations: Infinity, throwOnFailure: true };
+    }
+  });
+
+  it('cost more budget per instruction the larger they are (compileKnee)', () => {
+    const h = pair.jit;
+    // mov edx, 1000; mov ecx, 1; top: 6 x (5 x add eax, ecx; jmp $+2); dec edx; jnz top (38 instructions)
+    const chunk = [0x01, 0xc8, 0x01, 0xc8, 0x01, 0xc8, 0x01, 0xc8, 0x01, 0xc8, 0xeb, 0x00];
+    const code = [0xba, ...le32(1000), 0xb9, ...le32(1), ...Array.from({ length: 6 }, () => chunk).flat(), 0x4a, 0x75, 0xb5];
+    const st = h.cpu.jitRegistry.stats;
+    const compilesIn = (compileKnee: number, insns: number): number => {
+      h.cpu.jit = { ...JIT_DEFAULTS, enabled: true, compileCost: 100, compileKnee, maxInvalidations: Infinity, throwOnFailure: true };
+      pair.setUp(h, pair.program(code));
+      const compiles = st.compiles;
+      h.run(insns);
+      return st.compiles - compiles;
+    };
+    try {
+      // Linear: 100 x 38 = 3800 interpreted instructions buy the loop; with a knee of 4
+      // instructions it costs 100 x 38 x (1 + 38 / 4) = 39900.
+      expect(compilesIn(Infinity, 12_000)).toBeGreaterThan(0);
+      expect(compilesIn(4, 12_000)).toBe(0);
+      expect(compilesIn(4, 60_000)).toBeGreaterThan(0);
     } finally {
       h.cpu.jit = { ...JIT_DEFAULTS, enabled: true, threshold: 0, compileCost: 0, maxCompiles: Infinity, maxInvalidations: Infinity, throwOnFailure: true };
     }
