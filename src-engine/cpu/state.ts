@@ -115,6 +115,8 @@ export const S_PLATFORM = 176;
 export const S_FPU = 256;
 /** MTRRs (msr.ts lays out 56 words: DEF_TYPE, 11 fixed ranges, 8 variable pairs). */
 export const S_MTRR = 448;
+/** State words of the MTRR block from S_MTRR: DEF_TYPE, 11 fixed ranges, 8 variable base/mask pairs (2 each). */
+export const MTRR_STATE_WORDS = 56;
 
 // EFLAGS bits.
 export const CF = 1 << 0;

@@ -8,8 +8,8 @@ import { DEFAULT_FEATURES } from '../cpu/cpuid';
 import { Cpu } from '../cpu/cpu';
 import type { CpuOps } from '../cpu/ops';
 import {
-  EFLAGS_FIXED1, FAULT_MSG_BYTES, IF, S_A20_MASK, S_EFLAGS, S_FAULT_KIND, S_FAULT_MSG, S_INTR_LINE,
-  S_LF_OP, S_NMI_PENDING, S_RECENT_EIPS, S_RUNNING, STATE_BYTES,
+  EFLAGS_FIXED1, FAULT_MSG_BYTES, IF, MTRR_STATE_WORDS, S_A20_MASK, S_EFLAGS, S_FAULT_KIND, S_FAULT_MSG, S_INTR_LINE,
+  S_LF_OP, S_MTRR, S_NMI_PENDING, S_RECENT_EIPS, S_RUNNING, STATE_BYTES,
 } from '../cpu/state';
 import type { MachineMemory } from '../hv/memory/machine-memory';
 import { DomainMemory } from '../hv/memory/domain-memory';
@@ -323,9 +323,21 @@ export class HvDomain {
     } else if (this.firmware !== undefined) {
       this.biosBoot = this.firmware.powerOn();
     }
+    if (spec.pvh === undefined) this.copyBspMtrrsToAps();
     void now;
     void EFLAGS_FIXED1;
     void S_LF_OP;
+  }
+
+  /**
+   * Gives every AP the MTRRs the firmware (or the loader standing for it) set on the BSP, as a
+   * BIOS does when it wakes the APs (SeaBIOS smp_setup). INIT leaves MTRRs alone (SDM Table 9-1),
+   * so the APs keep them through the guest's INIT-SIPI-SIPI; without this Linux finds
+   * "inconsistent MTRRdefType settings" and corrects them itself.
+   */
+  private copyBspMtrrsToAps(): void {
+    const bsp = this.vcpuState[0].subarray(S_MTRR, S_MTRR + MTRR_STATE_WORDS);
+    for (let v = 1; v < this.vcpuState.length; v++) this.vcpuState[v].set(bsp, S_MTRR);
   }
 
   private applyRestore(r: DomainRestore): void {

@@ -18,6 +18,9 @@ import { buildDomainSpec } from '../../../src-engine/node/service/spec-builder';
 import { domusPaths } from '../../../src-engine/node/service/paths';
 import { NodeEngineHost } from '../../../src-engine/node/worker-host';
 import { parseDomainConfig } from '../../../src-engine/config/domain-config-parse';
+import { HvDomain } from '../../../src-engine/runtime/hv-domain';
+import { MachineMemory } from '../../../src-engine/hv/memory/machine-memory';
+import { MTRR_STATE_WORDS, S_MTRR } from '../../../src-engine/cpu/state';
 
 const work = mkdtempSync(path.join(os.tmpdir(), 'domus-linux-run-'));
 afterAll(() => rmSync(work, { recursive: true, force: true }));
@@ -152,4 +155,19 @@ describe('direct Linux boot wiring', () => {
       await svc.close();
     }
   }, 60_000);
+
+  it('the APs get the MTRRs the loader set on the BSP (a BIOS copies them when it wakes the APs)', () => {
+    const pool = new MachineMemory(128 << 20);
+    const clock = { now: () => 0, wallMs: () => 0 };
+    const spec = { name: 'mtrr', memoryMiB: 64, vcpus: 3, kernel: { data: syntheticBzImage(), path: 'bzImage', cmdline: '', modules: [] } };
+    const d = new HvDomain(1, spec, pool, clock, 0);
+    try {
+      const bsp = Array.from(d.vcpuState[0].subarray(S_MTRR, S_MTRR + MTRR_STATE_WORDS));
+      // MTRRdefType: enabled (bit 11), write-back default (6), as firmware leaves it.
+      expect(bsp[0]).toBe((1 << 11) | 6);
+      for (const v of [1, 2]) expect(Array.from(d.vcpuState[v].subarray(S_MTRR, S_MTRR + MTRR_STATE_WORDS))).toEqual(bsp);
+    } finally {
+      d.release();
+    }
+  });
 });
