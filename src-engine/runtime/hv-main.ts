@@ -33,8 +33,7 @@ import type { WorkerEnv } from './thread-env';
 import { textScreen, type HvServices } from './hv-bios';
 import { XenHost } from '../hv/xen/xen-host';
 import { HcAfter } from '../hv/xen/hypercalls/types';
-import { vbdDeviceNumber } from '../hv/xen/backends/blkif';
-import type { BlockBackend } from '../machine/block-backend';
+import { HvToolstack, PAGES_PER_MIB } from './hv-toolstack';
 import type { IoSize } from '../machine/device';
 
 interface Running {
@@ -52,8 +51,6 @@ const SCHED_OPS = new Set([
 
 /** Largest sleep between loop iterations when nothing is due (ms). */
 const MAX_SLEEP_MS = 1000;
-/** 4 KiB pages per MiB. */
-const PAGES_PER_MIB = 256;
 const EXIT_NAMES: Record<number, string> = {
   [REQ_IO_IN]: 'io-in',
   [REQ_IO_OUT]: 'io-out',
@@ -88,14 +85,12 @@ export class Hypervisor {
   readonly xen: XenHost;
   /** console_io text of PVH domains not yet ended by a newline. */
   private readonly consoleIoLine = new Map<number, string>();
-  /** Each domain's balloon target and maximum (xl mem-set / mem-max), in MiB. */
-  private readonly memLimits = new Map<number, { targetMiB: number; maxMiB: number }>();
   /** The pCPU stop time schedule() accounts at, or -1 (see schedNow). */
   private accountAt = -1;
   /** Latest time the scheduler has been given. */
   private schedLast = 0;
-  /** Toolstack xenstore watches (xenstore.watch) by id: each entry removes its watch. */
-  private readonly xsWatches = new Map<number, () => void>();
+  /** Toolstack operations through the guests' own interfaces (xenstore, power button). */
+  private readonly toolstack: HvToolstack;
 
   constructor(
     private readonly env: WorkerEnv,
@@ -145,6 +140,7 @@ export class Hypervisor {
       },
       log: (level, message) => this.post({ t: 'log', level, source: 'xen', message }),
     });
+    this.toolstack = new HvToolstack({ xen: this.xen, services, nowNs: () => env.nowNs(), post: (m) => this.post(m) });
   }
 
   /** VCPUOP_up / VCPUOP_down of a PVH guest. */
@@ -302,15 +298,15 @@ export class Hypervisor {
         this.domain(a.domid as number).platform.pressPowerButton();
         return null;
       case 'shutdown-request':
-        return this.shutdownRequest(this.domain(a.domid as number), a.reason as 'poweroff' | 'reboot');
+        return this.toolstack.shutdownRequest(this.domain(a.domid as number), a.reason as 'poweroff' | 'reboot');
       case 'xenstore':
-        return this.xenstoreOp(a.op as string, a.path as string, a.value as string | undefined, a.watchId as number | undefined);
+        return this.toolstack.xenstoreOp(a.op as string, a.path as string, a.value as string | undefined, a.watchId as number | undefined);
       case 'vcpu-set':
-        return this.setVcpus(this.domain(a.domid as number), a.count as number);
+        return this.toolstack.setVcpus(this.domain(a.domid as number), a.count as number);
       case 'mem-set':
-        return this.setMemory(this.domain(a.domid as number), 'target', a.mib as number);
+        return this.toolstack.setMemory(this.domain(a.domid as number), 'target', a.mib as number);
       case 'mem-max':
-        return this.setMemory(this.domain(a.domid as number), 'max', a.mib as number);
+        return this.toolstack.setMemory(this.domain(a.domid as number), 'max', a.mib as number);
       case 'sched':
         return this.schedOp(a.op as string, (a.args as unknown[]) ?? []);
       case 'domains':
@@ -322,114 +318,6 @@ export class Hypervisor {
         return null;
       default:
         throw new DomusError('engine.unknown-call', `The hypervisor has no operation "${method}".`);
-    }
-  }
-
-  /**
-   * `xl shutdown` / `xl reboot`: a PVH guest is asked through xenstore (control/shutdown, as
-   * libxl does); an HVM guest hears the ACPI power button (poweroff only: a PC has no reboot button).
-   */
-  private shutdownRequest(d: HvDomain, reason: 'poweroff' | 'reboot'): string {
-    if (d.shutdown) throw new DomusError('domain.shut-down', `Domain ${d.spec.name} has already shut down.`, d.spec.name);
-    if (d.spec.pvh !== undefined) {
-      this.xen.requestShutdown(d.domid, reason);
-      return 'xenstore control/shutdown';
-    }
-    if (reason === 'reboot') {
-      throw new DomusError(
-        'domain.no-pv-control',
-        `Domain ${d.spec.name} is an HVM guest without PV drivers, so it cannot be asked to reboot (a PC has no reboot button); reboot it from inside, or destroy it and create it again.`,
-        d.spec.name,
-      );
-    }
-    d.platform.pressPowerButton();
-    return 'ACPI power button';
-  }
-
-  /**
-   * `xl vcpu-set`: a PVH guest is told through cpu/<n>/availability and brings its VCPUs up and
-   * down itself. An HVM guest would need ACPI CPU hotplug, which the platform does not have.
-   */
-  private setVcpus(d: HvDomain, count: number): null {
-    if (d.shutdown) throw new DomusError('domain.shut-down', `Domain ${d.spec.name} has shut down.`, d.spec.name);
-    const max = d.vcpuState.length;
-    if (!Number.isInteger(count) || count < 1 || count > max) {
-      throw new DomusError('domain.vcpu-count', `Domain ${d.spec.name} has ${max} VCPU${max === 1 ? '' : 's'} (maxvcpus); ask for 1 to ${max}.`, d.spec.name);
-    }
-    if (d.spec.pvh === undefined) {
-      throw new DomusError(
-        'domain.vcpu-hotplug',
-        `Domain ${d.spec.name} is an HVM guest: taking its VCPUs online and offline needs ACPI CPU hotplug, which Domus's PC platform does not have. Change vcpus= in its configuration and start it again.`,
-        d.spec.name,
-      );
-    }
-    this.xen.setVcpuAvailability(d.domid, count);
-    return null;
-  }
-
-  /**
-   * `xl mem-set` (which = target) and `xl mem-max` (which = max), in MiB. The target may not
-   * exceed the maximum, nor the maximum fall below the target (libxl's rules). A PVH guest's
-   * balloon driver reads memory/target; its maximum bounds what it may populate. An HVM guest
-   * without PV drivers keeps its memory, as under Xen; the values are still recorded and shown.
-   */
-  private setMemory(d: HvDomain, which: 'target' | 'max', mib: number): null {
-    if (d.shutdown) throw new DomusError('domain.shut-down', `Domain ${d.spec.name} has shut down.`, d.spec.name);
-    const lim = this.limitsOf(d);
-    if (!Number.isInteger(mib) || mib < 1) throw new DomusError('domain.memory', `${mib} MiB is not a memory size; give a whole number of MiB.`, String(mib));
-    if (which === 'target') {
-      if (mib > lim.maxMiB) {
-        throw new DomusError('domain.memory', `Domain ${d.spec.name} may have at most ${lim.maxMiB} MiB (maxmem); raise it first with mem-max, or ask for less.`, d.spec.name);
-      }
-      if (d.spec.pvh !== undefined) this.xen.setMemoryTarget(d.domid, mib * 1024);
-      lim.targetMiB = mib;
-    } else {
-      if (mib < lim.targetMiB) {
-        throw new DomusError('domain.memory', `${mib} MiB is below domain ${d.spec.name}'s balloon target of ${lim.targetMiB} MiB; lower the target first with mem-set.`, d.spec.name);
-      }
-      if (d.spec.pvh !== undefined) this.xen.setMaxPages(d.domid, mib * PAGES_PER_MIB);
-      lim.maxMiB = mib;
-    }
-    return null;
-  }
-
-  private limitsOf(d: HvDomain): { targetMiB: number; maxMiB: number } {
-    let lim = this.memLimits.get(d.domid);
-    if (lim === undefined) {
-      const maxPages = d.spec.pvh?.maxPages ?? 0;
-      lim = { targetMiB: d.spec.memoryMiB, maxMiB: Math.max(d.spec.memoryMiB, maxPages / PAGES_PER_MIB) };
-      this.memLimits.set(d.domid, lim);
-    }
-    return lim;
-  }
-
-  /** Domain 0's xenstore access for the toolstack (xenstore-ls, -read, -write, -rm). */
-  private xenstoreOp(op: string, path: string, value: string | undefined, watchId: number | undefined): unknown {
-    const xs = this.xen.xs;
-    switch (op) {
-      case 'watch': {
-        // Fires at once for the path, then for every change at or below it (xenstore-watch).
-        const id = watchId ?? 0;
-        this.xsWatches.get(id)?.();
-        this.xsWatches.set(id, xs.watch(path, (p) => this.post({ t: 'xenstore-watch', watchId: id, path: p })));
-        return null;
-      }
-      case 'unwatch':
-        this.xsWatches.get(watchId ?? 0)?.();
-        this.xsWatches.delete(watchId ?? 0);
-        return null;
-      case 'ls':
-        return xs.lsText(path);
-      case 'read':
-        return xs.read(path);
-      case 'write':
-        xs.write(path, value ?? '');
-        return null;
-      case 'rm':
-        xs.rm(path);
-        return null;
-      default:
-        throw new DomusError('engine.unknown-call', `xenstore has no operation "${op}".`);
     }
   }
 
@@ -460,8 +348,8 @@ export class Hypervisor {
       onlineVcpus: row?.vcpus ?? d.lastOnlineVcpus,
       maxVcpus: d.vcpuState.length,
       memoryMiB: d.memory.currentPages / PAGES_PER_MIB,
-      targetMiB: this.limitsOf(d).targetMiB,
-      maxmemMiB: this.limitsOf(d).maxMiB,
+      targetMiB: this.toolstack.limitsOf(d).targetMiB,
+      maxmemMiB: this.toolstack.limitsOf(d).maxMiB,
       instructions: insns,
       exits: Object.fromEntries(d.exits),
     };
@@ -490,7 +378,7 @@ export class Hypervisor {
     const domid = this.nextDomid++;
     const d = new HvDomain(domid, spec, this.pool, this.clock, this.env.nowNs(), restore, this.services);
     d.onVcpuReload = (v) => this.reloadVcpu(d, v);
-    if (spec.pvh !== undefined) this.attachXen(d, spec.pvh);
+    if (spec.pvh !== undefined) this.toolstack.attachXen(d, spec.pvh);
     try {
       this.sched.addDomain({
         domid,
@@ -513,44 +401,6 @@ export class Hypervisor {
     this.domains.set(domid, d);
     // Messages from power-on (BIOS) go out after the reply, once the toolstack knows the domain.
     return { domid, share: d.share(), boot: d.bootSummary ?? d.biosBoot };
-  }
-
-  /** Makes a PVH domain Xen-capable: shared_info, grants, xenstore, PV console and block back ends. */
-  private attachXen(d: HvDomain, pvh: NonNullable<DomainSpec['pvh']>): void {
-    const disks: BlockBackend[] = [];
-    try {
-      const vbds = pvh.disks.map((disk) => {
-        const devid = vbdDeviceNumber(disk.vdev);
-        if (devid === undefined) {
-          throw new DomusError('domain.vdev', `Domain ${d.spec.name}: "${disk.vdev}" is not a virtual disk name; use xvda, xvdb, ... (or hda, sda).`, disk.vdev);
-        }
-        if (this.services === undefined) throw new DomusError('domain.drive', `Cannot open ${disk.drive.path}: this engine has no file access.`, disk.drive.path);
-        const backend = this.services.openBlock(disk.drive);
-        disks.push(backend);
-        return { devid, vdev: disk.vdev, disk: backend };
-      });
-      this.xen.createDomain({
-        domid: d.domid,
-        name: d.spec.name,
-        uuid: d.uuid,
-        memory: d.memory,
-        states: d.states,
-        nrVcpus: d.vcpuState.length,
-        features: d.features,
-        timeBaseNs: this.env.nowNs(),
-        memoryMap: d.pvhMemoryMap,
-        maxPages: pvh.maxPages,
-        vbds,
-        vifs: pvh.vifs,
-      });
-      d.pvhDisks = disks;
-      // libxl writes cpu/<n>/availability for every VCPU: online below vcpus=, offline above.
-      this.xen.setVcpuAvailability(d.domid, d.spec.vcpus);
-    } catch (e) {
-      for (const b of disks) b.close();
-      d.release();
-      throw e;
-    }
   }
 
   /**
@@ -583,7 +433,7 @@ export class Hypervisor {
       this.xen.destroyDomain(d.domid);
       this.consoleIoLine.delete(d.domid);
     }
-    this.memLimits.delete(d.domid);
+    this.toolstack.forget(d.domid);
     d.release();
     this.flushMessages(d);
     this.post({ t: 'domain-destroyed', domid: d.domid });

@@ -1,0 +1,202 @@
+/**
+ * The toolstack operations on a running domain that go through the guest's own interfaces, as
+ * libxl does them: attaching a PVH domain to the Xen host (shared_info, grants, xenstore, PV
+ * console and block back ends), `xl shutdown`/`reboot` (xenstore control/shutdown for PVH, the
+ * ACPI power button for HVM), `xl vcpu-set` (cpu/N/availability), `xl mem-set`/`mem-max`
+ * (memory/target, memory/static-max and the physmap's maximum) and domain 0's xenstore access
+ * (xenstore-ls, -read, -write, -rm, -watch). Lives on the hypervisor thread, beside Hypervisor.
+ */
+import { DomusError } from '../base/errors';
+import { vbdDeviceNumber } from '../hv/xen/backends/blkif';
+import type { XenHost } from '../hv/xen/xen-host';
+import type { BlockBackend } from '../machine/block-backend';
+import type { HvServices } from './hv-bios';
+import type { DomainSpec, HvDomain } from './hv-domain';
+import type { HvToHost } from './messages';
+
+/** 4 KiB pages per MiB. */
+export const PAGES_PER_MIB = 256;
+/** KiB per MiB (xenstore's memory nodes are in KiB). */
+const KIB_PER_MIB = 1024;
+
+/** A domain's balloon target and maximum (xl mem-set / mem-max), in MiB. */
+export interface MemoryLimits {
+  targetMiB: number;
+  maxMiB: number;
+}
+
+/** What the operations need from the hypervisor thread. */
+export interface HvToolstackDeps {
+  readonly xen: XenHost;
+  readonly services: HvServices | undefined;
+  /** Engine time (ns). */
+  nowNs(): number;
+  /** Posts a message to the engine host. */
+  post(m: HvToHost): void;
+}
+
+/** The PV toolstack side of the hypervisor thread. */
+export class HvToolstack {
+  private readonly memLimits = new Map<number, MemoryLimits>();
+  /** Toolstack xenstore watches (xenstore.watch) by id: each entry removes its watch. */
+  private readonly xsWatches = new Map<number, () => void>();
+
+  constructor(private readonly deps: HvToolstackDeps) {}
+
+  /**
+   * Makes a PVH domain Xen-capable: shared_info, grants, xenstore, PV console and block back
+   * ends. On failure the domain's disks are closed and its memory released.
+   */
+  attachXen(d: HvDomain, pvh: NonNullable<DomainSpec['pvh']>): void {
+    const { xen, services } = this.deps;
+    const disks: BlockBackend[] = [];
+    try {
+      const vbds = pvh.disks.map((disk) => {
+        const devid = vbdDeviceNumber(disk.vdev);
+        if (devid === undefined) {
+          throw new DomusError('domain.vdev', `Domain ${d.spec.name}: "${disk.vdev}" is not a virtual disk name; use xvda, xvdb, ... (or hda, sda).`, disk.vdev);
+        }
+        if (services === undefined) throw new DomusError('domain.drive', `Cannot open ${disk.drive.path}: this engine has no file access.`, disk.drive.path);
+        const backend = services.openBlock(disk.drive);
+        disks.push(backend);
+        return { devid, vdev: disk.vdev, disk: backend };
+      });
+      xen.createDomain({
+        domid: d.domid,
+        name: d.spec.name,
+        uuid: d.uuid,
+        memory: d.memory,
+        states: d.states,
+        nrVcpus: d.vcpuState.length,
+        features: d.features,
+        timeBaseNs: this.deps.nowNs(),
+        memoryMap: d.pvhMemoryMap,
+        maxPages: pvh.maxPages,
+        vbds,
+        vifs: pvh.vifs,
+      });
+      d.pvhDisks = disks;
+      // libxl writes cpu/<n>/availability for every VCPU: online below vcpus=, offline above.
+      xen.setVcpuAvailability(d.domid, d.spec.vcpus);
+    } catch (e) {
+      for (const b of disks) b.close();
+      d.release();
+      throw e;
+    }
+  }
+
+  /** Forgets a destroyed domain's records. */
+  forget(domid: number): void {
+    this.memLimits.delete(domid);
+  }
+
+  /**
+   * `xl shutdown` / `xl reboot`: a PVH guest is asked through xenstore (control/shutdown, as
+   * libxl does); an HVM guest hears the ACPI power button (poweroff only: a PC has no reboot button).
+   * Returns how the guest was asked.
+   */
+  shutdownRequest(d: HvDomain, reason: 'poweroff' | 'reboot'): string {
+    if (d.shutdown) throw new DomusError('domain.shut-down', `Domain ${d.spec.name} has already shut down.`, d.spec.name);
+    if (d.spec.pvh !== undefined) {
+      this.deps.xen.requestShutdown(d.domid, reason);
+      return 'xenstore control/shutdown';
+    }
+    if (reason === 'reboot') {
+      throw new DomusError(
+        'domain.no-pv-control',
+        `Domain ${d.spec.name} is an HVM guest without PV drivers, so it cannot be asked to reboot (a PC has no reboot button); reboot it from inside, or destroy it and create it again.`,
+        d.spec.name,
+      );
+    }
+    d.platform.pressPowerButton();
+    return 'ACPI power button';
+  }
+
+  /**
+   * `xl vcpu-set`: a PVH guest is told through cpu/<n>/availability and brings its VCPUs up and
+   * down itself. An HVM guest would need ACPI CPU hotplug, which the platform does not have.
+   */
+  setVcpus(d: HvDomain, count: number): null {
+    if (d.shutdown) throw new DomusError('domain.shut-down', `Domain ${d.spec.name} has shut down.`, d.spec.name);
+    const max = d.vcpuState.length;
+    if (!Number.isInteger(count) || count < 1 || count > max) {
+      throw new DomusError('domain.vcpu-count', `Domain ${d.spec.name} has ${max} VCPU${max === 1 ? '' : 's'} (maxvcpus); ask for 1 to ${max}.`, d.spec.name);
+    }
+    if (d.spec.pvh === undefined) {
+      throw new DomusError(
+        'domain.vcpu-hotplug',
+        `Domain ${d.spec.name} is an HVM guest: taking its VCPUs online and offline needs ACPI CPU hotplug, which Domus's PC platform does not have. Change vcpus= in its configuration and start it again.`,
+        d.spec.name,
+      );
+    }
+    this.deps.xen.setVcpuAvailability(d.domid, count);
+    return null;
+  }
+
+  /**
+   * `xl mem-set` (which = target) and `xl mem-max` (which = max), in MiB. The target may not
+   * exceed the maximum, nor the maximum fall below the target (libxl's rules). A PVH guest's
+   * balloon driver reads memory/target; its maximum bounds what it may populate. An HVM guest
+   * without PV drivers keeps its memory, as under Xen; the values are still recorded and shown.
+   */
+  setMemory(d: HvDomain, which: 'target' | 'max', mib: number): null {
+    if (d.shutdown) throw new DomusError('domain.shut-down', `Domain ${d.spec.name} has shut down.`, d.spec.name);
+    const lim = this.limitsOf(d);
+    if (!Number.isInteger(mib) || mib < 1) throw new DomusError('domain.memory', `${mib} MiB is not a memory size; give a whole number of MiB.`, String(mib));
+    if (which === 'target') {
+      if (mib > lim.maxMiB) {
+        throw new DomusError('domain.memory', `Domain ${d.spec.name} may have at most ${lim.maxMiB} MiB (maxmem); raise it first with mem-max, or ask for less.`, d.spec.name);
+      }
+      if (d.spec.pvh !== undefined) this.deps.xen.setMemoryTarget(d.domid, mib * KIB_PER_MIB);
+      lim.targetMiB = mib;
+    } else {
+      if (mib < lim.targetMiB) {
+        throw new DomusError('domain.memory', `${mib} MiB is below domain ${d.spec.name}'s balloon target of ${lim.targetMiB} MiB; lower the target first with mem-set.`, d.spec.name);
+      }
+      if (d.spec.pvh !== undefined) this.deps.xen.setMaxPages(d.domid, mib * PAGES_PER_MIB);
+      lim.maxMiB = mib;
+    }
+    return null;
+  }
+
+  /** A domain's balloon target and maximum (from its config until mem-set / mem-max change them). */
+  limitsOf(d: HvDomain): MemoryLimits {
+    let lim = this.memLimits.get(d.domid);
+    if (lim === undefined) {
+      const maxPages = d.spec.pvh?.maxPages ?? 0;
+      lim = { targetMiB: d.spec.memoryMiB, maxMiB: Math.max(d.spec.memoryMiB, maxPages / PAGES_PER_MIB) };
+      this.memLimits.set(d.domid, lim);
+    }
+    return lim;
+  }
+
+  /** Domain 0's xenstore access for the toolstack (xenstore-ls, -read, -write, -rm, -watch). */
+  xenstoreOp(op: string, path: string, value: string | undefined, watchId: number | undefined): unknown {
+    const xs = this.deps.xen.xs;
+    switch (op) {
+      case 'watch': {
+        // Fires at once for the path, then for every change at or below it (xenstore-watch).
+        const id = watchId ?? 0;
+        this.xsWatches.get(id)?.();
+        this.xsWatches.set(id, xs.watch(path, (p) => this.deps.post({ t: 'xenstore-watch', watchId: id, path: p })));
+        return null;
+      }
+      case 'unwatch':
+        this.xsWatches.get(watchId ?? 0)?.();
+        this.xsWatches.delete(watchId ?? 0);
+        return null;
+      case 'ls':
+        return xs.lsText(path);
+      case 'read':
+        return xs.read(path);
+      case 'write':
+        xs.write(path, value ?? '');
+        return null;
+      case 'rm':
+        xs.rm(path);
+        return null;
+      default:
+        throw new DomusError('engine.unknown-call', `xenstore has no operation "${op}".`);
+    }
+  }
+}
