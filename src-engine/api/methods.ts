@@ -86,6 +86,11 @@ export interface EngineMethods {
   'xenstore.unwatch': { params: { watchId: number }; result: null };
   /** Parses and validates an xl.cfg text as library.save would, without writing anything. */
   'library.check': { params: { name?: string; text: string }; result: LibraryEntry };
+  /**
+   * Adds the "Debian test VM" (the Linux test image of docs/linux-guests.md, booted directly) to
+   * the library, or returns it if it is there; refused, naming the command, before the image is built.
+   */
+  'library.addDebianTestVm': { params: Record<string, never>; result: LibraryEntry };
   'events.subscribe': { params: { events: EngineEventName[]; domains?: number[] }; result: null };
   'iso.preview': { params: { input: IsoWizardRequest }; result: IsoWizardPreview };
   /** Starts a build; progress arrives as task events, whose final `result` is an IsoBuildReport. */
@@ -165,6 +170,7 @@ export const METHOD_SCHEMAS: Record<EngineMethod, Check> = {
   'library.save': object({ name: str, text: str }),
   'library.delete': object({ name: str }),
   'library.check': object({ name: optional(str), text: str }),
+  'library.addDebianTestVm': none,
   'xenstore.ls': object({ path: str }),
   'xenstore.read': object({ path: str }),
   'xenstore.write': object({ path: str, value: str }),

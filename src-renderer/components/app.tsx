@@ -8,7 +8,7 @@ import type { MenuCommand } from '../../src-main/ipc-contract';
 import { hostBridge, openConsoleWindow } from '../api/host';
 import { actionState, stateLabel, vmRows } from '../lib/vm-rows';
 import type { VmDraft } from '../lib/xlcfg';
-import { useEngine, useStore } from '../state/use-engine';
+import { useAction, useEngine, useStore } from '../state/use-engine';
 import { DetailsPane, type DetailsTab } from './details/details-pane';
 import { EngineBanner } from './engine-banner';
 import { HostView, type HostTab } from './host/host-view';
@@ -53,6 +53,15 @@ export function App() {
   const rows = useMemo(() => vmRows(snap.library, snap.domains), [snap.library, snap.domains]);
   const row = rows.find((r) => r.name === selected);
   const announcement = useAnnouncements();
+  const run = useAction();
+  /** File > Debian test VM: adds (or finds) the Linux test image's config and selects it. */
+  const addDebianTestVm = useCallback(async () => {
+    const e = await run('Adding the Debian test VM', () => store.client.call('library.addDebianTestVm', {}), 'The Debian test VM is in the library: select it and press Run.');
+    if (e === undefined) return;
+    await store.refreshLibrary();
+    setSelected(e.name);
+    setView('manager');
+  }, [run, store]);
 
   const command = useCallback(
     (c: MenuCommand) => {
@@ -112,7 +121,7 @@ export function App() {
       <header className="flex items-center gap-2 bg-slate-800 px-2 py-1 text-slate-100">
         <span className="mr-2 font-semibold tracking-wide">Domus</span>
         <nav aria-label="Menus" className="flex gap-1">
-          {menu('File', [['New VM… (Alt+N)', () => command('new-vm')], ['Preferences…', () => setModal({ kind: 'prefs' })]])}
+          {menu('File', [['New VM… (Alt+N)', () => command('new-vm')], ['Debian test VM', () => void addDebianTestVm()], ['Preferences…', () => setModal({ kind: 'prefs' })]])}
           {menu('VM', [['Run (Alt+R)', () => command('vm-run'), can('run')], ['Pause / Resume (Alt+P)', () => command('vm-pause'), can('pause') && can('resume')], ['Shut down', () => command('vm-shutdown'), can('shutdown')], ['Reboot', () => command('vm-reboot'), can('reboot')], ['Force off (Alt+K)', () => command('vm-force-off'), can('forceOff')], ['Delete…', () => command('vm-delete'), can('delete')], ['Open console window', () => row && void openConsoleWindow(row.name), !row?.domain]])}
           {menu('Tools', [['Build GRUB ISO… (Alt+I)', () => command('build-iso')]])}
           {menu('Help', [['Keyboard shortcuts (F1)', () => command('shortcuts')], ['About Domus', () => command('about')]])}

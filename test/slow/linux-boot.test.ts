@@ -15,8 +15,11 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { EngineService } from '../../src-engine/node/service/engine-service';
+import { domusPaths } from '../../src-engine/node/service/paths';
+import { NodeEngineHost } from '../../src-engine/node/worker-host';
 import {
-  FLAVOURS, boot, buildGrubIso, describeFailure, domusRunOptions, hasCommand, imageCmdline, judgeBoot, prepareImage,
+  FLAVOURS, MARKERS, boot, buildGrubIso, describeFailure, domusRunOptions, hasCommand, imageCmdline, judgeBoot, prepareImage,
   type BootConfig, type BootResult, type Expectation, type LinuxImage,
 } from '../../scripts/linux-image/boot-runner';
 
@@ -103,4 +106,33 @@ describe.skipIf(!image)('Domus boots the test image', () => {
     const iso = buildGrubIso(image as LinuxImage, '686', work);
     expectPassed(await boot('domus', { cdrom: iso, vcpus: 1, memoryMiB: MEMORY_MIB, timeoutS: DOMUS_TIMEOUT_S }), { vcpus: 1, action: 'poweroff' });
   });
+});
+
+describe.skipIf(!image)('the Debian test VM (GUI: File > Debian test VM)', () => {
+  it('is added to the library with one request and boots to the marker, the workload and a power-off', async () => {
+    const home = path.join(work, 'debian-vm');
+    const paths = domusPaths({ DOMUS_HOME: home, DOMUS_RUNTIME_DIR: path.join(home, 'run'), HOME: process.env.HOME ?? home, DOMUS_NO_DEMO: '1' });
+    const svc = new EngineService(new NodeEngineHost(), { pcpus: 2, memoryPoolMiB: 512, paths, version: 'test' });
+    let out = '';
+    try {
+      await svc.engine.whenReady();
+      const entry = await svc.request('library.addDebianTestVm', {});
+      expect(entry.errors).toEqual([]);
+      const t0 = Date.now();
+      const r = await svc.request('domain.create', { library: entry.name });
+      const d = svc.domains.get(r.domid);
+      const text = (): string => new TextDecoder().decode(d?.consoles.get(1)?.contents());
+      while (Date.now() - t0 < DOMUS_TIMEOUT_S * 1000 && d?.shutdown === undefined && !text().includes(MARKERS.poweroff)) {
+        await new Promise((res) => setTimeout(res, 500));
+      }
+      out = text();
+      console.log(`Debian test VM: ${out.includes(MARKERS.marker) ? 'marker' : 'no marker'} after ${((Date.now() - t0) / 1000).toFixed(1)} s`);
+      expect(out).toContain(MARKERS.marker);
+      expect(out).toContain(`${MARKERS.cpusPrefix}0-1 count=2`);
+      expect(out).toContain(`${MARKERS.resultPrefix}${MARKERS.expectedMd5}`);
+      expect(out).toContain(MARKERS.poweroff);
+    } finally {
+      await svc.close();
+    }
+  }, (DOMUS_TIMEOUT_S + 60) * 1000);
 });

@@ -20,6 +20,7 @@ import { ApiConnection, ApiService, EventHub, ServiceConnection } from './api-se
 import { ConsoleRing } from './console-ring';
 import { DomainLibrary } from './library';
 import { offerDemoDomain } from './demo-seed';
+import { DEBIAN_TEST_VM_NAME, debianTestVmConfig } from './debian-test-vm';
 import type { DomusPaths } from './paths';
 import { buildDomainSpec } from './spec-builder';
 import { schedMethods } from './service-sched';
@@ -570,6 +571,13 @@ export class EngineService implements ApiService {
         return null;
       },
       'library.check': async (p: P<'library.check'>) => ({ ...this.library.inspect(p.name ?? 'draft', p.text), domid: undefined }),
+      'library.addDebianTestVm': async () => {
+        const name = DEBIAN_TEST_VM_NAME;
+        if (this.library.names().includes(name)) return { ...this.library.inspect(name, this.library.read(name)), domid: undefined };
+        const e = this.library.save(name, debianTestVmConfig(process.env));
+        this.note('info', 'library', `added the Debian test VM as ${name}`);
+        return { ...e, domid: undefined };
+      },
       'library.delete': async (p: P<'library.delete'>) => {
         const running = [...this.domains.values()].find((d) => d.libraryName === p.name && !d.shutdown);
         if (running) {
