@@ -592,7 +592,7 @@ export class EngineService implements ApiService {
 
   private async traceSince(windowNs: number): Promise<TraceRecord[]> {
     const recs = await this.engine.call<TraceRecord[]>('sched', { op: 'traceSince', args: [windowNs] });
-    return recs.map((r) => ({ t: r.t, pcpu: r.pcpu, domid: r.domid, vcpu: r.vcpu, event: r.event, reason: r.reason ?? '' }));
+    return recs.map((r) => ({ t: Math.round(r.t), pcpu: r.pcpu, domid: r.domid, vcpu: r.vcpu, event: r.event, reason: r.reason ?? '' }));
   }
 
   private async pumpTrace(): Promise<void> {
