@@ -20,10 +20,10 @@ import { ApiConnection, ApiService, EventHub, ServiceConnection } from './api-se
 import { ConsoleRing } from './console-ring';
 import { DomainLibrary } from './library';
 import { offerDemoDomain } from './demo-seed';
-import { DEBIAN_TEST_VM_NAME, debianTestVmConfig } from './debian-test-vm';
 import type { DomusPaths } from './paths';
 import { buildDomainSpec } from './spec-builder';
 import { schedMethods } from './service-sched';
+import { libraryMethods } from './service-library';
 import { saveMethods } from './service-save';
 import type { DomainRestore } from '../../runtime/hv-domain';
 import { whatIf, type WhatIfRequest } from '../../hv/sched/sim/what-if';
@@ -138,7 +138,6 @@ export class EngineService implements ApiService {
   private traceTimer: ReturnType<typeof setInterval>;
   private traceCursor = 0;
   private taskSeq = 0;
-  private watchSeq = 0;
   private readonly methods: Record<string, (params: never, conn: ServiceConnection) => unknown>;
 
   constructor(
@@ -161,7 +160,7 @@ export class EngineService implements ApiService {
     this.library = new DomainLibrary(options.paths.domainsDir, () => this.topology());
     offerDemoDomain(this.library, options.paths, (level, message) => this.note(level, 'library', message));
     mkdirSync(options.paths.logsDir, { recursive: true });
-    this.methods = { ...this.domainMethods(), ...schedMethods(this), ...saveMethods(this), ...this.miscMethods() };
+    this.methods = { ...this.domainMethods(), ...schedMethods(this), ...saveMethods(this), ...libraryMethods(this), ...this.miscMethods() };
     this.statsTimer = setInterval(() => void this.sampleStats(), STATS_INTERVAL_MS);
     this.traceTimer = setInterval(() => void this.pumpTrace(), TRACE_INTERVAL_MS);
     this.statsTimer.unref?.();
@@ -531,60 +530,6 @@ export class EngineService implements ApiService {
         if (!conn) return null;
         for (const e of p.events) conn.events.add(e);
         conn.consoleDomains = p.domains ? new Set(p.domains) : undefined;
-        return null;
-      },
-      'library.list': async () => {
-        const running = new Map<string, number>();
-        for (const d of this.domains.values()) if (d.libraryName) running.set(d.libraryName, d.domid);
-        return this.library.names().map((n) => ({ ...this.library.inspect(n, this.library.read(n)), domid: running.get(n) }));
-      },
-      'library.get': async (p: P<'library.get'>) => {
-        const text = this.library.read(p.name);
-        const running = [...this.domains.values()].find((d) => d.libraryName === p.name);
-        return { ...this.library.inspect(p.name, text), domid: running?.domid, text };
-      },
-      'library.save': async (p: P<'library.save'>) => {
-        const e = this.library.save(p.name, p.text);
-        this.note('info', 'library', `saved ${p.name}`);
-        return { ...e, domid: undefined };
-      },
-      'xenstore.ls': (p: P<'xenstore.ls'>) => this.engine.call<string>('xenstore', { op: 'ls', path: p.path }),
-      'xenstore.read': (p: P<'xenstore.read'>) => this.engine.call<string>('xenstore', { op: 'read', path: p.path }),
-      'xenstore.write': (p: P<'xenstore.write'>) => this.engine.call<null>('xenstore', { op: 'write', path: p.path, value: p.value }),
-      'xenstore.rm': (p: P<'xenstore.rm'>) => this.engine.call<null>('xenstore', { op: 'rm', path: p.path }),
-      'xenstore.watch': async (p: P<'xenstore.watch'>, conn: ServiceConnection) => {
-        const watchId = ++this.watchSeq;
-        // Owned by the connection: its events go only there, and the watch ends with it.
-        if (conn) {
-          conn.xenstoreWatches.add(watchId);
-          conn.events.add('xenstore');
-          conn.onClose(() => void this.engine.call('xenstore', { op: 'unwatch', watchId }).catch(() => undefined));
-        }
-        await this.engine.call('xenstore', { op: 'watch', path: p.path, watchId });
-        return { watchId };
-      },
-      'xenstore.unwatch': async (p: P<'xenstore.unwatch'>, conn: ServiceConnection) => {
-        if (conn && !conn.xenstoreWatches.delete(p.watchId)) {
-          throw new DomusError('xenstore.no-watch', `This connection has no xenstore watch ${p.watchId}.`, String(p.watchId));
-        }
-        await this.engine.call('xenstore', { op: 'unwatch', watchId: p.watchId });
-        return null;
-      },
-      'library.check': async (p: P<'library.check'>) => ({ ...this.library.inspect(p.name ?? 'draft', p.text), domid: undefined }),
-      'library.addDebianTestVm': async () => {
-        const name = DEBIAN_TEST_VM_NAME;
-        if (this.library.names().includes(name)) return { ...this.library.inspect(name, this.library.read(name)), domid: undefined };
-        const e = this.library.save(name, debianTestVmConfig(process.env));
-        this.note('info', 'library', `added the Debian test VM as ${name}`);
-        return { ...e, domid: undefined };
-      },
-      'library.delete': async (p: P<'library.delete'>) => {
-        const running = [...this.domains.values()].find((d) => d.libraryName === p.name && !d.shutdown);
-        if (running) {
-          throw new HypervisorError('library.running', `"${p.name}" is running as domain ${running.domid}; destroy it before deleting its configuration.`, p.name);
-        }
-        this.library.delete(p.name);
-        this.note('info', 'library', `deleted ${p.name}`);
         return null;
       },
     };
