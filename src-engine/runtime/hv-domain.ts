@@ -9,7 +9,7 @@ import { Cpu } from '../cpu/cpu';
 import type { CpuOps } from '../cpu/ops';
 import {
   EFLAGS_FIXED1, FAULT_MSG_BYTES, IF, MTRR_STATE_WORDS, S_A20_MASK, S_EFLAGS, S_FAULT_KIND, S_FAULT_MSG, S_INTR_LINE,
-  S_LF_OP, S_MTRR, S_NMI_PENDING, S_RECENT_EIPS, S_RUNNING, STATE_BYTES,
+  S_ICOUNT_HI, S_ICOUNT_LO, S_LF_OP, S_MTRR, S_NMI_PENDING, S_RECENT_EIPS, S_RUNNING, STATE_BYTES,
 } from '../cpu/state';
 import type { MachineMemory } from '../hv/memory/machine-memory';
 import { DomainMemory } from '../hv/memory/domain-memory';
@@ -404,6 +404,13 @@ export class HvDomain {
 
   countExit(reason: string): void {
     this.exits.set(reason, (this.exits.get(reason) ?? 0) + 1);
+  }
+
+  /** Instructions its VCPUs retired (as far as their state blocks were last brought up to date). */
+  instructions(): number {
+    let n = 0;
+    for (const s of this.vcpuState) n += (s[S_ICOUNT_LO] >>> 0) + (s[S_ICOUNT_HI] >>> 0) * 4294967296;
+    return n;
   }
 
   /** True if VCPU `v` can take an interrupt now (so HLT should not block it). */

@@ -17,12 +17,11 @@ import { errorMessage, DomusError } from '../base/errors';
 import { SchedCore } from '../hv/sched/core';
 import type { SchedName } from '../hv/sched/sched-ops';
 import { MachineMemory } from '../hv/memory/machine-memory';
-import { IF, S_EFLAGS, S_FAULT_KIND, S_HALTED, S_INJECT_VECTOR, S_INTR_LINE, S_ICOUNT_HI, S_ICOUNT_LO, S_LAST_PCPU, S_SHADOW } from '../cpu/state';
+import { IF, S_EFLAGS, S_FAULT_KIND, S_HALTED, S_INJECT_VECTOR, S_INTR_LINE, S_LAST_PCPU, S_SHADOW } from '../cpu/state';
 import { describeCpuState } from '../cpu/describe';
 import {
   ATTN_EVENT, ATTN_FLUSH, ATTN_PREEMPT, CB_DOORBELL, CB_HOST_MSGS, CB_SHUTDOWN, P_ASSIGN_DOM, P_ASSIGN_SEQ, P_ASSIGN_VCPU, P_ARG0, P_ARG1, P_ARG2, P_ATTN, P_REQ, P_RES0,
-  P_RES1, P_RES2, P_RES_STATUS, P_RESP, P_WAKE, REQ_HYPERCALL, REQ_INTA, REQ_IO_IN, REQ_IO_OUT,
-  REQ_MMIO_READ, REQ_MMIO_WRITE, REQ_MSR_READ, REQ_MSR_WRITE, REQ_SCHEDULE, RES_OK, RES_STOP, REQ_IPI, REQ_EOI,
+  P_RES1, P_RES2, P_RES_STATUS, P_RESP, P_WAKE, REQ_SCHEDULE, RES_OK, RES_STOP,
   SCHED_HALTED, SCHED_SHUTDOWN, SCHED_SIPI_WAIT, slot, putF64, getF64, P_DEADLINE, NO_DEADLINE, P_STOP_NS,
 } from './control-block';
 import { HvDomain, type DomainRestore, type DomainShutdown, type DomainSpec } from './hv-domain';
@@ -30,39 +29,18 @@ import { lapicHasInterrupt, lapicStartupPending } from '../machine/lapic-core';
 import { LAPIC_ACK_EXTINT, lapicAcknowledge } from '../machine/lapic';
 import type { HostToHv, HvInit, HvToHost, WireError } from './messages';
 import type { WorkerEnv } from './thread-env';
-import { textScreen, type HvServices } from './hv-bios';
+import type { HvServices } from './hv-bios';
 import { XenHost } from '../hv/xen/xen-host';
-import { HcAfter } from '../hv/xen/hypercalls/types';
-import { HvToolstack, PAGES_PER_MIB } from './hv-toolstack';
-import type { IoSize } from '../machine/device';
+import { DOMAIN_CALLS, HvToolstack } from './hv-toolstack';
+import { EXIT_NAMES, serveDeviceExit } from './hv-exits';
 
 interface Running {
   dom: HvDomain;
   vcpu: number;
 }
 
-/** SchedCore operations the toolstack may invoke through the 'sched' call. */
-const SCHED_OPS = new Set([
-  'setAffinity', 'getDomainParams', 'setDomainParams', 'getVcpuParams', 'setVcpuParams', 'createPool', 'destroyPool',
-  'renamePool', 'poolAddCpu', 'poolRemoveCpu', 'migrateDomain', 'getPoolParams', 'setPoolParams', 'poolId', 'domainPool',
-  'poolCpus', 'freeCpus', 'dump', 'vcpuInfo', 'vcpus', 'pcpus', 'domainIds', 'traceSince', 'xlList', 'xlVcpuList',
-  'xlSchedCredit', 'xlSchedRtds', 'xlCpupoolList', 'setVcpuOnline',
-]);
-
 /** Largest sleep between loop iterations when nothing is due (ms). */
 const MAX_SLEEP_MS = 1000;
-const EXIT_NAMES: Record<number, string> = {
-  [REQ_IO_IN]: 'io-in',
-  [REQ_IO_OUT]: 'io-out',
-  [REQ_MMIO_READ]: 'mmio-read',
-  [REQ_MMIO_WRITE]: 'mmio-write',
-  [REQ_INTA]: 'interrupt',
-  [REQ_HYPERCALL]: 'hypercall',
-  [REQ_MSR_READ]: 'msr',
-  [REQ_MSR_WRITE]: 'msr',
-  [REQ_IPI]: 'ipi',
-  [REQ_EOI]: 'eoi',
-};
 
 /** The hypervisor thread's state and loop. */
 export class Hypervisor {
@@ -84,7 +62,6 @@ export class Hypervisor {
   /** The engine's Xen: hypercalls, event channels, grants, xenstore and PV back ends of PVH domains. */
   readonly xen: XenHost;
   /** console_io text of PVH domains not yet ended by a newline. */
-  private readonly consoleIoLine = new Map<number, string>();
   /** The pCPU stop time schedule() accounts at, or -1 (see schedNow). */
   private accountAt = -1;
   /** Latest time the scheduler has been given. */
@@ -125,22 +102,11 @@ export class Hypervisor {
       domainShutdown: (domid, reason) => this.domains.get(domid)?.requestShutdown({ reason }),
       consoleOutput: (domid, data, source) => {
         const d = this.domains.get(domid);
-        if (d === undefined) return;
-        if (source === 'pv-console') {
-          let q = d.consoleOut.get(0);
-          if (q === undefined) d.consoleOut.set(0, (q = []));
-          for (const b of data) q.push(b);
-        } else {
-          // Xen's emergency console (console_io): whole lines to the engine log.
-          const text = (this.consoleIoLine.get(domid) ?? '') + new TextDecoder().decode(data);
-          const lines = text.split('\n');
-          this.consoleIoLine.set(domid, lines.pop() ?? '');
-          for (const line of lines) d.messages.push(`console_io: ${line}`);
-        }
+        if (d !== undefined) this.toolstack.consoleOutput(d, data, source);
       },
       log: (level, message) => this.post({ t: 'log', level, source: 'xen', message }),
     });
-    this.toolstack = new HvToolstack({ xen: this.xen, services, nowNs: () => env.nowNs(), post: (m) => this.post(m) });
+    this.toolstack = new HvToolstack({ xen: this.xen, sched: this.sched, services, nowNs: () => env.nowNs(), post: (m) => this.post(m) });
   }
 
   /** VCPUOP_up / VCPUOP_down of a PVH guest. */
@@ -280,98 +246,35 @@ export class Hypervisor {
     switch (method) {
       case 'create':
         return this.createDomain(a.spec as DomainSpec, a.restore as DomainRestore | undefined);
-      case 'snapshot':
-        return this.snapshotDomain(this.domain(a.domid as number));
       case 'unpause':
         return this.setPaused(this.domain(a.domid as number), false);
       case 'pause':
         return this.setPaused(this.domain(a.domid as number), true);
       case 'destroy':
         return this.destroyDomain(this.domain(a.domid as number));
-      case 'stats':
-        return this.stats(this.domain(a.domid as number));
-      case 'screen': {
-        const d = this.domain(a.domid as number);
-        return d.firmware === undefined ? null : textScreen(d.firmware);
-      }
-      case 'power-button':
-        this.domain(a.domid as number).platform.pressPowerButton();
-        return null;
-      case 'shutdown-request':
-        return this.toolstack.shutdownRequest(this.domain(a.domid as number), a.reason as 'poweroff' | 'reboot');
       case 'xenstore':
         return this.toolstack.xenstoreOp(a.op as string, a.path as string, a.value as string | undefined, a.watchId as number | undefined);
-      case 'vcpu-set':
-        return this.toolstack.setVcpus(this.domain(a.domid as number), a.count as number);
-      case 'mem-set':
-        return this.toolstack.setMemory(this.domain(a.domid as number), 'target', a.mib as number);
-      case 'mem-max':
-        return this.toolstack.setMemory(this.domain(a.domid as number), 'max', a.mib as number);
       case 'sched':
-        return this.schedOp(a.op as string, (a.args as unknown[]) ?? []);
+        return this.toolstack.schedOp(a.op as string, (a.args as unknown[]) ?? []);
       case 'domains':
-        return [...this.domains.values()].map((d) => this.summary(d));
+        return [...this.domains.values()].map((d) => this.toolstack.summary(d));
       case 'host':
         return { nrPcpus: this.nr, totalFrames: this.pool.totalFrames, freeFrames: this.pool.freeFrames };
       case 'shutdown-engine':
         this.stopped = true;
         return null;
-      default:
-        throw new DomusError('engine.unknown-call', `The hypervisor has no operation "${method}".`);
+      default: {
+        if (!DOMAIN_CALLS.has(method)) throw new DomusError('engine.unknown-call', `The hypervisor has no operation "${method}".`);
+        const d = this.domain(a.domid as number);
+        return this.toolstack.domainCall(method, d, a, this.running.some((r) => r?.dom === d));
+      }
     }
-  }
-
-  /** Scheduler operations the toolstack may call (spec/schedulers.md: pools, params, pinning). */
-  private schedOp(op: string, args: unknown[]): unknown {
-    if (!SCHED_OPS.has(op)) throw new DomusError('engine.unknown-call', `The scheduler has no operation "${op}".`);
-    const fn = (this.sched as unknown as Record<string, (...x: unknown[]) => unknown>)[op];
-    const r = fn.apply(this.sched, args);
-    // Affinity and pool changes can take a VCPU off its pCPU at once.
-    return r === undefined ? null : r;
-  }
-
-  private summary(d: HvDomain): unknown {
-    let insns = 0;
-    for (const s of d.vcpuState) insns += (s[S_ICOUNT_LO] >>> 0) + (s[S_ICOUNT_HI] >>> 0) * 4294967296;
-    let row: { running: boolean; blocked: boolean; paused: boolean; cpuSeconds: number; pool: string; vcpus: number } | undefined;
-    if (!d.shutdown) row = this.sched.xlList().find((r) => r.domid === d.domid);
-    return {
-      domid: d.domid,
-      name: d.spec.name,
-      uuid: d.uuid,
-      paused: d.paused,
-      shutdown: d.shutdown,
-      running: row?.running ?? false,
-      blocked: row?.blocked ?? false,
-      cpuSeconds: row?.cpuSeconds ?? d.lastCpuSeconds,
-      pool: row?.pool ?? d.lastPool,
-      onlineVcpus: row?.vcpus ?? d.lastOnlineVcpus,
-      maxVcpus: d.vcpuState.length,
-      memoryMiB: d.memory.currentPages / PAGES_PER_MIB,
-      targetMiB: this.toolstack.limitsOf(d).targetMiB,
-      maxmemMiB: this.toolstack.limitsOf(d).maxMiB,
-      instructions: insns,
-      exits: Object.fromEntries(d.exits),
-    };
   }
 
   private domain(domid: number): HvDomain {
     const d = this.domains.get(domid);
     if (d === undefined) throw new DomusError('domain.not-found', `There is no domain with ID ${domid}.`, String(domid));
     return d;
-  }
-
-  /** A paused domain's state for a save image; refuses (retry) while a pCPU still runs it. */
-  private snapshotDomain(d: HvDomain): unknown {
-    if (d.spec.pvh !== undefined) {
-      throw new DomusError('domain.save-pvh', `Domain ${d.spec.name} is a PVH guest; saving PVH domains (event channels, grants, xenstore state) is not supported yet.`, d.spec.name);
-    }
-    if (!d.paused) throw new DomusError('domain.not-paused', `Domain ${d.spec.name} must be paused to be saved.`, d.spec.name);
-    for (let p = 0; p < this.nr; p++) {
-      if (this.running[p]?.dom === d) throw new DomusError('domain.busy', `Domain ${d.spec.name} is still leaving its pCPUs; try again.`, d.spec.name);
-    }
-    const onlineVcpus = this.sched.xlList().find((r) => r.domid === d.domid)?.vcpus ?? d.vcpuState.length;
-    return { ...d.snapshot(), uuid: d.uuid, onlineVcpus };
   }
 
   private createDomain(spec: DomainSpec, restore?: DomainRestore): unknown {
@@ -431,19 +334,12 @@ export class Hypervisor {
     // have been told to stop; its frames are only reused after zeroing.
     if (d.spec.pvh !== undefined) {
       this.xen.destroyDomain(d.domid);
-      this.consoleIoLine.delete(d.domid);
     }
     this.toolstack.forget(d.domid);
     d.release();
     this.flushMessages(d);
     this.post({ t: 'domain-destroyed', domid: d.domid });
     return null;
-  }
-
-  private stats(d: HvDomain): unknown {
-    let insns = 0;
-    for (const s of d.vcpuState) insns += (s[S_ICOUNT_LO] >>> 0) + (s[S_ICOUNT_HI] >>> 0) * 4294967296;
-    return { instructions: insns, exits: Object.fromEntries(d.exits), uptimeNs: this.env.nowNs() - d.createdNs };
   }
 
   /** Takes a domain off the CPUs and tells the toolstack why. */
@@ -489,58 +385,9 @@ export class Hypervisor {
     } else {
       const d = cur.dom;
       d.countExit(EXIT_NAMES[kind] ?? 'other');
-      switch (kind) {
-        case REQ_HYPERCALL:
-          // Only PVH domains have Xen; for others the CPU raises #UD.
-          if (d.spec.pvh !== undefined) {
-            r0 = 1;
-            if (this.xen.hypercall(d.domid, cur.vcpu) === HcAfter.Reschedule) status = RES_STOP;
-          }
-          break;
-        case REQ_MSR_READ:
-          if (d.spec.pvh !== undefined) {
-            const v = this.xen.readMsr(d.domid, a0 >>> 0);
-            if (v !== undefined) [r0, r1, r2] = [1, v[0], v[1]];
-          }
-          break;
-        case REQ_MSR_WRITE:
-          if (d.spec.pvh !== undefined) r0 = this.xen.writeMsr(d.domid, cur.vcpu, a0 >>> 0, a1, a2) === true ? 1 : 0;
-          break;
-        case REQ_IO_IN:
-          if (d.spec.pvh !== undefined) {
-            // PVH has no emulated devices: ports float high.
-            r0 = a1 === 4 ? -1 : a1 === 2 ? 0xffff : 0xff;
-            break;
-          }
-          if (d.firmware !== undefined) d.firmware.calling = cur.vcpu;
-          r0 = d.platform.bus.read(a0, a1 as IoSize);
-          d.firmware?.onPortRead(a0);
-          break;
-        case REQ_IO_OUT:
-          if (d.spec.pvh !== undefined) break;
-          if (d.firmware !== undefined) d.firmware.calling = cur.vcpu;
-          d.platform.bus.write(a0, a1 as IoSize, a2 >>> 0);
-          d.firmware?.onPortWrite(a0, a2 >>> 0);
-          break;
-        case REQ_MMIO_READ:
-          r0 = d.spec.pvh !== undefined ? -1 : d.platform.mmio.read(a0 >>> 0, a1 as IoSize);
-          break;
-        case REQ_MMIO_WRITE:
-          if (d.spec.pvh === undefined) d.platform.mmio.write(a0 >>> 0, a1 as IoSize, a2 >>> 0);
-          break;
-        case REQ_IPI:
-          d.platform.lapicBus?.deliverIpi({ icrLow: a0, icrHigh: a1, source: cur.vcpu });
-          break;
-        case REQ_EOI:
-          d.platform.endOfInterrupt(a0);
-          break;
-        case REQ_INTA:
-          r0 = d.spec.pvh !== undefined ? this.xen.acknowledgeUpcall(d.domid, cur.vcpu) : d.platform.interruptController.acknowledge();
-          break;
-        default:
-          r0 = 0;
-          break;
-      }
+      const ans = serveDeviceExit(d, cur.vcpu, this.xen, kind, a0, a1, a2);
+      [r0, r1, r2] = [ans.r0, ans.r1, ans.r2];
+      if (ans.stop) status = RES_STOP;
       if (d.pendingShutdown) {
         const s = d.pendingShutdown;
         d.pendingShutdown = undefined;

@@ -3,14 +3,17 @@
  * libxl does them: attaching a PVH domain to the Xen host (shared_info, grants, xenstore, PV
  * console and block back ends), `xl shutdown`/`reboot` (xenstore control/shutdown for PVH, the
  * ACPI power button for HVM), `xl vcpu-set` (cpu/N/availability), `xl mem-set`/`mem-max`
- * (memory/target, memory/static-max and the physmap's maximum) and domain 0's xenstore access
- * (xenstore-ls, -read, -write, -rm, -watch). Lives on the hypervisor thread, beside Hypervisor.
+ * (memory/target, memory/static-max and the physmap's maximum), domain 0's xenstore access
+ * (xenstore-ls, -read, -write, -rm, -watch), a PVH guest's console output, the scheduler calls
+ * the toolstack may make, and a domain's summary row. Lives on the hypervisor thread, beside
+ * Hypervisor.
  */
 import { DomusError } from '../base/errors';
 import { vbdDeviceNumber } from '../hv/xen/backends/blkif';
-import type { XenHost } from '../hv/xen/xen-host';
+import type { SchedCore } from '../hv/sched/core';
+import type { XenConsoleSource, XenHost } from '../hv/xen/xen-host';
 import type { BlockBackend } from '../machine/block-backend';
-import type { HvServices } from './hv-bios';
+import { textScreen, type HvServices } from './hv-bios';
 import type { DomainSpec, HvDomain } from './hv-domain';
 import type { HvToHost } from './messages';
 
@@ -18,6 +21,17 @@ import type { HvToHost } from './messages';
 export const PAGES_PER_MIB = 256;
 /** KiB per MiB (xenstore's memory nodes are in KiB). */
 const KIB_PER_MIB = 1024;
+
+/** SchedCore operations the toolstack may invoke through the 'sched' call. */
+const SCHED_OPS = new Set([
+  'setAffinity', 'getDomainParams', 'setDomainParams', 'getVcpuParams', 'setVcpuParams', 'createPool', 'destroyPool',
+  'renamePool', 'poolAddCpu', 'poolRemoveCpu', 'migrateDomain', 'getPoolParams', 'setPoolParams', 'poolId', 'domainPool',
+  'poolCpus', 'freeCpus', 'dump', 'vcpuInfo', 'vcpus', 'pcpus', 'domainIds', 'traceSince', 'xlList', 'xlVcpuList',
+  'xlSchedCredit', 'xlSchedRtds', 'xlCpupoolList', 'setVcpuOnline',
+]);
+
+/** The toolstack calls on one domain that domainCall() serves. */
+export const DOMAIN_CALLS: ReadonlySet<string> = new Set(['snapshot', 'stats', 'screen', 'power-button', 'shutdown-request', 'vcpu-set', 'mem-set', 'mem-max']);
 
 /** A domain's balloon target and maximum (xl mem-set / mem-max), in MiB. */
 export interface MemoryLimits {
@@ -28,6 +42,7 @@ export interface MemoryLimits {
 /** What the operations need from the hypervisor thread. */
 export interface HvToolstackDeps {
   readonly xen: XenHost;
+  readonly sched: SchedCore;
   readonly services: HvServices | undefined;
   /** Engine time (ns). */
   nowNs(): number;
@@ -40,6 +55,8 @@ export class HvToolstack {
   private readonly memLimits = new Map<number, MemoryLimits>();
   /** Toolstack xenstore watches (xenstore.watch) by id: each entry removes its watch. */
   private readonly xsWatches = new Map<number, () => void>();
+  /** The unfinished last line of each domain's console_io output. */
+  private readonly consoleIoLine = new Map<number, string>();
 
   constructor(private readonly deps: HvToolstackDeps) {}
 
@@ -85,9 +102,98 @@ export class HvToolstack {
     }
   }
 
+  /**
+   * A toolstack call on domain `d` (one of DOMAIN_CALLS; `a` holds its arguments). `onPcpu` says
+   * whether a pCPU still runs one of its VCPUs (a save must wait until none does).
+   */
+  domainCall(method: string, d: HvDomain, a: Record<string, unknown>, onPcpu: boolean): unknown {
+    switch (method) {
+      case 'snapshot':
+        return this.snapshot(d, onPcpu);
+      case 'stats':
+        return { instructions: d.instructions(), exits: Object.fromEntries(d.exits), uptimeNs: this.deps.nowNs() - d.createdNs };
+      case 'screen':
+        return d.firmware === undefined ? null : textScreen(d.firmware);
+      case 'power-button':
+        d.platform.pressPowerButton();
+        return null;
+      case 'shutdown-request':
+        return this.shutdownRequest(d, a.reason as 'poweroff' | 'reboot');
+      case 'vcpu-set':
+        return this.setVcpus(d, a.count as number);
+      case 'mem-set':
+        return this.setMemory(d, 'target', a.mib as number);
+      case 'mem-max':
+        return this.setMemory(d, 'max', a.mib as number);
+      default:
+        throw new DomusError('engine.unknown-call', `The hypervisor has no operation "${method}".`);
+    }
+  }
+
+  /** A paused domain's state for a save image; refuses (retry) while a pCPU still runs it. */
+  private snapshot(d: HvDomain, onPcpu: boolean): unknown {
+    if (d.spec.pvh !== undefined) {
+      throw new DomusError('domain.save-pvh', `Domain ${d.spec.name} is a PVH guest; saving PVH domains (event channels, grants, xenstore state) is not supported yet.`, d.spec.name);
+    }
+    if (!d.paused) throw new DomusError('domain.not-paused', `Domain ${d.spec.name} must be paused to be saved.`, d.spec.name);
+    if (onPcpu) throw new DomusError('domain.busy', `Domain ${d.spec.name} is still leaving its pCPUs; try again.`, d.spec.name);
+    const onlineVcpus = this.deps.sched.xlList().find((r) => r.domid === d.domid)?.vcpus ?? d.vcpuState.length;
+    return { ...d.snapshot(), uuid: d.uuid, onlineVcpus };
+  }
+
   /** Forgets a destroyed domain's records. */
   forget(domid: number): void {
     this.memLimits.delete(domid);
+    this.consoleIoLine.delete(domid);
+  }
+
+  /**
+   * Console text from a PVH guest: the PV console becomes console 0's stream; Xen's emergency
+   * console (console_io) goes to the engine log in whole lines.
+   */
+  consoleOutput(d: HvDomain, data: Uint8Array, source: XenConsoleSource): void {
+    if (source === 'pv-console') {
+      let q = d.consoleOut.get(0);
+      if (q === undefined) d.consoleOut.set(0, (q = []));
+      for (const b of data) q.push(b);
+      return;
+    }
+    const text = (this.consoleIoLine.get(d.domid) ?? '') + new TextDecoder().decode(data);
+    const lines = text.split('\n');
+    this.consoleIoLine.set(d.domid, lines.pop() ?? '');
+    for (const line of lines) d.messages.push(`console_io: ${line}`);
+  }
+
+  /** Scheduler operations the toolstack may call (spec/schedulers.md: pools, params, pinning). */
+  schedOp(op: string, args: unknown[]): unknown {
+    if (!SCHED_OPS.has(op)) throw new DomusError('engine.unknown-call', `The scheduler has no operation "${op}".`);
+    const sched = this.deps.sched;
+    const r = (sched as unknown as Record<string, (...x: unknown[]) => unknown>)[op].apply(sched, args);
+    return r === undefined ? null : r;
+  }
+
+  /** A domain's row for the toolstack (xl list and more); a shut-down domain keeps its last figures. */
+  summary(d: HvDomain): unknown {
+    const row = d.shutdown ? undefined : this.deps.sched.xlList().find((r) => r.domid === d.domid);
+    const lim = this.limitsOf(d);
+    return {
+      domid: d.domid,
+      name: d.spec.name,
+      uuid: d.uuid,
+      paused: d.paused,
+      shutdown: d.shutdown,
+      running: row?.running ?? false,
+      blocked: row?.blocked ?? false,
+      cpuSeconds: row?.cpuSeconds ?? d.lastCpuSeconds,
+      pool: row?.pool ?? d.lastPool,
+      onlineVcpus: row?.vcpus ?? d.lastOnlineVcpus,
+      maxVcpus: d.vcpuState.length,
+      memoryMiB: d.memory.currentPages / PAGES_PER_MIB,
+      targetMiB: lim.targetMiB,
+      maxmemMiB: lim.maxMiB,
+      instructions: d.instructions(),
+      exits: Object.fromEntries(d.exits),
+    };
   }
 
   /**
