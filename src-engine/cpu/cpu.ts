@@ -25,13 +25,14 @@ import { DR6_BS, DR7_ENABLES, instructionBreakpoints } from './debug';
 import { decodeBlock, decodeOne } from './decoder';
 import { deliverException, deliverExternal, deliverNmi, ShutdownError } from './interrupts';
 import { applyInitState, resetState } from './reset';
+import { writeFaultRecord } from './fault-record';
 import type { CpuInitState } from './init-state';
 import { DEFAULT_FEATURES, type CpuFeatures } from './cpuid';
 import {
   AR_DB, AR_DC, AR_RW, AR_CODE, AR_UNUSABLE, CR0_PE, IF, S_CPL, S_EFLAGS, S_EIP, S_HALTED,
   S_ICOUNT_HI, S_ICOUNT_LO, S_INTR_LINE, S_NMI_BLOCKED, S_NMI_PENDING, S_SEG_AR, S_SEG_BASE,
   S_SEG_LIMIT, S_SHADOW, S_CR0, SEG_CS, SEG_SS, STATE_BYTES, TF, VM, S_DR, S_RUNNING, RF, AC, CR0_AM, EXC_DB,
-  FAULT_KIND_SHUTDOWN, FAULT_MSG_BYTES, S_FAULT_KIND, S_FAULT_MSG, S_RECENT_EIPS, S_INJECT_VECTOR, S_A20_MASK,
+  FAULT_KIND_SHUTDOWN, S_INJECT_VECTOR, S_A20_MASK,
 } from './state';
 
 /** Why run() returned. */
@@ -319,16 +320,7 @@ export class Cpu {
    * addresses), where the hypervisor thread reads it for the user.
    */
   recordFault(kind: number, message: string): void {
-    const s = this.s;
-    s[S_FAULT_KIND] = kind;
-    const recent = this.recent();
-    for (let k = 0; k < 16; k++) s[S_RECENT_EIPS + k] = recent[k];
-    const bytes = new TextEncoder().encode(message).subarray(0, FAULT_MSG_BYTES);
-    const padded = new Uint8Array(FAULT_MSG_BYTES);
-    padded.set(bytes);
-    for (let k = 0; k < FAULT_MSG_BYTES / 4; k++) {
-      s[S_FAULT_MSG + k] = padded[k * 4] | (padded[k * 4 + 1] << 8) | (padded[k * 4 + 2] << 16) | (padded[k * 4 + 3] << 24);
-    }
+    writeFaultRecord(this.s, kind, message, this.recent());
   }
 
   /** Executes exactly one instruction (or delivers one pending exception/interrupt). */
