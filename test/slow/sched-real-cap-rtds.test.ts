@@ -7,7 +7,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { execIntervals } from '../../src-engine/hv/sched/sim/trace-analysis';
 import {
-  NS_PER_MS, TraceCollector, createGuest, domainCpu, hostLine, onePcpuPool, sleep, startRealEngine, threadSnapshot, threadUse, type RealEngine,
+  NS_PER_MS, createGuest, hostLine, measureWindow, onePcpuPool, startRealEngine, type RealEngine,
 } from '../unit/sched-real/real-engine';
 import { msLine, runLengths, summarize } from '../unit/sched-real/real-analysis';
 
@@ -29,19 +29,8 @@ afterEach(async () => {
 
 /** Share (%) of one pCPU the domain got over the window, with a report of how it got it. */
 async function measureShare(name: string, domid: number, periodNs?: number): Promise<{ share: number; report: string }> {
-  const svc = engine!.svc;
-  await sleep(WARMUP_MS);
-  const trace = new TraceCollector(svc);
-  await trace.start();
-  const c0 = await domainCpu(svc);
-  const s0 = threadSnapshot();
-  const t0 = performance.now();
-  await sleep(WINDOW_MS);
-  const c1 = await domainCpu(svc);
-  const wall = (performance.now() - t0) / 1000;
-  const use = threadUse(s0, threadSnapshot());
-  const recs = await trace.stop();
-  const share = (100 * ((c1.get(name) ?? 0) - (c0.get(name) ?? 0))) / wall;
+  const { cpu, wall, use, records: recs } = await measureWindow(engine!.svc, WARMUP_MS, WINDOW_MS);
+  const share = (100 * (cpu.get(name) ?? 0)) / wall;
   const ivs = execIntervals(recs, recs.at(-1)?.t ?? 0);
   const lines = [`${name}: ${share.toFixed(2)}% of one pCPU over ${wall.toFixed(2)} s`, `  run lengths: ${msLine(summarize(runLengths(ivs).get(domid) ?? []))}`];
   if (periodNs !== undefined && ivs.length > 0) {

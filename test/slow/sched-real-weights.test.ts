@@ -8,7 +8,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { execIntervals } from '../../src-engine/hv/sched/sim/trace-analysis';
 import type { SchedulerName } from '../../src-engine/api/types';
 import {
-  NS_PER_S, TraceCollector, createGuest, domainCpu, hostLine, onePcpuPool, sleep, startRealEngine, threadSnapshot, threadUse, type RealEngine,
+  NS_PER_S, createGuest, hostLine, measureWindow, onePcpuPool, startRealEngine, type RealEngine,
 } from '../unit/sched-real/real-engine';
 import { msLine, runLengths, summarize } from '../unit/sched-real/real-analysis';
 
@@ -31,19 +31,9 @@ async function weightRun(sched: SchedulerName): Promise<{ ratio: number; sum: nu
   await onePcpuPool(svc, 'w1', sched);
   const a = await createGuest(svc, { name: 'light', guest: 'spin', pool: 'w1', weight: 256 });
   const b = await createGuest(svc, { name: 'heavy', guest: 'spin', pool: 'w1', weight: 512 });
-  await sleep(WARMUP_MS);
-  const trace = new TraceCollector(svc);
-  await trace.start();
-  const c0 = await domainCpu(svc);
-  const s0 = threadSnapshot();
-  const t0 = performance.now();
-  await sleep(WINDOW_MS);
-  const c1 = await domainCpu(svc);
-  const wall = (performance.now() - t0) / 1000;
-  const use = threadUse(s0, threadSnapshot());
-  const recs = await trace.stop();
-  const light = (c1.get('light') ?? 0) - (c0.get('light') ?? 0);
-  const heavy = (c1.get('heavy') ?? 0) - (c0.get('heavy') ?? 0);
+  const { cpu, wall, use, records: recs, traceGap } = await measureWindow(svc, WARMUP_MS, WINDOW_MS);
+  const light = cpu.get('light') ?? 0;
+  const heavy = cpu.get('heavy') ?? 0;
   const ivs = execIntervals(recs, recs.length ? recs[recs.length - 1].t : 0);
   const runs = runLengths(ivs);
   const switches = recs.filter((r) => r.event === 'in').length / ((recs.at(-1)?.t ?? 0) - (recs[0]?.t ?? 0)) * NS_PER_S;
@@ -51,7 +41,7 @@ async function weightRun(sched: SchedulerName): Promise<{ ratio: number; sum: nu
     `${sched}: light ${light.toFixed(3)} s, heavy ${heavy.toFixed(3)} s of ${wall.toFixed(2)} s -> heavy/light ${(heavy / light).toFixed(4)}; pool busy ${(100 * (light + heavy) / wall).toFixed(2)}%`,
     `  run lengths light (d${a}): ${msLine(summarize(runs.get(a) ?? []))}`,
     `  run lengths heavy (d${b}): ${msLine(summarize(runs.get(b) ?? []))}`,
-    `  ${switches.toFixed(1)} switches/s${trace.gap ? ' (trace ring wrapped)' : ''}; ${hostLine(use)}`,
+    `  ${switches.toFixed(1)} switches/s${traceGap ? ' (trace ring wrapped)' : ''}; ${hostLine(use)}`,
   ].join('\n');
   console.log(report);
   return { ratio: heavy / light, sum: (light + heavy) / wall, report };

@@ -245,3 +245,33 @@ export function hostLine(use?: { threads: ThreadUse[] }): string {
   const busiest = use ? use.threads.slice(0, 3).map((t) => `run ${(100 * t.run).toFixed(0)}% wait ${(100 * t.wait).toFixed(0)}%`).join('; ') : '';
   return `host load ${l1.toFixed(1)} on ${cores} cores${busiest ? `; busiest engine threads: ${busiest}` : ''}`;
 }
+
+/** What measureWindow saw: CPU seconds each domain got, the wall time, host thread use and the trace. */
+export interface WindowMeasurement {
+  /** CPU seconds per domain name over the window. */
+  cpu: Map<string, number>;
+  /** Window length in seconds. */
+  wall: number;
+  use: ReturnType<typeof threadUse>;
+  records: SchedTraceRecord[];
+  /** True if the trace ring wrapped while it was read. */
+  traceGap: boolean;
+}
+
+/** Waits `warmupMs`, then measures a `windowMs` window: domain CPU time, host threads and the trace. */
+export async function measureWindow(svc: EngineService, warmupMs: number, windowMs: number): Promise<WindowMeasurement> {
+  await sleep(warmupMs);
+  const trace = new TraceCollector(svc);
+  await trace.start();
+  const c0 = await domainCpu(svc);
+  const s0 = threadSnapshot();
+  const t0 = performance.now();
+  await sleep(windowMs);
+  const c1 = await domainCpu(svc);
+  const wall = (performance.now() - t0) / 1000;
+  const use = threadUse(s0, threadSnapshot());
+  const records = await trace.stop();
+  const cpu = new Map<string, number>();
+  for (const [name, t] of c1) cpu.set(name, t - (c0.get(name) ?? 0));
+  return { cpu, wall, use, records, traceGap: trace.gap };
+}
