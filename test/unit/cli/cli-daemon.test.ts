@@ -99,7 +99,8 @@ describe('domus verbs against a daemon (xl layouts)', () => {
     const pools = (await domus(env, 'cpupool-list')).out;
     expect(pools).toContain(`${l('rt', 19)}${r(1, 3)} ${r('rtds', 9)}       y       ${r(1, 4)}\n`);
     expect((await domus(env, 'sched-rtds', '-d', 'tick1', '-v', 'all', '-p', '10000', '-b', '4000', '-e', '0')).code).toBe(0);
-    expect((await domus(env, 'sched-rtds', '-d', 'tick1', '-v', '0')).out).toBe(
+    const shown = await domus(env, 'sched-rtds', '-d', 'tick1', '-v', '0');
+    expect(shown.out, `stderr: ${shown.err}`).toBe(
       `${l('Name', 33)} ${r('ID', 4)} ${r('VCPU', 4)} ${r('Period', 9)} ${r('Budget', 9)} ${r('Extratime', 10)}\n` +
         `${l('tick1', 33)} ${r(2, 4)} ${r(0, 4)} ${r(10000, 9)} ${r(4000, 9)} ${r('no', 10)}\n`,
     );
