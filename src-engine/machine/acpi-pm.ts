@@ -1,6 +1,7 @@
 /**
  * ACPI fixed hardware of the PC's power management block: PM1a event and control registers, the
- * PM timer and a (sourceless) GPE0 block, with the SCI on ISA IRQ 9.
+ * PM timer and the GPE0 block, with the SCI on ISA IRQ 9. GPE0 events come from other devices
+ * through `raiseGpe` (bit 2: CPU hotplug, machine/acpi-cpu-hotplug.ts).
  *
  * References:
  * - ACPI Specification 6.5, 4.8 "ACPI Hardware Model": PM1 status (TMR_STS bit 0, BM_STS 4,
@@ -42,6 +43,8 @@ export const ACPI_PM_TMR_LEN = 4;
 export const ACPI_GPE0_BLK = ACPI_PM_BASE + 0x20;
 /** Ports of the GPE0 block. */
 export const ACPI_GPE0_BLK_LEN = 4;
+/** GPE0 events: the status half of the block is 2 bytes. */
+const GPE0_BITS = (ACPI_GPE0_BLK_LEN / 2) * 8;
 /** The SCI's ISA IRQ (level, active high: the MADT says so in an interrupt source override). */
 export const ACPI_SCI_IRQ = 9;
 /** PM timer frequency in Hz. */
@@ -153,6 +156,16 @@ export class AcpiPm implements PortDevice, TimedDevice, Persistent<AcpiPmState> 
     [ACPI_PM_TMR_BLK, ACPI_PM_TMR_LEN],
     [ACPI_GPE0_BLK, ACPI_GPE0_BLK_LEN],
   ];
+
+  /**
+   * A general-purpose event: sets GPE0 status bit `bit` (0-15) and raises the SCI if the guest
+   * enabled that GPE. The guest clears the status bit by writing 1 to it.
+   */
+  raiseGpe(bit: number): void {
+    if (!Number.isInteger(bit) || bit < 0 || bit >= GPE0_BITS) throw new RangeError(`GPE0 has bits 0 to ${GPE0_BITS - 1}, not ${bit}`);
+    this.gpeStatus |= 1 << bit;
+    this.updateSci();
+  }
 
   /** The PM timer register (24 bits) at engine time `now`. */
   timerValue(now = this.clock.now()): number {

@@ -24,6 +24,8 @@
  *   HPET              MMIO 0xFED00000-0xFED003FF    legacy mode: IRQ0/IRQ8 (PIT/RTC cut off)
  *   ACPI PM block     0x600-0x603, 0x604-0x605,     9 (SCI, level)
  *                     0x608-0x60B (PM timer), 0x620-0x623 (GPE0)
+ *   CPU hotplug       0xAF00-0xAF1F (present      (GPE0 bit 2 -> SCI)
+ *                     bitmap), 0xAF20 (eject)
  *   fw_cfg            0x510-0x511
  *   PCI host (empty)  0xCF8-0xCFF (0xCF9: reset control)
  * With `pcTestdev` (QEMU's pc-testdev; not with the BIOS, whose trap port is 0xE0):
@@ -66,6 +68,7 @@ import { loadLapicState, saveLapicState, type LapicState } from './lapic-state';
 import { IoApic, IOAPIC_DEFAULT_BASE, IOAPIC_MMIO_BYTES, type IoApicState } from './ioapic';
 import { Hpet, HPET_DEFAULT_BASE, HPET_MMIO_BYTES, type HpetState } from './hpet';
 import { AcpiPm, ACPI_SCI_IRQ, type AcpiPmState } from './acpi-pm';
+import { AcpiCpuHotplug, ACPI_GPE_CPU_HOTPLUG, type AcpiCpuHotplugState } from './acpi-cpu-hotplug';
 import { FwCfg, FW_CFG_PORT_SEL, FW_CFG_PORTS, type FwCfgState } from './fw-cfg';
 import { PciHost, PCI_CONFIG_ADDRESS, PCI_HOST_PORTS, type PciHostState } from './pci-host';
 import {
@@ -141,6 +144,8 @@ export interface PcSmpConfig {
   hpet?: boolean;
   /** The domain's UUID for fw_cfg (16 bytes). */
   uuid?: Uint8Array;
+  /** VCPUs plugged in at power-on (vcpus=; default all): the others can be hot-added through ACPI. */
+  onlineCpus?: number;
 }
 
 /** What the platform factory needs. */
@@ -170,6 +175,8 @@ export interface PcPlatformConfig {
   onResetRequest?: (source: string) => void;
   /** The guest entered ACPI S5 (soft-off): power the domain off. */
   onPowerOff?: () => void;
+  /** The guest released a CPU the toolstack had pulled out (its _EJ0 ran): take the VCPU offline. */
+  onCpuEject?: (cpu: number) => void;
   /** The A20 gate changed. */
   onA20Change?: (enabled: boolean) => void;
   /** The 8259's INTR output changed (without local APICs, the engine then signals VCPU 0). */
@@ -182,6 +189,8 @@ export interface PcSmpState {
   ioapic: IoApicState;
   hpet: HpetState | null;
   acpiPm: AcpiPmState;
+  /** Absent in images saved before CPU hotplug existed (the power-on state is kept). */
+  cpuHotplug?: AcpiCpuHotplugState;
   fwCfg: FwCfgState;
   pciHost: PciHostState;
 }
@@ -224,6 +233,8 @@ export interface PcPlatform extends TimedDevice, Persistent<PcPlatformState> {
   readonly ioapic: IoApic | undefined;
   readonly hpet: Hpet | undefined;
   readonly acpiPm: AcpiPm | undefined;
+  /** With `smp`: which CPUs are plugged in (xl vcpu-set on an HVM guest). */
+  readonly cpuHotplug: AcpiCpuHotplug | undefined;
   readonly fwCfg: FwCfg | undefined;
   readonly pciHost: PciHost | undefined;
   readonly testdev: PcTestdev | undefined;
@@ -301,6 +312,7 @@ class PcPlatformImpl implements PcPlatform {
   readonly ioapic: IoApic | undefined;
   readonly hpet: Hpet | undefined;
   readonly acpiPm: AcpiPm | undefined;
+  readonly cpuHotplug: AcpiCpuHotplug | undefined;
   readonly fwCfg: FwCfg | undefined;
   readonly pciHost: PciHost | undefined;
   readonly testdev: PcTestdev | undefined;
@@ -399,6 +411,14 @@ class PcPlatformImpl implements PcPlatform {
       }
       this.acpiPm = new AcpiPm({ clock, sci: line(ACPI_SCI_IRQ), onPowerOff: () => config.onPowerOff?.() });
       for (const [base, count] of AcpiPm.RANGES) bus.register(base, count, this.timed(this.acpiPm, false), { width: 'any' });
+      const acpiPm = this.acpiPm;
+      this.cpuHotplug = new AcpiCpuHotplug({
+        cpus: vcpus,
+        present: smp.onlineCpus ?? vcpus,
+        raiseGpe: () => acpiPm.raiseGpe(ACPI_GPE_CPU_HOTPLUG),
+        onEject: (cpu) => config.onCpuEject?.(cpu),
+      });
+      for (const [base, count] of AcpiCpuHotplug.RANGES) bus.register(base, count, this.cpuHotplug, { width: 'any' });
       this.fwCfg = new FwCfg({ ramSize: config.ramBelow4G + (config.ramAbove4G ?? 0), cpus: config.cpus ?? vcpus, maxCpus: vcpus, uuid: smp.uuid });
       bus.register(FW_CFG_PORT_SEL, FW_CFG_PORTS, this.fwCfg, { width: 'any' });
       this.pciHost = new PciHost({ onReset: () => resetRequest('pci-reset-control') });
@@ -509,6 +529,7 @@ class PcPlatformImpl implements PcPlatform {
             ioapic: this.ioapic.saveState(),
             hpet: this.hpet ? this.hpet.saveState() : null,
             acpiPm: this.acpiPm.saveState(),
+            cpuHotplug: this.cpuHotplug?.saveState(),
             fwCfg: this.fwCfg.saveState(),
             pciHost: this.pciHost.saveState(),
           }
@@ -546,6 +567,7 @@ class PcPlatformImpl implements PcPlatform {
     if (smp !== null) {
       if (this.hpet && smp.hpet) this.hpet.loadState(smp.hpet);
       this.acpiPm?.loadState(smp.acpiPm);
+      if (smp.cpuHotplug !== undefined) this.cpuHotplug?.loadState(smp.cpuHotplug);
       this.fwCfg?.loadState(smp.fwCfg);
       this.pciHost?.loadState(smp.pciHost);
     }

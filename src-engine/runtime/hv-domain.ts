@@ -159,6 +159,11 @@ export class HvDomain {
    * must drop what it derived from them before the next instruction.
    */
   onVcpuReload: (v: number) => void = () => {};
+  /**
+   * Set by the toolstack (hv-vcpu-hotplug.ts): the guest released CPU `v`, which `xl vcpu-set`
+   * had pulled out through ACPI; the VCPU may now leave the scheduler.
+   */
+  onCpuEject: (v: number) => void = () => {};
 
   constructor(
     readonly domid: number,
@@ -190,7 +195,8 @@ export class HvDomain {
         cpus: nr,
         uarts: spec.uarts ?? [1],
         debugExit: spec.debugExit ?? false,
-        smp: { lapics: this.lapics, kick: (v) => this.kicks.add(v) },
+        smp: { lapics: this.lapics, kick: (v) => this.kicks.add(v), onlineCpus: Math.min(spec.vcpus, nr) },
+        onCpuEject: (v) => this.onCpuEject(v),
         pcTestdev: spec.machine === 'qemu-testdev',
         onPowerOff: () => this.requestShutdown({ reason: 'poweroff', detail: 'ACPI S5 (soft off)' }),
         onUartTransmit: (com, byte) => {
@@ -241,7 +247,8 @@ export class HvDomain {
 
   /** ACPI and MP tables (after the BIOS's POST, which clears the EBDA, or before a direct boot). */
   private writeFirmwareTables(vga: boolean) {
-    return writePcTables(this.memory, { vcpus: this.vcpuState.length, ioApicId: pcIoApicId(this.vcpuState.length), acpi: { vga } });
+    const vcpus = this.vcpuState.length;
+    return writePcTables(this.memory, { vcpus, onlineVcpus: Math.min(this.spec.vcpus, vcpus), ioApicId: pcIoApicId(vcpus), acpi: { vga } });
   }
 
   /** Releases the domain's memory and closes its drives (destruction). */

@@ -16,6 +16,7 @@ import type { BlockBackend } from '../machine/block-backend';
 import { textScreen, type HvServices } from './hv-bios';
 import type { DomainSpec, HvDomain } from './hv-domain';
 import type { HvToHost } from './messages';
+import { hvmSetVcpus } from './hv-vcpu-hotplug';
 
 /** 4 KiB pages per MiB. */
 export const PAGES_PER_MIB = 256;
@@ -220,7 +221,7 @@ export class HvToolstack {
 
   /**
    * `xl vcpu-set`: a PVH guest is told through cpu/<n>/availability and brings its VCPUs up and
-   * down itself. An HVM guest would need ACPI CPU hotplug, which the platform does not have.
+   * down itself; an HVM guest through ACPI CPU hotplug (hv-vcpu-hotplug.ts).
    */
   setVcpus(d: HvDomain, count: number): null {
     if (d.shutdown) throw new DomusError('domain.shut-down', `Domain ${d.spec.name} has shut down.`, d.spec.name);
@@ -229,11 +230,8 @@ export class HvToolstack {
       throw new DomusError('domain.vcpu-count', `Domain ${d.spec.name} has ${max} VCPU${max === 1 ? '' : 's'} (maxvcpus); ask for 1 to ${max}.`, d.spec.name);
     }
     if (d.spec.pvh === undefined) {
-      throw new DomusError(
-        'domain.vcpu-hotplug',
-        `Domain ${d.spec.name} is an HVM guest: taking its VCPUs online and offline needs ACPI CPU hotplug, which Domus's PC platform does not have. Change vcpus= in its configuration and start it again.`,
-        d.spec.name,
-      );
+      hvmSetVcpus(d, count, this.deps.sched);
+      return null;
     }
     this.deps.xen.setVcpuAvailability(d.domid, count);
     return null;

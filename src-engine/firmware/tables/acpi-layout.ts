@@ -58,7 +58,13 @@ export interface FirmwareRange {
 
 /** What the ACPI tables describe and where they go. */
 export interface AcpiLayoutConfig {
+  /** Processors the machine may have (maxvcpus). */
   vcpus: number;
+  /**
+   * Processors plugged in at boot (vcpus=; default all): UIDs 0 .. onlineVcpus-1 are Enabled in
+   * the MADT, the others are hot-pluggable (machine/acpi-cpu-hotplug.ts).
+   */
+  onlineVcpus?: number;
   /** APIC ID of each VCPU (default: the VCPU index). */
   apicIds?: readonly number[];
   /** The IOAPIC's ID (must match the device's). */
@@ -113,8 +119,13 @@ export function layoutAcpiTables(cfg: AcpiLayoutConfig): AcpiTables {
     at += bytes.length;
     return address;
   };
+  const online = cfg.onlineVcpus ?? cfg.vcpus;
+  if (!Number.isInteger(online) || online < 1 || online > cfg.vcpus) {
+    throw new BootError('firmware.acpi-online', `A domain with ${cfg.vcpus} processors (maxvcpus) can start 1 to ${cfg.vcpus} of them (vcpus), not ${online}.`);
+  }
+  const apicIds = cfg.apicIds ?? Array.from({ length: cfg.vcpus }, (_, v) => v);
   const facs = place('FACS', buildFacs(), FACS_ALIGN);
-  const dsdt = place('DSDT', buildDsdt(cfg.vcpus), TABLE_ALIGN);
+  const dsdt = place('DSDT', buildDsdt(cfg.vcpus, online, apicIds), TABLE_ALIGN);
   const fadt = place('FACP', buildFadt({
     facs, dsdt, sciIrq: ACPI_SCI_IRQ,
     pm1aEvtBlk: ACPI_PM1A_EVT_BLK, pm1EvtLen: ACPI_PM1_EVT_LEN,
@@ -126,7 +137,8 @@ export function layoutAcpiTables(cfg: AcpiLayoutConfig): AcpiTables {
   }), TABLE_ALIGN);
   const madt = place('APIC', buildMadt({
     lapicAddress: cfg.lapicAddress ?? APIC_DEFAULT_BASE,
-    apicIds: cfg.apicIds ?? Array.from({ length: cfg.vcpus }, (_, v) => v),
+    apicIds,
+    enabled: online,
     ioApic: { id: cfg.ioApicId, address: cfg.ioApicAddress ?? IOAPIC_DEFAULT_BASE, gsiBase: 0 },
     overrides: [
       { irq: PIT_IRQ, gsi: PIT_GSI, flags: MPS_INTI_CONFORMS },

@@ -64,6 +64,11 @@ const BYTE_BITS = 8;
 
 /** MADT flags: PCAT_COMPAT (dual 8259s present). */
 const MADT_PCAT_COMPAT = 1;
+/**
+ * MADT revision 1. Keep it below 5: from revision 5 on, Linux treats a Local APIC entry without
+ * Enabled as usable only if it also has Online Capable, which ACPI 6.3 added; our hot-pluggable
+ * processors rely on the older rule.
+ */
 const MADT_REVISION = 1;
 /** MADT structure types and lengths. */
 const MADT_LOCAL_APIC = 0;
@@ -74,8 +79,8 @@ const MADT_SOURCE_OVERRIDE = 2;
 const MADT_SOURCE_OVERRIDE_BYTES = 10;
 const MADT_LOCAL_APIC_NMI = 4;
 const MADT_LOCAL_APIC_NMI_BYTES = 6;
-/** Processor Local APIC flags: Enabled. */
-const LAPIC_ENABLED = 1;
+/** Processor Local APIC flags bit 0: Enabled (the processor is usable now). */
+export const MADT_LAPIC_ENABLED = 1;
 /** "All processors" in a Local APIC NMI structure. */
 const ALL_PROCESSORS = 0xff;
 // MPS INTI flags (MADT Table 5.26): polarity bits 1-0, trigger mode bits 3-2.
@@ -201,11 +206,25 @@ export interface SourceOverride {
   flags: number;
 }
 
+/**
+ * A Processor Local APIC structure (MADT type 0, 8 bytes): ACPI processor UID, APIC ID, flags
+ * (Enabled or not). A processor not enabled may be hot-added later: with a MADT revision below 5
+ * (no Online Capable flag), Linux counts such entries as possible CPUs (arch/x86/kernel/acpi/boot.c
+ * acpi_is_processor_usable); the processor's _MAT returns the structure with Enabled set once it
+ * is plugged in.
+ */
+export function madtLocalApic(uid: number, apicId: number, enabled: boolean): number[] {
+  const flags = enabled ? MADT_LAPIC_ENABLED : 0;
+  return [MADT_LOCAL_APIC, MADT_LOCAL_APIC_BYTES, uid, apicId, flags, 0, 0, 0];
+}
+
 /** What the MADT describes. */
 export interface MadtConfig {
   lapicAddress: number;
   /** APIC ID of each processor, by ACPI processor UID (= VCPU index). */
   apicIds: readonly number[];
+  /** Processors enabled at boot: UIDs 0 .. enabled-1 (default all); the rest are hot-pluggable. */
+  enabled?: number;
   ioApic: { id: number; address: number; gsiBase: number };
   overrides: readonly SourceOverride[];
   /** LAPIC input the NMI is wired to on every processor. */
@@ -215,7 +234,8 @@ export interface MadtConfig {
 /** The MADT ("APIC"). */
 export function buildMadt(c: MadtConfig): Uint8Array {
   const b = new ByteBuilder().u32(c.lapicAddress).u32(MADT_PCAT_COMPAT);
-  c.apicIds.forEach((apicId, uid) => b.u8(MADT_LOCAL_APIC).u8(MADT_LOCAL_APIC_BYTES).u8(uid).u8(apicId).u32(LAPIC_ENABLED));
+  const enabled = c.enabled ?? c.apicIds.length;
+  c.apicIds.forEach((apicId, uid) => b.bytes(madtLocalApic(uid, apicId, uid < enabled)));
   b.u8(MADT_IO_APIC).u8(MADT_IO_APIC_BYTES).u8(c.ioApic.id).u8(0).u32(c.ioApic.address).u32(c.ioApic.gsiBase);
   for (const o of c.overrides) b.u8(MADT_SOURCE_OVERRIDE).u8(MADT_SOURCE_OVERRIDE_BYTES).u8(BUS_ISA).u8(o.irq).u32(o.gsi).u16(o.flags);
   b.u8(MADT_LOCAL_APIC_NMI).u8(MADT_LOCAL_APIC_NMI_BYTES).u8(ALL_PROCESSORS).u16(MPS_INTI_CONFORMS).u8(c.nmiLint);

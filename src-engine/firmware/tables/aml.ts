@@ -1,13 +1,21 @@
 /**
  * A small ACPI Machine Language encoder: just the terms the DSDT needs (names, integers,
- * strings, packages, scopes, devices).
+ * strings, packages, buffers, scopes, devices, operation regions and fields, and the few
+ * statements and operators the CPU hotplug methods use).
  *
  * Reference: ACPI Specification 6.5 chapter 20 "ACPI Machine Language (AML) Specification":
  * 20.2.3 data objects (ZeroOp 0x00, OneOp 0x01, BytePrefix 0x0A, WordPrefix 0x0B,
  * DWordPrefix 0x0C, StringPrefix 0x0D, QWordPrefix 0x0E), 20.2.4 PkgLength (1 byte below 64,
  * else a lead byte holding the count of following bytes in bits 7-6 and the low nibble), 20.2.2
  * NameSeg (4 characters, A-Z or _ first, then A-Z 0-9 _) and RootChar '\', 20.2.5 NameOp 0x08,
- * ScopeOp 0x10, PackageOp 0x12, ExtOpPrefix 0x5B DeviceOp 0x82.
+ * ScopeOp 0x10, PackageOp 0x12, BufferOp 0x11, ExtOpPrefix 0x5B DeviceOp 0x82, MethodOp 0x14
+ * (MethodFlags: ArgCount bits 2-0, SerializeFlag bit 3), ExtOpPrefix OpRegionOp 0x80 (RegionSpace
+ * SystemIO 0x01) and FieldOp 0x81 (FieldFlags: AccessType bits 3-0, LockRule bit 4, UpdateRule
+ * bits 6-5; a NamedField is a NameSeg and its width in bits as a PkgLength that does not count
+ * its own bytes); 20.2.5.3 statements IfOp 0xA0, ElseOp 0xA1, NotifyOp 0x86, ReturnOp 0xA4;
+ * 20.2.5.4 expressions StoreOp 0x70, ShiftRightOp 0x7A, AndOp 0x7B, LNotOp 0x92, LEqualOp 0x93
+ * (LNotEqual is LNotOp LEqualOp); 20.2.6 Local0-7 0x60-0x67, Arg0-6 0x68-0x6E; NullName 0x00
+ * as a Target that discards the result.
  */
 
 /** AML opcodes and prefixes. */
@@ -23,6 +31,27 @@ const SCOPE_OP = 0x10;
 const PACKAGE_OP = 0x12;
 const EXT_OP_PREFIX = 0x5b;
 const DEVICE_OP = 0x82;
+const BUFFER_OP = 0x11;
+const METHOD_OP = 0x14;
+const OP_REGION_OP = 0x80;
+const FIELD_OP = 0x81;
+const IF_OP = 0xa0;
+const ELSE_OP = 0xa1;
+const NOTIFY_OP = 0x86;
+const RETURN_OP = 0xa4;
+const STORE_OP = 0x70;
+const SHIFT_RIGHT_OP = 0x7a;
+const AND_OP = 0x7b;
+const LNOT_OP = 0x92;
+const LEQUAL_OP = 0x93;
+const LOCAL0_OP = 0x60;
+const ARG0_OP = 0x68;
+const LOCAL_COUNT = 8;
+const ARG_COUNT = 7;
+/** A NullName Target: the result is not stored. */
+const NULL_NAME = 0x00;
+/** MethodFlags: bits 2-0 ArgCount, bit 3 SerializeFlag. */
+const METHOD_SERIALIZED = 0x08;
 const ROOT_CHAR = 0x5c;
 const DUAL_NAME_PREFIX = 0x2e;
 const MULTI_NAME_PREFIX = 0x2f;
@@ -33,6 +62,19 @@ const TWO32 = 4294967296;
 
 /** An encoded AML term: plain bytes. */
 export type Aml = readonly number[];
+
+/** RegionSpace of an OperationRegion in I/O port space. */
+export const AML_REGION_SYSTEM_IO = 0x01;
+/** FieldFlags AccessType ByteAcc (bits 3-0). */
+export const AML_FIELD_BYTE_ACC = 0x01;
+/** FieldFlags UpdateRule Preserve (bits 6-5 = 0): bits outside the field keep their value. */
+export const AML_FIELD_PRESERVE = 0x00;
+/** FieldFlags UpdateRule WriteAsZeros (bits 6-5 = 2). */
+export const AML_FIELD_WRITE_AS_ZEROS = 0x40;
+/** Notify values (ACPI 6.5 Table 5.166): Device Check (re-read _STA, e.g. inserted). */
+export const AML_NOTIFY_DEVICE_CHECK = 1;
+/** Notify value: Eject Request (OSPM should release the device and run _EJ0). */
+export const AML_NOTIFY_EJECT_REQUEST = 3;
 
 /** PkgLength followed by `body`: the length includes the encoding's own bytes. */
 export function pkg(body: Aml): number[] {
@@ -46,6 +88,18 @@ export function pkg(body: Aml): number[] {
     return [head, ...rest, ...body];
   }
   throw new RangeError(`an AML package of ${body.length} bytes is too long`);
+}
+
+/** A PkgLength encoding of `value` that does not count its own bytes (field widths). */
+function rawLength(value: number): number[] {
+  if (!Number.isInteger(value) || value < 0 || value > PKG_LENGTH_LIMITS[PKG_LENGTH_LIMITS.length - 1]) {
+    throw new RangeError(`AML length ${value} is not encodable`);
+  }
+  if (value <= PKG_LENGTH_LIMITS[0]) return [value];
+  const n = value <= PKG_LENGTH_LIMITS[1] ? 2 : value <= PKG_LENGTH_LIMITS[2] ? 3 : 4;
+  const out = [((n - 1) << 6) | (value & 0x0f)];
+  for (let i = 1; i < n; i++) out.push((value >>> (4 + 8 * (i - 1))) & 0xff);
+  return out;
 }
 
 /** A NameSeg, padded with '_' to four characters. */
@@ -105,4 +159,97 @@ export function scope(path: string, terms: readonly Aml[]): number[] {
 /** Device(name) { terms }. */
 export function device(path: string, terms: readonly Aml[]): number[] {
   return [EXT_OP_PREFIX, DEVICE_OP, ...pkg([...nameString(path), ...terms.flat()])];
+}
+
+/** Buffer() { bytes }: a buffer of exactly these bytes. */
+export function buffer(bytes: readonly number[]): number[] {
+  return [BUFFER_OP, ...pkg([...integer(bytes.length), ...bytes.map((b) => b & 0xff)])];
+}
+
+/** Method(name, args, serialized) { terms }. */
+export function method(path: string, args: number, terms: readonly Aml[], serialized = false): number[] {
+  if (!Number.isInteger(args) || args < 0 || args >= ARG_COUNT) throw new RangeError(`an AML method takes 0 to 6 arguments, not ${args}`);
+  const flags = args | (serialized ? METHOD_SERIALIZED : 0);
+  return [METHOD_OP, ...pkg([...nameString(path), flags, ...terms.flat()])];
+}
+
+/** OperationRegion(name, space, offset, length). */
+export function operationRegion(path: string, space: number, offset: number, length: number): number[] {
+  return [EXT_OP_PREFIX, OP_REGION_OP, ...nameString(path), space, ...integer(offset), ...integer(length)];
+}
+
+/** One unit of a Field: a name and its width in bits, or an unnamed gap (name undefined). */
+export interface AmlFieldUnit {
+  name?: string;
+  bits: number;
+}
+
+/** Field(region, flags) { units }. */
+export function field(region: string, flags: number, units: readonly AmlFieldUnit[]): number[] {
+  const list = units.flatMap((u) => (u.name === undefined ? [0x00, ...rawLength(u.bits)] : [...nameSeg(u.name), ...rawLength(u.bits)]));
+  return [EXT_OP_PREFIX, FIELD_OP, ...pkg([...nameString(region), flags, ...list])];
+}
+
+/** If (predicate) { then } [Else { otherwise }]. */
+export function ifElse(predicate: Aml, then: readonly Aml[], otherwise?: readonly Aml[]): number[] {
+  const out = [IF_OP, ...pkg([...predicate, ...then.flat()])];
+  if (otherwise !== undefined) out.push(ELSE_OP, ...pkg(otherwise.flat()));
+  return out;
+}
+
+/** Return (value). */
+export function returnOf(value: Aml): number[] {
+  return [RETURN_OP, ...value];
+}
+
+/** Store (source, destination). */
+export function store(source: Aml, destination: Aml): number[] {
+  return [STORE_OP, ...source, ...destination];
+}
+
+/** Notify (object, value). */
+export function notify(path: string, value: number): number[] {
+  return [NOTIFY_OP, ...nameString(path), ...integer(value)];
+}
+
+/** And (a, b, target); target NullName discards the result (use it as an expression). */
+export function and(a: Aml, b: Aml, target: Aml = [NULL_NAME]): number[] {
+  return [AND_OP, ...a, ...b, ...target];
+}
+
+/** ShiftRight (a, count, target). */
+export function shiftRight(a: Aml, count: Aml, target: Aml = [NULL_NAME]): number[] {
+  return [SHIFT_RIGHT_OP, ...a, ...count, ...target];
+}
+
+/** LEqual (a, b). */
+export function lEqual(a: Aml, b: Aml): number[] {
+  return [LEQUAL_OP, ...a, ...b];
+}
+
+/** LNotEqual (a, b), encoded as LNot (LEqual (a, b)). */
+export function lNotEqual(a: Aml, b: Aml): number[] {
+  return [LNOT_OP, LEQUAL_OP, ...a, ...b];
+}
+
+/** A reference to a named object (a NameString used as a term). */
+export function ref(path: string): number[] {
+  return nameString(path);
+}
+
+/** A method call with arguments: name(args...). The callee's argument count must match. */
+export function call(path: string, args: readonly Aml[] = []): number[] {
+  return [...nameString(path), ...args.flat()];
+}
+
+/** LocalN (0-7). */
+export function local(n: number): number[] {
+  if (!Number.isInteger(n) || n < 0 || n >= LOCAL_COUNT) throw new RangeError(`Local${n} does not exist`);
+  return [LOCAL0_OP + n];
+}
+
+/** ArgN (0-6). */
+export function arg(n: number): number[] {
+  if (!Number.isInteger(n) || n < 0 || n >= ARG_COUNT) throw new RangeError(`Arg${n} does not exist`);
+  return [ARG0_OP + n];
 }

@@ -74,6 +74,12 @@ const LAPIC_VERSION = APIC_VERSION_VALUE & 0xff;
 /** What the MP tables describe and where they go. */
 export interface MpTableConfig {
   vcpus: number;
+  /**
+   * Processors usable at boot (default all): the others are listed without EN, as the MP
+   * specification says for unusable processors (an MP-table OS never uses them; hot-adding them
+   * needs ACPI).
+   */
+  onlineVcpus?: number;
   /** APIC ID of each VCPU (default: the index); VCPU 0 is the BSP. */
   apicIds?: readonly number[];
   ioApicId: number;
@@ -93,8 +99,10 @@ export function buildMpConfigTable(cfg: MpTableConfig): Uint8Array {
   const features = cfg.featureFlags ?? leaf1Edx({ ...DEFAULT_FEATURES, apic: true });
   const entries = new ByteBuilder();
   let count = 0;
+  const online = cfg.onlineVcpus ?? apicIds.length;
   apicIds.forEach((id, v) => {
-    entries.u8(ENTRY_PROCESSOR).u8(id).u8(LAPIC_VERSION).u8(CPU_ENABLED | (v === 0 ? CPU_BSP : 0)).u32(signature).u32(features).zeros(8);
+    const flags = (v < online ? CPU_ENABLED : 0) | (v === 0 ? CPU_BSP : 0);
+    entries.u8(ENTRY_PROCESSOR).u8(id).u8(LAPIC_VERSION).u8(flags).u32(signature).u32(features).zeros(8);
     count++;
   });
   entries.u8(ENTRY_BUS).u8(BUS_ID_ISA).ascii('ISA', 6);

@@ -10,12 +10,15 @@ import { writeMpTables, type MpTableConfig, type MpTables } from './mp-table';
 
 /** What both table sets need. */
 export interface PcTablesConfig {
+  /** Processors the machine may have (maxvcpus). */
   vcpus: number;
+  /** Processors plugged in at boot (vcpus=; default all); the others can be hot-added. */
+  onlineVcpus?: number;
   ioApicId: number;
   /** ACPI placement and options (addresses default to acpi-layout's). */
-  acpi?: Omit<AcpiLayoutConfig, 'vcpus' | 'ioApicId'>;
+  acpi?: Omit<AcpiLayoutConfig, 'vcpus' | 'ioApicId' | 'onlineVcpus'>;
   /** MP placement and options; `false` leaves the MP tables out. */
-  mp?: Omit<MpTableConfig, 'vcpus' | 'ioApicId'> | false;
+  mp?: Omit<MpTableConfig, 'vcpus' | 'ioApicId' | 'onlineVcpus'> | false;
 }
 
 /** Where everything went. */
@@ -28,8 +31,9 @@ export interface PcTables {
 
 /** Writes the ACPI and MP tables; returns their places and the ranges to reserve. */
 export function writePcTables(memory: GuestPhysMemory, cfg: PcTablesConfig): PcTables {
-  const acpi = writeAcpiTables(memory, { ...cfg.acpi, vcpus: cfg.vcpus, ioApicId: cfg.ioApicId });
-  const mp = cfg.mp === false ? undefined : writeMpTables(memory, { ...cfg.mp, vcpus: cfg.vcpus, ioApicId: cfg.ioApicId });
+  const base = { vcpus: cfg.vcpus, onlineVcpus: cfg.onlineVcpus, ioApicId: cfg.ioApicId };
+  const acpi = writeAcpiTables(memory, { ...cfg.acpi, ...base });
+  const mp = cfg.mp === false ? undefined : writeMpTables(memory, { ...cfg.mp, ...base });
   return { acpi, mp, ranges: [...acpi.ranges, ...(mp?.ranges ?? [])] };
 }
 

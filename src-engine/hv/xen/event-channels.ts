@@ -246,6 +246,28 @@ export class EventChannels {
     return out;
   }
 
+  /** Every port in use with a copy of its channel (save images). */
+  saved(): [number, Channel][] {
+    return this.inUse().map((p) => [p, { ...this.ports[p] }]);
+  }
+
+  /**
+   * Puts a saved channel back at a free `port` (restore): its VIRQ binding comes with it. The
+   * caller has checked the port, VCPU and VIRQ numbers against this table.
+   */
+  restorePort(port: number, c: Channel): void {
+    const at = this.get(port);
+    xenCheck(at !== undefined, EINVAL, `port ${port} is beyond the table (${this.maxPort})`);
+    xenCheck(at.state === ECS_FREE, EEXIST, `port ${port} is in use`);
+    this.checkVcpu(c.vcpu);
+    if (c.state === ECS_VIRQ) {
+      xenCheck(Number.isInteger(c.virq) && c.virq >= 0 && c.virq < NR_VIRQS && this.virqs[c.vcpu][c.virq] === 0, EINVAL, `VIRQ ${c.virq}`);
+      this.virqs[c.vcpu][c.virq] = port;
+    }
+    while (this.ports.length < port) this.ports.push(freeChannel());
+    this.ports[port] = { ...c };
+  }
+
   /** Closes every port (domain destruction): peers in other domains become unbound. */
   closeAll(): void {
     for (const p of this.inUse()) this.close(p);

@@ -155,6 +155,17 @@ export class XenDomain {
     this.shared.width = (this.vcpus[v].s[S_MSR_EFER] & EFER_LMA) !== 0 ? 64 : 32;
   }
 
+  /** True once the shared_info width is latched (save images). */
+  get widthIsLatched(): boolean {
+    return this.widthLatched;
+  }
+
+  /** Sets the shared_info width and whether it is latched, as a save image recorded them. */
+  restoreWidth(width: GuestWidth, latched: boolean): void {
+    this.shared.width = width;
+    this.widthLatched = latched;
+  }
+
   /** Counts one hypercall `nr` (numbers beyond the table under -1). */
   countHypercall(nr: number): void {
     const key = nr < HYPERCALL_COUNT_SLOTS ? nr : -1;

@@ -38,6 +38,8 @@ import { BlkBackend, type VbdConfig } from './backends/blkback';
 import type { BackendEnv } from './backends/backend-env';
 import { writeVifNodes, type VifConfig } from './backends/vif-nodes';
 import { buildDomainNodes } from './xenstore/xs-domain-nodes';
+import type { XenSaveState } from './save/xen-save-state';
+import { backendEndpointOf, checkXenSave, restoreXenState, saveXenState, type XenRestoreEnv } from './save/xen-host-save';
 
 /** Where console text came from. */
 export type XenConsoleSource = 'pv-console' | 'console_io';
@@ -76,7 +78,7 @@ export interface XenDomainSetup extends XenDomainConfig {
 }
 
 /** Per-domain engine-side state: back ends and the xenstore ring connection. */
-interface DomainBackends {
+export interface DomainBackends {
   readonly store: XsRingConnection;
   readonly console: ConsoleBackend;
   readonly vbds: BlkBackend[];
@@ -121,12 +123,22 @@ export class XenHost implements GrantEnv {
 
   /**
    * Makes domain `cfg.domid` Xen-capable: shared_info, grant table, special pages (console and
-   * xenstore rings), their event channels and HVM parameters, xenstore nodes, back ends.
+   * xenstore rings), their event channels and HVM parameters, xenstore nodes, back ends. With
+   * `saved` (a save image's Xen state, see save/), the domain gets that state back instead of
+   * fresh state: its memory and VCPU registers must already hold the image. Whatever fails leaves
+   * no Xen state behind.
    */
-  createDomain(cfg: XenDomainSetup): XenDomain {
-    for (let g = SPECIAL_PFN_BASE; g < SPECIAL_PFN_BASE + SPECIAL_PFN_COUNT; g++) cfg.memory.populate(g);
+  createDomain(cfg: XenDomainSetup, saved?: XenSaveState): XenDomain {
+    if (saved !== undefined) checkXenSave(saved, cfg);
+    const now = this.ops.now();
+    if (saved === undefined) for (let g = SPECIAL_PFN_BASE; g < SPECIAL_PFN_BASE + SPECIAL_PFN_COUNT; g++) cfg.memory.populate(g);
     const d = new XenDomain(
-      { ...cfg, maxPages: Math.max(cfg.maxPages ?? 0, cfg.memory.currentPages) },
+      {
+        ...cfg,
+        maxPages: Math.max(cfg.maxPages ?? 0, cfg.memory.currentPages),
+        // A restored domain's system time continues from where it was saved.
+        timeBaseNs: saved === undefined ? cfg.timeBaseNs : now - saved.systemNs,
+      },
       this.pinned,
       {
         kick: (v) => this.ops.kickVcpu(cfg.domid, v),
@@ -135,23 +147,26 @@ export class XenHost implements GrantEnv {
       },
     );
     this.domains.set(cfg.domid, d);
-    d.vcpus[0].initialised = true;
+    try {
+      this.attach(d, cfg, saved, now);
+    } catch (e) {
+      this.destroyDomain(cfg.domid);
+      throw e;
+    }
+    return d;
+  }
+
+  /** createDomain's second half: rings, ports, back ends and xenstore, fresh or from `saved`. */
+  private attach(d: XenDomain, cfg: XenDomainSetup, saved: XenSaveState | undefined, now: number): void {
     const pool = this.pool;
     const frameOf = (gfn: number) => () => {
       const f = d.physmap.frameAt(gfn);
       return f < 0 ? -1 : f * FRAME_SIZE;
     };
-    XsRingConnection.initialise(pool.mem8, pool.mem32, frameOf(XENSTORE_PFN)());
-    ConsoleBackend.initialise(pool.mem8, frameOf(CONSOLE_PFN)());
     const storeEndpoint: BackendEndpoint = { port: this.nextBackendPort++, notify: () => this.backends.get(cfg.domid)?.store.service() };
     const consoleEndpoint: BackendEndpoint = { port: this.nextBackendPort++, notify: () => this.backends.get(cfg.domid)?.console.service() };
-    const storePort = d.evtchn.bindBackend(storeEndpoint);
-    const consolePort = d.evtchn.bindBackend(consoleEndpoint);
-    d.params.set(HVM_PARAM_STORE_PFN, [XENSTORE_PFN, 0]);
-    d.params.set(HVM_PARAM_STORE_EVTCHN, [storePort, 0]);
-    d.params.set(HVM_PARAM_CONSOLE_PFN, [CONSOLE_PFN, 0]);
-    d.params.set(HVM_PARAM_CONSOLE_EVTCHN, [consolePort, 0]);
-    d.params.set(HVM_PARAM_PAE_ENABLED, [cfg.features.pae ? 1 : 0, 0]);
+    let storePort = 0;
+    let consolePort = 0;
     const mem = { mem8: pool.mem8, mem32: pool.mem32, codeMark: pool.codeMark, codeGen: pool.codeGen };
     const store = new XsRingConnection(this.xenstore, cfg.domid, pool.mem8, pool.mem32, pool.codeMark, pool.codeGen, {
       ringOffset: frameOf(XENSTORE_PFN),
@@ -162,19 +177,53 @@ export class XenHost implements GrantEnv {
     );
     const be: DomainBackends = { store, console, vbds: [], storeEndpoint, consoleEndpoint, uuid: cfg.uuid };
     this.backends.set(cfg.domid, be);
+    for (const v of cfg.vbds ?? []) be.vbds.push(new BlkBackend(this.backendEnv(), cfg.domid, v));
+    if (saved !== undefined) {
+      [storePort, consolePort] = restoreXenState(this.restoreEnv(be), d, be, saved, now);
+      d.writeWallclock(this.ops.wallMs() * 1e6, now);
+      return;
+    }
+    d.vcpus[0].initialised = true;
+    XsRingConnection.initialise(pool.mem8, pool.mem32, frameOf(XENSTORE_PFN)());
+    ConsoleBackend.initialise(pool.mem8, frameOf(CONSOLE_PFN)());
+    storePort = d.evtchn.bindBackend(storeEndpoint);
+    consolePort = d.evtchn.bindBackend(consoleEndpoint);
+    d.params.set(HVM_PARAM_STORE_PFN, [XENSTORE_PFN, 0]);
+    d.params.set(HVM_PARAM_STORE_EVTCHN, [storePort, 0]);
+    d.params.set(HVM_PARAM_CONSOLE_PFN, [CONSOLE_PFN, 0]);
+    d.params.set(HVM_PARAM_CONSOLE_EVTCHN, [consolePort, 0]);
+    d.params.set(HVM_PARAM_PAE_ENABLED, [cfg.features.pae ? 1 : 0, 0]);
     buildDomainNodes(this.xs, {
       domid: cfg.domid, name: cfg.name, uuid: cfg.uuid, memoryKiB: (cfg.memory.ramSize / 1024) | 0, vcpus: cfg.nrVcpus,
       storePort, consolePort, storePfn: XENSTORE_PFN, consolePfn: CONSOLE_PFN,
     });
     this.xenstore.introduceDomain(cfg.domid);
     (cfg.vifs ?? []).forEach((v, n) => writeVifNodes(this.xs, cfg.domid, n, v));
-    for (const v of cfg.vbds ?? []) {
-      const b = new BlkBackend(this.backendEnv(), cfg.domid, v);
-      be.vbds.push(b);
-      b.start();
-    }
-    d.writeWallclock(this.ops.wallMs() * 1e6, this.ops.now());
-    return d;
+    for (const b of be.vbds) b.start();
+    d.writeWallclock(this.ops.wallMs() * 1e6, now);
+  }
+
+  /**
+   * The Xen state of a paused PVH domain for a save image (save/xen-save-state.ts): everything
+   * but its RAM contents and VCPU registers. Console output still in its ring is passed on first.
+   */
+  saveDomain(domid: number): XenSaveState {
+    const d = this.mustDomain(domid);
+    const be = this.backends.get(domid);
+    if (be === undefined) throw new Error(`Xen: domain ${domid} has no back ends`);
+    be.console.service();
+    return saveXenState(d, be, this.xenstore, this.ops.now());
+  }
+
+  private restoreEnv(be: DomainBackends): XenRestoreEnv {
+    return {
+      pool: this.pool,
+      pinned: this.pinned,
+      domain: (id) => this.domains.get(id),
+      xs: this.xs,
+      xenstore: this.xenstore,
+      endpoint: (ref) => backendEndpointOf(be, ref),
+    };
   }
 
   /**

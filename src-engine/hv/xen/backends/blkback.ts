@@ -98,6 +98,34 @@ export class BlkBackend {
     this.unwatch = xs.watch(`${f}/state`, () => this.frontendChanged());
   }
 
+  /** The engine end of this vbd's event channel (save images name it). */
+  get backendEndpoint(): BackendEndpoint {
+    return this.endpoint;
+  }
+
+  /** The connected ring (grant ref, port, protocol, indexes) for a save image, or null. */
+  saveState(): { ring: { ref: number; port: number; protocol: string; reqCons: number; rspProd: number } | null; served: number } {
+    const r = this.ring;
+    return { ring: r === undefined ? null : { ref: r.ref, port: r.port, protocol: r.abi.name, reqCons: r.reqCons, rspProd: r.rspProd }, served: this.served };
+  }
+
+  /**
+   * Takes a saved vbd back (restore): the xenstore nodes are already restored and the guest's
+   * port is already connected to backendEndpoint; the ring grant is pinned again and the front
+   * end watched. Requests the guest queued but the back end had not consumed are served at the
+   * next notification (or service()). Throws GrantError if the ring grant no longer checks.
+   */
+  resume(s: ReturnType<BlkBackend['saveState']>): void {
+    if (s.ring !== null) {
+      const abi = blkifAbi(s.ring.protocol);
+      if (abi === undefined) throw new BadRequest(`vbd ${this.cfg.vdev}: unknown ring protocol "${s.ring.protocol}"`);
+      const frame = this.env.acquireGrant(this.domid, s.ring.ref, true);
+      this.ring = { ref: s.ring.ref, frame, port: s.ring.port, abi, reqCons: s.ring.reqCons >>> 0, rspProd: s.ring.rspProd >>> 0 };
+    }
+    this.served = s.served;
+    this.unwatch = this.env.xs.watch(`${this.frontDir}/state`, () => this.frontendChanged());
+  }
+
   private setState(state: number): void {
     this.env.xs.write(`${this.backDir}/state`, String(state));
   }

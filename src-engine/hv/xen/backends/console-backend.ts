@@ -60,6 +60,16 @@ export class ConsoleBackend {
     this.service();
   }
 
+  /** Input not yet delivered to the guest (save images). */
+  pendingInput(): Uint8Array {
+    return Uint8Array.from(this.pending);
+  }
+
+  /** Queues input a save image kept, without delivering it yet. */
+  restoreInput(bytes: Uint8Array): void {
+    this.pending = [...bytes].slice(-MAX_PENDING_INPUT);
+  }
+
   /** Drains output and feeds input; notifies the guest if anything moved. */
   service(): void {
     const base = this.ringOffset();

@@ -176,6 +176,26 @@ export class XsRingConnection {
     return wrote;
   }
 
+  /** What a save image keeps: partial request bytes, output not yet in the ring, broken or not. */
+  saveState(): { input: Uint8Array; output: Uint8Array; broken: boolean } {
+    const output = new Uint8Array(this.queued);
+    let o = 0;
+    for (const b of this.output) {
+      output.set(b, o);
+      o += b.length;
+    }
+    return { input: this.input.slice(), output, broken: this.broken };
+  }
+
+  /** Takes back what saveState() kept (a restored domain, before its guest runs). */
+  loadState(s: { input: Uint8Array; output: Uint8Array; broken: boolean }): void {
+    this.input = s.input.slice();
+    this.output.length = 0;
+    if (s.output.length > 0) this.output.push(s.output.slice());
+    this.queued = s.output.length;
+    if (s.broken) this.close();
+  }
+
   /** Ends the connection (domain destruction). */
   close(): void {
     this.broken = true;

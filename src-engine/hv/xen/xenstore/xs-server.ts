@@ -18,9 +18,9 @@ import {
   XS_PAYLOAD_MAX, XS_SET_PERMS, XS_SET_TARGET, XS_TRANSACTION_END, XS_TRANSACTION_START, XS_UNWATCH, XS_WATCH, XS_WATCH_EVENT,
   XS_WRITE, type XsMessage,
 } from './xs-protocol';
-import { XsTransaction } from './xs-transactions';
+import { applyMutation, XsTransaction, type XsMutation } from './xs-transactions';
 import { parentOf, validAbsolutePath, XS_QUOTA, XS_REL_PATH_MAX, XsError, XsTree } from './xs-tree';
-import { XsWatches } from './xs-watches';
+import { XsWatches, type XsWatch } from './xs-watches';
 
 /** Special watch paths. */
 export const XS_INTRODUCE_DOMAIN = '@introduceDomain';
@@ -63,6 +63,42 @@ export class XenstoreServer {
     this.clients.delete(conn);
     this.watches.removeAll(conn);
     for (const [id, t] of this.transactions) if (t.conn === conn) this.transactions.delete(id);
+  }
+
+  /** The watches connection `conn` set (save images). */
+  watchesOf(conn: number): readonly XsWatch[] {
+    return this.watches.of(conn);
+  }
+
+  /** The open transactions of connection `conn` (save images). */
+  transactionsOf(conn: number): XsTransaction[] {
+    return [...this.transactions.values()].filter((t) => t.conn === conn);
+  }
+
+  /** Sets a saved watch again on `conn` without the event a new watch fires (restore). */
+  restoreWatch(conn: number, w: Omit<XsWatch, 'conn'>): void {
+    this.watches.add({ ...w, conn });
+  }
+
+  /**
+   * Opens a saved transaction again under its id on `conn` (restore): its changes are replayed on
+   * a copy of the live tree, and its commit will fail with EAGAIN so the client retries it.
+   * False if the id is taken by another connection.
+   */
+  restoreTransaction(conn: number, domid: number, id: number, mutations: readonly XsMutation[]): boolean {
+    if (this.transactions.has(id)) return false;
+    const t = new XsTransaction(id, conn, domid, this.tree.clone());
+    for (const m of mutations) {
+      try {
+        t.change(m, () => applyMutation(t.tree, domid, m));
+      } catch (e) {
+        if (!(e instanceof XsError)) throw e;
+      }
+    }
+    t.doom();
+    this.transactions.set(id, t);
+    this.nextTx = Math.max(this.nextTx, id + 1);
+    return true;
   }
 
   /** Marks a domain as known (XS_IS_DOMAIN_INTRODUCED) and fires @introduceDomain. */

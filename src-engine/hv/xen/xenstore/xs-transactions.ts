@@ -36,6 +36,14 @@ export class XsTransaction {
   }
 
   /**
+   * Makes the commit fail with EAGAIN whatever happens (a transaction carried over a save and
+   * restore: what it read may have changed meanwhile, and xenstore clients retry on EAGAIN).
+   */
+  doom(): void {
+    this.seen.set('/', -2);
+  }
+
+  /**
    * Makes a change in the private tree with `apply` and records it for the commit, together with
    * the stamps of its node and parent (whose child list may change) as they were before.
    */
@@ -56,22 +64,25 @@ export class XsTransaction {
     }
     if (this.mutations.length === 0) return live;
     const next = live.clone();
-    for (const m of this.mutations) {
-      switch (m.op) {
-        case 'write':
-          next.write(this.domid, m.path, m.value);
-          break;
-        case 'mkdir':
-          next.mkdir(this.domid, m.path);
-          break;
-        case 'rm':
-          next.rm(this.domid, m.path);
-          break;
-        case 'perms':
-          next.setPerms(this.domid, m.path, m.perms);
-          break;
-      }
-    }
+    for (const m of this.mutations) applyMutation(next, this.domid, m);
     return next;
+  }
+}
+
+/** Applies one recorded change to `tree` as domain `domid` (throws XsError if it does not apply). */
+export function applyMutation(tree: XsTree, domid: number, m: XsMutation): void {
+  switch (m.op) {
+    case 'write':
+      tree.write(domid, m.path, m.value);
+      break;
+    case 'mkdir':
+      tree.mkdir(domid, m.path);
+      break;
+    case 'rm':
+      tree.rm(domid, m.path);
+      break;
+    case 'perms':
+      tree.setPerms(domid, m.path, m.perms);
+      break;
   }
 }

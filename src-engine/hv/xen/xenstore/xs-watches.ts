@@ -44,6 +44,11 @@ export class XsWatches {
     for (let i = this.list.length - 1; i >= 0; i--) if (this.list[i].conn === conn) this.list.splice(i, 1);
   }
 
+  /** The watches of a connection, in the order they were set (save images). */
+  of(conn: number): XsWatch[] {
+    return this.list.filter((w) => w.conn === conn);
+  }
+
   countOf(conn: number): number {
     return this.list.filter((w) => w.conn === conn).length;
   }
