@@ -42,7 +42,7 @@ const ARCH = 'i386';
 /** Every cpio entry's mtime: fixed, so the archive does not depend on when it was built. */
 const CPIO_MTIME = 0;
 /** The busybox applets /init uses, linked to /bin/busybox. */
-const APPLETS = ['sh', 'mount', 'cat', 'echo', 'dd', 'md5sum', 'nproc', 'poweroff', 'reboot'];
+const APPLETS = ['sh', 'mount', 'cat', 'echo', 'dd', 'md5sum', 'nproc', 'poweroff', 'reboot', 'sleep', 'taskset'];
 /** /dev/console: character device 5:1 (Documentation/admin-guide/devices.txt), for init's stdio. */
 const CONSOLE_MAJOR = 5;
 const CONSOLE_MINOR = 1;
@@ -162,6 +162,7 @@ function buildInitramfs(busybox) {
   const words = {
     MARKER: MARKERS.marker, CPUS_PREFIX: MARKERS.cpusPrefix, RESULT_PREFIX: MARKERS.resultPrefix,
     REBOOT_PARAMETER: MARKERS.rebootParameter, REBOOT: MARKERS.reboot, POWEROFF: MARKERS.poweroff, FAILED: MARKERS.failed,
+    HOTPLUG_PARAMETER: MARKERS.hotplugParameter, HOTPLUG_WAITING: MARKERS.hotplugWaiting, HOTPLUG_WORK_PREFIX: MARKERS.hotplugWorkPrefix,
   };
   init = init.replace(/@([A-Z_]+)@/g, (all, w) => {
     if (!(w in words)) throw new Error(`init.sh: unknown placeholder ${all}`);

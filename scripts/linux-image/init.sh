@@ -15,6 +15,28 @@ case " $(cat /proc/cmdline) " in
     echo "@REBOOT@"
     reboot -f
     ;;
+  *" @HOTPLUG_PARAMETER@ "*)
+    # xl vcpu-set: online every CPU that appears, as udev's rule would, run work pinned to it, and
+    # report whenever the set of online CPUs changes. Runs until the domain is destroyed.
+    echo "@HOTPLUG_WAITING@"
+    last=$(cat /sys/devices/system/cpu/online)
+    while :; do
+      for c in /sys/devices/system/cpu/cpu[0-9]*; do
+        if [ -f "$c/online" ] && [ "$(cat "$c/online")" = 0 ]; then
+          echo 1 > "$c/online"
+          n=${c##*cpu}
+          sum=$(taskset -c "$n" sh -c 'dd if=/dev/zero bs=1M count=16 2>/dev/null | md5sum')
+          echo "@HOTPLUG_WORK_PREFIX@$n: ${sum%% *}"
+        fi
+      done
+      now=$(cat /sys/devices/system/cpu/online)
+      if [ "$now" != "$last" ]; then
+        echo "@CPUS_PREFIX@$now count=$(nproc)"
+        last=$now
+      fi
+      sleep 1
+    done
+    ;;
   *)
     echo "@POWEROFF@"
     poweroff -f
