@@ -3,56 +3,58 @@
  */
 import { errorMessage } from '../base/errors';
 import type { CliCommand, CliIo } from './cli-io';
-import { runCommand } from './commands/run';
-import { mkrescueCommand } from './commands/mkrescue';
-import { mkisoCommand } from './commands/mkiso';
-import { daemonCommand } from './commands/daemon';
-import { serveCommand } from './commands/serve';
-import * as dom from './commands/xl-domains';
-import * as vs from './commands/xl-vcpu-sched';
+import { startupMark } from './startup-trace';
+import { NodeEngineHost, prestartEngineThreads } from './worker-host';
+import { discardPrestarted } from './thread-prestart';
 
-const COMMANDS: Record<string, { run: CliCommand; help: string }> = {
-  run: { run: runCommand, help: 'boot a kernel with an in-process engine (QEMU-style quick boot)' },
-  daemon: { run: daemonCommand, help: 'run the engine and serve its API on the user socket (--detach: in the background)' },
-  serve: { run: serveCommand, help: 'run the engine and the GUI for a browser; prints the URL [--port N]' },
-  create: { run: dom.createCommand, help: 'create a domain from an xl.cfg file [-c: attach its console] [key=value...]' },
-  list: { run: dom.listCommand, help: 'list domains [-l] [-c] [--json]' },
-  info: { run: dom.infoCommand, help: 'show host and engine information [--json]' },
-  destroy: { run: dom.destroyCommand, help: 'stop a domain at once and free its resources' },
-  shutdown: { run: dom.shutdownCommand, help: 'ask a domain to shut down' },
-  reboot: { run: dom.rebootCommand, help: 'ask a domain to reboot' },
-  pause: { run: dom.pauseCommand, help: 'pause a domain' },
-  unpause: { run: dom.unpauseCommand, help: 'unpause a domain' },
-  console: { run: dom.consoleCommand, help: 'attach to a domain console [-n N] (Ctrl-] detaches)' },
-  'vcpu-list': { run: vs.vcpuListCommand, help: 'list VCPUs: state, pCPU, time, affinity [--json]' },
-  'vcpu-pin': { run: vs.vcpuPinCommand, help: 'set hard/soft affinity: DOMAIN VCPU|all HARD [SOFT]' },
-  'vcpu-set': { run: vs.vcpuSetCommand, help: 'set the number of online VCPUs' },
-  'mem-set': { run: vs.memSetCommand, help: 'set a domain balloon target' },
-  'mem-max': { run: vs.memMaxCommand, help: 'set a domain maximum memory' },
-  'sched-credit': { run: vs.schedCreditCommand, help: 'credit scheduler parameters (xl options)' },
-  'sched-credit2': { run: vs.schedCredit2Command, help: 'credit2 scheduler parameters (xl options)' },
-  'sched-rtds': { run: vs.schedRtdsCommand, help: 'RTDS scheduler parameters (xl options)' },
-  'sched-arinc653': { run: vs.schedArinc653Command, help: 'show or set an ARINC 653 schedule: -p POOL [-f FILE] (Domus extension)' },
-  'cpupool-create': { run: vs.cpupoolCreateCommand, help: 'create a cpupool [-f FILE] [key=value...]' },
-  'cpupool-destroy': { run: vs.cpupoolDestroyCommand, help: 'destroy a cpupool' },
-  'cpupool-rename': { run: vs.cpupoolRenameCommand, help: 'rename a cpupool' },
-  'cpupool-list': { run: vs.cpupoolListCommand, help: 'list cpupools [-c] [--json]' },
-  'cpupool-cpu-add': { run: vs.cpupoolCpuAddCommand, help: 'add pCPUs to a cpupool' },
-  'cpupool-cpu-remove': { run: vs.cpupoolCpuRemoveCommand, help: 'remove pCPUs from a cpupool' },
-  'cpupool-migrate': { run: vs.cpupoolMigrateCommand, help: 'move a domain to another cpupool' },
-  save: { run: vs.saveCommand, help: 'save a domain to a file' },
-  restore: { run: vs.restoreCommand, help: 'restore a domain from a file' },
-  top: { run: dom.topCommand, help: 'live domain statistics like xentop [-b] [-i N]' },
-  dmesg: { run: dom.dmesgCommand, help: 'the engine log [-c: clear]' },
-  screen: { run: dom.screenCommand, help: "an HVM domain's VGA text screen" },
-  'xenstore-ls': { run: dom.xenstoreLsCommand, help: 'list the xenstore tree below a path (PVH domains live under /local/domain)' },
-  'xenstore-read': { run: dom.xenstoreReadCommand, help: 'read xenstore values' },
-  'xenstore-write': { run: dom.xenstoreWriteCommand, help: 'write xenstore values: PATH VALUE...' },
-  'xenstore-rm': { run: dom.xenstoreRmCommand, help: 'remove xenstore nodes' },
-  'xenstore-watch': { run: dom.xenstoreWatchCommand, help: 'print xenstore changes below a path [-n EVENTS]' },
-  trace: { run: dom.traceCommand, help: 'dump the schedule trace as CSV [--seconds N]' },
-  mkrescue: { run: mkrescueCommand, help: 'build a GRUB rescue ISO from a directory (grub-mkrescue for i386-pc)' },
-  mkiso: { run: mkisoCommand, help: 'build a bootable GRUB ISO for a multiboot kernel and modules' },
+/**
+ * The verbs. Each command's module is imported when it runs, so a command loads only its own
+ * code (esbuild splits the CLI bundle per command; `domus run` starts faster for it).
+ */
+const dom = () => import('./commands/xl-domains');
+const vs = () => import('./commands/xl-vcpu-sched');
+const COMMANDS: Record<string, { load: () => Promise<CliCommand>; help: string }> = {
+  run: { load: () => import('./commands/run').then((m) => m.runCommand), help: 'boot a kernel with an in-process engine (QEMU-style quick boot)' },
+  daemon: { load: () => import('./commands/daemon').then((m) => m.daemonCommand), help: 'run the engine and serve its API on the user socket (--detach: in the background)' },
+  serve: { load: () => import('./commands/serve').then((m) => m.serveCommand), help: 'run the engine and the GUI for a browser; prints the URL [--port N]' },
+  create: { load: () => dom().then((m) => m.createCommand), help: 'create a domain from an xl.cfg file [-c: attach its console] [key=value...]' },
+  list: { load: () => dom().then((m) => m.listCommand), help: 'list domains [-l] [-c] [--json]' },
+  info: { load: () => dom().then((m) => m.infoCommand), help: 'show host and engine information [--json]' },
+  destroy: { load: () => dom().then((m) => m.destroyCommand), help: 'stop a domain at once and free its resources' },
+  shutdown: { load: () => dom().then((m) => m.shutdownCommand), help: 'ask a domain to shut down' },
+  reboot: { load: () => dom().then((m) => m.rebootCommand), help: 'ask a domain to reboot' },
+  pause: { load: () => dom().then((m) => m.pauseCommand), help: 'pause a domain' },
+  unpause: { load: () => dom().then((m) => m.unpauseCommand), help: 'unpause a domain' },
+  console: { load: () => dom().then((m) => m.consoleCommand), help: 'attach to a domain console [-n N] (Ctrl-] detaches)' },
+  'vcpu-list': { load: () => vs().then((m) => m.vcpuListCommand), help: 'list VCPUs: state, pCPU, time, affinity [--json]' },
+  'vcpu-pin': { load: () => vs().then((m) => m.vcpuPinCommand), help: 'set hard/soft affinity: DOMAIN VCPU|all HARD [SOFT]' },
+  'vcpu-set': { load: () => vs().then((m) => m.vcpuSetCommand), help: 'set the number of online VCPUs' },
+  'mem-set': { load: () => vs().then((m) => m.memSetCommand), help: 'set a domain balloon target' },
+  'mem-max': { load: () => vs().then((m) => m.memMaxCommand), help: 'set a domain maximum memory' },
+  'sched-credit': { load: () => vs().then((m) => m.schedCreditCommand), help: 'credit scheduler parameters (xl options)' },
+  'sched-credit2': { load: () => vs().then((m) => m.schedCredit2Command), help: 'credit2 scheduler parameters (xl options)' },
+  'sched-rtds': { load: () => vs().then((m) => m.schedRtdsCommand), help: 'RTDS scheduler parameters (xl options)' },
+  'sched-arinc653': { load: () => vs().then((m) => m.schedArinc653Command), help: 'show or set an ARINC 653 schedule: -p POOL [-f FILE] (Domus extension)' },
+  'cpupool-create': { load: () => vs().then((m) => m.cpupoolCreateCommand), help: 'create a cpupool [-f FILE] [key=value...]' },
+  'cpupool-destroy': { load: () => vs().then((m) => m.cpupoolDestroyCommand), help: 'destroy a cpupool' },
+  'cpupool-rename': { load: () => vs().then((m) => m.cpupoolRenameCommand), help: 'rename a cpupool' },
+  'cpupool-list': { load: () => vs().then((m) => m.cpupoolListCommand), help: 'list cpupools [-c] [--json]' },
+  'cpupool-cpu-add': { load: () => vs().then((m) => m.cpupoolCpuAddCommand), help: 'add pCPUs to a cpupool' },
+  'cpupool-cpu-remove': { load: () => vs().then((m) => m.cpupoolCpuRemoveCommand), help: 'remove pCPUs from a cpupool' },
+  'cpupool-migrate': { load: () => vs().then((m) => m.cpupoolMigrateCommand), help: 'move a domain to another cpupool' },
+  save: { load: () => vs().then((m) => m.saveCommand), help: 'save a domain to a file' },
+  restore: { load: () => vs().then((m) => m.restoreCommand), help: 'restore a domain from a file' },
+  top: { load: () => dom().then((m) => m.topCommand), help: 'live domain statistics like xentop [-b] [-i N]' },
+  dmesg: { load: () => dom().then((m) => m.dmesgCommand), help: 'the engine log [-c: clear]' },
+  screen: { load: () => dom().then((m) => m.screenCommand), help: "an HVM domain's VGA text screen" },
+  'xenstore-ls': { load: () => dom().then((m) => m.xenstoreLsCommand), help: 'list the xenstore tree below a path (PVH domains live under /local/domain)' },
+  'xenstore-read': { load: () => dom().then((m) => m.xenstoreReadCommand), help: 'read xenstore values' },
+  'xenstore-write': { load: () => dom().then((m) => m.xenstoreWriteCommand), help: 'write xenstore values: PATH VALUE...' },
+  'xenstore-rm': { load: () => dom().then((m) => m.xenstoreRmCommand), help: 'remove xenstore nodes' },
+  'xenstore-watch': { load: () => dom().then((m) => m.xenstoreWatchCommand), help: 'print xenstore changes below a path [-n EVENTS]' },
+  trace: { load: () => dom().then((m) => m.traceCommand), help: 'dump the schedule trace as CSV [--seconds N]' },
+  mkrescue: { load: () => import('./commands/mkrescue').then((m) => m.mkrescueCommand), help: 'build a GRUB rescue ISO from a directory (grub-mkrescue for i386-pc)' },
+  mkiso: { load: () => import('./commands/mkiso').then((m) => m.mkisoCommand), help: 'build a bootable GRUB ISO for a multiboot kernel and modules' },
 };
 
 function usage(): string {
@@ -75,15 +77,38 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
     return 2;
   }
   try {
-    return await cmd.run(rest, io);
+    const run = await cmd.load();
+    return await run(rest, io);
   } catch (e) {
     io.err(`domus ${verb}: ${errorMessage(e)}\n`);
     return 3;
   }
 }
 
+/** Largest --pcpus `domus run` takes. */
+const MAX_RUN_PCPUS = 256;
+
+/**
+ * `domus run` starts its engine threads before anything else (thread-prestart.ts), as many pCPU
+ * threads as it will ask for; they load their programs while the command loads and reads the
+ * kernel. Threads it does not adopt (bad arguments) are stopped at the end. DOMUS_PRESTART=0 off.
+ */
+function prestartForRun(argv: string[]): void {
+  const [verb, ...args] = argv;
+  if (verb !== 'run' || process.env.DOMUS_PRESTART === '0' || args.includes('-h') || args.includes('--help')) return;
+  let pcpus = new NodeEngineHost().hostCpus();
+  for (let i = 0; i < args.length; i++) {
+    if (args[i] === '--pcpus') pcpus = Number(args[i + 1]);
+    else if (args[i].startsWith('--pcpus=')) pcpus = Number(args[i].slice('--pcpus='.length));
+  }
+  // A bad count is the command's to report.
+  if (Number.isInteger(pcpus) && pcpus >= 1 && pcpus <= MAX_RUN_PCPUS) prestartEngineThreads(pcpus);
+}
+
 /** Runs the CLI on this process's arguments and sets its exit code (bin/domus calls this). */
 export function runCli(): void {
+  startupMark('cli bundle evaluated');
+  prestartForRun(process.argv.slice(2));
   // A reader that goes away (domus list | head) ends the output, not the process with a trace.
   process.stdout.on('error', (e: NodeJS.ErrnoException) => {
     if (e.code === 'EPIPE') process.exit(process.exitCode ?? 0);
@@ -102,6 +127,7 @@ export function runCli(): void {
   main(process.argv.slice(2), io).then(
     (code) => {
       process.exitCode = code;
+      void discardPrestarted();
     },
     (err) => {
       process.stderr.write(`domus: ${err instanceof Error ? err.stack : String(err)}\n`);

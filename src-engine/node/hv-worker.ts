@@ -1,11 +1,10 @@
-/** Entry point of the hypervisor thread (bundled to dist/engine/hv-worker.js). */
-import { parentPort, workerData } from 'node:worker_threads';
-import { hvMain } from '../runtime/hv-main';
-import { workerEnv } from './worker-host';
-import { openFileBlockBackend } from './disk/file-block-backend';
+/**
+ * Entry point of the hypervisor thread (bundled to dist/engine/hv-worker.js): loads the thread's
+ * program, dist/engine/hv-thread.cjs, through the V8 code cache and starts it.
+ */
+import { startThreadBundle } from './thread-bundle';
 
-if (parentPort) {
-  hvMain(workerEnv(parentPort, workerData), {
-    openBlock: (d) => openFileBlockBackend({ path: d.path, medium: d.medium, readOnly: d.readOnly }),
-  });
-}
+/** Content hash of hv-thread.cjs, written in by scripts/build.mjs. */
+declare const DOMUS_HV_THREAD_KEY: string;
+
+startThreadBundle('hv-thread.cjs', DOMUS_HV_THREAD_KEY, 'startHvThread');

@@ -1,6 +1,10 @@
-/** Entry point of a pCPU worker thread (bundled to dist/engine/pcpu-worker.js). */
-import { parentPort, workerData } from 'node:worker_threads';
-import { pcpuMain } from '../runtime/pcpu-main';
-import { workerEnv } from './worker-host';
+/**
+ * Entry point of a pCPU worker thread (bundled to dist/engine/pcpu-worker.js): loads the thread's
+ * program, dist/engine/pcpu-thread.cjs, through the V8 code cache and starts it.
+ */
+import { startThreadBundle } from './thread-bundle';
 
-if (parentPort) pcpuMain(workerEnv(parentPort, workerData));
+/** Content hash of pcpu-thread.cjs, written in by scripts/build.mjs. */
+declare const DOMUS_PCPU_THREAD_KEY: string;
+
+startThreadBundle('pcpu-thread.cjs', DOMUS_PCPU_THREAD_KEY, 'startPcpuThread');

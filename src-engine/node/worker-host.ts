@@ -7,6 +7,7 @@ import { Worker, receiveMessageOnPort, type MessagePort } from 'node:worker_thre
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { adoptPrestarted, earlyEnd, prestartThreads } from './thread-prestart';
 import type { EngineHost, MessageEnd, WorkerEnv, WorkerHandle, WorkerKind } from '../runtime/thread-env';
 
 /**
@@ -34,6 +35,7 @@ function anchorClock(): number {
   }
   return base;
 }
+/** Monotonic nanoseconds (CLOCK_MONOTONIC), the same clock in every engine thread. */
 export function monotonicNs(): number {
   return performance.now() * 1e6 + clockBase;
 }
@@ -55,18 +57,33 @@ function workerFile(kind: WorkerKind): string {
   return path.join(engineDir(), kind === 'hv' ? 'hv-worker.js' : 'pcpu-worker.js');
 }
 
-/** Spawns engine threads with worker_threads. */
+/**
+ * Starts the hypervisor thread and `pcpus` pCPU threads ahead of the engine (thread-prestart.ts):
+ * the next NodeEngineHost to spawn threads adopts them instead of starting new ones.
+ */
+export function prestartEngineThreads(pcpus: number): void {
+  prestartThreads('hv', workerFile('hv'), ['domus-hv']);
+  prestartThreads('pcpu', workerFile('pcpu'), Array.from({ length: pcpus }, (_, i) => `domus-pcpu${i}`));
+}
+
+/** Spawns engine threads with worker_threads (adopting prestarted ones first). */
 export class NodeEngineHost implements EngineHost {
   private spawned = 0;
 
   spawn(kind: WorkerKind, data: unknown): WorkerHandle {
     const name = kind === 'hv' ? 'domus-hv' : `domus-pcpu${this.spawned++}`;
-    const w = new Worker(workerFile(kind), { workerData: data, stdout: false, stderr: false, name });
+    const w = adoptPrestarted(kind, data) ?? new Worker(workerFile(kind), { workerData: data, stdout: false, stderr: false, name });
     let exited = false;
     return {
       postMessage: (m) => w.postMessage(m),
       onMessage: (h) => w.on('message', h),
       onExit: (h) => {
+        const early = earlyEnd(w);
+        if (early !== undefined) {
+          exited = true;
+          queueMicrotask(() => h(early.code, early.error));
+          return;
+        }
         w.on('error', (err) => {
           exited = true;
           h(1, err);
@@ -95,16 +112,38 @@ export class NodeEngineHost implements EngineHost {
   }
 }
 
+/** Optional observers of a worker thread's environment (used to time the code cache save). */
+export interface WorkerEnvHooks {
+  /** Called after each message the thread posts to its parent. */
+  afterPost?: (message: unknown) => void;
+  /** Called with each message the thread takes from its parent. */
+  afterPoll?: (message: unknown) => void;
+  /** Replaces the thread's clock (it must be monotonicNs or read it). */
+  nowNs?: () => number;
+}
+
 /** The WorkerEnv of a worker thread. */
-export function workerEnv(port: MessagePort, data: unknown): WorkerEnv {
+export function workerEnv(port: MessagePort, data: unknown, hooks: WorkerEnvHooks = {}): WorkerEnv {
+  const { afterPost, afterPoll } = hooks;
   const parent: MessageEnd = {
-    postMessage: (m) => port.postMessage(m),
-    poll: () => receiveMessageOnPort(port)?.message,
+    postMessage: afterPost
+      ? (m) => {
+          port.postMessage(m);
+          afterPost(m);
+        }
+      : (m) => port.postMessage(m),
+    poll: afterPoll
+      ? () => {
+          const m = receiveMessageOnPort(port)?.message;
+          if (m !== undefined) afterPoll(m);
+          return m;
+        }
+      : () => receiveMessageOnPort(port)?.message,
   };
   return {
     data,
     parent,
-    nowNs: monotonicNs,
+    nowNs: hooks.nowNs ?? monotonicNs,
     wallMs: () => Date.now(),
     debug: (text) => process.stderr.write(`${text}\n`),
   };

@@ -31,6 +31,7 @@ import { isLinuxBzImage } from '../../boot/linux';
 import { detectMultiboot } from '../../iso/multiboot-check';
 import type { CliCommand, CliIo } from '../cli-io';
 import { NodeEngineHost, monotonicNs } from '../worker-host';
+import { startupMark } from '../startup-trace';
 
 /** Exit codes of `domus run`. */
 export const RUN_EXIT = { ok: 0, badInput: 2, engineFault: 3, tripleFault: 4, timeout: 124 } as const;
@@ -219,6 +220,7 @@ export const runCommand: CliCommand = async (args, io) => {
   let spec: DomainSpec;
   try {
     spec = o.kernel === undefined ? biosSpec(o, io) : kernelSpec(o, io);
+    startupMark('run: arguments parsed, kernel read');
   } catch (e) {
     io.err(`domus run: ${errorMessage(e)}\n`);
     return RUN_EXIT.badInput;
@@ -238,11 +240,16 @@ export const runCommand: CliCommand = async (args, io) => {
   let finish: (code: number) => void = () => {};
   const done = new Promise<number>((r) => (finish = r));
   let domid = -1;
+  let firstByte = true;
   try {
     engine = new Engine(new NodeEngineHost(), { pcpus: o.pcpus }, {
       console: (_d, com, data) => {
         // COM1, or the PV console of a PVH guest.
         if (com !== 1 && com !== 0) return;
+        if (firstByte) {
+          firstByte = false;
+          startupMark('run: first console byte');
+        }
         if (o.serial === 'stdio') io.out(data);
         else if (serialFd !== undefined) writeSync(serialFd, data);
       },
@@ -270,10 +277,14 @@ export const runCommand: CliCommand = async (args, io) => {
     io.err(`domus run: ${errorMessage(e)}\n`);
     return RUN_EXIT.badInput;
   }
+  startupMark('run: engine constructed (workers spawning)');
   if (engine.oversubscribed) io.err(`domus run: ${engine.nrPcpus} pCPUs on a host with fewer CPUs (oversubscribed)\n`);
   let timer: ReturnType<typeof setTimeout> | undefined;
   try {
+    await engine.whenReady();
+    startupMark('run: hypervisor thread ready');
     const created = await engine.createDomain(spec, { paused: true });
+    startupMark('run: domain created');
     domid = created.domid;
     const boot = created.boot as { booted?: boolean } | undefined;
     if (spec.bios !== undefined && boot?.booted === false) {
@@ -283,6 +294,7 @@ export const runCommand: CliCommand = async (args, io) => {
       finish(RUN_EXIT.badInput);
     } else {
       await engine.unpauseDomain(domid);
+      startupMark('run: domain unpaused');
     }
     if (o.timeoutS !== undefined) {
       timer = setTimeout(() => {
