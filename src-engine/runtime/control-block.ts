@@ -10,6 +10,11 @@
  *  - REQ/ARGS: written by the pCPU, then REQ is published with Atomics.store; the hypervisor
  *    reads them, writes RES_*, sets REQ to 0 and bumps RESP (Atomics.add + notify). The pCPU waits
  *    on RESP changing. One outstanding request per pCPU.
+ *  - POST ring (per pCPU): requests the pCPU does not wait for (an OUT to the 8259, a HLT). The
+ *    pCPU writes an entry, then publishes P_POST_HEAD with Atomics.store; the hypervisor serves
+ *    entries in order and publishes P_POST_TAIL (Atomics.store + notify). The hypervisor drains a
+ *    pCPU's ring before it serves that pCPU's mailbox, so a request the pCPU waits for always
+ *    sees the effects of the posted ones before it.
  *  - stats words: written by the pCPU only.
  */
 
@@ -67,6 +72,16 @@ export const NO_DEADLINE = Number.MAX_SAFE_INTEGER;
  * a host CPU to serve the request.
  */
 export const P_STOP_NS = 28;
+/** Posted requests written so far (pCPU side, a count). */
+export const P_POST_HEAD = 30;
+/** Posted requests served so far (hypervisor side, a count). */
+export const P_POST_TAIL = 31;
+/** The posted-request ring: POST_SLOTS entries of POST_ENTRY_WORDS words (kind, arg0-arg2). */
+export const P_POST_RING = 32;
+/** Entries in a pCPU's posted-request ring. */
+export const POST_SLOTS = 4;
+/** Words per posted request: the kind and three arguments. */
+export const POST_ENTRY_WORDS = 4;
 
 // Attention bits.
 /** Stop the current VCPU and ask the scheduler what to run (slice over, tickle). */

@@ -21,7 +21,7 @@ import { IF, S_EFLAGS, S_FAULT_KIND, S_HALTED, S_INJECT_VECTOR, S_INTR_LINE, S_L
 import { describeCpuState } from '../cpu/describe';
 import {
   ATTN_EVENT, ATTN_FLUSH, ATTN_PREEMPT, CB_DOORBELL, CB_HOST_MSGS, CB_SHUTDOWN, P_ASSIGN_DOM, P_ASSIGN_SEQ, P_ASSIGN_VCPU, P_ARG0, P_ARG1, P_ARG2, P_ATTN, P_REQ, P_RES0,
-  P_RES1, P_RES2, P_RES_STATUS, P_RESP, P_WAKE, REQ_SCHEDULE, RES_OK, RES_STOP,
+  P_RES1, P_RES2, P_RES_STATUS, P_RESP, P_WAKE, REQ_SCHEDULE, RES_OK, RES_STOP, P_POST_HEAD, P_POST_TAIL, P_POST_RING, POST_ENTRY_WORDS, POST_SLOTS,
   SCHED_HALTED, SCHED_SHUTDOWN, SCHED_SIPI_WAIT, slot, putF64, getF64, P_DEADLINE, NO_DEADLINE, P_STOP_NS,
 } from './control-block';
 import { HvDomain, type DomainRestore, type DomainShutdown, type DomainSpec } from './hv-domain';
@@ -32,12 +32,15 @@ import type { WorkerEnv } from './thread-env';
 import type { HvServices } from './hv-bios';
 import { XenHost } from '../hv/xen/xen-host';
 import { DOMAIN_CALLS, HvToolstack } from './hv-toolstack';
-import { EXIT_NAMES, serveDeviceExit } from './hv-exits';
+import { EXIT_NAMES, serveDeviceExit, type ExitAnswer } from './hv-exits';
 
 interface Running {
   dom: HvDomain;
   vcpu: number;
 }
+
+/** The answer to an exit of a VCPU that must stop (its domain is going away). */
+const NO_ANSWER: ExitAnswer = { r0: 0, r1: 0, r2: 0, stop: true };
 
 /** Largest sleep between loop iterations when nothing is due (ms). */
 const MAX_SLEEP_MS = 1000;
@@ -66,6 +69,8 @@ export class Hypervisor {
   private accountAt = -1;
   /** Latest time the scheduler has been given. */
   private schedLast = 0;
+  /** The pCPU whose VCPU schedule() is putting away (its tickles are moot), or -1. */
+  private deciding = -1;
   /** Toolstack operations through the guests' own interfaces (xenstore, power button). */
   private readonly toolstack: HvToolstack;
 
@@ -135,6 +140,7 @@ export class Hypervisor {
    * with its assignment.
    */
   private tickle(p: number): void {
+    if (p === this.deciding) return;
     if (this.idle[p] && this.running[p] === null) {
       this.directPending.add(p);
       return;
@@ -148,19 +154,46 @@ export class Hypervisor {
   /** Decides for tickled idle pCPUs and wakes them with their assignment. */
   private assignIdle(): void {
     if (this.directPending.size === 0) return;
-    const cb = this.cb;
     for (const p of [...this.directPending]) {
       this.directPending.delete(p);
       if (!this.idle[p] || this.running[p] !== null) continue;
       const [domid, vcpu] = this.decide(p);
-      if (domid < 0) continue;
-      cb[slot(p, P_ASSIGN_DOM)] = domid;
-      cb[slot(p, P_ASSIGN_VCPU)] = vcpu;
-      putF64(cb, slot(p, P_DEADLINE), Number.isFinite(this.sliceEnd[p]) ? this.sliceEnd[p] : NO_DEADLINE);
-      Atomics.add(cb, slot(p, P_ASSIGN_SEQ), 1);
-      Atomics.add(cb, slot(p, P_WAKE), 1);
-      Atomics.notify(cb, slot(p, P_WAKE));
+      if (domid >= 0) this.hand(p, domid, vcpu);
     }
+  }
+
+  /** Wakes sleeping pCPU `p` with VCPU `vcpu` of `domid` to run until sliceEnd[p]. */
+  private hand(p: number, domid: number, vcpu: number): void {
+    const cb = this.cb;
+    cb[slot(p, P_ASSIGN_DOM)] = domid;
+    cb[slot(p, P_ASSIGN_VCPU)] = vcpu;
+    putF64(cb, slot(p, P_DEADLINE), Number.isFinite(this.sliceEnd[p]) ? this.sliceEnd[p] : NO_DEADLINE);
+    Atomics.add(cb, slot(p, P_ASSIGN_SEQ), 1);
+    Atomics.add(cb, slot(p, P_WAKE), 1);
+    Atomics.notify(cb, slot(p, P_WAKE));
+  }
+
+  /**
+   * Serves pCPU `p`'s posted requests in order (control-block.ts): device writes of the VCPU it
+   * runs, and HLTs, after which the pCPU sleeps until it is handed its next VCPU.
+   */
+  private drainPosted(p: number): void {
+    const cb = this.cb;
+    const head = Atomics.load(cb, slot(p, P_POST_HEAD));
+    let tail = cb[slot(p, P_POST_TAIL)];
+    if (head === tail) return;
+    for (; tail !== head; tail++) {
+      const e = slot(p, P_POST_RING + (tail % POST_SLOTS) * POST_ENTRY_WORDS);
+      const [kind, a0, a1, a2] = [cb[e], cb[e + 1], cb[e + 2], cb[e + 3]];
+      if (kind === REQ_SCHEDULE) {
+        const [domid, vcpu] = this.schedule(p, a0);
+        if (domid >= 0) this.hand(p, domid, vcpu);
+      } else {
+        this.exit(p, kind, a0, a1, a2);
+      }
+    }
+    Atomics.store(cb, slot(p, P_POST_TAIL), tail);
+    Atomics.notify(cb, slot(p, P_POST_TAIL));
   }
 
   /**
@@ -201,6 +234,10 @@ export class Hypervisor {
         worked = this.drainHost();
       }
       for (let p = 0; p < this.nr; p++) {
+        if (Atomics.load(cb, slot(p, P_POST_HEAD)) !== cb[slot(p, P_POST_TAIL)]) {
+          this.drainPosted(p);
+          worked = true;
+        }
         if (Atomics.load(cb, slot(p, P_REQ)) !== 0) {
           this.serve(p);
           worked = true;
@@ -373,36 +410,48 @@ export class Hypervisor {
     const a0 = cb[base + P_ARG0];
     const a1 = cb[base + P_ARG1];
     const a2 = cb[base + P_ARG2];
-    let r0 = 0;
-    let r1 = 0;
-    let r2 = 0;
     let status = RES_OK;
-    const cur = this.running[p];
     if (kind === REQ_SCHEDULE) {
-      [r0, r1, r2] = this.schedule(p, a0);
-    } else if (cur === null || cur.dom.shutdown || cur.dom.pendingShutdown) {
-      status = RES_STOP;
+      const [r0, r1, r2] = this.schedule(p, a0);
+      cb[base + P_RES0] = r0;
+      cb[base + P_RES1] = r1;
+      cb[base + P_RES2] = r2;
     } else {
-      const d = cur.dom;
-      d.countExit(EXIT_NAMES[kind] ?? 'other');
-      const ans = serveDeviceExit(d, cur.vcpu, this.xen, kind, a0, a1, a2);
-      [r0, r1, r2] = [ans.r0, ans.r1, ans.r2];
-      if (ans.stop) status = RES_STOP;
-      if (d.pendingShutdown) {
-        const s = d.pendingShutdown;
-        d.pendingShutdown = undefined;
-        this.shutdownDomain(d, s);
-        status = RES_STOP;
-      }
-      if (d.kicks.size > 0) this.processKicks(d);
+      status = this.exit(p, kind, a0, a1, a2);
+      const ans = this.lastExit;
+      cb[base + P_RES0] = ans.r0;
+      cb[base + P_RES1] = ans.r1;
+      cb[base + P_RES2] = ans.r2;
     }
-    cb[base + P_RES0] = r0;
-    cb[base + P_RES1] = r1;
-    cb[base + P_RES2] = r2;
     cb[base + P_RES_STATUS] = status;
     Atomics.store(cb, base + P_REQ, 0);
     Atomics.add(cb, base + P_RESP, 1);
     Atomics.notify(cb, base + P_RESP);
+  }
+
+  /** The answer of the last device exit served by exit(). */
+  private lastExit: ExitAnswer = { r0: 0, r1: 0, r2: 0, stop: false };
+
+  /** Serves device exit `kind` of the VCPU pCPU `p` runs into lastExit; returns the response status. */
+  private exit(p: number, kind: number, a0: number, a1: number, a2: number): number {
+    const cur = this.running[p];
+    if (cur === null || cur.dom.shutdown || cur.dom.pendingShutdown) {
+      this.lastExit = NO_ANSWER;
+      return RES_STOP;
+    }
+    const d = cur.dom;
+    d.countExit(EXIT_NAMES[kind] ?? 'other');
+    const ans = serveDeviceExit(d, cur.vcpu, this.xen, kind, a0, a1, a2);
+    this.lastExit = ans;
+    let status = ans.stop ? RES_STOP : RES_OK;
+    if (d.pendingShutdown) {
+      const s = d.pendingShutdown;
+      d.pendingShutdown = undefined;
+      this.shutdownDomain(d, s);
+      status = RES_STOP;
+    }
+    if (d.kicks.size > 0) this.processKicks(d);
+    return status;
   }
 
   /**
@@ -429,16 +478,40 @@ export class Hypervisor {
   }
 
   private scheduleAfter(p: number, reason: number, prev: Running | null): [number, number, number] {
-    if (prev !== null && !prev.dom.shutdown) {
+    // Tickles of `p` while its old VCPU is put away are answered by the decision below; waking
+    // the pCPU for them would only make a pCPU that posted its HLT ask again.
+    this.deciding = p;
+    try {
+      // An interrupt is already waiting for a halting VCPU: no point blocking, run it again.
+      if (prev !== null && this.putAway(reason, prev)) return [prev.dom.domid, prev.vcpu, Atomics.load(this.cb, slot(p, P_WAKE))];
+    } finally {
+      this.deciding = -1;
+    }
+    // Snapshot the wake word and clear the preempt bit BEFORE deciding: a tickle for this pCPU
+    // issued during (or after) the decision must not be lost, so the pCPU re-asks at once.
+    const wake = Atomics.load(this.cb, slot(p, P_WAKE));
+    Atomics.and(this.cb, slot(p, P_ATTN), ~ATTN_PREEMPT);
+    this.idle[p] = false;
+    this.directPending.delete(p);
+    const [domid, vcpu] = this.decide(p);
+    putF64(this.cb, slot(p, P_DEADLINE), Number.isFinite(this.sliceEnd[p]) ? this.sliceEnd[p] : NO_DEADLINE);
+    return [domid, vcpu, wake];
+  }
+
+  /**
+   * The scheduler side of VCPU `prev` leaving its pCPU for `reason` (blocked, preempted, dead);
+   * true if it halted with an interrupt already waiting, so it should simply run on.
+   */
+  private putAway(reason: number, prev: Running): boolean {
+    if (!prev.dom.shutdown) {
       const d = prev.dom;
       const v = prev.vcpu;
       // A PVH VCPU that blocked in a hypercall (SCHEDOP_block/poll) left through RES_STOP, halted.
       if (reason === SCHED_HALTED || (d.spec.pvh !== undefined && d.vcpuState[v][S_HALTED] !== 0 && reason !== SCHED_SHUTDOWN)) {
         d.countExit('hlt');
         if (this.wakeable(d, v)) {
-          // An interrupt is already waiting: no point blocking, run the VCPU again.
           d.vcpuState[v][S_HALTED] = 0;
-          return [d.domid, v, Atomics.load(this.cb, slot(p, P_WAKE))];
+          return true;
         }
         d.deadHalt[v] = d.spec.pvh !== undefined ? this.xen.haltIsFinal(d.domid, v) : d.haltIsFinal(v);
         this.sched.block(d.domid, v);
@@ -461,15 +534,7 @@ export class Hypervisor {
         d.countExit('preempt');
       }
     }
-    // Snapshot the wake word and clear the preempt bit BEFORE deciding: a tickle for this pCPU
-    // issued during (or after) the decision must not be lost, so the pCPU re-asks at once.
-    const wake = Atomics.load(this.cb, slot(p, P_WAKE));
-    Atomics.and(this.cb, slot(p, P_ATTN), ~ATTN_PREEMPT);
-    this.idle[p] = false;
-    this.directPending.delete(p);
-    const [domid, vcpu] = this.decide(p);
-    putF64(this.cb, slot(p, P_DEADLINE), Number.isFinite(this.sliceEnd[p]) ? this.sliceEnd[p] : NO_DEADLINE);
-    return [domid, vcpu, wake];
+    return false;
   }
 
   /** Runs the scheduler for pCPU `p` and records the outcome; returns [domid or -1, vcpu]. */

@@ -5,7 +5,8 @@
  * busiest threads' switch rates. Then a spin.elf domain alone on a 1-pCPU pool and beside 50 tick
  * domains in that pool (goal: slowed by < 10%), by its share of the pCPU (scheduler accounting)
  * and by its guest instruction rate, under credit2 and credit.
- * DOMUS_BENCH_SECONDS sets the measurement window (default 6 s).
+ * DOMUS_BENCH_SECONDS sets the measurement window (default 6 s); DOMUS_BENCH_IDLE_COUNTS the
+ * numbers of tick domains (default 0,1,10,50); DOMUS_BENCH_IDLE_BESIDE=0 skips the spin part.
  */
 import type { SchedulerName } from '../../src-engine/api/types';
 import type { EngineService } from '../../src-engine/node/service/engine-service';
@@ -13,7 +14,7 @@ import { createGuest, domainCpu, hostLine, onePcpuPool, sleep, startRealEngine, 
 
 const WINDOW_MS = Number(process.env.DOMUS_BENCH_SECONDS ?? 6) * 1000;
 const SETTLE_MS = 1500;
-const COUNTS = [0, 1, 10, 50];
+const COUNTS = (process.env.DOMUS_BENCH_IDLE_COUNTS ?? '0,1,10,50').split(',').map(Number);
 const BESIDE = 50;
 
 /** HLT exits of every domain so far (one per timer interrupt served, for tick.elf). */
@@ -86,6 +87,7 @@ async function beside(sched: SchedulerName, log: (line: string) => void): Promis
 export default async function bench(log: (line: string) => void): Promise<void> {
   log(`idle tick domains on a 2-pCPU engine (Pool-0, credit2), ${WINDOW_MS / 1000} s each`);
   await idleCost(log);
+  if (process.env.DOMUS_BENCH_IDLE_BESIDE === '0') return;
   log(`a spin domain alone and beside ${BESIDE} tick domains on one pCPU, ${WINDOW_MS / 1000} s each`);
   for (const s of ['credit2', 'credit'] as SchedulerName[]) await beside(s, log);
 }
