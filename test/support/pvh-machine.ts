@@ -15,7 +15,8 @@ import { DEFAULT_FEATURES, type CpuFeatures } from '../../src-engine/cpu/cpuid';
 import { STOP } from '../../src-engine/cpu/fault';
 import { S_HALTED, S_LAST_PCPU, S_RUNNING, STATE_BYTES } from '../../src-engine/cpu/state';
 import { MachineMemory } from '../../src-engine/hv/memory/machine-memory';
-import { DomainMemory } from '../../src-engine/hv/memory/domain-memory';
+import { DomainMemory, P2M_ENTRIES } from '../../src-engine/hv/memory/domain-memory';
+import type { XenSaveState } from '../../src-engine/hv/xen/save/xen-save-state';
 import { loadPvhKernel, pvhMemoryMap, type PvhModule } from '../../src-engine/boot/pvh';
 import { XenHost, type XenConsoleSource } from '../../src-engine/hv/xen/xen-host';
 import { xenCpuid } from '../../src-engine/hv/xen/cpuid-msr';
@@ -43,6 +44,18 @@ export interface PvhDomainSpec {
   readonly vifs?: readonly VifConfig[];
   /** pCPU of each VCPU (default: VCPU v on pCPU v mod pcpus). */
   readonly pin?: readonly number[];
+}
+
+/** A domain saved by PvhMachine.saveDomain(). */
+export interface PvhSavedDomain {
+  readonly name: string;
+  readonly memMiB: number;
+  readonly pin: readonly number[];
+  /** Own pages by guest frame. */
+  readonly pages: ReadonlyMap<number, Uint8Array>;
+  /** VCPU state blocks. */
+  readonly states: Uint8Array;
+  readonly xen: XenSaveState;
 }
 
 /** A domain in the machine. */
@@ -231,6 +244,62 @@ export class PvhMachine {
       this.xen.runTimers();
       this.xen.service();
     }
+  }
+
+  /**
+   * Saves a domain as the runtime's save image holds it: its own pages (not the Xen overlays),
+   * its VCPU state blocks and XenHost.saveDomain(). The domain keeps running until destroyed.
+   */
+  saveDomain(domid: number): PvhSavedDomain {
+    const d = this.domain(domid);
+    const xen = this.xen.saveDomain(domid);
+    const pages = new Map<number, Uint8Array>();
+    for (let g = 0; g < P2M_ENTRIES; g++) if (d.memory.p2m[g] !== 0 && d.xen.physmap.isOwnRam(g)) pages.set(g, d.memory.read(g * 4096, 4096));
+    const states = new Uint8Array(d.cpus[0].s.buffer as SharedArrayBuffer).slice();
+    return { name: d.name, memMiB: d.memory.ramSize / 2 ** 20, pin: [...d.pin], pages, states, xen };
+  }
+
+  /** Rebuilds a saved domain under its saved domid (no loader: memory and registers are the image's). */
+  restoreDomain(saved: PvhSavedDomain, opts: { vbds?: readonly VbdConfig[]; vifs?: readonly VifConfig[]; pin?: readonly number[] } = {}): number {
+    const domid = saved.xen.domid;
+    if (this.domains.has(domid)) throw new Error(`domain ${domid} exists`);
+    const ram = saved.memMiB * 2 ** 20;
+    const memory = new DomainMemory(this.pool, saved.name, { ramBytes: ram });
+    for (const [g, data] of saved.pages) {
+      if (!memory.isRam(g * 4096, 4096)) memory.populate(g);
+      memory.write(g * 4096, data);
+    }
+    const states = new SharedArrayBuffer(saved.states.length);
+    new Uint8Array(states).set(saved.states);
+    const nr = states.byteLength / STATE_BYTES;
+    const features: CpuFeatures = { ...DEFAULT_FEATURES, hypervisor: true };
+    let xen: XenDomain;
+    try {
+      xen = this.xen.createDomain(
+        {
+          domid, name: saved.name, uuid: `00000000-0000-4000-8000-${domid.toString(16).padStart(12, '0')}`, memory, states, nrVcpus: nr,
+          features, timeBaseNs: this.time, memoryMap: pvhMemoryMap(ram), vbds: opts.vbds, vifs: opts.vifs,
+        },
+        saved.xen,
+      );
+    } catch (e) {
+      memory.release();
+      throw e;
+    }
+    const d: MachineDomain = { domid, name: saved.name, memory, xen, cpus: [], pin: [], console: '', consoleIo: '', shutdown: undefined };
+    for (let v = 0; v < nr; v++) {
+      const cpu = new Cpu(states, v * STATE_BYTES, memory.physMemory, this.ops(d, v), { features, vcpuId: v });
+      const attn = new Int32Array(1);
+      cpu.attn = attn;
+      this.attn.set(cpu, attn);
+      // Registers came from the image: the pCPU that runs it first reloads them.
+      cpu.s[S_LAST_PCPU] = 0;
+      d.cpus.push(cpu);
+      d.pin.push(opts.pin?.[v] ?? saved.pin[v] ?? v % this.pcpus);
+    }
+    this.domains.set(domid, d);
+    this.nextDomid = Math.max(this.nextDomid, domid + 1);
+    return domid;
   }
 
   /** The domain `domid`. */

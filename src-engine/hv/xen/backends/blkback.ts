@@ -124,6 +124,8 @@ export class BlkBackend {
     }
     this.served = s.served;
     this.unwatch = this.env.xs.watch(`${this.frontDir}/state`, () => this.frontendChanged());
+    // Requests already on the ring (queued before the save, not yet notified) are served now.
+    this.service();
   }
 
   private setState(state: number): void {
