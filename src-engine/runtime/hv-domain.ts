@@ -29,6 +29,7 @@ import type { E820Entry } from '../boot/e820';
 import type { BlockBackend } from '../machine/block-backend';
 import { WarpClock, advanceTscOffsets } from '../firmware/bios/hvm-firmware';
 import type { BiosBootResult } from '../firmware/bios/bios';
+import type { XenSaveState } from '../hv/xen/save/xen-save-state';
 
 /** A module for direct multiboot boot. */
 export interface ModuleSpec {
@@ -101,6 +102,8 @@ export interface DomainRestore {
   platform: unknown;
   exits: Record<string, number>;
   deadHalt: boolean[];
+  /** A PVH domain's Xen state (event channels, grants, xenstore, back ends); it keeps its domid. */
+  xen?: XenSaveState;
 }
 
 /** Why a domain is no longer running, once it isn't. */
@@ -360,18 +363,23 @@ export class HvDomain {
     if (r.lapics && r.lapics.length === this.lapicBuffer.byteLength) new Uint8Array(this.lapicBuffer).set(r.lapics);
     this.platform.loadState(r.platform as Parameters<PcPlatform['loadState']>[0]);
     this.firmware?.aliasHigh();
+    if (this.spec.pvh !== undefined) this.pvhMemoryMap = pvhMemoryMap(this.spec.memoryMiB * 2 ** 20);
     for (const [k, v] of Object.entries(r.exits)) this.exits.set(k, v);
     r.deadHalt.forEach((v, i) => (this.deadHalt[i] = v));
   }
 
-  /** The domain's memory, VCPU states and devices for a save image (the domain must be quiescent). */
-  snapshot(): DomainRestore {
+  /**
+   * The domain's memory, VCPU states and devices for a save image (the domain must be quiescent).
+   * `skip` leaves out guest frames that are not the domain's own pages (a PVH domain's Xen
+   * overlays: shared_info, grant frames, mapped grants).
+   */
+  snapshot(skip?: (gfn: number) => boolean): DomainRestore {
     const gfns: number[] = [];
     const p2m = this.memory.p2m;
     const mem32 = this.memory.pool.mem32;
     for (let g = 0; g < p2m.length; g++) {
       const m = p2m[g];
-      if (m === 0 || this.memory.isAlias(g)) continue;
+      if (m === 0 || this.memory.isAlias(g) || skip?.(g) === true) continue;
       const base = (m - 1) * 1024;
       let nonzero = false;
       for (let w = 0; w < 1024; w++) {

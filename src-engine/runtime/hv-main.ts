@@ -33,6 +33,7 @@ import type { HvServices } from './hv-bios';
 import { XenHost } from '../hv/xen/xen-host';
 import { DOMAIN_CALLS, HvToolstack } from './hv-toolstack';
 import { EXIT_NAMES, serveDeviceExit, type ExitAnswer } from './hv-exits';
+import { restoredDomid } from './pvh-save';
 
 interface Running {
   dom: HvDomain;
@@ -315,10 +316,11 @@ export class Hypervisor {
   }
 
   private createDomain(spec: DomainSpec, restore?: DomainRestore): unknown {
-    const domid = this.nextDomid++;
+    const domid = restoredDomid(restore, spec, this.domains, this.nextDomid);
+    this.nextDomid = Math.max(this.nextDomid, domid + 1);
     const d = new HvDomain(domid, spec, this.pool, this.clock, this.env.nowNs(), restore, this.services);
     d.onVcpuReload = (v) => this.reloadVcpu(d, v);
-    if (spec.pvh !== undefined) this.toolstack.attachXen(d, spec.pvh);
+    if (spec.pvh !== undefined) this.toolstack.attachXen(d, spec.pvh, restore?.xen);
     try {
       this.sched.addDomain({
         domid,

@@ -16,6 +16,8 @@ import type { BlockBackend } from '../machine/block-backend';
 import { textScreen, type HvServices } from './hv-bios';
 import type { DomainSpec, HvDomain } from './hv-domain';
 import type { HvToHost } from './messages';
+import type { XenSaveState } from '../hv/xen/save/xen-save-state';
+import { pvhSnapshot } from './pvh-save';
 import { hvmSetVcpus } from './hv-vcpu-hotplug';
 
 /** 4 KiB pages per MiB. */
@@ -65,7 +67,7 @@ export class HvToolstack {
    * Makes a PVH domain Xen-capable: shared_info, grants, xenstore, PV console and block back
    * ends. On failure the domain's disks are closed and its memory released.
    */
-  attachXen(d: HvDomain, pvh: NonNullable<DomainSpec['pvh']>): void {
+  attachXen(d: HvDomain, pvh: NonNullable<DomainSpec['pvh']>, saved?: XenSaveState): void {
     const { xen, services } = this.deps;
     const disks: BlockBackend[] = [];
     try {
@@ -92,10 +94,11 @@ export class HvToolstack {
         maxPages: pvh.maxPages,
         vbds,
         vifs: pvh.vifs,
-      });
+      }, saved);
       d.pvhDisks = disks;
-      // libxl writes cpu/<n>/availability for every VCPU: online below vcpus=, offline above.
-      xen.setVcpuAvailability(d.domid, d.spec.vcpus);
+      // libxl writes cpu/<n>/availability for every VCPU: online below vcpus=, offline above
+      // (a restored domain has its own nodes back).
+      if (saved === undefined) xen.setVcpuAvailability(d.domid, d.spec.vcpus);
     } catch (e) {
       for (const b of disks) b.close();
       d.release();
@@ -131,14 +134,16 @@ export class HvToolstack {
     }
   }
 
-  /** A paused domain's state for a save image; refuses (retry) while a pCPU still runs it. */
+  /**
+   * A paused domain's state for a save image; refuses (retry) while a pCPU still runs it. A PVH
+   * domain's image also holds its Xen state and PV devices (pvhSnapshot, docs/xen-abi.md "Save
+   * and restore": the save is transparent, the guest is not asked to suspend).
+   */
   private snapshot(d: HvDomain, onPcpu: boolean): unknown {
-    if (d.spec.pvh !== undefined) {
-      throw new DomusError('domain.save-pvh', `Domain ${d.spec.name} is a PVH guest; saving PVH domains (event channels, grants, xenstore state) is not supported yet.`, d.spec.name);
-    }
     if (!d.paused) throw new DomusError('domain.not-paused', `Domain ${d.spec.name} must be paused to be saved.`, d.spec.name);
     if (onPcpu) throw new DomusError('domain.busy', `Domain ${d.spec.name} is still leaving its pCPUs; try again.`, d.spec.name);
     const onlineVcpus = this.deps.sched.xlList().find((r) => r.domid === d.domid)?.vcpus ?? d.vcpuState.length;
+    if (d.spec.pvh !== undefined) return { ...pvhSnapshot(this.deps.xen, d), uuid: d.uuid, onlineVcpus };
     return { ...d.snapshot(), uuid: d.uuid, onlineVcpus };
   }
 
