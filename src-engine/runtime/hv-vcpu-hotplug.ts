@@ -19,7 +19,7 @@
  * notifies the guest. For fewer VCPUs, libxl with qemu-xen only rewrites cpu/N/availability in
  * xenstore, which only a guest with Xen PV CPU hotplug reads; an HVM guest keeps its CPUs.
  * qemu-xen-traditional cleared the bit and let the DSDT send the Eject Request, which is what
- * Domus does (docs/toolstack.md, "vcpu-set").
+ * Domus does (docs/platform.md, "CPU hotplug").
  */
 import { DomusError } from '../base/errors';
 import type { SchedCore } from '../hv/sched/core';
