@@ -7,12 +7,33 @@ import path from 'node:path';
 import { createHash } from 'node:crypto';
 import { execFileSync } from 'node:child_process';
 
-// The engine threads' programs: CommonJS bundles the thread entries (engine/hv-worker,
-// engine/pcpu-worker) load through the V8 code cache (src-engine/node/code-cache.ts). Each
-// entry gets its program's content hash, which names the cache, as a define.
+// The engine threads: each starts from a small CommonJS entry (engine/hv-worker.cjs,
+// engine/pcpu-worker.cjs: a CommonJS entry spares every thread Node's ES module loader) that
+// loads the thread's program, a CommonJS bundle (engine/*-thread.cjs), through the V8 code cache
+// (src-engine/node/code-cache.ts). Each entry gets its program's content hash, which names the
+// cache, as a define.
 const threadPrograms = {
   'engine/hv-thread': { src: 'src-engine/node/hv-thread.ts', define: 'DOMUS_HV_THREAD_KEY' },
   'engine/pcpu-thread': { src: 'src-engine/node/pcpu-thread.ts', define: 'DOMUS_PCPU_THREAD_KEY' },
+};
+const threadEntries = {
+  'engine/hv-worker': 'src-engine/node/hv-worker.ts',
+  'engine/pcpu-worker': 'src-engine/node/pcpu-worker.ts',
+};
+/** esbuild options of the engine threads' CommonJS files. */
+const threadBuild = {
+  outdir: 'dist',
+  outExtension: { '.js': '.cjs' },
+  bundle: true,
+  platform: 'node',
+  format: 'cjs',
+  target: 'node20',
+  sourcemap: true,
+  logLevel: 'warning',
+  external: ['electron'],
+  // Bundled sources read import.meta.url (worker-host.ts); a CommonJS module has __filename.
+  define: { 'import.meta.url': 'DOMUS_IMPORT_META_URL' },
+  banner: { js: "var DOMUS_IMPORT_META_URL = require('node:url').pathToFileURL(__filename).href;" },
 };
 
 // The CLI is split per command (cli.ts imports each command's module when it runs), so `domus
@@ -20,8 +41,9 @@ const threadPrograms = {
 // dist/engine and dist/renderer from its own location expects.
 const cliEntry = 'src-engine/node/cli.ts';
 const nodeEntries = {
-  'engine/pcpu-worker': 'src-engine/node/pcpu-worker.ts',
-  'engine/hv-worker': 'src-engine/node/hv-worker.ts',
+  // The same thread entries as ES modules under their earlier names, which test/global-setup.ts
+  // looks for; the engine starts the .cjs ones.
+  ...threadEntries,
   'engine/engine-host': 'src-engine/node/engine-host.ts',
   // The Electron app's utility process (src-engine/node/electron): engine + MessagePort carrier.
   'engine/electron-host': 'src-engine/node/electron/utility-main.ts',
@@ -35,25 +57,13 @@ const started = performance.now();
 const threadDefines = {};
 const threadPresent = Object.entries(threadPrograms).filter(([, t]) => existsSync(t.src));
 if (threadPresent.length > 0) {
-  await build({
-    entryPoints: Object.fromEntries(threadPresent.map(([out, t]) => [out, t.src])),
-    outdir: 'dist',
-    outExtension: { '.js': '.cjs' },
-    bundle: true,
-    platform: 'node',
-    format: 'cjs',
-    target: 'node20',
-    sourcemap: true,
-    logLevel: 'warning',
-    external: ['electron'],
-    // Bundled sources read import.meta.url (worker-host.ts); a CommonJS module has __filename.
-    define: { 'import.meta.url': 'DOMUS_IMPORT_META_URL' },
-    banner: { js: "var DOMUS_IMPORT_META_URL = require('node:url').pathToFileURL(__filename).href;" },
-  });
+  await build({ ...threadBuild, entryPoints: Object.fromEntries(threadPresent.map(([out, t]) => [out, t.src])) });
   for (const [out, t] of threadPresent) {
     const hash = createHash('sha256').update(readFileSync(`dist/${out}.cjs`)).digest('hex').slice(0, 16);
     threadDefines[t.define] = JSON.stringify(hash);
   }
+  const entries = Object.fromEntries(Object.entries(threadEntries).filter(([, src]) => existsSync(src)));
+  await build({ ...threadBuild, entryPoints: entries, define: { ...threadBuild.define, ...threadDefines } });
 }
 if (Object.keys(present).length > 0) {
   await build({

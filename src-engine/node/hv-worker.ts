@@ -1,5 +1,5 @@
 /**
- * Entry point of the hypervisor thread (bundled to dist/engine/hv-worker.js): loads the thread's
+ * Entry point of the hypervisor thread (bundled to dist/engine/hv-worker.cjs): loads the thread's
  * program, dist/engine/hv-thread.cjs, through the V8 code cache and starts it.
  */
 import { startThreadBundle } from './thread-bundle';

@@ -1,5 +1,5 @@
 /**
- * Entry point of a pCPU worker thread (bundled to dist/engine/pcpu-worker.js): loads the thread's
+ * Entry point of a pCPU worker thread (bundled to dist/engine/pcpu-worker.cjs): loads the thread's
  * program, dist/engine/pcpu-thread.cjs, through the V8 code cache and starts it.
  */
 import { startThreadBundle } from './thread-bundle';

@@ -53,8 +53,9 @@ export function engineDir(): string {
   return path.join(path.dirname(here), 'engine');
 }
 
+/** The entry file of an engine thread (CommonJS: it spares each thread Node's ES module loader). */
 function workerFile(kind: WorkerKind): string {
-  return path.join(engineDir(), kind === 'hv' ? 'hv-worker.js' : 'pcpu-worker.js');
+  return path.join(engineDir(), kind === 'hv' ? 'hv-worker.cjs' : 'pcpu-worker.cjs');
 }
 
 /**
