@@ -7,7 +7,7 @@
 import { DomusError, MemoryError } from '../base/errors';
 import { MAX_POOL_BYTES, MachineMemory, type MachineMemoryBuffers } from '../hv/memory/machine-memory';
 import { ATTN_CTRL, ATTN_STATS, CB_HOST_MSGS, P_CUR_DOM, CB_SHUTDOWN, P_ATTN, P_BUSY_NS, P_INSNS, P_WAKE, controlBlockBytes, getF64, ringDoorbell, slot } from './control-block';
-import type { DomainRestore, DomainSpec } from './hv-domain';
+import type { DomainRestore, DomainSpec, PvhSpec } from './hv-domain';
 import type { TextScreen } from '../api/types';
 import type { DomainShare, HostToHv, HostToPcpu, HvInit, HvToHost, PcpuInit, ShutdownReason, WireError } from './messages';
 import type { EngineHost, WorkerHandle } from './thread-env';
@@ -211,7 +211,7 @@ export class Engine {
    * The state of a paused domain for a save image. Fails with code domain.busy while its VCPUs
    * are still leaving their pCPUs (callers retry shortly after).
    */
-  snapshotDomain(domid: number): Promise<DomainRestore & { uuid: string; onlineVcpus: number }> {
+  snapshotDomain(domid: number): Promise<DomainRestore & { uuid: string; onlineVcpus: number; pvh?: PvhSpec }> {
     return this.call('snapshot', { domid });
   }
 

@@ -11,10 +11,17 @@
  *   u32 CRC-32 (IEEE) of every byte before it
  */
 import { SaveImageError } from '../base/errors';
+import type { XenSaveState } from '../hv/xen/save/xen-save-state';
+import type { PvhSpec } from './hv-domain';
 
 const MAGIC = 'DOMUS-SAVE\n';
-/** The only format this engine writes and reads. */
-export const FORMAT_VERSION = 1;
+/**
+ * The format this engine writes. Format 2 added PVH domains (the header's `pvh` and `xen`
+ * fields); format 1 images (HVM domains only) are still read.
+ */
+export const FORMAT_VERSION = 2;
+/** The oldest format this engine reads. */
+export const OLDEST_FORMAT_VERSION = 1;
 const PAGE = 4096;
 
 /** The JSON part of an image. */
@@ -35,6 +42,10 @@ export interface SaveHeader {
   platform: unknown;
   /** Hypervisor-side domain fields. */
   domain: { exits: Record<string, number>; deadHalt: boolean[] };
+  /** A PVH domain's PV devices, with the disk paths resolved when it was saved (format 2). */
+  pvh?: PvhSpec;
+  /** A PVH domain's Xen state (hv/xen/save/xen-save-state.ts; format 2). */
+  xen?: XenSaveState;
 }
 
 /** A decoded image. */
@@ -98,8 +109,11 @@ export function decodeSaveImage(bytes: Uint8Array, file: string): SaveImage {
   if (bytes.length < magic.length + 12 || !magic.every((b, i) => bytes[i] === b)) fail('save.not-image', 'it is not a Domus save image.');
   const dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const version = dv.getUint32(magic.length, true);
-  if (version !== FORMAT_VERSION) {
-    fail('save.version', `it was written in save format ${version}, and this Domus reads format ${FORMAT_VERSION}. Restore it with the Domus release that saved it.`);
+  if (version < OLDEST_FORMAT_VERSION || version > FORMAT_VERSION) {
+    fail(
+      'save.version',
+      `it was written in save format ${version}, and this Domus reads formats ${OLDEST_FORMAT_VERSION} to ${FORMAT_VERSION}. Restore it with the Domus release that saved it.`,
+    );
   }
   const body = bytes.length - 4;
   if (crc32(bytes.subarray(0, body)) !== dv.getUint32(body, true)) fail('save.corrupt', 'it is damaged or truncated (checksum mismatch).');

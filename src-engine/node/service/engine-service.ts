@@ -25,7 +25,7 @@ import { buildDomainSpec } from './spec-builder';
 import { schedMethods } from './service-sched';
 import { libraryMethods } from './service-library';
 import { saveMethods } from './service-save';
-import type { DomainRestore } from '../../runtime/hv-domain';
+import type { DomainRestore, PvhSpec } from '../../runtime/hv-domain';
 import { whatIf, type WhatIfRequest } from '../../hv/sched/sim/what-if';
 import { buildIsoFromWizard, previewIsoWizard, type IsoWizardRequest } from '../iso/iso-service';
 
@@ -318,7 +318,7 @@ export class EngineService implements ApiService {
   }
 
   /** Rebuilds a saved domain (no kernel loading: its memory already holds everything). */
-  async restoreFromImage(config: DomainConfig, restore: DomainRestore, uuid: string, paused: boolean): Promise<{ domid: number; name: string }> {
+  async restoreFromImage(config: DomainConfig, restore: DomainRestore, uuid: string, paused: boolean, pvh?: PvhSpec): Promise<{ domid: number; name: string }> {
     for (const d of this.domains.values()) {
       if (d.name === config.name && !d.shutdown) throw new HypervisorError('domain.exists', `Domain with name "${config.name}" already exists.`, config.name);
     }
@@ -332,6 +332,7 @@ export class EngineService implements ApiService {
       weight: config.cpuWeight,
       cap: config.cap,
       uarts: [1 as const],
+      pvh, // a PVH domain's PV disks (the same files); its Xen state is in `restore`
     };
     const created = await this.engine.createDomain(spec, { paused: true, restore });
     this.domains.set(created.domid, {

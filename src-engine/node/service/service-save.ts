@@ -52,6 +52,8 @@ export function saveMethods(svc: EngineService): Record<string, (params: never) 
           config: d.config,
           platform: snap.platform,
           domain: { exits: snap.exits, deadHalt: snap.deadHalt },
+          pvh: snap.pvh,
+          xen: snap.xen,
         };
         writeFileAtomic(file, encodeSaveImage({ header, pages: snap.pages, states: snap.states }));
       } catch (e) {
@@ -72,13 +74,18 @@ export function saveMethods(svc: EngineService): Record<string, (params: never) 
       }
       const img = decodeSaveImage(bytes, p.file);
       const config = img.header.config as DomainConfig;
+      const pvh = img.header.pvh;
+      if (config.type === 'pvh' && (pvh === undefined || img.header.xen === undefined)) {
+        throw new SaveImageError('save.corrupt', `${p.file} cannot be restored: it holds PVH domain ${config.name} without its Xen state.`, p.file);
+      }
       const r = await svc.restoreFromImage(config, {
         pages: img.pages,
         states: img.states,
         platform: img.header.platform,
         exits: img.header.domain.exits,
         deadHalt: img.header.domain.deadHalt,
-      }, img.header.uuid, p.paused ?? false);
+        xen: img.header.xen,
+      }, img.header.uuid, p.paused ?? false, pvh);
       svc.note('info', config.name, `restored from ${p.file} as domain ${r.domid}`);
       return r;
     },
