@@ -103,6 +103,8 @@ describe('domus save / restore of a PVH domain (daemon)', () => {
     damaged[damaged.length - 200] ^= 0xff;
     writeFileSync(bad, damaged);
     expect((await domus(env, 'restore', 'bad.save')).err).toMatch(/damaged or truncated/);
+    writeFileSync(bad, good.subarray(0, good.length - 4096));
+    expect((await domus(env, 'restore', 'bad.save')).err).toMatch(/damaged or truncated/);
     const foreign = Buffer.from(good);
     foreign.writeUInt32LE(99, 11);
     writeFileSync(bad, foreign);
