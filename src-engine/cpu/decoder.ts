@@ -11,6 +11,7 @@ import type { Cpu } from './cpu';
 import { Block, Insn } from './insn';
 import { raiseError } from './fault';
 import { fetchOffset, NOT_RAM } from './mmu';
+import { markInsnBytes, revalidateBlock } from './code-marks';
 import { GROUPS, G7_REG_LMSW, G7_REG_SMSW, G7_REGISTER_FORMS, ONE_BYTE, TWO_BYTE } from './opcode-table';
 import { FACTORIES, udFactory, udHandler } from './handlers/index';
 import {
@@ -528,15 +529,17 @@ export function decodeBlock(cpu: Cpu, eip: number, lin: number, cache: Map<numbe
   const phys = cpu.phys;
   if (off !== NOT_RAM) {
     const cached = cache.get(off);
-    if (cached !== undefined && cached.eip === eip && cached.lin === lin && cached.mode === mode && phys.codeGen[cached.frame] === cached.gen) {
-      return cached;
+    if (cached !== undefined && cached.eip === eip && cached.lin === lin && cached.mode === mode) {
+      if (phys.codeGen[cached.frame] === cached.gen || revalidateBlock(phys, cached)) return cached;
     }
   }
   let frame = 0;
   let gen = 0;
   if (off !== NOT_RAM) {
+    // Mark the first instruction's bytes before reading the generation and the bytes; each
+    // further instruction is marked before it is read (code-marks.ts).
     frame = off >>> 12;
-    Atomics.store(phys.codeMark, frame, 1);
+    markInsnBytes(phys, off);
     gen = Atomics.load(phys.codeGen, frame);
   }
   const insns: Insn[] = [];
@@ -547,6 +550,7 @@ export function decodeBlock(cpu: Cpu, eip: number, lin: number, cache: Map<numbe
     const insLin = (lin + (pc - eip)) | 0;
     let ins: Insn;
     d.curPage = -1;
+    if (cacheable && insns.length > 0) markInsnBytes(phys, off + ((insLin - lin) | 0));
     try {
       ins = decodeInsn(d, pc, insLin);
     } catch (e) {
@@ -566,5 +570,12 @@ export function decodeBlock(cpu: Cpu, eip: number, lin: number, cache: Map<numbe
   }
   const last = insns[insns.length - 1];
   const bytes = last.eip - eip + last.len;
-  return new Block(insns, eip, lin, cacheable ? off : -1, frame, gen, mode, last.next, bytes);
+  const b = new Block(insns, eip, lin, cacheable ? off : -1, frame, gen, mode, last.next, bytes);
+  if (cacheable) {
+    // The copy holds the bytes decoded unless another thread stored into them since they were
+    // marked, and then the generation moved: such a block is stale and never revalidated.
+    const code = phys.mem8.slice(off, off + bytes);
+    if (Atomics.load(phys.codeGen, frame) === gen) b.code = code;
+  }
+  return b;
 }

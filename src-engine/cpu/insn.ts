@@ -72,9 +72,12 @@ export class Block {
     readonly lin: number,
     /** Machine byte offset of the first instruction (or -1 when not cacheable). */
     readonly off: number,
-    /** Machine frame the block was decoded from, and that frame's code generation then. */
+    /**
+     * Machine frame the block was decoded from, and the frame's code generation the block is
+     * known valid in (code-marks.ts revalidateBlock moves it on when the bytes are unchanged).
+     */
     readonly frame: number,
-    readonly gen: number,
+    public gen: number,
     /** Decode mode (code size, real/protected/virtual-8086). */
     readonly mode: number,
     /** Offset in CS after the last instruction (EIP when the block falls through). */
@@ -102,4 +105,6 @@ export class Block {
   jitPage: JitPage | null = null;
   /** The newest compiled region containing the block (jit/region-compiler.ts). */
   region: Region | null = null;
+  /** A copy of the block's code bytes, for revalidation after a store into its frame (cacheable blocks). */
+  code: Uint8Array | null = null;
 }

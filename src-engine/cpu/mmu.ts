@@ -8,13 +8,15 @@
  * number when that access is allowed without a page walk. cpu.tagR/cpu.tagW point at the tag
  * arrays of the current privilege, so the fast path is one compare. A write tag is only set once
  * the page's dirty bit is set, and never for pages that are not RAM (MMIO goes through CpuOps).
- * Writes check codeMark per machine frame so self-modifying code invalidates decoded blocks.
+ * Writes check codeMark per machine frame (and then per 512-byte chunk, code-marks.ts) so
+ * self-modifying code invalidates decoded blocks.
  *
  * Concurrency. Guest RAM, P2M and the code-tracking arrays are shared with other pCPU workers.
  * Accessed/dirty bits are set with Atomics.or, as a locked update on hardware would be.
  */
 import type { Cpu } from './cpu';
 import { FAULT, VEC_SMC_RESTART } from './fault';
+import { codeStore } from './code-marks';
 import { checkAlignment, noteDataAccess, pageWatched } from './debug';
 import { PERM_ALL, PERM_SW, PERM_SX, PERM_UR, PERM_UW, PERM_UX, walk32, walkPae } from './paging';
 import { CR0_PG, CR4_PAE, S_A20_MASK, S_CR0, S_CR4 } from './state';
@@ -113,7 +115,7 @@ export function physOr32(cpu: Cpu, gpa: number, bits: number): void {
   const off = gpaToMachine(cpu, gpa);
   if (off !== NOT_RAM && (off & 3) === 0) {
     Atomics.or(cpu.phys.mem32, off >> 2, bits);
-    noteWrite(cpu, off);
+    noteWrite(cpu, off, 4);
   }
 }
 
@@ -169,15 +171,12 @@ function compactUsed(cpu: Cpu): void {
   used[TLB_SIZE] = n;
 }
 
-/** Called after a write to machine offset `off`: invalidates decoded code in that frame. */
-export function noteWrite(cpu: Cpu, off: number): void {
-  const frame = off >>> 12;
-  const phys = cpu.phys;
-  if (phys.codeMark[frame] !== 0) {
-    Atomics.store(phys.codeMark, frame, 0);
-    Atomics.add(phys.codeGen, frame, 1);
-    cpu.codeWritten = true;
-  }
+/**
+ * Called after a write of `len` bytes at machine offset `off` (within one frame): invalidates
+ * the frame's decoded code when the write touched bytes holding some (code-marks.ts).
+ */
+export function noteWrite(cpu: Cpu, off: number, len: number): void {
+  if (cpu.phys.codeMark[off >>> 12] !== 0 && codeStore(cpu.phys, off, len)) cpu.codeWritten = true;
 }
 
 /**
@@ -260,7 +259,7 @@ function slowWrite(cpu: Cpu, lin: number, size: 1 | 2 | 4, v: number, user: bool
       if (o === NOT_RAM) cpu.ops.mmioWrite(gpas[k], 1, b);
       else {
         m[o] = b;
-        noteWrite(cpu, o);
+        noteWrite(cpu, o, 1);
       }
     }
     return;
@@ -277,7 +276,7 @@ function slowWrite(cpu: Cpu, lin: number, size: 1 | 2 | 4, v: number, user: bool
     m[off + 2] = v >>> 16;
     m[off + 3] = v >>> 24;
   }
-  noteWrite(cpu, off);
+  noteWrite(cpu, off, size);
 }
 
 /** Reads a byte at linear `lin` with the current privilege. */

@@ -64,8 +64,15 @@ export interface PhysMemory {
    * guest frame is not RAM (MMIO or unpopulated). Guest frames beyond its length are not RAM.
    */
   readonly p2m: Int32Array;
-  /** Per machine frame: 1 if some worker may hold decoded code from it (writes must invalidate). */
+  /**
+   * Per machine frame: non-zero if some worker may hold decoded code from it (writes must
+   * invalidate); the CPU sets bit k for the frame's k-th 512-byte chunk (code-marks.ts). Other
+   * writers may treat any non-zero value as "holds code" and clear the whole byte.
+   */
   readonly codeMark: Uint8Array;
-  /** Per machine frame: bumped whenever a marked frame is written; decoded blocks remember it. */
+  /**
+   * Per machine frame: bumped whenever a marked part of a frame is written; decoded blocks
+   * remember it (and are compared with memory again when it moved, code-marks.ts).
+   */
   readonly codeGen: Int32Array;
 }

@@ -71,7 +71,7 @@ export function atomicUpdate(cpu: Cpu, lin: number, size: number, update: (old: 
       const nv = update(old);
       const merged = size === 4 ? nv | 0 : (cur & ~mask) | ((nv << shift) & mask);
       if (Atomics.compareExchange(m32, word, cur, merged) === cur) {
-        noteWrite(cpu, off);
+        noteWrite(cpu, off, size);
         return old;
       }
     }

@@ -88,8 +88,7 @@ function bulk(cpu: Cpu, i: Insn, size: number, n: number, stos: boolean): number
     if (cpu.phys.codeMark[dOff >>> 12] !== 0) checkSmc(cpu, dOff, k * size);
     const m = cpu.phys.mem8;
     m.copyWithin(dOff, so, so + k * size);
-    noteWrite(cpu, dOff);
-    noteWrite(cpu, dOff + k * size - 1);
+    noteWrite(cpu, dOff, k * size);
     setIdx(cpu, a16, ESI, a16 ? (si + k * size) & 0xffff : (si + k * size) | 0);
   } else {
     if (k <= 0) return 0;
@@ -102,8 +101,7 @@ function bulk(cpu: Cpu, i: Insn, size: number, n: number, stos: boolean): number
     else if (size === 4 && (dOff & 3) === 0) cpu.phys.mem32.fill(v, dOff >> 2, (dOff >> 2) + k);
     else if (size === 2 && (dOff & 1) === 0) cpu.phys.mem16.fill(v & 0xffff, dOff >> 1, (dOff >> 1) + k);
     else return 0;
-    noteWrite(cpu, dOff);
-    noteWrite(cpu, dOff + k * size - 1);
+    noteWrite(cpu, dOff, k * size);
   }
   setIdx(cpu, a16, EDI, a16 ? (di + k * size) & 0xffff : (di + k * size) | 0);
   const c = count(cpu, a16) - k;

@@ -8,9 +8,10 @@
  *   cpu s           the Cpu the region belongs to and its state block (closure constants)
  *   tR tW to        TLB tags of the privilege compiled for and machine offsets (mmu.ts)
  *   m8 m16 m32 cm   guest memory views and the code-mark bytes (closure constants)
+ *   cg rg           the frames' code generations and the region's own (a one-element cell)
  *   n               instructions retired in this call (whole blocks)
  *   at              the instruction that may fault next (an index into the region's tables)
- *   cw              a slow-path write hit a frame holding code (leave after this instruction)
+ *   cw              a slow-path write hit code in some frame (leave after this instruction)
  *
  * Invariants every template keeps: an instruction changes no local before its last operation
  * that can fault (so the catch handler can write the locals back as the state before it); values
@@ -37,9 +38,11 @@ export interface RegionLayout {
   ss32: boolean;
   /** The CS limit it was compiled for (cpu.csLimit, unsigned). */
   csLimit: number;
-  /** The machine frame and its code generation (self-modifying code check). */
+  /**
+   * The machine frame (self-modifying code check: its generation against the region's cell `rg`,
+   * region-compiler.ts).
+   */
   frame: number;
-  gen: number;
 }
 
 /** Writes JavaScript for the instructions of a region, block by block. */
@@ -359,7 +362,7 @@ export class Emitter {
   /** Conditions under which an edge out of this block must leave the region. */
   private exitTest(backward: boolean): string {
     const parts: string[] = [];
-    if (backward) parts.push('n >= max', 'attn[ai] !== 0', `cg[${this.layout.frame}] !== ${this.layout.gen}`);
+    if (backward) parts.push('n >= max', 'attn[ai] !== 0', `cg[${this.layout.frame}] !== rg[0]`);
     if (this.wroteMemory) parts.push('cw');
     if (this.calledHandler) parts.push('cpu.localAttention', 'cpu.slowMode');
     return parts.join(' || ');
@@ -407,7 +410,7 @@ export class Emitter {
     this.exitOps[this.blockIdx] = this.known;
     const t = this.tmp('j');
     this.line(`const ${t} = ${target};`);
-    const parts = ['n >= max', 'attn[ai] !== 0', `cg[${this.layout.frame}] !== ${this.layout.gen}`];
+    const parts = ['n >= max', 'attn[ai] !== 0', `cg[${this.layout.frame}] !== rg[0]`];
     if (this.wroteMemory) parts.push('cw');
     if (this.calledHandler) parts.push('cpu.localAttention', 'cpu.slowMode');
     this.line(`if (${parts.join(' || ')}) { eo = ${t}; break out; }`);

@@ -21,19 +21,30 @@ import type { Cpu } from '../cpu';
 import type { Block } from '../insn';
 import { regionCost, type JitConfig } from './jit-config';
 import { compileRegion, RegionTooLarge, type Region } from './region-compiler';
+import { revalidateBlock } from '../code-marks';
 
 /** Most instructions one region call may retire before returning (keeps counts small ints). */
 const MAX_RUN = 1 << 30;
 /** A block counts as warm (a region candidate) at this fraction of the threshold. */
 const WARM_SHIFT = 3;
+/** Blocks run at least 1 / 2^HOT_SHIFT as often as a region's seed form its innermost loop. */
+const HOT_SHIFT = 3;
 /** A region too large is formed again at this fraction of the size that would just fit. */
 const SHRINK_MARGIN = 0.9;
 /** A seed whose region refused to run (other stack size) re-forms it every this many runs. */
 const REFORM_PERIOD = 64;
+/** Decode modes (Cpu.modeKey: code32, protected, virtual-8086 bits): pages are filed per frame and mode. */
+const MODE_KEYS = 8;
+/** Rewrites of the code at one EIP after which it is no longer put in regions (self-modifying code). */
+const MAX_REWRITES = 1;
 
 /** The blocks of one code page. */
 export class JitPage {
   readonly blocks: Block[] = [];
+  /** Index in `blocks` of the block at each EIP (a block decoded again replaces the old one). */
+  readonly at = new Map<number, number>();
+  /** Times the code at an EIP was found changed and decoded again (code-marks.ts). */
+  readonly rewritten = new Map<number, number>();
   compiles = 0;
   /** Instructions interpreted in this page and not yet spent on compiling (JitConfig.compileCost). */
   credit = 0;
@@ -47,7 +58,8 @@ export class JitPage {
     readonly linPage: number,
     readonly mode: number,
     readonly csBase: number,
-    readonly gen: number,
+    /** The newest code generation of the frame a block of the page was decoded or revalidated in. */
+    public gen: number,
   ) {}
 }
 
@@ -60,19 +72,26 @@ export interface JitStats {
   deferred: number;
   /** Compilations that threw (should stay 0). */
   failures: number;
-  /** Pages dropped because their frame was written. */
+  /** Blocks whose code was found changed after a store into their frame, and decoded again. */
   invalidations: number;
+  /** Compiled regions found still valid after a store into their frame (code-marks.ts). */
+  revalidations: number;
   /** Guest instructions compiled, and how many had a template. */
   insnsCompiled: number;
   insnsTemplated: number;
+  /** Guest instructions retired in compiled regions. */
+  insnsRun: number;
 }
 
 /** The pages of one block cache. */
 export class JitRegistry {
+  /** By frame x MODE_KEYS + decode mode. */
   readonly pages = new Map<number, JitPage>();
-  /** Code generations seen per frame (pages stop being compiled after maxInvalidations). */
+  /** Code rewrites seen per frame (pages stop being compiled after maxInvalidations). */
   readonly rewrites = new Map<number, number>();
-  readonly stats: JitStats = { compiles: 0, compileMs: 0, deferred: 0, failures: 0, invalidations: 0, insnsCompiled: 0, insnsTemplated: 0 };
+  readonly stats: JitStats = {
+    compiles: 0, compileMs: 0, deferred: 0, failures: 0, invalidations: 0, revalidations: 0, insnsCompiled: 0, insnsTemplated: 0, insnsRun: 0,
+  };
   /** The last regions compiled (tests and diagnostics inspect them). */
   readonly recent: Region[] = [];
 }
@@ -93,22 +112,48 @@ export function registryFor(cache: object): JitRegistry {
 
 /** Files a newly decoded, cacheable block under its page. */
 export function registerBlock(reg: JitRegistry, b: Block, cfg: JitConfig): void {
-  if (b.jitPage !== null || b.off < 0) return;
+  if (b.off < 0) return;
+  const cur = b.jitPage;
+  if (cur !== null) {
+    // Revalidated in a newer code generation of its frame (code-marks.ts): its page, regions and
+    // credit stay, the page now stands for that generation.
+    if (b.gen - cur.gen > 0) cur.gen = b.gen;
+    return;
+  }
   const frame = b.frame;
   const linPage = b.lin >>> 12;
   const csBase = (b.lin - b.eip) | 0;
-  let p = reg.pages.get(frame);
-  if (p === undefined || p.gen !== b.gen || p.linPage !== linPage || p.mode !== b.mode || p.csBase !== csBase) {
-    if (p !== undefined && p.gen !== b.gen) {
-      reg.stats.invalidations++;
-      reg.rewrites.set(frame, (reg.rewrites.get(frame) ?? 0) + 1);
-    }
+  // Pages are filed per frame and decode mode: GRUB runs real-mode and protected-mode code
+  // from the same frames, switching for every BIOS call.
+  const key = frame * MODE_KEYS + b.mode;
+  let p = reg.pages.get(key);
+  if (p === undefined || p.linPage !== linPage || p.csBase !== csBase) {
     p = new JitPage(frame, linPage, b.mode, csBase, b.gen);
     if ((reg.rewrites.get(frame) ?? 0) > cfg.maxInvalidations) p.failed = true;
-    reg.pages.set(frame, p);
+    reg.pages.set(key, p);
   }
-  p.blocks.push(b);
+  if (b.gen - p.gen > 0) p.gen = b.gen;
+  const k = p.at.get(b.eip);
+  if (k === undefined) {
+    p.at.set(b.eip, p.blocks.length);
+    p.blocks.push(b);
+  } else {
+    // The code at this EIP changed (its old block failed revalidation): a rewrite.
+    const old = p.blocks[k];
+    old.jitPage = null;
+    p.blocks[k] = b;
+    p.rewritten.set(b.eip, (p.rewritten.get(b.eip) ?? 0) + 1);
+    reg.stats.invalidations++;
+    const n = (reg.rewrites.get(frame) ?? 0) + 1;
+    reg.rewrites.set(frame, n);
+    if (n > cfg.maxInvalidations) p.failed = true;
+  }
   b.jitPage = p;
+}
+
+/** Block `b` is valid in its frame's current code generation (revalidating it if need be). */
+function current(cpu: Cpu, b: Block): boolean {
+  return cpu.phys.codeGen[b.frame] === b.gen || revalidateBlock(cpu.phys, b);
 }
 
 /** EIPs control may go to after block `b` (static targets, fall-through, successors seen). */
@@ -173,6 +218,14 @@ function componentOf(seed: Block, nodes: Map<number, Block>): Block[] {
   return [...back];
 }
 
+/** The blocks of `nodes` run at least 1 / 2^HOT_SHIFT as often as `seed`. */
+function hotCore(nodes: Map<number, Block>, seed: Block): Map<number, Block> {
+  const min = seed.hits >> HOT_SHIFT;
+  const out = new Map<number, Block>();
+  for (const [eip, b] of nodes) if (b.hits >= min) out.set(eip, b);
+  return out;
+}
+
 /** Breadth-first blocks from `seed` within `nodes`, skipping blocks `skip` says, up to `max` insns. */
 function reachable(seed: Block, nodes: Map<number, Block>, max: number, skip: (b: Block) => boolean): Block[] {
   const out: Block[] = [];
@@ -202,12 +255,20 @@ function insnCount(blocks: readonly Block[]): number {
 }
 
 /** The blocks of the region seeded by `seed`, at most `max` instructions (or the seed alone). */
-function regionBlocks(p: JitPage, seed: Block, cfg: JitConfig, max: number): Block[] {
+function regionBlocks(cpu: Cpu, p: JitPage, seed: Block, cfg: JitConfig, max: number): Block[] {
   const warm = cfg.threshold >> WARM_SHIFT;
   const nodes = new Map<number, Block>();
-  for (const b of p.blocks) if (b.hits >= warm || b === seed) nodes.set(b.eip, b);
+  for (const b of p.blocks) {
+    // Code rewritten more than once is left to the interpreter; stale blocks are left out.
+    if (b !== seed && (b.hits < warm || (p.rewritten.get(b.eip) ?? 0) > MAX_REWRITES || !current(cpu, b))) continue;
+    nodes.set(b.eip, b);
+  }
   nodes.set(seed.eip, seed);
-  const loop = componentOf(seed, nodes);
+  // The innermost loop first: among the blocks about as hot as the seed, its cycle is the loop
+  // that made it hot. Its region is small, so its budget is earned soon, while the enclosing
+  // loops (through calls and returns, the whole function and its callers) cost far more.
+  let loop = componentOf(seed, hotCore(nodes, seed));
+  if (loop.length === 0) loop = componentOf(seed, nodes);
   if (loop.length > 0) {
     const inLoop = new Map<number, Block>();
     for (const b of loop) inLoop.set(b.eip, b);
@@ -226,21 +287,25 @@ function formRegion(cpu: Cpu, reg: JitRegistry, p: JitPage, seed: Block): boolea
   let ok = false;
   try {
     const cfg = cpu.jit;
-    let blocks = regionBlocks(p, seed, cfg, cfg.maxRegionInsns);
+    if ((p.rewritten.get(seed.eip) ?? 0) > MAX_REWRITES) return false;
+    let blocks = regionBlocks(cpu, p, seed, cfg, cfg.maxRegionInsns);
     const cost = regionCost(cfg, insnCount(blocks));
     if (p.credit < cost) {
       p.need = cost;
       reg.stats.deferred++;
       return false;
     }
+    // Every block was checked against the current generation; a store since then waits.
+    const gen = cpu.phys.codeGen[p.frame];
+    if (!current(cpu, seed) || blocks.some((b) => b.gen !== gen)) return false;
     p.need = 0;
     p.compiles++;
-    const key = { frame: p.frame, gen: p.gen, linPage: p.linPage, csBase: p.csBase, ss32: cpu.ss32 };
+    const key = { frame: p.frame, gen, linPage: p.linPage, csBase: p.csBase, ss32: cpu.ss32 };
     let r = compileRegion(blocks, key, cpu, cfg.maxRegionChars);
     while (r instanceof RegionTooLarge) {
       // Too much code for V8 to optimise: fewer instructions, in proportion (they shrink each time).
       const max = Math.floor((insnCount(blocks) * cfg.maxRegionChars * SHRINK_MARGIN) / r.chars);
-      blocks = regionBlocks(p, seed, cfg, max);
+      blocks = regionBlocks(cpu, p, seed, cfg, max);
       r = compileRegion(blocks, key, cpu, blocks.length > 1 ? cfg.maxRegionChars : Infinity);
     }
     p.credit -= regionCost(cfg, r.insns);
@@ -293,14 +358,41 @@ export function enterRegion(cpu: Cpu, b: Block, limit: number): number {
   const r = regionOf(cpu, b);
   if (r === null) return -1;
   if (
-    cpu.phys.codeGen[r.frame] !== r.gen || cpu.ss32 !== r.ss32 || cpu.tagR !== r.tagR || cpu.csLimit !== r.csLimit ||
+    cpu.ss32 !== r.ss32 || cpu.tagR !== r.tagR || cpu.csLimit !== r.csLimit ||
     cpu.phys !== r.phys || cpu.attn !== r.attn || cpu.attnIdx !== r.attnIdx
   ) {
     return -1;
   }
+  if (cpu.phys.codeGen[r.frame] !== r.gen[0] && !revalidateRegion(cpu, r)) return -1;
   const j = r.table[(b.eip - r.e0) | 0] - 1;
   if (j < 0 || r.blocks[j] !== b) return -1;
   const left = limit - cpu.icount;
   if (!(left > 0)) return -1;
-  return r.fn(j, left < MAX_RUN ? left : MAX_RUN);
+  const ran = r.fn(j, left < MAX_RUN ? left : MAX_RUN);
+  cpu.jitRegistry.stats.insnsRun += ran;
+  return ran;
+}
+
+/**
+ * A store moved the generation of region `r`'s frame: the region stays valid, for the new
+ * generation, when the bytes of all its blocks are unchanged; otherwise it is dropped.
+ */
+function revalidateRegion(cpu: Cpu, r: Region): boolean {
+  if (r.dead) return false;
+  const gen = cpu.phys.codeGen[r.frame];
+  for (const b of r.blocks) {
+    if (!current(cpu, b)) {
+      r.dead = true;
+      for (const x of r.blocks) {
+        if (x.region === r) x.region = null;
+        if (cpu.jitRegions.get(x) === r) cpu.jitRegions.delete(x);
+      }
+      return false;
+    }
+  }
+  // Entered only if no store moved the generation again while the blocks were compared.
+  if (cpu.phys.codeGen[r.frame] !== gen) return false;
+  r.gen[0] = gen;
+  cpu.jitRegistry.stats.revalidations++;
+  return true;
 }

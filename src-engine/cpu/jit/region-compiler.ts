@@ -75,7 +75,14 @@ export interface Region {
   /** The EIP of the page's first byte. */
   readonly e0: number;
   readonly frame: number;
-  readonly gen: number;
+  /**
+   * The frame's code generation the region is known valid in, in a cell the generated code
+   * reads: enterRegion moves it on when every block's bytes are unchanged after a store into
+   * the frame (code-marks.ts).
+   */
+  readonly gen: Int32Array;
+  /** A block's bytes changed: the region is never entered again. */
+  dead: boolean;
   /** Stack size compiled for (cpu.ss32 must match to enter). */
   readonly ss32: boolean;
   readonly blocks: readonly Block[];
@@ -207,7 +214,6 @@ export function compileRegion(blocksIn: readonly Block[], key: RegionKey, cpu: C
     ss32: key.ss32,
     csLimit: cpu.csLimit >>> 0,
     frame: key.frame,
-    gen: key.gen,
   };
   const first = emitBlocks(blocks, layout, blocks.map(() => UNKNOWN));
   const { e, templated } = emitBlocks(blocks, layout, guessesFrom(first.e, blocks.length));
@@ -254,15 +260,16 @@ export function compileRegion(blocksIn: readonly Block[], key: RegionKey, cpu: C
   if (source.length > maxChars) return new RegionTooLarge(source.length);
 
   const ph = cpu.phys;
+  const genCell = Int32Array.of(key.gen);
   const names = [
     'rd8', 'rd16', 'rd32', 'wr8', 'wr16', 'wr32', 'probeWrite', 'chkSeg', 'gpf', 'cfOf', 'condOf', 'PARITY',
     'tbl', 'e0', 'SYNC', 'ATK', 'ATEIP',
-    'cpu', 's', 'm8', 'm16', 'm32', 'cm', 'cg', 'to', 'tR', 'tW', 'attn', 'ai', ...e.constNames,
+    'cpu', 's', 'm8', 'm16', 'm32', 'cm', 'cg', 'rg', 'to', 'tR', 'tW', 'attn', 'ai', ...e.constNames,
   ];
   const values: unknown[] = [
     rd8, rd16, rd32, wr8, wr16, wr32, probeWrite, checkSegmentAccess, (c: Cpu) => gp(c, 0), cfOf, condOf, PARITY,
     table, e0, Int8Array.from(e.atSynced), Int32Array.from(e.atK), Int32Array.from(e.atEip),
-    cpu, cpu.s, ph.mem8, ph.mem16, ph.mem32, ph.codeMark, ph.codeGen, cpu.tlbOff, cpu.tagR, cpu.tagW, cpu.attn, cpu.attnIdx,
+    cpu, cpu.s, ph.mem8, ph.mem16, ph.mem32, ph.codeMark, ph.codeGen, genCell, cpu.tlbOff, cpu.tagR, cpu.tagW, cpu.attn, cpu.attnIdx,
     ...e.constValues,
   ];
   const factory = new Function(...names, source) as (...args: unknown[]) => RegionFn;
@@ -283,7 +290,8 @@ export function compileRegion(blocksIn: readonly Block[], key: RegionKey, cpu: C
     table,
     e0,
     frame: key.frame,
-    gen: key.gen,
+    gen: genCell,
+    dead: false,
     ss32: key.ss32,
     blocks,
     insns,

@@ -2,7 +2,8 @@
 // handler it calls) are precise, self-modifying code is seen at the next instruction, the
 // attention word and the instruction budget stop a loop within one iteration, hot loops become
 // regions at the threshold (nested loops one region) once their page has earned the compile
-// budget (a page rewritten more often never does), and the lock-step comparison catches a
+// budget, stay compiled when data next to their code is written (code rewritten again and again
+// stays interpreted), and the lock-step comparison catches a
 // template that computes the wrong thing. Programs run on the differential runner (32-bit ring 0)
 // with the interpreter alongside (jit-lockstep.ts).
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -26,6 +27,12 @@ function excRecord(): { vector: number; error: number; eip: number; count: numbe
   const b = pair.jit.readPhys(pair.layout.excRecord, 24);
   const dv = new DataView(b.buffer, b.byteOffset, b.byteLength);
   return { vector: dv.getUint32(0, true), error: dv.getUint32(4, true), eip: dv.getUint32(8, true), count: dv.getUint32(20, true) };
+}
+
+/** The machine frame holding the program at CODE (from the JIT's page of its blocks). */
+function codeFrame(h: RunnerPair['jit']): number {
+  for (const p of h.cpu.jitRegistry.pages.values()) if (p.linPage === CODE >>> 12) return p.frame;
+  throw new Error('no JIT page holds the program');
 }
 
 function clearExcRecord(): void {
@@ -165,28 +172,69 @@ describe('compiled regions', () => {
     }
   });
 
-  it('are not compiled in a page rewritten more often than it earns the budget', () => {
+  it('stay compiled when data next to their code is written, and are never re-formed for it', () => {
     const h = pair.jit;
-    // Data next to code: an inner loop of 100 iterations passes the threshold in every code
-    // generation of its page, and the outer loop stores a counter 64 bytes past the code.
-    // mov edx, 100; outer: mov ecx, 100; inner: inc eax; dec ecx; jnz inner; mov [CODE+0x40], eax; dec edx; jnz outer
-    const code = [0xba, ...le32(100), 0xb9, ...le32(100), 0x40, 0x49, 0x75, 0xfc, 0xa3, ...le32(CODE + 0x40), 0x4a, 0x75, 0xef];
+    // Data next to code: an inner loop of 100 iterations passes the threshold, and the outer
+    // loop stores a counter at CODE + dataOff after every inner loop.
+    // mov edx, 100; outer: mov ecx, 100; inner: inc eax; dec ecx; jnz inner; mov [data], eax; dec edx; jnz outer
+    const program = (dataOff: number) => [0xba, ...le32(100), 0xb9, ...le32(100), 0x40, 0x49, 0x75, 0xfc, 0xa3, ...le32(CODE + dataOff), 0x4a, 0x75, 0xef];
     const insns = 1 + 100 * (1 + 3 * 100 + 3);
     const st = h.cpu.jitRegistry.stats;
-    const run = (compileCost: number): number => {
-      h.cpu.jit = { ...JIT_DEFAULTS, enabled: true, compileCost, maxInvalidations: Infinity, throwOnFailure: true };
-      pair.setUp(h, pair.program(code));
-      const compiles = st.compiles;
-      const invalidations = st.invalidations;
+    const run = (dataOff: number) => {
+      h.cpu.jit = { ...JIT_DEFAULTS, enabled: true, compileCost: 0, maxInvalidations: Infinity, throwOnFailure: true };
+      pair.setUp(h, pair.program(program(dataOff)));
+      const before = { ...st };
+      const gens = h.cpu.phys.codeGen.slice();
       h.run(insns);
+      const frame = codeFrame(h);
       expect(h.cpu.s[EAX]).toBe(100 * 100);
-      expect(st.invalidations - invalidations).toBeGreaterThanOrEqual(99);
-      return st.compiles - compiles;
+      return {
+        compiles: st.compiles - before.compiles,
+        rewrites: st.invalidations - before.invalidations,
+        revalidations: st.revalidations - before.revalidations,
+        bumps: h.cpu.phys.codeGen[frame] - gens[frame],
+      };
     };
     try {
-      // Without the budget, the threshold alone recompiles the inner loop after every store.
-      expect(run(0)).toBeGreaterThanOrEqual(99);
-      expect(run(JIT_DEFAULTS.compileCost)).toBe(0);
+      // In the code's 512-byte chunk: every store moves the frame's code generation, and the
+      // region is found unchanged each time instead of being compiled again (it was compiled
+      // after every store before code-marks.ts).
+      const near = run(0x40);
+      expect(near.bumps).toBeGreaterThanOrEqual(99);
+      expect(near.revalidations).toBeGreaterThanOrEqual(98);
+      expect(near.rewrites).toBe(0);
+      expect(near.compiles).toBeLessThanOrEqual(3);
+      // In another chunk of the frame: the stores do not touch decoded code at all.
+      const far = run(0x800);
+      expect(far.bumps).toBe(0);
+      expect(far.revalidations).toBe(0);
+      expect(far.compiles).toBeLessThanOrEqual(3);
+    } finally {
+      h.cpu.jit = { ...JIT_DEFAULTS, enabled: true, threshold: 0, compileCost: 0, maxCompiles: Infinity, maxInvalidations: Infinity, throwOnFailure: true };
+    }
+  });
+
+  it('are dropped when their code is rewritten, and code rewritten more than once stays interpreted', () => {
+    const h = pair.jit;
+    // The outer loop patches the immediate of the inner loop's ADD: the inner loop's code really
+    // changes 50 times. mov edx, 50; xor ebx, ebx; outer: mov ecx, 100; inner: add ebx, imm8
+    // (patched); dec ecx; jnz inner; mov [imm], dl; dec edx; jnz outer
+    const imm = CODE + 14;
+    const code = [0xba, ...le32(50), 0x31, 0xdb, 0xb9, ...le32(100), 0x83, 0xc3, 0x00, 0x49, 0x75, 0xfa, 0x88, 0x15, ...le32(imm), 0x4a, 0x75, 0xec];
+    const st = h.cpu.jitRegistry.stats;
+    h.cpu.jit = { ...JIT_DEFAULTS, enabled: true, compileCost: 0, maxInvalidations: Infinity, throwOnFailure: true };
+    try {
+      pair.setUp(h, pair.program(code));
+      const compiles = st.compiles;
+      const rewrites = st.invalidations;
+      h.run(1 + 1 + 50 * (1 + 3 * 100 + 3));
+      // ebx = 100 * (0 + 50 + 49 + ... + 2): the first pass adds 0, pass k adds 52 - k.
+      let want = 0;
+      for (let d = 50; d >= 2; d--) want += 100 * d;
+      expect(h.cpu.s[EBX]).toBe(want);
+      expect(st.invalidations - rewrites).toBeGreaterThanOrEqual(49);
+      // Compiled at most a few times (once per rewrite it would be 50).
+      expect(st.compiles - compiles).toBeLessThanOrEqual(4);
     } finally {
       h.cpu.jit = { ...JIT_DEFAULTS, enabled: true, threshold: 0, compileCost: 0, maxCompiles: Infinity, maxInvalidations: Infinity, throwOnFailure: true };
     }
