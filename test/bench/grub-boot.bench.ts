@@ -8,7 +8,9 @@
  * - a fresh Node process running the in-process HVM machine (test/support/hvm-machine.ts): this
  *   file re-runs itself with `--child ISO` and reports process start -> "KERNEL-UP";
  * - in this process, machine creation -> "KERNEL-UP" (with instructions, MIPS and BIOS calls);
- * and QEMU (`qemu-system-i386 -cdrom`, SeaBIOS) for reference when it is installed.
+ * and QEMU (`qemu-system-i386 -cdrom`, SeaBIOS) for reference when it is installed. Then where
+ * the time goes: one profiled in-process boot (phases, sampled code pages, BIOS calls, ports, JIT:
+ * grub-boot-profile.ts) and the VM exits of one `domus run --stats` (docs/boot-performance.md).
  */
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -19,6 +21,7 @@ import { createHvmMachine } from '../support/hvm-machine';
 import { openFileBlockBackend } from '../../src-engine/node/disk/file-block-backend';
 import { mkisoCommand } from '../../src-engine/node/commands/mkiso';
 import type { CliIo } from '../../src-engine/node/cli-io';
+import { describeProfile, profileGrubBoot } from './grub-boot-profile';
 
 const RUNS = Number(process.env.DOMUS_BENCH_RUNS ?? 3);
 const GOAL_MS = 300;
@@ -128,6 +131,13 @@ export default async function grubBootBench(log: (line: string) => void): Promis
     const ms = median(runs.map((r) => r.ms));
     const r0 = runs[0];
     log(`in-process machine, warm: machine creation -> kernel's first line, median ${ms.toFixed(0)} ms; ${r0.instructions} instructions (${(r0.instructions / ms / 1000).toFixed(1)} MIPS), ${r0.calls} BIOS calls, PIT shortcut fired ${r0.shortcut}x`);
+
+    for (const line of describeProfile(profileGrubBoot(iso, FIRST_LINE))) log(line);
+    if (domusRunsIsos()) {
+      const r = spawnSync(process.execPath, ['bin/domus', 'run', '--cdrom', iso, '--debug-exit', '--stats'], { encoding: 'utf8', timeout: BOOT_LIMIT_MS });
+      const stats = `${r.stderr}`.split('\n').filter((l) => /instructions retired|VM exits/.test(l));
+      for (const line of stats) log(`domus run --stats (whole run, to the kernel's exit): ${line.replace(/^domus run: /, '')}`);
+    }
 
     if (spawnSync('sh', ['-c', 'command -v qemu-system-i386']).status === 0) {
       const q: number[] = [];
