@@ -15,6 +15,7 @@ import { GTF_PERMIT_ACCESS, GTF_READING, GTF_WRITING } from '../../../src-engine
 import { strings, XS_TRANSACTION_START, XS_WRITE } from '../../../src-engine/hv/xen/xenstore/xs-protocol';
 import { XsError } from '../../../src-engine/hv/xen/xenstore/xs-tree';
 import { makeHost } from './xen-fixture';
+import { fromBase64, fromRuns, toBase64, toRuns } from '../../../src-engine/hv/xen/save/save-codec';
 
 const OWN_GFN = 0x100;
 const MAP_GFN = 0x80000;
@@ -82,5 +83,18 @@ describe('Xen state save and restore (XenHost)', () => {
     b.host.destroyDomain(1);
     memory.release();
     expect(b.pool.freeFrames).toBe(free0);
+  });
+
+  it('encodes bytes as RFC 4648 base64 and frame sets as runs, refusing malformed input', () => {
+    for (let n = 0; n < 40; n++) {
+      const b = Uint8Array.from({ length: n }, (_, i) => (i * 97 + n) & 0xff);
+      expect(toBase64(b)).toBe(Buffer.from(b).toString('base64'));
+      expect(Buffer.from(fromBase64(toBase64(b), 'x')).equals(Buffer.from(b))).toBe(true);
+    }
+    expect(() => fromBase64('ab=c', 'the thing')).toThrow(/the thing is not readable/);
+    expect(() => fromBase64(7, 'the thing')).toThrow(/the thing is not readable/);
+    expect(toRuns([1, 2, 3, 7, 9, 10])).toEqual([[1, 3], [7, 1], [9, 2]]);
+    expect(fromRuns([[1, 3], [7, 1]], 'x')).toEqual([1, 2, 3, 7]);
+    expect(() => fromRuns([[1, -1]], 'the frames')).toThrow(/the frames is not readable/);
   });
 });
