@@ -20,6 +20,10 @@ const threadEntries = {
   'engine/hv-worker': 'src-engine/node/hv-worker.ts',
   'engine/pcpu-worker': 'src-engine/node/pcpu-worker.ts',
 };
+// The CLI the same way: bin/domus loads node/cli-boot.cjs, which runs the whole CLI as one
+// CommonJS bundle (node/cli.cjs) from its code cache (no ES module loader on the main thread).
+const cliProgram = { out: 'node/cli', src: 'src-engine/node/cli.ts', define: 'DOMUS_CLI_KEY' };
+const cliBoot = { 'node/cli-boot': 'src-engine/node/cli-boot.ts' };
 /** esbuild options of the engine threads' CommonJS files. */
 const threadBuild = {
   outdir: 'dist',
@@ -58,11 +62,15 @@ const threadDefines = {};
 const threadPresent = Object.entries(threadPrograms).filter(([, t]) => existsSync(t.src));
 if (threadPresent.length > 0) {
   await build({ ...threadBuild, entryPoints: Object.fromEntries(threadPresent.map(([out, t]) => [out, t.src])) });
-  for (const [out, t] of threadPresent) {
+  if (existsSync(cliProgram.src)) {
+    await build({ ...threadBuild, entryPoints: { [cliProgram.out]: cliProgram.src }, external: ['electron', 'playwright-core'] });
+  }
+  for (const [out, t] of [...threadPresent, [cliProgram.out, cliProgram]]) {
+    if (!existsSync(`dist/${out}.cjs`)) continue;
     const hash = createHash('sha256').update(readFileSync(`dist/${out}.cjs`)).digest('hex').slice(0, 16);
     threadDefines[t.define] = JSON.stringify(hash);
   }
-  const entries = Object.fromEntries(Object.entries(threadEntries).filter(([, src]) => existsSync(src)));
+  const entries = Object.fromEntries(Object.entries({ ...threadEntries, ...cliBoot }).filter(([, src]) => existsSync(src)));
   await build({ ...threadBuild, entryPoints: entries, define: { ...threadBuild.define, ...threadDefines } });
 }
 if (Object.keys(present).length > 0) {

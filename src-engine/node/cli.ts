@@ -105,10 +105,22 @@ function prestartForRun(argv: string[]): void {
   if (Number.isInteger(pcpus) && pcpus >= 1 && pcpus <= MAX_RUN_PCPUS) prestartEngineThreads(pcpus);
 }
 
-/** Runs the CLI on this process's arguments and sets its exit code (bin/domus calls this). */
-export function runCli(): void {
+/**
+ * Runs the CLI on this process's arguments and sets its exit code (bin/domus calls this, through
+ * cli-boot.ts). `saveCodeCache` (the CLI bundle's code cache) is called once the command has
+ * done its start-up work: at its first output (for `domus run`, the guest's first byte), else
+ * when the process exits.
+ */
+export function runCli(saveCodeCache?: () => void): void {
   startupMark('cli bundle evaluated');
   prestartForRun(process.argv.slice(2));
+  let save = saveCodeCache;
+  const saveOnce = (): void => {
+    const f = save;
+    save = undefined;
+    f?.();
+  };
+  if (save) process.once('exit', saveOnce);
   // A reader that goes away (domus list | head) ends the output, not the process with a trace.
   process.stdout.on('error', (e: NodeJS.ErrnoException) => {
     if (e.code === 'EPIPE') process.exit(process.exitCode ?? 0);
@@ -117,6 +129,8 @@ export function runCli(): void {
   const io: CliIo = {
     out: (t) => {
       process.stdout.write(t);
+      // After the output is on its way, off the path of what the command does next.
+      if (save) setImmediate(saveOnce);
     },
     err: (t) => {
       process.stderr.write(t);

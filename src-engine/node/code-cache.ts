@@ -95,7 +95,8 @@ function pruneOld(dir: string, keep: string, bundleFile: string): void {
 }
 
 /** Loads and runs the CommonJS bundle `file` through the code cache. */
-export function loadCachedBundle(file: string, config: CodeCacheConfig): CachedBundle {
+export function loadCachedBundle(bundleFile: string, config: CodeCacheConfig): CachedBundle {
+  const file = path.resolve(bundleFile);
   const env = config.env ?? process.env;
   const dir = codeCacheDir(env);
   const cacheFile = dir === undefined ? undefined : codeCacheFile(dir, file, config.contentKey);

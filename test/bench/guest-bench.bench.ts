@@ -6,12 +6,15 @@
  */
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 
 const GUEST_DIR = process.env.DOMUS_GUESTS ?? path.resolve('../shared/guests');
 /** Dynamic instruction counts per workload (guests/bench/README.md, counted with QEMU -icount). */
 const COUNTS: Record<string, number> = { alu: 202_832_552, mem: 227_322_388, call: 201_940_301 };
 const RUNS = Number(process.env.DOMUS_BENCH_RUNS ?? 3);
+/** Start-up runs (each stopped at the first byte): cheap, so more of them for a steadier median. */
+const START_RUNS = Number(process.env.DOMUS_BENCH_START_RUNS ?? 11);
 
 interface RunResult {
   firstByteMs: number;
@@ -49,6 +52,39 @@ function runOnce(elf: string, extra: string[]): Promise<RunResult> {
   });
 }
 
+interface StartResult {
+  firstByteMs: number;
+  /** Milestone -> ms since process start, from DOMUS_TRACE_START=1 (src-engine/node/startup-trace.ts). */
+  marks: Map<string, number>;
+}
+
+/** One `domus run` with the start-up trace on, killed at its first stdout byte. */
+function startOnce(elf: string): Promise<StartResult> {
+  return new Promise((resolve, reject) => {
+    const t0 = performance.now();
+    const env: NodeJS.ProcessEnv = { ...process.env, DOMUS_TRACE_START: '1' };
+    delete env.NODE_EXTRA_CA_CERTS;
+    const child = spawn(process.execPath, ['bin/domus', 'run', '--kernel', elf, '--debug-exit'], { env });
+    let firstByteMs = -1;
+    let err = '';
+    child.stdout.once('data', () => {
+      firstByteMs = performance.now() - t0;
+      child.kill('SIGKILL');
+    });
+    child.stderr.on('data', (d: Buffer) => (err += d.toString('latin1')));
+    child.on('error', reject);
+    child.on('exit', () => {
+      const marks = new Map<string, number>();
+      for (const m of err.matchAll(/^domus startup: +([\d.]+) ms +(main|thread\d+) +(.*)$/gm)) {
+        // Per-thread milestones are named by what they say (the pCPU threads share names: keep the last).
+        const what = m[3].replace(/ \(code cache: \w+\)| to \/.*$/g, '');
+        marks.set(what, Number(m[1]));
+      }
+      resolve({ firstByteMs, marks });
+    });
+  });
+}
+
 function median(xs: number[]): number {
   const s = [...xs].sort((a, b) => a - b);
   return s.length === 0 ? NaN : s[Math.floor((s.length - 1) / 2)];
@@ -62,6 +98,15 @@ export default async function bench(log: (line: string) => void): Promise<void> 
     log(`skipped: ${elf} not found (set DOMUS_GUESTS to the shared guests folder)`);
     return;
   }
+  // Process start to the first COM1 byte, with the engine's own start-up milestones.
+  const load = os.loadavg()[0];
+  const starts: StartResult[] = [];
+  for (let i = 0; i < START_RUNS; i++) starts.push(await startOnce(elf));
+  const fb = starts.map((r) => r.firstByteMs);
+  log(`start: process start to first COM1 byte: median ${median(fb).toFixed(0)} ms, best ${Math.min(...fb).toFixed(0)} ms over ${START_RUNS} runs (goal < 150 ms; load average ${load.toFixed(2)} before, ${os.loadavg()[0].toFixed(2)} after, ${os.cpus().length} CPUs)`);
+  const names = [...new Set(starts.flatMap((r) => [...r.marks.keys()]))];
+  const order = names.map((n) => ({ n, ms: median(starts.filter((r) => r.marks.has(n)).map((r) => r.marks.get(n) as number)) })).sort((a, b) => a.ms - b.ms);
+  for (const { n, ms } of order) log(`start:   ${ms.toFixed(1).padStart(6)} ms  ${n}`);
   for (const [label, file] of [['bench.elf', elf], ['bench-warm.elf', warm]] as const) {
     if (!existsSync(file)) continue;
     const results: RunResult[] = [];

@@ -96,7 +96,7 @@ function domusRun(env: Record<string, string>, ...args: string[]) {
 }
 
 describe('domus run start path', () => {
-  it('the first run writes the engine threads their code caches, the next one uses them', () => {
+  it('the first run writes the CLI and the engine threads their code caches, the next one uses them', () => {
     const cache = tmp();
     const env = { DOMUS_CACHE_DIR: cache, DOMUS_TRACE_START: '1' };
     const first = domusRun(env, '--kernel', `${GUESTS}/bench.elf`, '--debug-exit', '--pcpus', '1');
@@ -104,19 +104,21 @@ describe('domus run start path', () => {
     expect(first.out).toMatch(/END call tsc=\d+ result=0x003f7ac8/);
     expect(first.err).toContain('hv-thread.cjs loaded (code cache: miss)');
     expect(first.err).toContain('pcpu-thread.cjs loaded (code cache: miss)');
+    expect(first.err).toContain('cli.cjs loaded (code cache: miss)');
     const files = readdirSync(path.join(cache, 'v8')).sort();
-    expect(files.map((f) => f.replace(/-.*/, ''))).toEqual(['hv', 'pcpu']);
+    expect(files.map((f) => f.replace(/\.cjs-.*/, ''))).toEqual(['cli', 'hv-thread', 'pcpu-thread']);
     const second = domusRun(env, '--kernel', `${GUESTS}/bench.elf`, '--debug-exit', '--pcpus', '1');
     expect(second.code).toBe(1);
     expect(second.out.replace(/tsc=\d+/g, '')).toBe(first.out.replace(/tsc=\d+/g, ''));
     expect(second.err).toContain('hv-thread.cjs loaded (code cache: hit)');
     expect(second.err).toContain('pcpu-thread.cjs loaded (code cache: hit)');
+    expect(second.err).toContain('cli.cjs loaded (code cache: hit)');
   }, 120_000);
 
   it('traces the start-up milestones on stderr, in order, with nothing added to stdout', () => {
     const r = domusRun({ DOMUS_TRACE_START: '1', DOMUS_CODE_CACHE: '0' }, '--kernel', path.resolve('test/fixtures/run/poweroff.elf'), '--debug-exit', '--pcpus', '2');
     expect(r.out).toBe('FAULT GUEST UP\n');
-    const order = ['cli bundle evaluated', 'run: arguments parsed, kernel read', 'run: engine constructed', 'run: hypervisor thread ready', 'run: domain created', 'run: first console byte'];
+    const order = ['cli.cjs loaded', 'cli bundle evaluated', 'run: arguments parsed, kernel read', 'run: engine constructed', 'run: hypervisor thread ready', 'run: domain created', 'run: first console byte'];
     const at = order.map((m) => r.err.indexOf(m));
     expect(at.every((i) => i >= 0)).toBe(true);
     expect([...at].sort((a, b) => a - b)).toEqual(at);
