@@ -116,12 +116,16 @@ describe('domus run start path', () => {
   }, 120_000);
 
   it('traces the start-up milestones on stderr, in order, with nothing added to stdout', () => {
-    const r = domusRun({ DOMUS_TRACE_START: '1', DOMUS_CODE_CACHE: '0' }, '--kernel', path.resolve('test/fixtures/run/poweroff.elf'), '--debug-exit', '--pcpus', '2');
-    expect(r.out).toBe('FAULT GUEST UP\n');
+    // A guest that keeps running, so that both pCPU threads are surely up before the end.
+    const r = domusRun({ DOMUS_TRACE_START: '1', DOMUS_CODE_CACHE: '0' }, '--kernel', `${GUESTS}/spin.elf`, '--timeout', '2', '--pcpus', '2');
+    expect(r.code).toBe(124);
+    expect(r.out).toMatch(/^SPIN START/);
     const order = ['cli.cjs loaded', 'cli bundle evaluated', 'run: arguments parsed, kernel read', 'run: engine constructed', 'run: hypervisor thread ready', 'run: domain created', 'run: first console byte'];
     const at = order.map((m) => r.err.indexOf(m));
     expect(at.every((i) => i >= 0)).toBe(true);
     expect([...at].sort((a, b) => a - b)).toEqual(at);
+    // Each line: ms since the process started, the thread, the milestone, the thread's CPU time.
+    expect(r.err).toMatch(/^domus startup: +\d+\.\d ms {2}main +run: domain created {2}\(thread CPU \d+\.\d ms\)$/m);
     // The prestarted threads were adopted: one hypervisor thread and both pCPU threads.
     expect(r.err.match(/hv-thread\.cjs adopted by the engine/g)?.length).toBe(1);
     expect(r.err.match(/pcpu-thread\.cjs adopted by the engine/g)?.length).toBe(2);
