@@ -30,6 +30,8 @@
  *   PCI host (empty)  0xCF8-0xCFF (0xCF9: reset control)
  * With `pcTestdev` (QEMU's pc-testdev; not with the BIOS, whose trap port is 0xE0):
  *   pc-testdev        0xE0-0xEB, 0x2000-0x2017, MMIO 0xFF000000-0xFF00FFFF
+ *   isa-debugcon      0x402 (SeaBIOS's debug log; reads 0xE9)
+ *   fw_cfg files      etc/e820, etc/boot-fail-wait (qemu-fw-files.ts)
  *
  * References: IBM PC/AT Technical Reference (I/O address map, IRQ assignment); QEMU hw/i386/pc.c
  * and hw/char/serial-isa.c (COM bases and IRQs). The A20 gate is the OR of the 8042 output port
@@ -75,6 +77,8 @@ import {
   PcTestdev, TESTDEV_IOMEM_BASE, TESTDEV_IOMEM_BYTES, TESTDEV_IRQ_LINES, TESTDEV_PORT_DATA, TESTDEV_PORT_IRQ,
   TESTDEV_WINDOW_PORTS, type PcTestdevState,
 } from './pc-testdev';
+import { Debugcon, DEBUGCON_PORT } from './debugcon';
+import { qemuFwCfgFiles } from './qemu-fw-files';
 
 // ---- Port and IRQ map ----------------------------------------------------------------------------
 
@@ -165,8 +169,13 @@ export interface PcPlatformConfig {
   debugExit?: boolean | { base: number; ports: number };
   /** Fit the SMP/ACPI devices: local APICs, IOAPIC, HPET, ACPI PM block, fw_cfg, empty PCI host. */
   smp?: PcSmpConfig;
-  /** Fit QEMU's pc-testdev (test kernels; conflicts with the BIOS's trap port 0xE0). */
+  /**
+   * Fit QEMU's pc-testdev (test kernels; conflicts with the BIOS's trap port 0xE0), isa-debugcon
+   * at 0x402 and (with `smp`) QEMU's fw_cfg files for firmware.
+   */
   pcTestdev?: boolean;
+  /** A byte the guest wrote to isa-debugcon (with `pcTestdev`). */
+  onDebugcon?: (byte: number) => void;
   /** A byte the guest sent on a COM port. */
   onUartTransmit?: (com: ComPort, byte: number) => void;
   /** The guest wrote to isa-debug-exit: stop the domain with this status. */
@@ -238,6 +247,8 @@ export interface PcPlatform extends TimedDevice, Persistent<PcPlatformState> {
   readonly fwCfg: FwCfg | undefined;
   readonly pciHost: PciHost | undefined;
   readonly testdev: PcTestdev | undefined;
+  /** With `pcTestdev`: QEMU's debug console at 0x402. */
+  readonly debugcon: Debugcon | undefined;
   /**
    * True when a port access or console input may have moved a device deadline since the last
    * `tick`: call `tick(now)` again before sleeping until the old deadline.
@@ -316,6 +327,7 @@ class PcPlatformImpl implements PcPlatform {
   readonly fwCfg: FwCfg | undefined;
   readonly pciHost: PciHost | undefined;
   readonly testdev: PcTestdev | undefined;
+  readonly debugcon: Debugcon | undefined;
   /** A port access, MMIO write or console input may have moved a device deadline. */
   private dirty = true;
   private a20Level: boolean;
@@ -433,6 +445,9 @@ class PcPlatformImpl implements PcPlatform {
       bus.register(TESTDEV_PORT_DATA, TESTDEV_WINDOW_PORTS * 3, this.testdev, { width: 'any' });
       bus.register(TESTDEV_PORT_IRQ, TESTDEV_IRQ_LINES, this.testdev, { width: 'any' });
       this.mmio.register(TESTDEV_IOMEM_BASE, TESTDEV_IOMEM_BYTES, this.testdev.iomem);
+      this.debugcon = new Debugcon({ onOutput: (byte) => config.onDebugcon?.(byte) });
+      bus.register(DEBUGCON_PORT, 1, this.debugcon);
+      for (const f of qemuFwCfgFiles(config.ramBelow4G, config.ramAbove4G)) this.fwCfg?.addFile(f.name, f.data);
     }
   }
 

@@ -30,6 +30,8 @@ import type { BlockBackend } from '../machine/block-backend';
 import { WarpClock, advanceTscOffsets } from '../firmware/bios/hvm-firmware';
 import type { BiosBootResult } from '../firmware/bios/bios';
 import type { XenSaveState } from '../hv/xen/save/xen-save-state';
+import { mapRom, type RomSpec } from './hv-rom';
+import { DEBUGCON_STREAM } from '../machine/debugcon';
 
 /** A module for direct multiboot boot. */
 export interface ModuleSpec {
@@ -58,6 +60,8 @@ export interface DomainSpec {
   kernel?: { data: Uint8Array; path: string; cmdline: string; modules: ModuleSpec[]; initrd?: InitrdSpec };
   /** Boot through the HVM BIOS from disks and CD-ROMs (used when there is no kernel). */
   bios?: BiosBootSpec;
+  /** A raw system ROM as the only firmware (QEMU -bios; excludes `kernel` and `bios`): hv-rom.ts. */
+  rom?: RomSpec;
   /**
    * A PVH guest (xl.cfg type = "pvh"): `kernel` is an ELF with a XEN_ELFNOTE_PHYS32_ENTRY note,
    * its modules are the ramdisk; the guest talks to the engine's Xen interfaces.
@@ -202,11 +206,8 @@ export class HvDomain {
         onCpuEject: (v) => this.onCpuEject(v),
         pcTestdev: spec.machine === 'qemu-testdev',
         onPowerOff: () => this.requestShutdown({ reason: 'poweroff', detail: 'ACPI S5 (soft off)' }),
-        onUartTransmit: (com, byte) => {
-          let q = this.consoleOut.get(com);
-          if (q === undefined) this.consoleOut.set(com, (q = []));
-          q.push(byte);
-        },
+        onUartTransmit: (com, byte) => this.queueConsole(com, byte),
+        onDebugcon: (byte) => this.queueConsole(DEBUGCON_STREAM, byte),
         onDebugExit: (status) => this.requestShutdown({ reason: 'debug-exit', code: status }),
         onResetRequest: (source) => this.requestShutdown({ reason: 'reboot', detail: `reset requested through ${source}` }),
         onA20Change: (enabled) => {
@@ -239,6 +240,7 @@ export class HvDomain {
           afterPost: () => this.writeFirmwareTables(true),
         });
       }
+      if (spec.rom !== undefined) mapRom(this.memory, spec.rom);
       if (restore) this.applyRestore(restore);
       else this.initVcpus(clock.now());
     } catch (e) {
@@ -246,6 +248,13 @@ export class HvDomain {
       this.memory.release();
       throw e;
     }
+  }
+
+  /** A byte for console stream `stream` (a COM port, or the debug console). */
+  private queueConsole(stream: number, byte: number): void {
+    let q = this.consoleOut.get(stream);
+    if (q === undefined) this.consoleOut.set(stream, (q = []));
+    q.push(byte);
   }
 
   /** ACPI and MP tables (after the BIOS's POST, which clears the EBDA, or before a direct boot). */

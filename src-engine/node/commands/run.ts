@@ -5,6 +5,7 @@
  *   domus run --kernel BZIMAGE [--initrd FILE] [--append "ARGS"]          (direct Linux boot)
  *   domus run --kernel FILE [--pvh] [--disk IMAGE]...                      (PVH: Xen's interfaces)
  *   domus run [--cdrom ISO]... [--disk IMAGE]... [--boot cd]               (through the BIOS)
+ *   domus run --bios ROM [--debugcon stdio|file:PATH|none]                 (a raw system ROM)
  *             [--memory MB] [--vcpus N] [--pcpus N] [--serial stdio|file:PATH|none] [--debug-exit]
  *             [--timeout S] [--stats] [--machine pc|qemu-testdev]
  *
@@ -14,8 +15,12 @@
  * it), its --disk images as PV disks xvda, xvdb, ...; its PV console goes to stdout.
  * Serial output goes to stdout as the guest writes it (nothing else goes to stdout); firmware
  * messages ("Booting from DVD/CD...") go to stderr. Exit codes: guest power-off, or every VCPU
- * halted with interrupts off -> 0; isa-debug-exit -> (v << 1) | 1; triple fault -> 4;
- * timeout -> 124; bad input (including "no bootable device") -> 2; engine fault -> 3.
+ * halted with interrupts off -> 0; isa-debug-exit -> (v << 1) | 1; triple fault or a reset
+ * request -> 4; timeout -> 124; bad input (including "no bootable device") -> 2; engine fault -> 3.
+ *
+ * --bios ROM (QEMU -bios) boots a raw 64 or 128 KiB system ROM with no Domus firmware at all
+ * (runtime/hv-rom.ts). The debug console at port 0x402 (--machine qemu-testdev, QEMU's
+ * isa-debugcon) writes to --debugcon, like QEMU's -debugcon; by default its bytes are dropped.
  */
 import { readFileSync, openSync, writeSync, closeSync } from 'node:fs';
 import path from 'node:path';
@@ -29,6 +34,8 @@ import { parseBootOrder } from '../service/spec-builder';
 import { isPvhKernel } from '../../boot/pvh';
 import { isLinuxBzImage } from '../../boot/linux';
 import { detectMultiboot } from '../../iso/multiboot-check';
+import { checkRomImage } from '../../runtime/hv-rom';
+import { DEBUGCON_STREAM } from '../../machine/debugcon';
 import type { CliCommand, CliIo } from '../cli-io';
 import { NodeEngineHost, monotonicNs } from '../worker-host';
 import { startupMark } from '../startup-trace';
@@ -40,13 +47,19 @@ const USAGE = `usage: domus run --kernel FILE [--module "FILE ARGS"]... [--appen
        domus run --kernel BZIMAGE [--initrd FILE] [--append "ARGS"]             (Linux)
        domus run --kernel FILE --pvh [--disk IMAGE]...                          (PVH guest)
        domus run [--cdrom ISO]... [--disk IMAGE]... [--boot ORDER]             (BIOS boot)
+       domus run --bios ROM                                                     (raw 64/128 KiB ROM)
    options: [--memory MB] [--vcpus N] [--pcpus N] [--serial stdio|file:PATH|none]
             [--debug-exit] [--timeout S] [--stats] [--machine pc|qemu-testdev]
+            [--debugcon stdio|file:PATH|none]  (port 0x402 with --machine qemu-testdev)
    --boot takes xl's letters: c = first disk, d = first CD-ROM (default cd)
 `;
 
 interface RunOptions {
   kernel?: string;
+  /** --bios: a raw system ROM image. */
+  rom?: string;
+  /** --debugcon: where isa-debugcon's bytes go. */
+  debugcon: string;
   drives: { medium: 'disk' | 'cdrom'; file: string }[];
   boot?: string;
   pvh: boolean;
@@ -66,7 +79,7 @@ interface RunOptions {
 class UsageError extends DomusError {}
 
 function parseArgs(args: string[]): RunOptions {
-  const o: RunOptions = { pvh: false, drives: [], modules: [], append: '', memoryMiB: 128, vcpus: 1, serial: 'stdio', debugExit: false, stats: false, machine: 'pc' };
+  const o: RunOptions = { pvh: false, drives: [], modules: [], append: '', debugcon: 'none', memoryMiB: 128, vcpus: 1, serial: 'stdio', debugExit: false, stats: false, machine: 'pc' };
   const value = (i: number, flag: string): string => {
     const v = args[i + 1];
     if (v === undefined) throw new UsageError('run.usage', `${flag} needs a value.`);
@@ -90,6 +103,8 @@ function parseArgs(args: string[]): RunOptions {
     };
     switch (flag) {
       case '--kernel': o.kernel = take(); break;
+      case '--bios': o.rom = take(); break;
+      case '--debugcon': o.debugcon = take(); break;
       case '--cdrom': o.drives.push({ medium: 'cdrom', file: take() }); break;
       case '--disk': o.drives.push({ medium: 'disk', file: take() }); break;
       case '--boot': o.boot = take(); break;
@@ -122,14 +137,66 @@ function parseArgs(args: string[]): RunOptions {
         throw new UsageError('run.usage', `Unknown option "${a}".`);
     }
   }
-  if (o.kernel === undefined && o.drives.length === 0) {
-    throw new UsageError('run.usage', 'Say what to boot: --kernel FILE (direct boot), or --cdrom ISO / --disk IMAGE (through the BIOS).');
+  if (o.rom !== undefined) checkRomOptions(o);
+  if (o.kernel === undefined && o.drives.length === 0 && o.rom === undefined) {
+    throw new UsageError('run.usage', 'Say what to boot: --kernel FILE (direct boot), --cdrom ISO / --disk IMAGE (through the BIOS), or --bios ROM.');
   }
   if (o.initrd !== undefined && o.kernel === undefined) throw new UsageError('run.usage', '--initrd goes with --kernel (a Linux bzImage).');
   if (o.pvh && o.kernel === undefined) throw new UsageError('run.usage', '--pvh boots a kernel: give --kernel FILE.');
   if (o.kernel !== undefined && o.boot !== undefined) throw new UsageError('run.usage', '--boot chooses among drives; a --kernel boot has none.');
   if (!/^(stdio|none|file:.+)$/.test(o.serial)) throw new UsageError('run.usage', `--serial takes stdio, none or file:PATH (got "${o.serial}").`);
+  if (!/^(stdio|none|file:.+)$/.test(o.debugcon)) throw new UsageError('run.usage', `--debugcon takes stdio, none or file:PATH (got "${o.debugcon}").`);
+  if (o.debugcon !== 'none' && o.machine !== 'qemu-testdev') throw new UsageError('run.usage', '--debugcon is the port 0x402 debug console of --machine qemu-testdev; add --machine qemu-testdev.');
   return o;
+}
+
+/** --bios is the whole firmware: nothing else may say what to boot. */
+function checkRomOptions(o: RunOptions): void {
+  const other = [
+    o.kernel !== undefined && '--kernel',
+    o.drives.some((d) => d.medium === 'cdrom') && '--cdrom',
+    o.drives.some((d) => d.medium === 'disk') && '--disk',
+    o.boot !== undefined && '--boot',
+    o.pvh && '--pvh',
+    o.modules.length > 0 && '--module',
+    o.initrd !== undefined && '--initrd',
+    o.append !== '' && '--append',
+  ].filter((x): x is string => typeof x === 'string');
+  if (other.length > 0) {
+    throw new UsageError(
+      'run.usage',
+      `--bios ${o.rom} boots the ROM alone, with no Domus BIOS to load a kernel or reach drives; drop ${other.join(', ')} (or drop --bios).`,
+    );
+  }
+}
+
+/** The spec of a raw system ROM boot (--bios). */
+function romSpec(o: RunOptions, io: CliIo): DomainSpec {
+  const file = o.rom as string;
+  const rom = { data: readInput(file, 'ROM image', io), path: file };
+  checkRomImage(rom);
+  return {
+    name: path.basename(file),
+    memoryMiB: o.memoryMiB,
+    vcpus: o.vcpus,
+    rom,
+    debugExit: o.debugExit || o.machine === 'qemu-testdev',
+    machine: o.machine,
+  };
+}
+
+/** What ended the run, for a reset request's detail ("reset requested through SOURCE"). */
+const RESET_SOURCES: Readonly<Record<string, string>> = {
+  'port-92': 'port 0x92 (fast reset)',
+  i8042: 'the 8042 keyboard controller (command 0xfe)',
+  'pci-reset-control': 'the reset control register at port 0xcf9 (also the ACPI reset register)',
+};
+
+/** The stderr line of a guest reset: domus run stops there (exit code 4) instead of rebooting. */
+function resetMessage(detail: string | undefined): string {
+  const source = /through (\S+)$/.exec(detail ?? '')?.[1];
+  const where = source === undefined ? (detail ?? 'a reboot') : (RESET_SOURCES[source] ?? source);
+  return `domus run: the guest requested a reset through ${where}; a reset ends domus run (exit code 4).\n`;
 }
 
 function readInput(file: string, what: string, io: CliIo): Uint8Array {
@@ -219,7 +286,7 @@ export const runCommand: CliCommand = async (args, io) => {
   }
   let spec: DomainSpec;
   try {
-    spec = o.kernel === undefined ? biosSpec(o, io) : kernelSpec(o, io);
+    spec = o.rom !== undefined ? romSpec(o, io) : o.kernel === undefined ? biosSpec(o, io) : kernelSpec(o, io);
     startupMark('run: arguments parsed, kernel read');
   } catch (e) {
     io.err(`domus run: ${errorMessage(e)}\n`);
@@ -227,15 +294,24 @@ export const runCommand: CliCommand = async (args, io) => {
   }
 
   let serialFd: number | undefined;
-  if (o.serial.startsWith('file:')) {
-    const file = path.resolve(io.cwd, o.serial.slice(5));
+  let debugconFd: number | undefined;
+  for (const [target, what, isSerial] of [[o.serial, 'serial log', true], [o.debugcon, 'debug console log', false]] as const) {
+    if (!target.startsWith('file:')) continue;
+    const file = path.resolve(io.cwd, target.slice(5));
     try {
-      serialFd = openSync(file, 'w');
+      const fd = openSync(file, 'w');
+      if (isSerial) serialFd = fd;
+      else debugconFd = fd;
     } catch (e) {
-      io.err(`domus run: cannot open the serial log ${file}: ${errorMessage(e)}\n`);
+      io.err(`domus run: cannot open the ${what} ${file}: ${errorMessage(e)}\n`);
+      if (serialFd !== undefined) closeSync(serialFd);
       return RUN_EXIT.badInput;
     }
   }
+  const closeLogs = () => {
+    if (serialFd !== undefined) closeSync(serialFd);
+    if (debugconFd !== undefined) closeSync(debugconFd);
+  };
   let engine: Engine;
   let finish: (code: number) => void = () => {};
   const done = new Promise<number>((r) => (finish = r));
@@ -244,6 +320,11 @@ export const runCommand: CliCommand = async (args, io) => {
   try {
     engine = new Engine(new NodeEngineHost(), { pcpus: o.pcpus }, {
       console: (_d, com, data) => {
+        if (com === DEBUGCON_STREAM) {
+          if (o.debugcon === 'stdio') io.out(data);
+          else if (debugconFd !== undefined) writeSync(debugconFd, data);
+          return;
+        }
         // COM1, or the PV console of a PVH guest.
         if (com !== 1 && com !== 0) return;
         if (firstByte) {
@@ -257,10 +338,11 @@ export const runCommand: CliCommand = async (args, io) => {
         if (reason === 'debug-exit') finish((code ?? 1) & 0xff);
         else if (reason === 'crash') {
           const engineFault = code === FAULT_KIND_ENGINE;
-          io.err(`domus run: ${engineFault ? 'engine fault' : 'the guest crashed'}: ${detail ?? ''}\n`);
+          if (engineFault) io.err(`domus run: engine fault: ${detail ?? ''}\n`);
+          else io.err(`domus run: the guest's CPU shut down, exit code 4: ${detail ?? 'triple fault'}\n`);
           finish(engineFault ? RUN_EXIT.engineFault : RUN_EXIT.tripleFault);
         } else if (reason === 'reboot') {
-          io.err(`domus run: the guest asked for a reset (${detail ?? 'reboot'}); stopping.\n`);
+          io.err(resetMessage(detail));
           finish(RUN_EXIT.tripleFault);
         } else {
           finish(RUN_EXIT.ok);
@@ -305,7 +387,7 @@ export const runCommand: CliCommand = async (args, io) => {
   } catch (e) {
     io.err(`domus run: ${errorMessage(e)}\n`);
     await engine.close();
-    if (serialFd !== undefined) closeSync(serialFd);
+    closeLogs();
     return e instanceof DomusError && e.code === 'engine.dead' ? RUN_EXIT.engineFault : RUN_EXIT.badInput;
   }
   const code = await done;
@@ -325,6 +407,6 @@ export const runCommand: CliCommand = async (args, io) => {
     }
   }
   await engine.close();
-  if (serialFd !== undefined) closeSync(serialFd);
+  closeLogs();
   return code;
 };
