@@ -231,7 +231,10 @@ export function compileRegion(blocksIn: readonly Block[], key: RegionKey, cpu: C
   const body = e.out.join('\n').split(WRITE_BACK).join(wb).split(RELOAD).join(reload);
 
   const src: string[] = [];
-  src.push(`return function region_${(blocks[0].eip >>> 0).toString(16)}(bi, max) {`);
+  // Parenthesised, so V8 compiles the region function while it parses the factory instead of
+  // pre-parsing it there and parsing it again at its first call (about a third less time to
+  // compile, measured on the GRUB boot's regions).
+  src.push(`return (function region_${(blocks[0].eip >>> 0).toString(16)}(bi, max) {`);
   src.push('const ep = cpu.linkEpoch;');
   src.push('let okR = cpu.segOkR, okW = cpu.segOkW;');
   for (const g of segs) src.push(`let sb${g} = s[${S_SEG_BASE + g}];`);
@@ -255,7 +258,7 @@ export function compileRegion(blocksIn: readonly Block[], key: RegionKey, cpu: C
   src.push(wb);
   src.push(`s[${S_EIP}] = eo;`);
   src.push('return n;');
-  src.push('};');
+  src.push('});');
   const source = src.join('\n');
   if (source.length > maxChars) return new RegionTooLarge(source.length);
 
