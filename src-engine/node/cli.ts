@@ -4,8 +4,6 @@
 import { errorMessage } from '../base/errors';
 import type { CliCommand, CliIo } from './cli-io';
 import { startupMark } from './startup-trace';
-import { NodeEngineHost, prestartEngineThreads } from './worker-host';
-import { discardPrestarted } from './thread-prestart';
 
 /**
  * The verbs. Each command's module is imported when it runs, so a command loads only its own
@@ -85,26 +83,6 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
   }
 }
 
-/** Largest --pcpus `domus run` takes. */
-const MAX_RUN_PCPUS = 256;
-
-/**
- * `domus run` starts its engine threads before anything else (thread-prestart.ts), as many pCPU
- * threads as it will ask for; they load their programs while the command loads and reads the
- * kernel. Threads it does not adopt (bad arguments) are stopped at the end. DOMUS_PRESTART=0 off.
- */
-function prestartForRun(argv: string[]): void {
-  const [verb, ...args] = argv;
-  if (verb !== 'run' || process.env.DOMUS_PRESTART === '0' || args.includes('-h') || args.includes('--help')) return;
-  let pcpus = new NodeEngineHost().hostCpus();
-  for (let i = 0; i < args.length; i++) {
-    if (args[i] === '--pcpus') pcpus = Number(args[i + 1]);
-    else if (args[i].startsWith('--pcpus=')) pcpus = Number(args[i].slice('--pcpus='.length));
-  }
-  // A bad count is the command's to report.
-  if (Number.isInteger(pcpus) && pcpus >= 1 && pcpus <= MAX_RUN_PCPUS) prestartEngineThreads(pcpus);
-}
-
 /**
  * Runs the CLI on this process's arguments and sets its exit code (bin/domus calls this, through
  * cli-boot.ts). `saveCodeCache` (the CLI bundle's code cache) is called once the command has
@@ -113,7 +91,6 @@ function prestartForRun(argv: string[]): void {
  */
 export function runCli(saveCodeCache?: () => void): void {
   startupMark('cli bundle evaluated');
-  prestartForRun(process.argv.slice(2));
   let save = saveCodeCache;
   const saveOnce = (): void => {
     const f = save;
@@ -141,7 +118,6 @@ export function runCli(saveCodeCache?: () => void): void {
   main(process.argv.slice(2), io).then(
     (code) => {
       process.exitCode = code;
-      void discardPrestarted();
     },
     (err) => {
       process.stderr.write(`domus: ${err instanceof Error ? err.stack : String(err)}\n`);

@@ -1,15 +1,14 @@
 /**
  * Starting an engine thread's program from its entry file: the program is a CommonJS bundle
  * beside the entry (dist/engine/*-thread.cjs) loaded through the V8 code cache (code-cache.ts).
- * A prestarted thread (thread-prestart.ts) then waits for its start data; the program's start
- * function gets that data and the cache's save(), to call once its start-up code has run.
+ * The program's start function gets the thread's start data (workerData) and the cache's save(),
+ * to call once its start-up code has run.
  */
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parentPort, workerData } from 'node:worker_threads';
 import { loadCachedBundle } from './code-cache';
 import { startupMark } from './startup-trace';
-import { awaitAdoption, isPrestarted } from './thread-prestart';
 
 /** The start function a thread program exports. */
 export type ThreadStart = (data: unknown, saveCodeCache: () => void) => void;
@@ -22,12 +21,7 @@ export function startThreadBundle(bundle: string, contentKey: string, start: str
   startupMark(`${bundle} loaded (code cache: ${loaded.status})`);
   const fn = loaded.exports[start];
   if (typeof fn !== 'function') throw new Error(`${file} has no function ${start}: rebuild with node scripts/build.mjs`);
-  let data: unknown = workerData;
-  if (isPrestarted(data)) {
-    data = awaitAdoption(parentPort, data);
-    startupMark(`${bundle} adopted by the engine`);
-  }
-  (fn as ThreadStart)(data, () => {
+  (fn as ThreadStart)(workerData, () => {
     if (loaded.save()) startupMark(`${bundle}: code cache written to ${loaded.cacheFile}`);
   });
 }

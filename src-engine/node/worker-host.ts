@@ -7,7 +7,6 @@ import { Worker, receiveMessageOnPort, type MessagePort } from 'node:worker_thre
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { adoptPrestarted, earlyEnd, prestartThreads } from './thread-prestart';
 import type { EngineHost, MessageEnd, WorkerEnv, WorkerHandle, WorkerKind } from '../runtime/thread-env';
 
 /**
@@ -58,33 +57,18 @@ function workerFile(kind: WorkerKind): string {
   return path.join(engineDir(), kind === 'hv' ? 'hv-worker.cjs' : 'pcpu-worker.cjs');
 }
 
-/**
- * Starts the hypervisor thread and `pcpus` pCPU threads ahead of the engine (thread-prestart.ts):
- * the next NodeEngineHost to spawn threads adopts them instead of starting new ones.
- */
-export function prestartEngineThreads(pcpus: number): void {
-  prestartThreads('hv', workerFile('hv'), ['domus-hv']);
-  prestartThreads('pcpu', workerFile('pcpu'), Array.from({ length: pcpus }, (_, i) => `domus-pcpu${i}`));
-}
-
-/** Spawns engine threads with worker_threads (adopting prestarted ones first). */
+/** Spawns engine threads with worker_threads. */
 export class NodeEngineHost implements EngineHost {
   private spawned = 0;
 
   spawn(kind: WorkerKind, data: unknown): WorkerHandle {
     const name = kind === 'hv' ? 'domus-hv' : `domus-pcpu${this.spawned++}`;
-    const w = adoptPrestarted(kind, data) ?? new Worker(workerFile(kind), { workerData: data, stdout: false, stderr: false, name });
+    const w = new Worker(workerFile(kind), { workerData: data, stdout: false, stderr: false, name });
     let exited = false;
     return {
       postMessage: (m) => w.postMessage(m),
       onMessage: (h) => w.on('message', h),
       onExit: (h) => {
-        const early = earlyEnd(w);
-        if (early !== undefined) {
-          exited = true;
-          queueMicrotask(() => h(early.code, early.error));
-          return;
-        }
         w.on('error', (err) => {
           exited = true;
           h(1, err);

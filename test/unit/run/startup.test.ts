@@ -1,7 +1,6 @@
 /**
- * The start path of `domus run`: the V8 code cache of the engine threads' programs
- * (src-engine/node/code-cache.ts), prestarted engine threads (thread-prestart.ts) and the
- * start-up trace (startup-trace.ts).
+ * The start path of `domus run`: the V8 code cache of the CLI and of the engine threads'
+ * programs (src-engine/node/code-cache.ts) and the start-up trace (startup-trace.ts).
  */
 import { describe, expect, it } from 'vitest';
 import { spawnSync } from 'node:child_process';
@@ -116,31 +115,39 @@ describe('domus run start path', () => {
   }, 120_000);
 
   it('traces the start-up milestones on stderr, in order, with nothing added to stdout', () => {
-    // A guest that keeps running, so that both pCPU threads are surely up before the end.
-    const r = domusRun({ DOMUS_TRACE_START: '1', DOMUS_CODE_CACHE: '0' }, '--kernel', `${GUESTS}/spin.elf`, '--timeout', '2', '--pcpus', '2');
-    expect(r.code).toBe(124);
-    expect(r.out).toMatch(/^SPIN START/);
-    const order = ['cli.cjs loaded', 'cli bundle evaluated', 'run: arguments parsed, kernel read', 'run: engine constructed', 'run: hypervisor thread ready', 'run: domain created', 'run: first console byte'];
+    const r = domusRun({ DOMUS_TRACE_START: '1', DOMUS_CODE_CACHE: '0' }, '--kernel', path.resolve('test/fixtures/run/poweroff.elf'), '--debug-exit', '--pcpus', '2');
+    expect(r.out).toBe('FAULT GUEST UP\n');
+    expect(r.code).toBe((0x2a << 1) | 1);
+    const order = ['cli.cjs loaded (code cache: off)', 'cli bundle evaluated', 'run: arguments parsed, kernel read', 'run: engine constructed', 'run: hypervisor thread ready', 'run: domain created', 'run: first console byte'];
     const at = order.map((m) => r.err.indexOf(m));
     expect(at.every((i) => i >= 0)).toBe(true);
     expect([...at].sort((a, b) => a - b)).toEqual(at);
+    expect(r.err).toContain('hv-thread.cjs loaded (code cache: off)');
     // Each line: ms since the process started, the thread, the milestone, the thread's CPU time.
     expect(r.err).toMatch(/^domus startup: +\d+\.\d ms {2}main +run: domain created {2}\(thread CPU \d+\.\d ms\)$/m);
-    // The prestarted threads were adopted: one hypervisor thread and both pCPU threads.
-    expect(r.err.match(/hv-thread\.cjs adopted by the engine/g)?.length).toBe(1);
-    expect(r.err.match(/pcpu-thread\.cjs adopted by the engine/g)?.length).toBe(2);
   }, 60_000);
 
-  it('boots the same without prestarted threads, and bad arguments end at once despite them', () => {
-    const plain = domusRun({ DOMUS_PRESTART: '0' }, '--kernel', path.resolve('test/fixtures/run/poweroff.elf'), '--debug-exit');
-    expect(plain.out).toBe('FAULT GUEST UP\n');
-    expect(plain.code).toBe((0x2a << 1) | 1);
-    const started = performance.now();
-    const bad = domusRun({}, '--kernel', path.resolve('test/fixtures/run/no-such-kernel.elf'), '--pcpus', '3');
-    expect(bad.code).toBe(2);
-    expect(bad.err).toContain('no-such-kernel.elf: no such file');
-    // Unadopted threads neither keep the process alive nor print anything.
-    expect(performance.now() - started).toBeLessThan(20_000);
-    expect(bad.out).toBe('');
+  it('a cache written under other V8 flags is rejected and rewritten; the guest runs the same', () => {
+    const cache = tmp();
+    const kernel = path.resolve('test/fixtures/run/poweroff.elf');
+    const run = (flags: string[]) => {
+      const r = spawnSync(process.execPath, [...flags, 'bin/domus', 'run', '--kernel', kernel, '--debug-exit', '--pcpus', '1'], {
+        encoding: 'latin1',
+        timeout: 60_000,
+        env: { ...process.env, DOMUS_CACHE_DIR: cache, DOMUS_TRACE_START: '1' },
+      });
+      return { code: r.status, out: r.stdout, err: r.stderr };
+    };
+    const plain = run([]);
+    expect(plain.err).toContain('cli.cjs loaded (code cache: miss)');
+    // V8 checks its flags against the cache's; --no-opt makes them differ.
+    const other = run(['--no-opt']);
+    expect(other.err).toContain('cli.cjs loaded (code cache: rejected)');
+    expect(other.err).toContain('hv-thread.cjs loaded (code cache: rejected)');
+    for (const r of [plain, other]) {
+      expect(r.out).toBe('FAULT GUEST UP\n');
+      expect(r.code).toBe((0x2a << 1) | 1);
+    }
+    expect(run(['--no-opt']).err).toContain('hv-thread.cjs loaded (code cache: hit)');
   }, 60_000);
 });
