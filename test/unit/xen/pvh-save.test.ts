@@ -15,6 +15,11 @@ import { patternDisk } from '../../support/pvh-disk';
 const GUESTS = fileURLToPath(new URL('../../guests-pvh/', import.meta.url));
 const MODULE = { data: new TextEncoder().encode('hello, module'), path: 'module.bin', cmdline: 'initrd-args' };
 const BUDGET_NS = 4e9;
+/** Hostile guests (seeds) saved and restored, the calls each makes first, and its time after. */
+const HOSTILE_SEEDS = 6;
+const HOSTILE_CALLS = 1000;
+/** Virtual time a hostile guest gets before and after the save (1000 calls take about 1 ms). */
+const HOSTILE_NS = 3e6;
 
 /** The check names basic.c prints, read from its source. */
 function basicChecks(): string[] {
@@ -228,4 +233,33 @@ describe('PVH save and restore (in-process Xen host)', () => {
       expect(b.xen.xs.tryRead(`/local/domain/${id}/name`), what).toBeUndefined();
     }
   });
+
+  it('hostile guests saved mid-storm are restored and go on making calls without an engine fault', () => {
+    const kernel = readFileSync(`${GUESTS}build/hostile.elf`);
+    const calls = (t: string) => Math.max(0, ...[...t.matchAll(/hostile: (\d+) calls/g)].map((x) => Number(x[1])));
+    let continued = 0;
+    for (let seed = 1; seed <= HOSTILE_SEEDS; seed++) {
+      const a = new PvhMachine(64);
+      const id = a.addDomain({ name: 'hostile', kernel, cmdline: `seed=${seed}`, memMiB: 8 });
+      const end = a.run({ maxNs: HOSTILE_NS, until: () => calls(a.domain(id).consoleIo) >= HOSTILE_CALLS || a.domain(id).shutdown !== undefined });
+      if (end !== 'until' || a.domain(id).shutdown !== undefined) continue;
+      let saved: PvhSavedDomain;
+      try {
+        saved = a.saveDomain(id);
+      } catch (e) {
+        // The one refusal a guest can provoke: it mapped a grant of another domain.
+        expect(String(e)).toMatch(/mapped through grants/);
+        continue;
+      }
+      const at = calls(a.domain(id).consoleIo);
+      const b = new PvhMachine(64);
+      b.restoreDomain({ ...saved, xen: JSON.parse(JSON.stringify(saved.xen)) as PvhSavedDomain['xen'] });
+      const d = b.domain(id);
+      // Dispatch is strict: any engine exception (not a Xen errno) fails here.
+      b.run({ maxNs: HOSTILE_NS, until: () => calls(d.consoleIo) > at || d.shutdown !== undefined });
+      if (calls(d.consoleIo) > at) continued++;
+    }
+    // Some seeds break themselves (seed 2 spins after its first 1000 calls, with or without a save).
+    expect(continued).toBeGreaterThanOrEqual(HOSTILE_SEEDS / 2);
+  }, 60000);
 });
