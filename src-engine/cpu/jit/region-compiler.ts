@@ -216,7 +216,9 @@ export function compileRegion(blocksIn: readonly Block[], key: RegionKey, cpu: C
     frame: key.frame,
   };
   const first = emitBlocks(blocks, layout, blocks.map(() => UNKNOWN));
-  const { e, templated } = emitBlocks(blocks, layout, guessesFrom(first.e, blocks.length));
+  const guesses = guessesFrom(first.e, blocks.length);
+  // Without a guess the second pass would write the same code.
+  const { e, templated } = guesses.every((g) => g === UNKNOWN) ? first : emitBlocks(blocks, layout, guesses);
 
   const used = regList(e.usedRegs);
   const written = regList(e.writtenRegs);
