@@ -223,6 +223,8 @@ describe('PVH save and restore (in-process Xen host)', () => {
       ['a grant table beyond its maximum', (x) => (x.grantFrames = new Array<string>(x.maxGrantFrames + 1).fill(x.grantFrames[0])), /grant table is not readable/],
       ['a port with a nonsense state', (x) => (x.ports[0].state = 42), /event channel \d+ is not readable/],
       ['a VCPU list of the wrong size', (x) => x.vcpus.push(x.vcpus[0]), /VCPU list is not readable/],
+      ['a parameter table of the wrong shape', (x) => ((x as unknown as { params: unknown }).params = 5), /Xen state does not fit together/],
+      ['no system time', (x) => ((x as unknown as { systemNs: unknown }).systemNs = 'soon'), /system time is not readable/],
     ];
     for (const [what, spoil, msg] of bad) {
       const xen = JSON.parse(JSON.stringify(saved.xen)) as PvhSavedDomain['xen'];

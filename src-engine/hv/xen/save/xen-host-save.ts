@@ -13,7 +13,7 @@
  * front end (the watch fires at once and must find the ring already connected); grant frames
  * are back before the vbd ring is pinned again.
  */
-import { SaveImageError } from '../../../base/errors';
+import { DomusError, SaveImageError } from '../../../base/errors';
 import type { BackendEndpoint } from '../event-channels';
 import type { GrantEnv } from '../grant-mapping';
 import type { XenDomain } from '../xen-domain';
@@ -75,6 +75,7 @@ export function checkXenSave(s: XenSaveState, cfg: XenDomainSetup): void {
     );
   }
   if (s.domid !== cfg.domid) throw badField('the domain ID');
+  if (typeof s.systemNs !== 'number' || !Number.isFinite(s.systemNs) || s.systemNs < 0) throw badField('the system time');
   if (!Array.isArray(s.vcpus) || s.vcpus.length !== cfg.nrVcpus) throw badField('the VCPU list');
   const saved = (s.vbds ?? []).map((v) => v.devid).sort((a, b) => a - b);
   const given = (cfg.vbds ?? []).map((v) => v.devid).sort((a, b) => a - b);
@@ -91,6 +92,17 @@ export function checkXenSave(s: XenSaveState, cfg: XenDomainSetup): void {
  * the order). Returns the guest's store and console ports (0 if the guest closed them).
  */
 export function restoreXenState(env: XenRestoreEnv, d: XenDomain, be: DomainBackends, s: XenSaveState, nowNs: number): [number, number] {
+  try {
+    return restoreParts(env, d, be, s, nowNs);
+  } catch (e) {
+    // A field of the wrong shape (an edited file whose checksum was fixed up) surfaces as a
+    // TypeError or a Xen errno deep inside; the user gets one message about the image.
+    if (e instanceof DomusError) throw e;
+    throw new SaveImageError('save.corrupt', `The image's Xen state does not fit together: ${e instanceof Error ? e.message : String(e)}. The file was changed after it was saved.`);
+  }
+}
+
+function restoreParts(env: XenRestoreEnv, d: XenDomain, be: DomainBackends, s: XenSaveState, nowNs: number): [number, number] {
   restoreDomainNodes(env.xs, env.xenstore, s);
   loadXenCore(env, d, s, nowNs);
   be.store.loadState({
