@@ -11,6 +11,9 @@ import {
   REQ_EOI, REQ_HYPERCALL, REQ_INTA, REQ_IO_IN, REQ_IO_OUT, REQ_IPI, REQ_MMIO_READ, REQ_MMIO_WRITE, REQ_MSR_READ, REQ_MSR_WRITE,
 } from './control-block';
 import type { HvDomain } from './hv-domain';
+import { IF, S_EFLAGS, S_HALTED, S_INJECT_VECTOR, S_INTR_LINE, S_SHADOW } from '../cpu/state';
+import { lapicHasInterrupt } from '../machine/lapic-core';
+import { LAPIC_ACK_EXTINT, lapicAcknowledge } from '../machine/lapic';
 
 /** VM-exit reasons by request kind, as `xl`-style statistics name them. */
 export const EXIT_NAMES: Readonly<Record<number, string>> = {
@@ -89,4 +92,30 @@ export function serveDeviceExit(d: HvDomain, vcpu: number, xen: XenHost, kind: n
       break;
   }
   return out;
+}
+
+/**
+ * Before VCPU `v` of `d` enters a pCPU: an interrupt it will take at once (IF set, no shadow,
+ * INTR high) is acknowledged here and injected, saving the pCPU the INTA round trip (VMX event
+ * injection at VM entry). A PVH VCPU gets its time record and upcall line refreshed instead, as
+ * Xen does at every VM entry.
+ */
+export function prepareEntry(d: HvDomain, v: number, xen: XenHost): void {
+  if (d.spec.pvh !== undefined) {
+    xen.vcpuScheduled(d.domid, v);
+    return;
+  }
+  const s = d.vcpuState[v];
+  const r = d.lapics[v];
+  if (s[S_INJECT_VECTOR] !== 0 || (s[S_EFLAGS] & IF) === 0 || s[S_SHADOW] !== 0 || !lapicHasInterrupt(r)) return;
+  // The VCPU runs nowhere now, so its local APIC is ours to update: accept the vector
+  // (IRR -> ISR), or for ExtINT run the 8259's INTA cycle.
+  let vector = lapicAcknowledge(r);
+  if (vector === LAPIC_ACK_EXTINT) vector = d.platform.interruptController.acknowledge();
+  if (vector >= 0) {
+    s[S_INJECT_VECTOR] = vector + 1;
+    s[S_HALTED] = 0;
+    d.countExit('injected');
+  }
+  s[S_INTR_LINE] = lapicHasInterrupt(r) ? 1 : 0;
 }

@@ -17,22 +17,18 @@ import { errorMessage, DomusError } from '../base/errors';
 import { SchedCore } from '../hv/sched/core';
 import type { SchedName } from '../hv/sched/sched-ops';
 import { MachineMemory } from '../hv/memory/machine-memory';
-import { IF, S_EFLAGS, S_FAULT_KIND, S_HALTED, S_INJECT_VECTOR, S_INTR_LINE, S_LAST_PCPU, S_SHADOW } from '../cpu/state';
+import { S_FAULT_KIND, S_HALTED, S_LAST_PCPU } from '../cpu/state';
 import { describeCpuState } from '../cpu/describe';
-import {
-  ATTN_EVENT, ATTN_FLUSH, ATTN_PREEMPT, CB_DOORBELL, CB_HOST_MSGS, CB_SHUTDOWN, P_ASSIGN_DOM, P_ASSIGN_SEQ, P_ASSIGN_VCPU, P_ARG0, P_ARG1, P_ARG2, P_ATTN, P_REQ, P_RES0,
-  P_RES1, P_RES2, P_RES_STATUS, P_RESP, P_WAKE, REQ_SCHEDULE, RES_OK, RES_STOP, P_POST_HEAD, P_POST_TAIL, P_POST_RING, POST_ENTRY_WORDS, POST_SLOTS,
-  SCHED_HALTED, SCHED_SHUTDOWN, SCHED_SIPI_WAIT, slot, putF64, getF64, P_DEADLINE, NO_DEADLINE, P_STOP_NS,
-} from './control-block';
+import { ATTN_FLUSH, CB_DOORBELL, CB_HOST_MSGS, CB_SHUTDOWN, REQ_SCHEDULE, RES_OK, RES_STOP, SCHED_HALTED, SCHED_SHUTDOWN, SCHED_SIPI_WAIT } from './control-block';
 import { HvDomain, type DomainRestore, type DomainShutdown, type DomainSpec } from './hv-domain';
-import { lapicHasInterrupt, lapicStartupPending } from '../machine/lapic-core';
-import { LAPIC_ACK_EXTINT, lapicAcknowledge } from '../machine/lapic';
+import { lapicStartupPending } from '../machine/lapic-core';
 import type { HostToHv, HvInit, HvToHost, WireError } from './messages';
 import type { WorkerEnv } from './thread-env';
 import type { HvServices } from './hv-bios';
 import { XenHost } from '../hv/xen/xen-host';
 import { DOMAIN_CALLS, HvToolstack } from './hv-toolstack';
-import { EXIT_NAMES, serveDeviceExit, type ExitAnswer } from './hv-exits';
+import { EXIT_NAMES, prepareEntry, serveDeviceExit, type ExitAnswer } from './hv-exits';
+import { PcpuSlots } from './hv-pcpu-slots';
 import { restoredDomid } from './pvh-save';
 
 interface Running {
@@ -52,6 +48,8 @@ export class Hypervisor {
   readonly sched: SchedCore;
   readonly domains = new Map<number, HvDomain>();
   private readonly cb: Int32Array;
+  /** The pCPU words of the control block. */
+  private readonly slots: PcpuSlots;
   private readonly nr: number;
   private readonly running: (Running | null)[];
   private readonly sliceEnd: number[];
@@ -81,6 +79,7 @@ export class Hypervisor {
     private readonly services?: HvServices,
   ) {
     this.cb = new Int32Array(init.controlBlock);
+    this.slots = new PcpuSlots(this.cb);
     this.nr = init.nrPcpus;
     this.pool = MachineMemory.fromBuffers(init.pool);
     this.running = new Array<Running | null>(this.nr).fill(null);
@@ -146,10 +145,7 @@ export class Hypervisor {
       this.directPending.add(p);
       return;
     }
-    const cb = this.cb;
-    Atomics.or(cb, slot(p, P_ATTN), ATTN_PREEMPT);
-    Atomics.add(cb, slot(p, P_WAKE), 1);
-    Atomics.notify(cb, slot(p, P_WAKE));
+    this.slots.preempt(p);
   }
 
   /** Decides for tickled idle pCPUs and wakes them with their assignment. */
@@ -159,19 +155,8 @@ export class Hypervisor {
       this.directPending.delete(p);
       if (!this.idle[p] || this.running[p] !== null) continue;
       const [domid, vcpu] = this.decide(p);
-      if (domid >= 0) this.hand(p, domid, vcpu);
+      if (domid >= 0) this.slots.hand(p, domid, vcpu, this.sliceEnd[p]);
     }
-  }
-
-  /** Wakes sleeping pCPU `p` with VCPU `vcpu` of `domid` to run until sliceEnd[p]. */
-  private hand(p: number, domid: number, vcpu: number): void {
-    const cb = this.cb;
-    cb[slot(p, P_ASSIGN_DOM)] = domid;
-    cb[slot(p, P_ASSIGN_VCPU)] = vcpu;
-    putF64(cb, slot(p, P_DEADLINE), Number.isFinite(this.sliceEnd[p]) ? this.sliceEnd[p] : NO_DEADLINE);
-    Atomics.add(cb, slot(p, P_ASSIGN_SEQ), 1);
-    Atomics.add(cb, slot(p, P_WAKE), 1);
-    Atomics.notify(cb, slot(p, P_WAKE));
   }
 
   /**
@@ -179,47 +164,14 @@ export class Hypervisor {
    * runs, and HLTs, after which the pCPU sleeps until it is handed its next VCPU.
    */
   private drainPosted(p: number): void {
-    const cb = this.cb;
-    const head = Atomics.load(cb, slot(p, P_POST_HEAD));
-    let tail = cb[slot(p, P_POST_TAIL)];
-    if (head === tail) return;
-    for (; tail !== head; tail++) {
-      const e = slot(p, P_POST_RING + (tail % POST_SLOTS) * POST_ENTRY_WORDS);
-      const [kind, a0, a1, a2] = [cb[e], cb[e + 1], cb[e + 2], cb[e + 3]];
-      if (kind === REQ_SCHEDULE) {
-        const [domid, vcpu] = this.schedule(p, a0);
-        if (domid >= 0) this.hand(p, domid, vcpu);
+    this.slots.drainPosted(p, (r) => {
+      if (r.kind === REQ_SCHEDULE) {
+        const [domid, vcpu] = this.schedule(p, r.a0);
+        if (domid >= 0) this.slots.hand(p, domid, vcpu, this.sliceEnd[p]);
       } else {
-        this.exit(p, kind, a0, a1, a2);
+        this.exit(p, r.kind, r.a0, r.a1, r.a2);
       }
-    }
-    Atomics.store(cb, slot(p, P_POST_TAIL), tail);
-    Atomics.notify(cb, slot(p, P_POST_TAIL));
-  }
-
-  /**
-   * Before a VCPU enters a pCPU: an interrupt it will take at once (IF set, no shadow, INTR
-   * high) is acknowledged here and injected, saving the pCPU the INTA round trip.
-   */
-  private prepareEntry(d: HvDomain, v: number): void {
-    if (d.spec.pvh !== undefined) {
-      // Time record and upcall line, as Xen refreshes them at every VM entry.
-      this.xen.vcpuScheduled(d.domid, v);
-      return;
-    }
-    const s = d.vcpuState[v];
-    const r = d.lapics[v];
-    if (s[S_INJECT_VECTOR] !== 0 || (s[S_EFLAGS] & IF) === 0 || s[S_SHADOW] !== 0 || !lapicHasInterrupt(r)) return;
-    // The VCPU runs nowhere now, so its local APIC is ours to update: accept the vector
-    // (IRR -> ISR), or for ExtINT run the 8259's INTA cycle.
-    let vector = lapicAcknowledge(r);
-    if (vector === LAPIC_ACK_EXTINT) vector = d.platform.interruptController.acknowledge();
-    if (vector >= 0) {
-      s[S_INJECT_VECTOR] = vector + 1;
-      s[S_HALTED] = 0;
-      d.countExit('injected');
-    }
-    s[S_INTR_LINE] = lapicHasInterrupt(r) ? 1 : 0;
+    });
   }
 
   /** The loop; returns when the engine shuts down. */
@@ -235,11 +187,11 @@ export class Hypervisor {
         worked = this.drainHost();
       }
       for (let p = 0; p < this.nr; p++) {
-        if (Atomics.load(cb, slot(p, P_POST_HEAD)) !== cb[slot(p, P_POST_TAIL)]) {
+        if (this.slots.hasPosted(p)) {
           this.drainPosted(p);
           worked = true;
         }
-        if (Atomics.load(cb, slot(p, P_REQ)) !== 0) {
+        if (this.slots.hasRequest(p)) {
           this.serve(p);
           worked = true;
         }
@@ -353,7 +305,7 @@ export class Hypervisor {
     d.vcpuState[v][S_LAST_PCPU] = 0;
     for (let p = 0; p < this.nr; p++) {
       const r = this.running[p];
-      if (r !== null && r.dom === d && r.vcpu === v) Atomics.or(this.cb, slot(p, P_ATTN), ATTN_FLUSH);
+      if (r !== null && r.dom === d && r.vcpu === v) this.slots.attention(p, ATTN_FLUSH);
     }
   }
 
@@ -406,29 +358,15 @@ export class Hypervisor {
 
   /** Serves pCPU `p`'s mailbox. */
   private serve(p: number): void {
-    const cb = this.cb;
-    const base = slot(p, 0);
-    const kind = cb[base + P_REQ];
-    const a0 = cb[base + P_ARG0];
-    const a1 = cb[base + P_ARG1];
-    const a2 = cb[base + P_ARG2];
-    let status = RES_OK;
+    const { kind, a0, a1, a2 } = this.slots.request(p);
     if (kind === REQ_SCHEDULE) {
       const [r0, r1, r2] = this.schedule(p, a0);
-      cb[base + P_RES0] = r0;
-      cb[base + P_RES1] = r1;
-      cb[base + P_RES2] = r2;
-    } else {
-      status = this.exit(p, kind, a0, a1, a2);
-      const ans = this.lastExit;
-      cb[base + P_RES0] = ans.r0;
-      cb[base + P_RES1] = ans.r1;
-      cb[base + P_RES2] = ans.r2;
+      this.slots.answer(p, r0, r1, r2, RES_OK);
+      return;
     }
-    cb[base + P_RES_STATUS] = status;
-    Atomics.store(cb, base + P_REQ, 0);
-    Atomics.add(cb, base + P_RESP, 1);
-    Atomics.notify(cb, base + P_RESP);
+    const status = this.exit(p, kind, a0, a1, a2);
+    const ans = this.lastExit;
+    this.slots.answer(p, ans.r0, ans.r1, ans.r2, status);
   }
 
   /** The answer of the last device exit served by exit(). */
@@ -471,7 +409,7 @@ export class Hypervisor {
     const prev = this.running[p];
     // Account the run up to when the pCPU stopped it, not up to now (the request may have waited
     // for this thread to get a host CPU).
-    this.accountAt = prev !== null ? Math.min(getF64(this.cb, slot(p, P_STOP_NS)), this.env.nowNs()) : -1;
+    this.accountAt = prev !== null ? Math.min(this.slots.stopNs(p), this.env.nowNs()) : -1;
     try {
       return this.scheduleAfter(p, reason, prev);
     } finally {
@@ -485,18 +423,17 @@ export class Hypervisor {
     this.deciding = p;
     try {
       // An interrupt is already waiting for a halting VCPU: no point blocking, run it again.
-      if (prev !== null && this.putAway(reason, prev)) return [prev.dom.domid, prev.vcpu, Atomics.load(this.cb, slot(p, P_WAKE))];
+      if (prev !== null && this.putAway(reason, prev)) return [prev.dom.domid, prev.vcpu, this.slots.wakeWord(p)];
     } finally {
       this.deciding = -1;
     }
     // Snapshot the wake word and clear the preempt bit BEFORE deciding: a tickle for this pCPU
     // issued during (or after) the decision must not be lost, so the pCPU re-asks at once.
-    const wake = Atomics.load(this.cb, slot(p, P_WAKE));
-    Atomics.and(this.cb, slot(p, P_ATTN), ~ATTN_PREEMPT);
+    const wake = this.slots.beginDecision(p);
     this.idle[p] = false;
     this.directPending.delete(p);
     const [domid, vcpu] = this.decide(p);
-    putF64(this.cb, slot(p, P_DEADLINE), Number.isFinite(this.sliceEnd[p]) ? this.sliceEnd[p] : NO_DEADLINE);
+    this.slots.setDeadline(p, this.sliceEnd[p]);
     return [domid, vcpu, wake];
   }
 
@@ -553,7 +490,7 @@ export class Hypervisor {
     this.idle[p] = false;
     this.running[p] = { dom: d, vcpu: dec.vcpu.vcpu };
     this.sliceEnd[p] = dec.until;
-    this.prepareEntry(d, dec.vcpu.vcpu);
+    prepareEntry(d, dec.vcpu.vcpu, this.xen);
     return [d.domid, dec.vcpu.vcpu];
   }
 
@@ -570,7 +507,7 @@ export class Hypervisor {
         if (r !== null && r.dom === d && r.vcpu === v) onPcpu = p;
       }
       if (onPcpu >= 0) {
-        Atomics.or(this.cb, slot(onPcpu, P_ATTN), ATTN_EVENT);
+        this.slots.poke(onPcpu);
         continue;
       }
       if (this.wakeable(d, v) && !d.paused && !d.shutdown) {

@@ -1,0 +1,137 @@
+/**
+ * The hypervisor thread's side of the pCPU slots of the control block (control-block.ts): the
+ * mailbox a pCPU waits on, its ring of posted requests, direct assignment, tickles and pokes.
+ * Hypervisor (hv-main.ts) decides what happens; this class only knows the words and their
+ * Atomics protocol.
+ */
+import {
+  ATTN_EVENT, ATTN_PREEMPT, P_ARG0, P_ARG1, P_ARG2, P_ASSIGN_DOM, P_ASSIGN_SEQ, P_ASSIGN_VCPU, P_ATTN, P_DEADLINE, P_POST_HEAD, P_POST_RING,
+  P_POST_TAIL, P_REQ, P_RES0, P_RES1, P_RES2, P_RES_STATUS, P_RESP, P_STOP_NS, P_WAKE, POST_ENTRY_WORDS, POST_SLOTS, NO_DEADLINE, getF64, putF64,
+  slot,
+} from './control-block';
+
+/** A request read from a mailbox or a posted-request ring. */
+export interface PcpuRequest {
+  kind: number;
+  a0: number;
+  a1: number;
+  a2: number;
+}
+
+/** The per-pCPU words of one control block, as the hypervisor thread uses them. */
+export class PcpuSlots {
+  /** Reused for every request read (the hypervisor serves one at a time). */
+  private readonly req: PcpuRequest = { kind: 0, a0: 0, a1: 0, a2: 0 };
+
+  constructor(private readonly cb: Int32Array) {}
+
+  /** True if pCPU `p` waits for an answer in its mailbox. */
+  hasRequest(p: number): boolean {
+    return Atomics.load(this.cb, slot(p, P_REQ)) !== 0;
+  }
+
+  /** The request in pCPU `p`'s mailbox (valid until the next call). */
+  request(p: number): PcpuRequest {
+    const cb = this.cb;
+    const r = this.req;
+    r.kind = cb[slot(p, P_REQ)];
+    r.a0 = cb[slot(p, P_ARG0)];
+    r.a1 = cb[slot(p, P_ARG1)];
+    r.a2 = cb[slot(p, P_ARG2)];
+    return r;
+  }
+
+  /** Answers pCPU `p`'s request and wakes it. */
+  answer(p: number, r0: number, r1: number, r2: number, status: number): void {
+    const cb = this.cb;
+    const base = slot(p, 0);
+    cb[base + P_RES0] = r0;
+    cb[base + P_RES1] = r1;
+    cb[base + P_RES2] = r2;
+    cb[base + P_RES_STATUS] = status;
+    Atomics.store(cb, base + P_REQ, 0);
+    Atomics.add(cb, base + P_RESP, 1);
+    Atomics.notify(cb, base + P_RESP);
+  }
+
+  /** True if pCPU `p` has posted requests not served yet. */
+  hasPosted(p: number): boolean {
+    return Atomics.load(this.cb, slot(p, P_POST_HEAD)) !== this.cb[slot(p, P_POST_TAIL)];
+  }
+
+  /** Serves pCPU `p`'s posted requests in order with `serve`, then frees their ring entries. */
+  drainPosted(p: number, serve: (r: PcpuRequest) => void): void {
+    const cb = this.cb;
+    const head = Atomics.load(cb, slot(p, P_POST_HEAD));
+    let tail = cb[slot(p, P_POST_TAIL)];
+    if (head === tail) return;
+    const r = this.req;
+    for (; tail !== head; tail++) {
+      const e = slot(p, P_POST_RING + (tail % POST_SLOTS) * POST_ENTRY_WORDS);
+      r.kind = cb[e];
+      r.a0 = cb[e + 1];
+      r.a1 = cb[e + 2];
+      r.a2 = cb[e + 3];
+      serve(r);
+    }
+    Atomics.store(cb, slot(p, P_POST_TAIL), tail);
+    // A pCPU whose ring was full waits for the tail to move.
+    Atomics.notify(cb, slot(p, P_POST_TAIL));
+  }
+
+  /** Wakes sleeping pCPU `p` with VCPU `vcpu` of `domid` to run until `sliceEnd`. */
+  hand(p: number, domid: number, vcpu: number, sliceEnd: number): void {
+    const cb = this.cb;
+    cb[slot(p, P_ASSIGN_DOM)] = domid;
+    cb[slot(p, P_ASSIGN_VCPU)] = vcpu;
+    this.setDeadline(p, sliceEnd);
+    Atomics.add(cb, slot(p, P_ASSIGN_SEQ), 1);
+    this.wake(p);
+  }
+
+  /** Asks pCPU `p` to stop its VCPU and come back to the scheduler (waking it if it sleeps). */
+  preempt(p: number): void {
+    Atomics.or(this.cb, slot(p, P_ATTN), ATTN_PREEMPT);
+    this.wake(p);
+  }
+
+  /** Tells pCPU `p` that its running VCPU's interrupt state changed. */
+  poke(p: number): void {
+    Atomics.or(this.cb, slot(p, P_ATTN), ATTN_EVENT);
+  }
+
+  /** Sets attention bits for pCPU `p` (flush, control messages). */
+  attention(p: number, bits: number): void {
+    Atomics.or(this.cb, slot(p, P_ATTN), bits);
+  }
+
+  /**
+   * Before deciding for pCPU `p`: its wake word now (the pCPU sleeps on it if the answer is
+   * idle, so a later tickle is not lost) and its preempt bit cleared.
+   */
+  beginDecision(p: number): number {
+    const wake = Atomics.load(this.cb, slot(p, P_WAKE));
+    Atomics.and(this.cb, slot(p, P_ATTN), ~ATTN_PREEMPT);
+    return wake;
+  }
+
+  /** The wake word of pCPU `p` now. */
+  wakeWord(p: number): number {
+    return Atomics.load(this.cb, slot(p, P_WAKE));
+  }
+
+  /** When pCPU `p` stopped its last VCPU (engine ns). */
+  stopNs(p: number): number {
+    return getF64(this.cb, slot(p, P_STOP_NS));
+  }
+
+  /** The end of the slice pCPU `p` runs (engine ns; Infinity for none). */
+  setDeadline(p: number, sliceEnd: number): void {
+    putF64(this.cb, slot(p, P_DEADLINE), Number.isFinite(sliceEnd) ? sliceEnd : NO_DEADLINE);
+  }
+
+  private wake(p: number): void {
+    Atomics.add(this.cb, slot(p, P_WAKE), 1);
+    Atomics.notify(this.cb, slot(p, P_WAKE));
+  }
+}
