@@ -3,9 +3,9 @@
  *
  * PhysMemory.codeMark has one byte per frame; it used to be a flag ("some block was decoded from
  * this frame"), so any store into the frame bumped its code generation and every block decoded
- * from it was decoded again. GRUB keeps data next to its code: the real-mode trampolines store
- * the protected-mode stack pointer beside themselves and grub_bios_interrupt patches its own
- * `INT n`, and module code shares heap pages with allocator headers; one boot bumped the
+ * from it was decoded again. GRUB keeps data next to its code: the real-mode trampolines save
+ * the IDT descriptors and the stack pointer beside themselves, grub_bios_interrupt patches its
+ * own `INT n`, and module code shares heap pages with allocator headers; one boot bumped the
  * generations of two hot code frames 1100 times. Now each of the byte's 8 bits stands for one
  * 512-byte chunk of the frame (CODE_CHUNK_SHIFT): a store bumps the generation only when it
  * touches a chunk that holds decoded code. Every other user of codeMark (the hypervisor's
