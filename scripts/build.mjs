@@ -24,8 +24,8 @@ const threadEntries = {
 // CommonJS bundle (node/cli.cjs) from its code cache (no ES module loader on the main thread).
 const cliProgram = { out: 'node/cli', src: 'src-engine/node/cli.ts', define: 'DOMUS_CLI_KEY' };
 const cliBoot = { 'node/cli-boot': 'src-engine/node/cli-boot.ts' };
-/** esbuild options of the engine threads' CommonJS files. */
-const threadBuild = {
+/** esbuild options of every CommonJS file for Node (the engine threads, the Electron shell). */
+const cjsBuild = {
   outdir: 'dist',
   outExtension: { '.js': '.cjs' },
   bundle: true,
@@ -35,6 +35,10 @@ const threadBuild = {
   sourcemap: true,
   logLevel: 'warning',
   external: ['electron'],
+};
+/** esbuild options of the engine threads' CommonJS files. */
+const threadBuild = {
+  ...cjsBuild,
   // Bundled sources read import.meta.url (worker-host.ts); a CommonJS module has __filename.
   define: { 'import.meta.url': 'DOMUS_IMPORT_META_URL' },
   banner: { js: "var DOMUS_IMPORT_META_URL = require('node:url').pathToFileURL(__filename).href;" },
@@ -109,18 +113,7 @@ if (existsSync(cliEntry)) {
 const electronEntries = { 'main/main': 'src-main/main.ts', 'main/preload': 'src-main/preload.ts' };
 const electronPresent = Object.fromEntries(Object.entries(electronEntries).filter(([, src]) => existsSync(src)));
 if (Object.keys(electronPresent).length > 0) {
-  await build({
-    entryPoints: electronPresent,
-    outdir: 'dist',
-    outExtension: { '.js': '.cjs' },
-    bundle: true,
-    platform: 'node',
-    format: 'cjs',
-    target: 'node20',
-    sourcemap: true,
-    logLevel: 'warning',
-    external: ['electron'],
-  });
+  await build({ ...cjsBuild, entryPoints: electronPresent });
 }
 if (existsSync('src-renderer/vite.config.ts')) {
   execFileSync(process.execPath, ['node_modules/vite/bin/vite.js', 'build', '--config', 'src-renderer/vite.config.ts', '--logLevel', 'warn'], { stdio: 'inherit' });

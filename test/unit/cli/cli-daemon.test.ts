@@ -2,35 +2,12 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { main } from '../../../src-engine/node/cli';
 import { startEngineDaemon, type EngineDaemon } from '../../../src-engine/node/daemon/engine-daemon';
 import { domusPaths } from '../../../src-engine/node/service/paths';
-import type { CliIo } from '../../../src-engine/node/cli-io';
+import { main } from '../../../src-engine/node/cli';
+import { captureIo, domus } from '../../support/cli-run';
 
 const GUESTS = path.resolve('test/fixtures/guests');
-
-function capture(env: Record<string, string>): CliIo & { stdout: () => string; stderr: () => string } {
-  let out = '';
-  let err = '';
-  return {
-    out: (t) => {
-      out += typeof t === 'string' ? t : new TextDecoder().decode(t);
-    },
-    err: (t) => {
-      err += t;
-    },
-    cwd: env.DOMUS_HOME,
-    env,
-    stdout: () => out,
-    stderr: () => err,
-  };
-}
-
-async function domus(env: Record<string, string>, ...argv: string[]) {
-  const io = capture(env);
-  const code = await main(argv, io);
-  return { code, out: io.stdout(), err: io.stderr() };
-}
 
 /** printf-style padding, written independently of the formatters under test. */
 const l = (s: string, n: number) => s.padEnd(n);
@@ -180,7 +157,7 @@ describe('domus verbs against a daemon (xl layouts)', () => {
     expect(gone.code).not.toBe(0);
     expect(gone.err).toMatch(/data\/x/);
     // xenstore-watch: the watched path at once, then each change at or below it, -n ends it.
-    const wio = capture(env);
+    const wio = captureIo(env);
     const watching = main(['xenstore-watch', '-n', '3', `${dir}/data/w2`], wio);
     for (let i = 0; i < 100 && !wio.stdout().includes('data/w2'); i++) await new Promise((res) => setTimeout(res, 20));
     expect((await domus(env, 'xenstore-write', `${dir}/data/other`, '1')).code).toBe(0);

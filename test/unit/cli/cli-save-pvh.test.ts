@@ -7,30 +7,12 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { existsSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { main } from '../../../src-engine/node/cli';
 import { startEngineDaemon, type EngineDaemon } from '../../../src-engine/node/daemon/engine-daemon';
 import { domusPaths } from '../../../src-engine/node/service/paths';
-import type { CliIo } from '../../../src-engine/node/cli-io';
+import { domus } from '../../support/cli-run';
 
 const BASIC = path.resolve('test/guests-pvh/build/basic.elf');
 const WAIT_MS = 60000;
-
-async function domus(env: Record<string, string>, ...argv: string[]) {
-  let out = '';
-  let err = '';
-  const io: CliIo = {
-    out: (t) => {
-      out += typeof t === 'string' ? t : new TextDecoder().decode(t);
-    },
-    err: (t) => {
-      err += t;
-    },
-    cwd: env.DOMUS_HOME,
-    env,
-  };
-  const code = await main(argv, io);
-  return { code, out, err };
-}
 
 async function until(what: string, fn: () => boolean | Promise<boolean>, ms = WAIT_MS): Promise<void> {
   const t0 = Date.now();
