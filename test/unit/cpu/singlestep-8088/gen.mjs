@@ -38,6 +38,9 @@ const PREFETCH_BYTES = 6;
 /** NOP (XCHG AX,AX). */
 const NOP = 0x90;
 
+/** An i386 masks shift and rotate counts to 5 bits. */
+const SHIFT_COUNT_LIMIT = 32;
+
 /** Segment-override prefixes (ES CS SS DS). */
 const SEG_PREFIX = { 0x26: 'es', 0x2e: 'cs', 0x36: 'ss', 0x3e: 'ds' };
 
@@ -47,7 +50,7 @@ const SEG_PREFIX = { 0x26: 'es', 0x2e: 'cs', 0x36: 'ss', 0x3e: 'ds' };
  */
 function selection() {
   const sel = new Map();
-  const add = (file, undef = 0, regOk = undefined) => sel.set(file, { undef, regOk });
+  const add = (file, undef = 0, regOk = undefined, dropIf = undefined) => sel.set(file, { undef, regOk, dropIf });
   const hex = (n) => n.toString(16).toUpperCase().padStart(2, '0');
   // ALU r/m,r  r,r/m  AL/AX,imm: ADD OR ADC SBB AND SUB XOR CMP.
   for (let op = 0; op < 8; op++) {
@@ -74,6 +77,20 @@ function selection() {
   for (const g of ['FE', 'FF']) { add(`${g}.0`); add(`${g}.1`); } // INC/DEC r/m
   // Shifts/rotates by 1: reg 6 is the 8086's undocumented SETMO (an i386 takes it as SAL).
   for (const g of ['D0', 'D1']) for (const r of [0, 1, 2, 3, 4, 5, 7]) add(`${g}.${r}`, r >= 4 ? SHIFT_UNDEFINED : 0);
+  // Shifts/rotates by CL: an i386 masks the count to 5 bits (the 8086 does not), and the SDM leaves
+  // CF undefined for SHL/SHR/SAR by a count >= the operand width; OF is undefined unless the count
+  // is 1 (the data set's mask already says so).
+  for (const g of ['D2', 'D3']) {
+    const width = g === 'D2' ? 8 : 16;
+    for (const r of [0, 1, 2, 3, 4, 5, 7]) {
+      add(`${g}.${r}`, OF | (r >= 4 ? SHIFT_UNDEFINED : 0), undefined, (t) => {
+        const cl = t.initial.regs.cx & 0xff;
+        if (cl >= SHIFT_COUNT_LIMIT) return 'shift count in CL >= 32 (i386: masked to 5 bits)';
+        if (r >= 4 && cl >= width) return 'shift by CL >= the operand width (SDM: CF undefined)';
+        return undefined;
+      });
+    }
+  }
   return sel;
 }
 
@@ -146,7 +163,7 @@ export function buildSubset(mirror, perFile = DEFAULT_PER_FILE) {
       if (cases.length >= perFile) break;
       const info = decode(t.bytes);
       if (rule.regOk && !rule.regOk(info.reg)) { dropped['ModRM reg form the i386 does not define the same way'] = (dropped['ModRM reg form the i386 does not define the same way'] ?? 0) + 1; continue; }
-      const why = exclusion(t, info);
+      const why = exclusion(t, info) ?? rule.dropIf?.(t);
       if (why) { dropped[why] = (dropped[why] ?? 0) + 1; continue; }
       const init = t.initial.regs;
       const ramBefore = new Map(t.initial.ram);
