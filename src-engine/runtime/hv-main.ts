@@ -22,7 +22,7 @@ import { describeCpuState } from '../cpu/describe';
 import { ATTN_FLUSH, CB_DOORBELL, CB_HOST_MSGS, CB_SHUTDOWN, REQ_SCHEDULE, RES_OK, RES_STOP, SCHED_HALTED, SCHED_SHUTDOWN, SCHED_SIPI_WAIT } from './control-block';
 import { HvDomain, type DomainRestore, type DomainShutdown, type DomainSpec } from './hv-domain';
 import { lapicStartupPending } from '../machine/lapic-core';
-import type { HostToHv, HvInit, HvToHost, WireError } from './messages';
+import { toWire, type HostToHv, type HvInit, type HvToHost } from './messages';
 import type { WorkerEnv } from './thread-env';
 import type { HvServices } from './hv-bios';
 import { XenHost } from '../hv/xen/xen-host';
@@ -159,10 +159,7 @@ export class Hypervisor {
     }
   }
 
-  /**
-   * Serves pCPU `p`'s posted requests in order (control-block.ts): device writes of the VCPU it
-   * runs, and HLTs, after which the pCPU sleeps until it is handed its next VCPU.
-   */
+  /** Serves pCPU `p`'s posted requests in order: device writes, and HLTs (the pCPU then sleeps). */
   private drainPosted(p: number): void {
     this.slots.drainPosted(p, (r) => {
       if (r.kind === REQ_SCHEDULE) {
@@ -186,11 +183,8 @@ export class Hypervisor {
         this.hostMsgsSeen = msgs;
         worked = this.drainHost();
       }
+      if (this.drainAllPosted()) worked = true;
       for (let p = 0; p < this.nr; p++) {
-        if (this.slots.hasPosted(p)) {
-          this.drainPosted(p);
-          worked = true;
-        }
         if (this.slots.hasRequest(p)) {
           this.serve(p);
           worked = true;
@@ -356,8 +350,20 @@ export class Hypervisor {
     if (notify) this.post({ t: 'domain-shutdown', domid: d.domid, reason: s.reason, code: s.code, detail: s.detail });
   }
 
-  /** Serves pCPU `p`'s mailbox. */
+  /** Serves all posted requests (before any request: a VCPU may post, then signal another). */
+  private drainAllPosted(): boolean {
+    let any = false;
+    for (let p = 0; p < this.nr; p++) {
+      if (!this.slots.hasPosted(p)) continue;
+      this.drainPosted(p);
+      any = true;
+    }
+    return any;
+  }
+
+  /** Serves pCPU `p`'s mailbox (after every posted request, see drainAllPosted). */
   private serve(p: number): void {
+    this.drainAllPosted();
     const { kind, a0, a1, a2 } = this.slots.request(p);
     if (kind === REQ_SCHEDULE) {
       const [r0, r1, r2] = this.schedule(p, a0);
@@ -583,14 +589,6 @@ export class Hypervisor {
     }
     d.consoleOut.clear();
   }
-}
-
-function toWire(e: unknown): WireError {
-  if (e instanceof DomusError) return { name: e.name, code: e.code, message: e.message, subject: e.subject };
-  const err = e instanceof Error ? e : new Error(String(e));
-  // Scheduler refusals carry xl's errno names; keep the message for the user.
-  const code = (err as { code?: unknown }).code;
-  return { name: err.name, code: typeof code === 'string' ? code : 'engine.error', message: err.message };
 }
 
 /** Entry point of the hypervisor worker. */

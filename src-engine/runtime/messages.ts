@@ -5,6 +5,7 @@
  * control block (control-block.ts).
  */
 import type { MachineMemoryBuffers } from '../hv/memory/machine-memory';
+import { DomusError } from '../base/errors';
 import type { CpuFeatures } from '../cpu/cpuid';
 
 /** Data a pCPU worker starts with. */
@@ -77,3 +78,12 @@ export type HvToHost =
   /** A toolstack xenstore watch fired (xenstore.watch): the node that changed. */
   | { t: 'xenstore-watch'; watchId: number; path: string }
   | { t: 'log'; level: 'debug' | 'info' | 'warn' | 'error'; source: string; message: string };
+
+/** An error thrown on the hypervisor thread as the host receives it (DomusError fields kept). */
+export function toWire(e: unknown): WireError {
+  if (e instanceof DomusError) return { name: e.name, code: e.code, message: e.message, subject: e.subject };
+  const err = e instanceof Error ? e : new Error(String(e));
+  // Scheduler refusals carry xl's errno names; keep the message for the user.
+  const code = (err as { code?: unknown }).code;
+  return { name: err.name, code: typeof code === 'string' ? code : 'engine.error', message: err.message };
+}
