@@ -51,13 +51,20 @@ const DOMAIN_WAIT_MS = 5000;
  * against slices of 1 ms (credit2's minimum) and more.
  */
 const SLICE_CHECK_INSNS = 50_000;
+/** First port and count of the 16550A UARTs at COM1-COM4 (their eight registers each). */
+const UART_PORT_RANGES: readonly (readonly [number, number])[] = [[0x3f8, 8], [0x2f8, 8], [0x3e8, 8], [0x2e8, 8]];
 /**
  * Ports whose writes are posted without ringing the doorbell: the master and slave 8259
- * (command 0x20/0xa0, data 0x21/0xa1: EOIs and mask changes) and the POST port 0x80 (Linux's
- * I/O delay). Their effects on other threads are interrupt deliveries, which may come a little
- * later without the guest being able to tell.
+ * (command 0x20/0xa0, data 0x21/0xa1: EOIs and mask changes), the POST port 0x80 (Linux's I/O
+ * delay) and the UARTs' registers (a serial driver writes THR after reading LSR, so a character
+ * costs one round trip instead of two). Their effects on other threads are interrupt deliveries
+ * and console output, which may come a little later (at most one run chunk) without the guest
+ * being able to tell: anything it reads back goes through the mailbox, after the posted writes.
  */
-const LAZY_POST_PORTS: ReadonlySet<number> = new Set([0x20, 0x21, 0x80, 0xa0, 0xa1]);
+const LAZY_POST_PORTS: ReadonlySet<number> = new Set([
+  0x20, 0x21, 0x80, 0xa0, 0xa1,
+  ...UART_PORT_RANGES.flatMap(([base, n]) => Array.from({ length: n }, (_, i) => base + i)),
+]);
 
 interface PcpuDomain {
   share: DomainShare;

@@ -23,10 +23,10 @@ function service(home: string): EngineService {
   return new EngineService(new NodeEngineHost(), { pcpus: 2, memoryPoolMiB: 128, paths, version: 'test' });
 }
 
-async function until(what: string, fn: () => boolean, ms = WAIT_MS): Promise<void> {
+async function until(what: string, fn: () => boolean, ms = WAIT_MS, show: () => string = () => ''): Promise<void> {
   const t0 = Date.now();
   while (!fn()) {
-    if (Date.now() - t0 > ms) throw new Error(`timed out waiting for ${what}`);
+    if (Date.now() - t0 > ms) throw new Error(`timed out waiting for ${what}\n${show()}`);
     await new Promise((r) => setTimeout(r, POLL_MS));
   }
 }
@@ -70,7 +70,10 @@ describe('PVH save and restore in the real engine', () => {
       expect(before.split('\n').filter((l) => l.startsWith('DONE'))).toEqual([]);
       const restored = await b.request('domain.restore', { file });
       const con = () => new TextDecoder().decode(b.domains.get(restored.domid)?.consoles.get(0)?.contents());
-      await until('the restored guest to finish', () => con().includes('DONE'));
+      await until('the restored guest to finish', () => con().includes('DONE'), WAIT_MS, () => {
+        const info = b.domains.get(restored.domid);
+        return `before the save:\n${before}\nafter the restore:\n${con()}\nshutdown: ${JSON.stringify(info?.shutdown)}`;
+      });
       const r = guestResults(before + con());
       expect(r.fail, before + con()).toEqual([]);
       expect(r.pass).toEqual(expect.arrayContaining(['smp-up', 'smp-ipi-ping-pong', 'smp-locked-counter', 'smp-ap-timer', 'smp-ap-down']));
