@@ -317,7 +317,7 @@ export class EngineService implements ApiService {
     void this.emitPools();
   }
 
-  /** Rebuilds a saved domain (no kernel loading: its memory already holds everything). */
+  /** Rebuilds a saved domain (no kernel loading: memory and Xen state are in `restore`; `pvh`: its PV disks). */
   async restoreFromImage(config: DomainConfig, restore: DomainRestore, uuid: string, paused: boolean, pvh?: PvhSpec): Promise<{ domid: number; name: string }> {
     for (const d of this.domains.values()) {
       if (d.name === config.name && !d.shutdown) throw new HypervisorError('domain.exists', `Domain with name "${config.name}" already exists.`, config.name);
@@ -332,7 +332,7 @@ export class EngineService implements ApiService {
       weight: config.cpuWeight,
       cap: config.cap,
       uarts: [1 as const],
-      pvh, // a PVH domain's PV disks (the same files); its Xen state is in `restore`
+      pvh,
     };
     const created = await this.engine.createDomain(spec, { paused: true, restore });
     this.domains.set(created.domid, {
@@ -434,8 +434,7 @@ export class EngineService implements ApiService {
         this.note('info', d.name, 'destroyed');
         return null;
       },
-      // PVH guests are asked through xenstore control/shutdown (as libxl does); HVM guests hear
-      // the ACPI power button (xl shutdown -F) and cannot be asked to reboot.
+      // PVH: xenstore control/shutdown (as libxl does); HVM: the ACPI power button, no reboot.
       'domain.shutdown': async (p: P<'domain.shutdown'>) => {
         const d = this.resolve(p.domain);
         const how = await this.engine.call<string>('shutdown-request', { domid: d.domid, reason: 'poweroff' });
