@@ -31,6 +31,7 @@ import {
   lapicMmioRead, lapicMmioWrite, lapicOwnsMsr, lapicReadMsr, lapicWriteMsr, newLapicWriteOut,
 } from '../../../src-engine/machine/lapic';
 import { lapicApplyStartup, lapicTakeNmis } from '../../../src-engine/machine/lapic-startup';
+import { SMP_TRAMPOLINE_ASM } from '../../support/smp-guest-asm';
 
 const hasNasm = spawnSync('nasm', ['-v']).status === 0;
 if (!hasNasm) console.warn('nasm is missing: the SMP guest test is skipped');
@@ -245,34 +246,7 @@ ap_main:
   hlt
   jmp .idle
 
-bits 16
-tramp:
-  cli
-  mov ax, cs
-  mov ds, ax
-  lgdt [tgdtr - tramp]
-  mov eax, cr0
-  or al, 1
-  mov cr0, eax
-  jmp dword 0x08:ap_main
-tgdtr:
-  dw gdt_end - gdt - 1
-  dd gdt
-tramp_end:
-bits 32
-
-align 8
-gdt:
-  dq 0
-  dq 0x00CF9A000000FFFF
-  dq 0x00CF92000000FFFF
-gdt_end:
-gdtr:
-  dw gdt_end - gdt - 1
-  dd gdt
-idtr:
-  dw 256 * 8 - 1
-  dd idt
+${SMP_TRAMPOLINE_ASM}
 msg_pass: db "PASS", 10, 0
 msg_fail: db "FAIL", 10, 0
 msg_bad: db "BAD-VECTOR", 10, 0

@@ -16,6 +16,7 @@ import path from 'node:path';
 import { EngineService } from '../../../src-engine/node/service/engine-service';
 import { domusPaths } from '../../../src-engine/node/service/paths';
 import { NodeEngineHost } from '../../../src-engine/node/worker-host';
+import { SMP_TRAMPOLINE_ASM } from '../../support/smp-guest-asm';
 
 const hasNasm = spawnSync('nasm', ['-v']).status === 0;
 if (!hasNasm) console.warn('nasm is missing: the HVM vcpu-set engine test is skipped');
@@ -212,34 +213,7 @@ puthex:
 .out:
   jmp putc
 
-bits 16
-tramp:
-  cli
-  mov ax, cs
-  mov ds, ax
-  lgdt [tgdtr - tramp]
-  mov eax, cr0
-  or al, 1
-  mov cr0, eax
-  jmp dword 0x08:ap_main
-tgdtr:
-  dw gdt_end - gdt - 1
-  dd gdt
-tramp_end:
-bits 32
-
-align 8
-gdt:
-  dq 0
-  dq 0x00CF9A000000FFFF
-  dq 0x00CF92000000FFFF
-gdt_end:
-gdtr:
-  dw gdt_end - gdt - 1
-  dd gdt
-idtr:
-  dw 256 * 8 - 1
-  dd idt
+${SMP_TRAMPOLINE_ASM}
 msg_ready: db "READY", 10, 0
 msg_sci: db "SCI GPE0_STS=", 0
 msg_present: db " PRESENT=", 0
