@@ -13,10 +13,10 @@
  * publish the request, ring the doorbell, sleep until the response counter moves. Two kinds of
  * request need no answer and are posted instead (the POST ring): writes to the 8259s, the POST
  * port and the UARTs (LAZY_POST_PORTS: EOIs, mask changes, serial output), which do not even ring
- * the doorbell
- * (the next request, HLT or the end of a run chunk does), and a HLT of an HVM VCPU, after which
- * the pCPU sleeps at once and the hypervisor hands it its next VCPU like an idle pCPU's. An idle
- * timer tick then costs one wake-up of each thread instead of three (engine-bugs B4).
+ * the doorbell (the next request, HLT or the end of a run chunk does), and a HLT of an HVM VCPU,
+ * after which the pCPU sleeps at once and the hypervisor hands it its next VCPU like an idle
+ * pCPU's. An idle timer tick then wakes this thread once and the hypervisor thread twice, instead
+ * of three times each (docs/scheduling-measured.md, B4).
  */
 import { Cpu, RunExit } from '../cpu/cpu';
 import type { CpuOps } from '../cpu/ops';
