@@ -45,7 +45,7 @@ describe('PVH save and restore in the real engine', () => {
         mark = logFile(a).length;
         const r = await a.request('domain.create', { xlcfg: `name = "pvh-smp"\ntype = "pvh"\nmemory = 8\nvcpus = 2\nkernel = "${SMP}"\n` });
         const con = () => new TextDecoder().decode(a.domains.get(r.domid)?.consoles.get(0)?.contents());
-        await until('both VCPUs up', () => con().includes('PASS smp-up') || a.domains.get(r.domid)?.shutdown !== undefined);
+        await until('both VCPUs up', () => /^PASS smp-up$/m.test(con()) || a.domains.get(r.domid)?.shutdown !== undefined);
         try {
           await a.request('domain.save', { domain: r.domid, file });
           saved = true;
@@ -60,13 +60,13 @@ describe('PVH save and restore in the real engine', () => {
       let seen = -1;
       await until('the first engine\'s console log to settle', () => {
         const n = logFile(a).length;
-        const settled = n === seen && logFile(a).slice(mark).includes('PASS smp-up');
+        const settled = n === seen && /^PASS smp-up$/m.test(logFile(a).slice(mark));
         seen = n;
         return settled;
       });
       const before = logFile(a).slice(mark);
       // Nothing after the save point ran in the first engine: no DONE there.
-      expect(before).toContain('PASS smp-up');
+      expect(before).toMatch(/^PASS smp-up$/m);
       expect(before.split('\n').filter((l) => l.startsWith('DONE'))).toEqual([]);
       const restored = await b.request('domain.restore', { file });
       const con = () => new TextDecoder().decode(b.domains.get(restored.domid)?.consoles.get(0)?.contents());
