@@ -3,15 +3,22 @@
 // where both VCPUs run again and it reaches its DONE line with no failed check. The guest runs
 // on real time, so the save may come too late (the guest already finished); then it is tried
 // again from the start.
+//
+// KNOWN BUG (issue 5, open): in two clean-clone `npm test` runs (2026-11-21 17:38 and 17:43 UTC,
+// the whole suite running beside it) the restored guest printed nothing more after a save taken
+// with both VCPUs up (after PASS smp-ap-vcpu-id, where the VCPUs share a spinlock and ping-pong
+// event channels), and it hung. Alone, or beside two busy loops, the test passed in 12 runs. Until
+// that is found and fixed the test lives here, in `npm run test:slow`, rather than in `npm test`;
+// on failure it prints both consoles and the shutdown state.
 import { describe, expect, it } from 'vitest';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { EngineService } from '../../../src-engine/node/service/engine-service';
-import { domusPaths } from '../../../src-engine/node/service/paths';
-import { NodeEngineHost } from '../../../src-engine/node/worker-host';
-import { DomusError } from '../../../src-engine/base/errors';
-import { guestResults } from '../../support/pvh-machine';
+import { EngineService } from '../../src-engine/node/service/engine-service';
+import { domusPaths } from '../../src-engine/node/service/paths';
+import { NodeEngineHost } from '../../src-engine/node/worker-host';
+import { DomusError } from '../../src-engine/base/errors';
+import { guestResults } from '../support/pvh-machine';
 
 const SMP = path.resolve('test/guests-pvh/build/smp.elf');
 const ATTEMPTS = 5;
