@@ -307,6 +307,12 @@ export class EngineService implements ApiService {
         this.note('info', d.name, `restarted as domain ${r.domid} (${action})`);
       }
     } catch (e) {
+      // Destroyed meanwhile (xl destroy while the action was on its way): nothing is left to act
+      // on, and that is what the user asked for; a restart is not done either, as with xl.
+      if (e instanceof DomusError && e.code === 'domain.not-found') {
+        this.note('info', d.name, `on_${reason} action ${action} skipped: the domain was destroyed first`);
+        return;
+      }
       this.note('error', d.name, `on_${reason} action ${action} failed: ${errorMessage(e)}`);
     }
   }

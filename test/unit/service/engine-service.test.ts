@@ -57,6 +57,28 @@ describe('engine service (real engine, worker threads)', () => {
     c.close();
   });
 
+  it('logs no error when a domain is destroyed while its on_poweroff action is on its way', async () => {
+    const smp = path.resolve('test/guests-pvh/build/smp.elf');
+    let destroyAsked = false;
+    // This client destroys the domain the moment it sees it shut down, before the service's own
+    // on_poweroff=destroy reaches the engine.
+    const c = svc.connect((m) => {
+      if (destroyAsked || !('event' in m) || m.event !== 'domain') return;
+      const d = m.data as { domid: number; summary?: { state: string } };
+      if (d.summary?.state !== 'shutdown') return;
+      destroyAsked = true;
+      c.receive({ id: 2, method: 'domain.destroy', params: { domain: d.domid } });
+    }, 'racer');
+    c.receive({ id: 1, method: 'events.subscribe', params: { events: ['domain'] } });
+    const r = await svc.request('domain.create', { xlcfg: `name = "quick"\ntype = "pvh"\nmemory = 8\nvcpus = 2\nkernel = "${smp}"\n` });
+    await until(() => (svc.domains.has(r.domid) ? undefined : true), 60000);
+    c.close();
+    expect(destroyAsked).toBe(true);
+    const mine = (await svc.request('log.dmesg', {})).filter((l) => l.source === 'quick');
+    expect(mine.filter((l) => l.level === 'error')).toEqual([]);
+    expect(mine.map((l) => l.message)).toContain('on_poweroff action destroy skipped: the domain was destroyed first');
+  });
+
   it('creates a domain from xl.cfg, streams its console, lists, pauses and destroys it', async () => {
     const cfg = `name = "spinner"\ntype = "hvm"\nmemory = 32\nvcpus = 1\nkernel = "${GUESTS}/spin.elf"\ncmdline = "hello"\n`;
     const r = await svc.request('domain.create', { xlcfg: cfg });

@@ -4,21 +4,18 @@
 // on real time, so the save may come too late (the guest already finished); then it is tried
 // again from the start.
 //
-// KNOWN BUG (issue 5, open): in two clean-clone `npm test` runs (2026-11-21 17:38 and 17:43 UTC,
-// the whole suite running beside it) the restored guest printed nothing more after a save taken
-// with both VCPUs up (after PASS smp-ap-vcpu-id, where the VCPUs share a spinlock and ping-pong
-// event channels), and it hung. Alone, or beside two busy loops, the test passed in 12 runs. Until
-// that is found and fixed the test lives here, in `npm run test:slow`, rather than in `npm test`;
-// on failure it prints both consoles and the shutdown state.
+// Both engines' output is read from their console logs, which outlive the domain: the restored
+// guest may finish within milliseconds, and on_poweroff=destroy then removes it (and its console
+// buffer) before a poll of the live domain would see its last lines.
 import { describe, expect, it } from 'vitest';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { EngineService } from '../../src-engine/node/service/engine-service';
-import { domusPaths } from '../../src-engine/node/service/paths';
-import { NodeEngineHost } from '../../src-engine/node/worker-host';
-import { DomusError } from '../../src-engine/base/errors';
-import { guestResults } from '../support/pvh-machine';
+import { EngineService } from '../../../src-engine/node/service/engine-service';
+import { domusPaths } from '../../../src-engine/node/service/paths';
+import { NodeEngineHost } from '../../../src-engine/node/worker-host';
+import { DomusError } from '../../../src-engine/base/errors';
+import { guestResults } from '../../support/pvh-machine';
 
 const SMP = path.resolve('test/guests-pvh/build/smp.elf');
 const ATTEMPTS = 5;
@@ -52,12 +49,14 @@ describe('PVH save and restore in the real engine', () => {
         mark = logFile(a).length;
         const r = await a.request('domain.create', { xlcfg: `name = "pvh-smp"\ntype = "pvh"\nmemory = 8\nvcpus = 2\nkernel = "${SMP}"\n` });
         const con = () => new TextDecoder().decode(a.domains.get(r.domid)?.consoles.get(0)?.contents());
-        await until('both VCPUs up', () => /^PASS smp-up$/m.test(con()) || a.domains.get(r.domid)?.shutdown !== undefined);
+        const gone = () => a.domains.get(r.domid)?.shutdown !== undefined || !a.domains.has(r.domid);
+        await until('both VCPUs up', () => /^PASS smp-up$/m.test(con()) || gone());
         try {
           await a.request('domain.save', { domain: r.domid, file });
           saved = true;
         } catch (e) {
-          if (!(e instanceof DomusError) || !/shut down/.test(e.message)) throw e;
+          // Too late: the guest finished (and may already be destroyed by on_poweroff).
+          if (!(e instanceof DomusError) || (e.code !== 'domain.not-found' && !/shut down/.test(e.message))) throw e;
           await a.request('domain.destroy', { domain: r.domid }).catch(() => {});
           await until('the finished domain to go', () => !a.domains.has(r.domid));
         }
@@ -76,7 +75,7 @@ describe('PVH save and restore in the real engine', () => {
       expect(before).toMatch(/^PASS smp-up$/m);
       expect(before.split('\n').filter((l) => l.startsWith('DONE'))).toEqual([]);
       const restored = await b.request('domain.restore', { file });
-      const con = () => new TextDecoder().decode(b.domains.get(restored.domid)?.consoles.get(0)?.contents());
+      const con = () => logFile(b);
       await until('the restored guest to finish', () => con().includes('DONE'), WAIT_MS, () => {
         const info = b.domains.get(restored.domid);
         return `before the save:\n${before}\nafter the restore:\n${con()}\nshutdown: ${JSON.stringify(info?.shutdown)}`;
