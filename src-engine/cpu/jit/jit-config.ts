@@ -36,6 +36,8 @@ export interface JitConfig {
   compileKnee: number;
   /** A region that fails to compile (a JIT bug) throws instead of leaving its page interpreted. */
   throwOnFailure: boolean;
+  /** Run recognised element-copy loops in bulk (copy-loops.ts). */
+  copyLoops: boolean;
 }
 
 /** Executions of a block before it seeds a region. */
@@ -87,6 +89,7 @@ function defaults(): JitConfig {
     compileCost: COMPILE_COST,
     compileKnee: COMPILE_KNEE,
     throwOnFailure: false,
+    copyLoops: true,
   };
   const env = fromEnvironment();
   if (env === 'off' || env === '0') base.enabled = false;

@@ -21,6 +21,7 @@ import type { Cpu } from '../cpu';
 import type { Block } from '../insn';
 import { regionCost, type JitConfig } from './jit-config';
 import { compileRegion, RegionTooLarge, type Region } from './region-compiler';
+import { copyLoopRegion, matchCopyLoop } from './copy-loops';
 import { revalidateBlock } from '../code-marks';
 
 /** Most instructions one region call may retire before returning (keeps counts small ints). */
@@ -79,8 +80,11 @@ export interface JitStats {
   /** Guest instructions compiled, and how many had a template. */
   insnsCompiled: number;
   insnsTemplated: number;
-  /** Guest instructions retired in compiled regions. */
+  /** Guest instructions retired in compiled regions (copy loops included). */
   insnsRun: number;
+  /** Copy loops recognised (copy-loops.ts), and the guest instructions they retired in bulk. */
+  copyLoops: number;
+  insnsCopied: number;
 }
 
 /** The pages of one block cache. */
@@ -91,6 +95,7 @@ export class JitRegistry {
   readonly rewrites = new Map<number, number>();
   readonly stats: JitStats = {
     compiles: 0, compileMs: 0, deferred: 0, failures: 0, invalidations: 0, revalidations: 0, insnsCompiled: 0, insnsTemplated: 0, insnsRun: 0,
+    copyLoops: 0, insnsCopied: 0,
   };
   /** The last regions compiled (tests and diagnostics inspect them). */
   readonly recent: Region[] = [];
@@ -260,7 +265,7 @@ function regionBlocks(cpu: Cpu, p: JitPage, seed: Block, cfg: JitConfig, max: nu
   const nodes = new Map<number, Block>();
   for (const b of p.blocks) {
     // Code rewritten more than once is left to the interpreter; stale blocks are left out.
-    if (b !== seed && (b.hits < warm || (p.rewritten.get(b.eip) ?? 0) > MAX_REWRITES || !current(cpu, b))) continue;
+    if (b !== seed && (b.hits < warm || (p.rewritten.get(b.eip) ?? 0) > MAX_REWRITES || b.region?.copyLoop === true || !current(cpu, b))) continue;
     nodes.set(b.eip, b);
   }
   nodes.set(seed.eip, seed);
@@ -337,9 +342,33 @@ export function noteInterpreted(cpu: Cpu, reg: JitRegistry, p: JitPage, b: Block
   const cfg = cpu.jit;
   const hits = ++b.hits;
   const credit = (p.credit += b.insns.length);
+  const r = regionOf(cpu, b);
+  if (r === null && cfg.copyLoops && hits >= 2 && (hits & (hits - 1)) === 0 && formCopyLoop(cpu, reg, p, b)) return true;
   if (hits < cfg.threshold || p.compiles >= cfg.maxCompiles || credit < p.need) return false;
-  if (regionOf(cpu, b) !== null && hits % REFORM_PERIOD !== 0) return false;
+  if (r !== null && (r.copyLoop || hits % REFORM_PERIOD !== 0)) return false;
   return formRegion(cpu, reg, p, b);
+}
+
+/**
+ * Makes block `head` of page `p` and the block at its fall-through a copy-loop region when they
+ * have a shape copy-loops.ts runs in bulk (tried at a few hit counts: the body must have been
+ * decoded). Returns true when it did.
+ */
+function formCopyLoop(cpu: Cpu, reg: JitRegistry, p: JitPage, head: Block): boolean {
+  if (head.insns.length !== 2) return false;
+  const k = p.at.get(head.endEip);
+  if (k === undefined) return false;
+  const body = p.blocks[k];
+  if (body.region !== null || !current(cpu, head) || !current(cpu, body) || body.gen !== head.gen) return false;
+  const loop = matchCopyLoop(head, body);
+  if (loop === null) return false;
+  const r = copyLoopRegion(cpu, head, body, loop);
+  for (const b of r.blocks) {
+    b.region = r;
+    cpu.jitRegions.set(b, r);
+  }
+  reg.stats.copyLoops++;
+  return true;
 }
 
 /** The newest region of `cpu` containing block `b` (blocks may be shared by several Cpus). */
@@ -369,7 +398,11 @@ export function enterRegion(cpu: Cpu, b: Block, limit: number): number {
   const left = limit - cpu.icount;
   if (!(left > 0)) return -1;
   const ran = r.fn(j, left < MAX_RUN ? left : MAX_RUN);
-  cpu.jitRegistry.stats.insnsRun += ran;
+  if (ran > 0) {
+    const st = cpu.jitRegistry.stats;
+    st.insnsRun += ran;
+    if (r.copyLoop) st.insnsCopied += ran;
+  }
   return ran;
 }
 

@@ -91,6 +91,11 @@ export interface Region {
   readonly templated: number;
   /** The generated JavaScript (diagnostics, tests). */
   readonly source: string;
+  /**
+   * A copy loop run in bulk by a function written once (copy-loops.ts), not generated code: its
+   * blocks stay out of compiled regions, whose exits then reach it through the run loop.
+   */
+  readonly copyLoop: boolean;
 }
 
 /** Where a region lives. */
@@ -302,5 +307,6 @@ export function compileRegion(blocksIn: readonly Block[], key: RegionKey, cpu: C
     insns,
     templated,
     source,
+    copyLoop: false,
   };
 }
