@@ -95,6 +95,12 @@ export class NodeEngineHost implements EngineHost {
   hostMemory(): number {
     return os.totalmem();
   }
+  later(ms: number, fn: () => void): () => void {
+    // A pending start of late workers must not keep the process alive by itself.
+    const t = setTimeout(fn, ms);
+    t.unref();
+    return () => clearTimeout(t);
+  }
 }
 
 /** Optional observers of a worker thread's environment (used to time the code cache save). */

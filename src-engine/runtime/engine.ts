@@ -52,6 +52,15 @@ export interface CreatedDomain {
 }
 
 const DEFAULT_POOL_CAP = 2048;
+/**
+ * Late pCPU start: the workers of pCPUs 1..N-1 start when the first console output arrives or
+ * this long after the engine, whichever comes first. Each worker's start costs ~40-50 ms of host
+ * CPU (Node's bootstrap and the pCPU program); on a small host that work would compete with the
+ * first guest's start-up (docs/performance.md). Xen too brings secondary CPUs up during boot,
+ * after the boot CPU runs. Until a worker runs, the hypervisor hands its pCPU's work to running
+ * pCPUs where the scheduler allows (hv-main.ts).
+ */
+const LATE_PCPU_START_MS = 300;
 
 /** The running engine. */
 export class Engine {
@@ -61,6 +70,10 @@ export class Engine {
   private readonly cb: Int32Array;
   private readonly hv: WorkerHandle;
   private readonly pcpus: WorkerHandle[] = [];
+  /** Domains the pCPU workers know (sent again to a worker that starts late). */
+  private readonly shares = new Map<number, DomainShare>();
+  private readonly pcpuInit: (i: number) => PcpuInit;
+  private cancelLate: (() => void) | undefined;
   private readonly pending = new Map<number, { resolve: (v: unknown) => void; reject: (e: Error) => void }>();
   private nextId = 1;
   private readonly ready: Promise<void>;
@@ -102,13 +115,30 @@ export class Engine {
       else this.onHv(m as HvToHost);
     });
     this.hv.onExit((code, err) => this.workerDied('hypervisor', code, err));
-    for (let i = 0; i < this.nrPcpus; i++) {
-      const init: PcpuInit = { index: i, controlBlock, pool: pool as MachineMemoryBuffers };
-      const w = host.spawn('pcpu', init);
-      w.onExit((code, err) => this.workerDied(`pcpu${i}`, code, err));
-      this.pcpus.push(w);
-    }
+    this.pcpuInit = (i) => ({ index: i, controlBlock, pool: pool as MachineMemoryBuffers });
+    this.spawnPcpu(host);
+    if (this.nrPcpus > 1) this.cancelLate = host.later(LATE_PCPU_START_MS, () => this.startLatePcpus(host));
+    this.startLate = () => this.startLatePcpus(host);
   }
+
+  /** Starts the worker of the next pCPU and tells it the domains that exist. */
+  private spawnPcpu(host: EngineHost): void {
+    const i = this.pcpus.length;
+    const w = host.spawn('pcpu', this.pcpuInit(i));
+    w.onExit((code, err) => this.workerDied(`pcpu${i}`, code, err));
+    this.pcpus.push(w);
+    for (const share of this.shares.values()) this.toPcpu(i, { t: 'domain', share });
+  }
+
+  /** Starts the workers of pCPUs 1..N-1 (once). */
+  private startLatePcpus(host: EngineHost): void {
+    this.cancelLate?.();
+    this.cancelLate = undefined;
+    if (this.closed || this.dead !== undefined) return;
+    while (this.pcpus.length < this.nrPcpus) this.spawnPcpu(host);
+  }
+
+  private startLate: () => void;
 
   /** Resolves once the hypervisor thread is serving. */
   whenReady(): Promise<void> {
@@ -135,12 +165,14 @@ export class Engine {
         return;
       }
       case 'console':
+        if (this.pcpus.length < this.nrPcpus) this.startLate();
         this.events.console?.(m.domid, m.com, m.data);
         return;
       case 'domain-shutdown':
         this.events.shutdown?.(m.domid, m.reason, m.code, m.detail);
         return;
       case 'domain-destroyed':
+        this.shares.delete(m.domid);
         this.toPcpus({ t: 'domain-gone', domid: m.domid });
         this.events.destroyed?.(m.domid);
         return;
@@ -178,18 +210,21 @@ export class Engine {
   }
 
   private toPcpus(m: HostToPcpu): void {
-    for (let i = 0; i < this.pcpus.length; i++) {
-      this.pcpus[i].postMessage(m);
-      Atomics.or(this.cb, slot(i, P_ATTN), ATTN_CTRL);
-      Atomics.add(this.cb, slot(i, P_WAKE), 1);
-      Atomics.notify(this.cb, slot(i, P_WAKE));
-    }
+    for (let i = 0; i < this.pcpus.length; i++) this.toPcpu(i, m);
+  }
+
+  private toPcpu(i: number, m: HostToPcpu): void {
+    this.pcpus[i].postMessage(m);
+    Atomics.or(this.cb, slot(i, P_ATTN), ATTN_CTRL);
+    Atomics.add(this.cb, slot(i, P_WAKE), 1);
+    Atomics.notify(this.cb, slot(i, P_WAKE));
   }
 
   /** Creates a domain (paused), gives its memory to the pCPU workers, then starts it. */
   async createDomain(spec: DomainSpec, options: { paused?: boolean; restore?: DomainRestore } = {}): Promise<CreatedDomain> {
     await this.ready;
     const r = await this.call<{ domid: number; share: DomainShare; boot: unknown }>('create', { spec, restore: options.restore });
+    this.shares.set(r.domid, r.share);
     this.toPcpus({ t: 'domain', share: r.share });
     if (!options.paused) await this.call('unpause', { domid: r.domid });
     return { domid: r.domid, boot: r.boot };
@@ -245,6 +280,7 @@ export class Engine {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    this.cancelLate?.();
     Atomics.store(this.cb, CB_SHUTDOWN, 1);
     ringDoorbell(this.cb);
     for (let i = 0; i < this.nrPcpus; i++) {

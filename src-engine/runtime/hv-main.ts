@@ -55,6 +55,12 @@ export class Hypervisor {
   private readonly sliceEnd: number[];
   /** pCPUs that are idle (their last scheduling answer was "nothing"). */
   private readonly idle: boolean[];
+  /**
+   * pCPUs whose worker has asked for work at least once. The engine starts the workers of pCPUs
+   * 1..N-1 after the first guest runs (engine.ts, "late pCPU start"); until then the scheduler
+   * counts those pCPUs as offline, so it places and tickles work on running ones only.
+   */
+  private readonly started: boolean[];
   /** Idle pCPUs tickled since the last loop pass: decide for them and wake them directly. */
   private readonly directPending = new Set<number>();
   private hostMsgsSeen = 0;
@@ -85,10 +91,12 @@ export class Hypervisor {
     this.running = new Array<Running | null>(this.nr).fill(null);
     this.sliceEnd = new Array<number>(this.nr).fill(Infinity);
     this.idle = new Array<boolean>(this.nr).fill(false);
+    this.started = new Array<boolean>(this.nr).fill(false);
     this.clock = { now: () => env.nowNs(), wallMs: () => env.wallMs() };
     this.sched = new SchedCore(
       { now: () => this.schedNow(), tickle: (p) => this.tickle(p) },
-      { nrCpus: this.nr, scheduler: init.scheduler as SchedName },
+      // pCPU 0 is the boot pCPU; the others come online as their workers start.
+      { nrCpus: this.nr, scheduler: init.scheduler as SchedName, offlineCpus: Array.from({ length: this.nr - 1 }, (_, i) => i + 1) },
     );
     this.xen = new XenHost(this.pool, {
       now: () => env.nowNs(),
@@ -412,6 +420,10 @@ export class Hypervisor {
 
   /** A pCPU stopped its VCPU for `reason`; returns [domid or -1, vcpu, wake snapshot]. */
   private schedule(p: number, reason: number): [number, number, number] {
+    if (!this.started[p]) {
+      this.started[p] = true;
+      this.sched.setPcpuOnline(p);
+    }
     const prev = this.running[p];
     // Account the run up to when the pCPU stopped it, not up to now (the request may have waited
     // for this thread to get a host CPU).

@@ -46,4 +46,6 @@ export interface EngineHost {
   hostCpus(): number;
   /** Total host RAM in bytes (default memory pool size derives from it). */
   hostMemory(): number;
+  /** Calls `fn` once after `ms` milliseconds on this thread's event loop; returns a cancel function. */
+  later(ms: number, fn: () => void): () => void;
 }

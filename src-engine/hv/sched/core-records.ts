@@ -152,6 +152,8 @@ export interface CoreState {
   trace: SchedTrace;
   /** Name of the default scheduler (Pool-0's and cpupool-create's default). */
   defaultSched: SchedName;
+  /** pCPUs not online yet (SchedCoreConfig.offlineCpus); empty once every worker runs. */
+  offline: Set<number>;
 }
 
 /** Raises the schedule softirq on a pCPU, coalescing repeated requests. */
@@ -274,6 +276,16 @@ export function coreEvict(cs: CoreState, cpu: number, reason: SchedTraceReason, 
   coreRequestResched(cs, cpu);
 }
 
+/**
+ * Xen's cpupool_online_cpumask: the pool's pCPUs that are online. A pool whose pCPUs are all
+ * still offline keeps them all, so its work waits for them rather than for nothing.
+ */
+function coreOnlineCpus(cs: CoreState, pool: PoolRecord): readonly number[] {
+  if (cs.offline.size === 0) return pool.cpus;
+  const on = pool.cpus.filter((c) => !cs.offline.has(c));
+  return on.length > 0 ? on : pool.cpus;
+}
+
 /** Builds the SchedContext a pool's scheduler instance talks to. */
 export function coreMakeContext(cs: CoreState, pool: () => PoolRecord, poolId: number): SchedContext {
   return {
@@ -281,7 +293,7 @@ export function coreMakeContext(cs: CoreState, pool: () => PoolRecord, poolId: n
     nrCpus: cs.nrCpus,
     boot: cs.boot,
     now: () => cs.host.now(),
-    cpus: () => pool().cpus,
+    cpus: () => coreOnlineCpus(cs, pool()),
     curr: (cpu) => cs.pcpus[cpu]?.curr ?? null,
     tickle: (cpu) => coreRequestResched(cs, cpu),
     setRes: (unit, cpu) => {

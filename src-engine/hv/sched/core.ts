@@ -79,6 +79,12 @@ export interface SchedCoreConfig {
   traceCapacity?: number;
   /** A trace subscriber that also sees the boot records (Pool-0's creation). */
   traceListener?: SchedTraceListener;
+  /**
+   * pCPUs that are not online yet (the engine starts their workers late). They belong to Pool-0
+   * and may be named in affinities, but no scheduler places or tickles work on them until
+   * setPcpuOnline(); their pools' schedulers see them as Xen sees a CPU not yet brought up.
+   */
+  offlineCpus?: readonly number[];
 }
 
 /** Scheduler core of one host. */
@@ -102,6 +108,7 @@ export class SchedCore {
       timers: new TimerQueue(),
       trace: new SchedTrace(config.traceCapacity),
       defaultSched: sched,
+      offline: new Set(config.offlineCpus?.filter((c) => c > 0 && c < n)),
     };
     if (config.traceListener) this.cs.trace.subscribe(config.traceListener);
     poolCreate(this.cs, POOL0_NAME, sched, pcpus.map((p) => p.cpu), POOL0_ID);
@@ -122,6 +129,11 @@ export class SchedCore {
   /** A pCPU asks what to run next (after its slice ended, a block, a yield or a tickle). */
   schedule(pcpu: number): ScheduleDecision {
     return coreSchedule(this.cs, pcpu);
+  }
+
+  /** pCPU `pcpu` came online (its worker runs): schedulers may now place and tickle work on it. */
+  setPcpuOnline(pcpu: number): void {
+    this.cs.offline.delete(pcpu);
   }
 
   /** True if a tickle for `pcpu` is pending (the next schedule call will clear it). */
