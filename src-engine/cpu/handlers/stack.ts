@@ -16,6 +16,9 @@ import {
 } from '../state';
 import { regIndex, udHandler, type Factory } from './common';
 
+/** The EFLAGS bits Cpu.updateMode reads (virtual-8086 mode, single step, resume, alignment check). */
+const MODE_FLAGS = VM | TF | RF | AC;
+
 const push32r: Handler = (cpu, i) => push32(cpu, cpu.s[i.r1]);
 const push16r: Handler = (cpu, i) => push16(cpu, cpu.r16[i.r1]);
 const pushImm32: Handler = (cpu, i) => push32(cpu, i.imm);
@@ -160,20 +163,25 @@ export function writableFlags(cpu: Cpu, size: number): number {
   return mask & ~(VM | RF | VIF | VIP);
 }
 
-/** Writes EFLAGS bits under `mask`, noticing IF/TF changes. */
-export function setFlagsMasked(cpu: Cpu, value: number, mask: number): void {
+/**
+ * Writes EFLAGS bits under `mask`, noticing IF/TF changes. The mode caches are recomputed unless
+ * `sameMode` says nothing else changed and none of the flags they depend on did.
+ */
+export function setFlagsMasked(cpu: Cpu, value: number, mask: number, sameMode = false): void {
   const s = cpu.s;
   const old = getFlags(cpu);
   s[S_EFLAGS] = ((old & ~mask) | (value & mask) | 2) & ~0x8028;
   flagsWritten(cpu);
   if ((~old & s[S_EFLAGS] & IF) !== 0) cpu.localAttention = true;
-  cpu.updateMode();
+  if (!sameMode || ((old ^ s[S_EFLAGS]) & MODE_FLAGS) !== 0) cpu.updateMode();
 }
 
 const popf: Handler = (cpu, i) => {
   if (cpu.vm86 && (cpu.s[S_EFLAGS] & IOPL_MASK) !== IOPL_MASK) gp(cpu, 0);
   const v = i.size === 4 ? pop32(cpu) : pop16(cpu);
-  setFlagsMasked(cpu, v, writableFlags(cpu, i.size));
+  // POPF changes no segment, CR or privilege: only its flags can move the mode caches (GRUB's
+  // LZMA decoder runs PUSHF/POPF around every bit it decodes).
+  setFlagsMasked(cpu, v, writableFlags(cpu, i.size), true);
 };
 
 const enter: Handler = (cpu, i) => {
