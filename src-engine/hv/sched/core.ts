@@ -131,6 +131,20 @@ export class SchedCore {
     return coreSchedule(this.cs, pcpu);
   }
 
+  /**
+   * True if a runnable vCPU of `pcpu`'s pool runs nowhere (it waits for a pCPU). When none
+   * waits, a vCPU of that pool that blocks leaves nothing for its pCPU to pick up, so the owner
+   * may learn of the block later (the engine's lazy halts).
+   */
+  waiting(pcpu: number): boolean {
+    const pool = this.cs.pcpus[pcpu]?.pool;
+    if (!pool) return false;
+    for (const d of pool.domains) {
+      for (const v of d.units) if (!v.isRunning && v.runnable()) return true;
+    }
+    return false;
+  }
+
   /** pCPU `pcpu` came online (its worker runs): schedulers may now place and tickle work on it. */
   setPcpuOnline(pcpu: number): void {
     this.cs.offline.delete(pcpu);
