@@ -10,6 +10,7 @@
  *  - REQ/ARGS: written by the pCPU, then REQ is published with Atomics.store; the hypervisor
  *    reads them, writes RES_*, sets REQ to 0 and bumps RESP (Atomics.add + notify). The pCPU waits
  *    on RESP changing. One outstanding request per pCPU.
+ *  - LAZY_HALT (per pCPU): the hypervisor stores 1 before it sleeps, 0 when it wakes.
  *  - POST ring (per pCPU): requests the pCPU does not wait for (an OUT to the 8259, a HLT). The
  *    pCPU writes an entry, then publishes P_POST_HEAD with Atomics.store; the hypervisor serves
  *    entries in order and publishes P_POST_TAIL (Atomics.store + notify). The hypervisor drains a
@@ -58,6 +59,14 @@ export const P_CUR_VCPU = 21;
 export const P_ASSIGN_DOM = 22;
 export const P_ASSIGN_VCPU = 23;
 export const P_ASSIGN_SEQ = 24;
+/**
+ * Lazy halt allowed (1) or not (0), written by the hypervisor: 1 while it sleeps and nothing
+ * waits for this pCPU, so a VCPU that halts with interrupts enabled posts its HLT without ringing
+ * the doorbell; the hypervisor serves it when it next wakes (a timer is due by then). The pCPU
+ * reads it after posting the HLT, the hypervisor reads the rings after setting it, so one of the
+ * two always sees the other.
+ */
+export const P_LAZY_HALT = 25;
 /**
  * End of the current slice in engine ns (float64, written by the hypervisor with the VCPU it
  * hands over; NO_DEADLINE when the slice has no end). The pCPU stops its VCPU there itself, so a

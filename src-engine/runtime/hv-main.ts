@@ -3,9 +3,11 @@
  * state blocks) and the scheduler core. It serves the pCPU workers' exits synchronously from
  * their mailboxes, runs device and scheduler timers, and answers the toolstack's calls.
  *
- * Design. One loop: drain toolstack messages, serve every pCPU mailbox with a request, run due
- * timers (device ticks, scheduler timers, slice ends), post console output and events, then
- * sleep in Atomics.wait on the doorbell until the earliest deadline. Nothing here busy-waits.
+ * Design. One loop: serve posted requests, drain toolstack messages, serve every pCPU mailbox
+ * with a request, run due timers (device ticks, scheduler timers, slice ends), post console output
+ * and events, then sleep in Atomics.wait on the doorbell until the earliest deadline. Before it
+ * sleeps, pCPUs with nothing else waiting may leave their VCPU's HLT for the next wake-up (lazy
+ * halts, PcpuSlots.offerLazyHalts). Nothing here busy-waits.
  *
  * Concurrency. This thread alone mutates the scheduler, the pool allocator and device state.
  * pCPU workers only touch their own mailbox words, VCPU state blocks of the VCPU they run, and
@@ -29,6 +31,7 @@ import { XenHost } from '../hv/xen/xen-host';
 import { DOMAIN_CALLS, HvToolstack } from './hv-toolstack';
 import { EXIT_NAMES, prepareEntry, serveDeviceExit, type ExitAnswer } from './hv-exits';
 import { PcpuSlots } from './hv-pcpu-slots';
+import { HvConsoleOut } from './hv-console-out';
 import { restoredDomid } from './pvh-save';
 
 interface Running {
@@ -41,6 +44,11 @@ const NO_ANSWER: ExitAnswer = { r0: 0, r1: 0, r2: 0, stop: true };
 
 /** Largest sleep between loop iterations when nothing is due (ms). */
 const MAX_SLEEP_MS = 1000;
+/**
+ * Longest sleep during which a pCPU may leave a HLT for this thread's next wake-up (ns): a HLT
+ * with interrupts enabled that turns out final (every source masked) is reported this late at most.
+ */
+const LAZY_HALT_MAX_NS = 100e6;
 
 /** The hypervisor thread's state and loop. */
 export class Hypervisor {
@@ -78,6 +86,10 @@ export class Hypervisor {
   private deciding = -1;
   /** Toolstack operations through the guests' own interfaces (xenstore, power button). */
   private readonly toolstack: HvToolstack;
+  /** pCPU `p` may halt lazily: it runs a VCPU and no other VCPU of its pool waits (PcpuSlots.offerLazyHalts). */
+  private readonly lazyHaltOk = (p: number): boolean => this.running[p] !== null && !this.sched.waiting(p);
+  /** Console output and messages to the host thread. */
+  private readonly out: HvConsoleOut;
 
   constructor(
     private readonly env: WorkerEnv,
@@ -85,8 +97,8 @@ export class Hypervisor {
     private readonly services?: HvServices,
   ) {
     this.cb = new Int32Array(init.controlBlock);
-    this.slots = new PcpuSlots(this.cb);
     this.nr = init.nrPcpus;
+    this.slots = new PcpuSlots(this.cb, this.nr);
     this.pool = MachineMemory.fromBuffers(init.pool);
     this.running = new Array<Running | null>(this.nr).fill(null);
     this.sliceEnd = new Array<number>(this.nr).fill(Infinity);
@@ -119,6 +131,7 @@ export class Hypervisor {
       },
       log: (level, message) => this.post({ t: 'log', level, source: 'xen', message }),
     });
+    this.out = new HvConsoleOut((m) => this.post(m));
     this.toolstack = new HvToolstack({ xen: this.xen, sched: this.sched, services, nowNs: () => env.nowNs(), post: (m) => this.post(m) });
   }
 
@@ -185,13 +198,14 @@ export class Hypervisor {
     this.post({ t: 'ready' });
     while (!this.stopped && Atomics.load(cb, CB_SHUTDOWN) === 0) {
       const bell = Atomics.load(cb, CB_DOORBELL);
-      let worked = false;
+      this.slots.endLazyHalts();
+      // Posted requests first: a lazy HLT was posted before whatever woke this thread.
+      let worked = this.drainAllPosted();
       const msgs = Atomics.load(cb, CB_HOST_MSGS);
       if (msgs !== this.hostMsgsSeen) {
         this.hostMsgsSeen = msgs;
-        worked = this.drainHost();
+        if (this.drainHost()) worked = true;
       }
-      if (this.drainAllPosted()) worked = true;
       for (let p = 0; p < this.nr; p++) {
         if (this.slots.hasRequest(p)) {
           this.serve(p);
@@ -202,8 +216,12 @@ export class Hypervisor {
       this.assignIdle();
       this.afterWork();
       if (worked) continue;
-      // Slices handed out by assignIdle() end after `next` was computed.
-      for (let p = 0; p < this.nr; p++) next = Math.min(next, this.sliceEnd[p]);
+      // A HLT posted while an earlier offer stood rang no doorbell: serve it instead of sleeping.
+      if (next - this.env.nowNs() <= LAZY_HALT_MAX_NS && this.slots.offerLazyHalts(this.lazyHaltOk) && this.slots.anyPosted()) continue;
+      // Slices handed out by assignIdle() end after `next` was computed. A pCPU offered a lazy
+      // halt ends its slice itself (P_DEADLINE): this thread need not wake for it.
+      for (let p = 0; p < this.nr; p++) if (!this.slots.lazyHaltAllowed(p)) next = Math.min(next, this.sliceEnd[p]);
+      next = Math.min(next, this.out.due);
       const wait = Math.min(MAX_SLEEP_MS, Math.max(0, (next - this.env.nowNs()) / 1e6));
       if (wait > 0) Atomics.wait(cb, CB_DOORBELL, bell, wait);
     }
@@ -330,7 +348,7 @@ export class Hypervisor {
     }
     this.toolstack.forget(d.domid);
     d.release();
-    this.flushMessages(d);
+    this.out.flushMessages(d);
     this.post({ t: 'domain-destroyed', domid: d.domid });
     return null;
   }
@@ -338,8 +356,8 @@ export class Hypervisor {
   /** Takes a domain off the CPUs and tells the toolstack why. */
   private shutdownDomain(d: HvDomain, s: DomainShutdown, notify = true): void {
     if (d.shutdown) return;
-    this.flushConsole(d);
-    this.flushMessages(d);
+    this.out.flushConsole(d);
+    this.out.flushMessages(d);
     const row = this.sched.xlList().find((r) => r.domid === d.domid);
     if (row) {
       d.lastCpuSeconds = row.cpuSeconds;
@@ -476,8 +494,8 @@ export class Hypervisor {
           // Nothing but a reset can wake it; xl would show it blocked forever. Tell the toolstack
           // (`domus run` ends there); the domain stays until it is destroyed.
           d.haltReported = true;
-          this.flushConsole(d);
-          this.flushMessages(d);
+          this.out.flushConsole(d);
+          this.out.flushMessages(d);
           this.post({ t: 'domain-halted', domid: d.domid });
         }
       } else if (reason === SCHED_SHUTDOWN) {
@@ -540,7 +558,7 @@ export class Hypervisor {
     return d.spec.pvh !== undefined ? this.xen.wakeable(d.domid, v) : d.interruptDeliverable(v);
   }
 
-  /** Runs due timers; returns the earliest next deadline. */
+  /** Runs due timers; returns the earliest next deadline of device and scheduler timers. */
   private runTimers(): number {
     const now = this.env.nowNs();
     let next = Infinity;
@@ -567,14 +585,11 @@ export class Hypervisor {
       }
       next = Math.min(next, t);
     }
+    // Slice ends that are not due yet bound the loop's sleep there (run()).
     for (let p = 0; p < this.nr; p++) {
-      const e = this.sliceEnd[p];
-      if (e <= now) {
-        this.sliceEnd[p] = Infinity;
-        this.tickle(p);
-      } else {
-        next = Math.min(next, e);
-      }
+      if (this.sliceEnd[p] > now) continue;
+      this.sliceEnd[p] = Infinity;
+      this.tickle(p);
     }
     return next;
   }
@@ -582,24 +597,7 @@ export class Hypervisor {
   private afterWork(): void {
     // PV console rings written without a notify.
     if (this.xen.domains.size > 0) this.xen.service();
-    for (const d of this.domains.values()) {
-      this.flushConsole(d);
-      this.flushMessages(d);
-    }
-  }
-
-  private flushMessages(d: HvDomain): void {
-    if (d.messages.length === 0) return;
-    for (const text of d.messages) this.post({ t: 'domain-message', domid: d.domid, text });
-    d.messages.length = 0;
-  }
-
-  private flushConsole(d: HvDomain): void {
-    if (d.consoleOut.size === 0) return;
-    for (const [com, bytes] of d.consoleOut) {
-      if (bytes.length > 0) this.post({ t: 'console', domid: d.domid, com, data: Uint8Array.from(bytes) });
-    }
-    d.consoleOut.clear();
+    this.out.afterWork(this.domains.values(), this.env.nowNs());
   }
 }
 

@@ -5,7 +5,7 @@
  * Atomics protocol.
  */
 import {
-  ATTN_EVENT, ATTN_PREEMPT, P_ARG0, P_ARG1, P_ARG2, P_ASSIGN_DOM, P_ASSIGN_SEQ, P_ASSIGN_VCPU, P_ATTN, P_DEADLINE, P_POST_HEAD, P_POST_RING,
+  ATTN_EVENT, ATTN_PREEMPT, P_LAZY_HALT, P_ARG0, P_ARG1, P_ARG2, P_ASSIGN_DOM, P_ASSIGN_SEQ, P_ASSIGN_VCPU, P_ATTN, P_DEADLINE, P_POST_HEAD, P_POST_RING,
   P_POST_TAIL, P_REQ, P_RES0, P_RES1, P_RES2, P_RES_STATUS, P_RESP, P_STOP_NS, P_WAKE, POST_ENTRY_WORDS, POST_SLOTS, NO_DEADLINE, getF64, putF64,
   slot,
 } from './control-block';
@@ -22,8 +22,17 @@ export interface PcpuRequest {
 export class PcpuSlots {
   /** Reused for every request read (the hypervisor serves one at a time). */
   private readonly req: PcpuRequest = { kind: 0, a0: 0, a1: 0, a2: 0 };
+  /** Some P_LAZY_HALT word may be 1. */
+  private lazyOffered = false;
+  /** Per pCPU: its P_LAZY_HALT word is 1. */
+  private readonly lazy: boolean[];
 
-  constructor(private readonly cb: Int32Array) {}
+  constructor(
+    private readonly cb: Int32Array,
+    nrPcpus: number,
+  ) {
+    this.lazy = new Array<boolean>(nrPcpus).fill(false);
+  }
 
   /** True if pCPU `p` waits for an answer in its mailbox. */
   hasRequest(p: number): boolean {
@@ -77,6 +86,49 @@ export class PcpuSlots {
     Atomics.store(cb, slot(p, P_POST_TAIL), tail);
     // A pCPU whose ring was full waits for the tail to move.
     Atomics.notify(cb, slot(p, P_POST_TAIL));
+  }
+
+  /** True if any pCPU has posted requests not served yet. */
+  anyPosted(): boolean {
+    for (let p = 0; p < this.lazy.length; p++) if (this.hasPosted(p)) return true;
+    return false;
+  }
+
+  /**
+   * Before the hypervisor sleeps: each pCPU for which `ok` holds (it runs a VCPU and nothing else
+   * of its pool waits) may post its VCPU's next HLT without ringing the doorbell (P_LAZY_HALT).
+   * The HLT is then served at the hypervisor's next wake-up and accounted at the instant the pCPU
+   * stopped; an idle timer tick wakes the hypervisor once instead of twice. Such a pCPU also ends
+   * its slice itself (P_DEADLINE), so the hypervisor need not wake for it (lazyHaltAllowed).
+   * Returns true if any pCPU got the offer; the caller must then look at the rings once more
+   * (anyPosted) before it sleeps: a HLT posted while an earlier offer stood rang no doorbell.
+   */
+  offerLazyHalts(ok: (p: number) => boolean): boolean {
+    let any = false;
+    for (let p = 0; p < this.lazy.length; p++) {
+      if (!ok(p)) continue;
+      Atomics.store(this.cb, slot(p, P_LAZY_HALT), 1);
+      this.lazy[p] = true;
+      any = true;
+    }
+    if (any) this.lazyOffered = true;
+    return any;
+  }
+
+  /** True if pCPU `p` has been allowed a lazy halt since the hypervisor last woke. */
+  lazyHaltAllowed(p: number): boolean {
+    return this.lazy[p] === true;
+  }
+
+  /** Every pCPU rings the doorbell for its HLTs again (the hypervisor woke up). */
+  endLazyHalts(): void {
+    if (!this.lazyOffered) return;
+    this.lazyOffered = false;
+    for (let p = 0; p < this.lazy.length; p++) {
+      if (!this.lazy[p]) continue;
+      this.lazy[p] = false;
+      Atomics.store(this.cb, slot(p, P_LAZY_HALT), 0);
+    }
   }
 
   /** Wakes sleeping pCPU `p` with VCPU `vcpu` of `domid` to run until `sliceEnd`. */

@@ -25,7 +25,7 @@ import { FAULT_KIND_ENGINE, STATE_BYTES, S_ICOUNT_HI, S_ICOUNT_LO, S_LAST_PCPU }
 import type { Block } from '../cpu/insn';
 import { physMemoryOf } from '../hv/memory/machine-memory';
 import {
-  ATTN_CTRL, ATTN_FLUSH, ATTN_PREEMPT, ATTN_STATS, NO_DEADLINE, P_DEADLINE, P_STOP_NS, CB_SHUTDOWN, P_ASSIGN_DOM, P_ASSIGN_SEQ, P_ASSIGN_VCPU, P_ARG0, P_ARG1, P_ARG2, P_ATTN, P_BUSY_NS, P_CUR_DOM,
+  ATTN_CTRL, ATTN_FLUSH, ATTN_PREEMPT, ATTN_STATS, NO_DEADLINE, P_DEADLINE, P_LAZY_HALT, P_STOP_NS, CB_SHUTDOWN, P_ASSIGN_DOM, P_ASSIGN_SEQ, P_ASSIGN_VCPU, P_ARG0, P_ARG1, P_ARG2, P_ATTN, P_BUSY_NS, P_CUR_DOM,
   P_CUR_VCPU, P_INSNS, P_POST_HEAD, P_POST_RING, P_POST_TAIL, POST_ENTRY_WORDS, POST_SLOTS, P_REQ, P_RES0, P_RES1, P_RES2, P_RES_STATUS, P_RESP, P_WAKE, REQ_INTA, REQ_IO_IN,
   REQ_IO_OUT, REQ_MMIO_READ, REQ_MMIO_WRITE, REQ_MSR_READ, REQ_MSR_WRITE, REQ_HYPERCALL, REQ_SCHEDULE, RES_STOP, REQ_IPI, REQ_EOI,
   SCHED_HALTED, SCHED_PREEMPTED, SCHED_SHUTDOWN, SCHED_SIPI_WAIT, SCHED_START, SCHED_STOPPED, SCHED_IDLE_WAKE,
@@ -41,7 +41,7 @@ import {
 import { lapicApplyStartup, lapicTakeNmis } from '../machine/lapic-startup';
 import { lapicStartupPending } from '../machine/lapic-core';
 import { readTsc } from '../cpu/msr';
-import { S_INTR_LINE, S_NMI_PENDING } from '../cpu/state';
+import { IF, S_EFLAGS, S_INTR_LINE, S_NMI_PENDING } from '../cpu/state';
 import type { WorkerEnv } from './thread-env';
 import { xenCpuid } from '../hv/xen/cpuid-msr';
 
@@ -359,9 +359,16 @@ export function pcpuMain(env: WorkerEnv): void {
     apic = new Int32Array(0);
     if (exit === RunExit.Halt && !pvh) {
       // HLT needs no answer: post it and sleep like an idle pCPU; the hypervisor blocks the VCPU
-      // and hands this pCPU whatever it should run next.
+      // and hands this pCPU whatever it should run next. While the hypervisor sleeps with nothing
+      // waiting for this pCPU, a HLT that an interrupt can end is left for its next wake-up
+      // (P_LAZY_HALT); a HLT with interrupts off may be final and is reported at once.
       const wakeSnapshot = Atomics.load(cb, base + P_WAKE);
-      post(REQ_SCHEDULE, SCHED_HALTED, 0, 0, true);
+      const mayBeLazy = (cpu.s[S_EFLAGS] & IF) !== 0;
+      post(REQ_SCHEDULE, SCHED_HALTED, 0, 0, false);
+      if (!mayBeLazy || Atomics.load(cb, base + P_LAZY_HALT) === 0) {
+        ringDoorbell(cb);
+        unrung = false;
+      }
       sleepIdle(wakeSnapshot);
       continue;
     }
