@@ -142,6 +142,6 @@ export function describeProfile(p: BootProfile, topPages = 12): string[] {
   out.push(`  BIOS calls: ${p.biosCalls.map((c) => `${c.name} x${c.count}`).join('; ')}`);
   out.push(`  port accesses: ${p.ports.map((c) => `${c.key} x${c.count}`).join(', ')}`);
   const j = p.jit;
-  out.push(`  JIT: ${j.compiles} regions (${j.insnsCompiled} instructions) compiled in ${j.compileMs.toFixed(0)} ms, ${j.deferred} deferred, ${j.invalidations} blocks rewritten, ${j.revalidations} regions revalidated, ${M(j.insnsRun)} M instructions run compiled`);
+  out.push(`  JIT: ${j.compiles} regions (${j.insnsCompiled} instructions) compiled in ${j.compileMs.toFixed(0)} ms, ${j.deferred} deferred, ${j.invalidations} blocks rewritten, ${j.revalidations} regions revalidated, ${M(j.insnsRun)} M instructions run compiled, of them ${M(j.insnsCopied)} M by ${j.copyLoops} copy loops in bulk`);
   return out;
 }
