@@ -15,8 +15,9 @@
  * port and the UARTs (LAZY_POST_PORTS: EOIs, mask changes, serial output), which do not even ring
  * the doorbell (the next request, HLT or the end of a run chunk does), and a HLT of an HVM VCPU,
  * after which the pCPU sleeps at once and the hypervisor hands it its next VCPU like an idle
- * pCPU's. An idle timer tick then wakes this thread once and the hypervisor thread twice, instead
- * of three times each (docs/scheduling-measured.md, B4).
+ * pCPU's; while the hypervisor sleeps with nothing else waiting for this pCPU, even that HLT
+ * rings no doorbell (P_LAZY_HALT, lazy halts). An idle timer tick then wakes this thread and the
+ * hypervisor thread once each, instead of three times each (docs/performance.md, "An idle domain").
  */
 import { Cpu, RunExit } from '../cpu/cpu';
 import type { CpuOps } from '../cpu/ops';
