@@ -218,9 +218,9 @@ export class Hypervisor {
       if (worked) continue;
       // A HLT posted while an earlier offer stood rang no doorbell: serve it instead of sleeping.
       if (next - this.env.nowNs() <= LAZY_HALT_MAX_NS && this.slots.offerLazyHalts(this.lazyHaltOk) && this.slots.anyPosted()) continue;
-      // Slices handed out by assignIdle() end after `next` was computed. A pCPU offered a lazy
-      // halt ends its slice itself (P_DEADLINE): this thread need not wake for it.
-      for (let p = 0; p < this.nr; p++) if (!this.slots.lazyHaltAllowed(p)) next = Math.min(next, this.sliceEnd[p]);
+      // A pCPU running a VCPU ends its slice itself (P_DEADLINE) and asks: waking for it too
+      // would cost a wake-up per VCPU switch. Only idle deadlines (an ARINC 653 window) need one.
+      for (let p = 0; p < this.nr; p++) if (this.running[p] === null) next = Math.min(next, this.sliceEnd[p]);
       next = Math.min(next, this.out.due);
       const wait = Math.min(MAX_SLEEP_MS, Math.max(0, (next - this.env.nowNs()) / 1e6));
       if (wait > 0) Atomics.wait(cb, CB_DOORBELL, bell, wait);

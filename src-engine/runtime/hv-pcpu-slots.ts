@@ -98,9 +98,7 @@ export class PcpuSlots {
    * Before the hypervisor sleeps: each pCPU for which `ok` holds (it runs a VCPU and nothing else
    * of its pool waits) may post its VCPU's next HLT without ringing the doorbell (P_LAZY_HALT).
    * The HLT is then served at the hypervisor's next wake-up and accounted at the instant the pCPU
-   * stopped; an idle timer tick wakes the hypervisor once instead of twice. Such a pCPU also ends
-   * its slice itself (P_DEADLINE), so the hypervisor need not wake for it (lazyHaltAllowed).
-   * Returns true if any pCPU got the offer; the caller must then look at the rings once more
+   * stopped; an idle timer tick wakes the hypervisor once instead of twice. Returns true if any pCPU got the offer; the caller must then look at the rings once more
    * (anyPosted) before it sleeps: a HLT posted while an earlier offer stood rang no doorbell.
    */
   offerLazyHalts(ok: (p: number) => boolean): boolean {
@@ -113,11 +111,6 @@ export class PcpuSlots {
     }
     if (any) this.lazyOffered = true;
     return any;
-  }
-
-  /** True if pCPU `p` has been allowed a lazy halt since the hypervisor last woke. */
-  lazyHaltAllowed(p: number): boolean {
-    return this.lazy[p] === true;
   }
 
   /** Every pCPU rings the doorbell for its HLTs again (the hypervisor woke up). */

@@ -45,14 +45,10 @@ import { readTsc } from '../cpu/msr';
 import { IF, S_EFLAGS, S_INTR_LINE, S_NMI_PENDING } from '../cpu/state';
 import type { WorkerEnv } from './thread-env';
 import { xenCpuid } from '../hv/xen/cpuid-msr';
+import { newSliceRate, sliceChunk, sliceRateUpdate } from './slice-chunk';
 
 /** Milliseconds to wait for a domain's description before giving up on an assignment. */
 const DOMAIN_WAIT_MS = 5000;
-/**
- * Instructions between looks at the slice deadline: about 0.1 ms compiled, 1 ms interpreted,
- * against slices of 1 ms (credit2's minimum) and more.
- */
-const SLICE_CHECK_INSNS = 50_000;
 /** First port and count of the 16550A UARTs at COM1-COM4 (their eight registers each). */
 const UART_PORT_RANGES: readonly (readonly [number, number])[] = [[0x3f8, 8], [0x2f8, 8], [0x3e8, 8], [0x2e8, 8]];
 /**
@@ -289,6 +285,8 @@ export function pcpuMain(env: WorkerEnv): void {
     reason = SCHED_IDLE_WAKE;
   }
 
+  /** The run rate of this pCPU's chunks (sizes the last chunk of a slice, slice-chunk.ts). */
+  const rate = newSliceRate();
   let reason = SCHED_START;
   let assignSeen = Atomics.load(cb, base + P_ASSIGN_SEQ);
   /** A VCPU handed over directly while idle ([domid, vcpu]), or undefined. */
@@ -333,17 +331,22 @@ export function pcpuMain(env: WorkerEnv): void {
     let exit: RunExit;
     const deadline = getF64(cb, base + P_DEADLINE);
     try {
-      // Run in chunks and end the slice at its deadline ourselves; ATTN_PREEMPT from the
-      // hypervisor still stops it early (tickles, pauses).
+      // Run in chunks and end the slice at its deadline ourselves (the hypervisor does not wake
+      // for it); ATTN_PREEMPT from the hypervisor still stops it early (tickles, pauses).
+      let now = publishedNs;
       for (;;) {
-        exit = cpu.run(cpu.icount + SLICE_CHECK_INSNS);
+        const start = cpu.icount;
+        exit = cpu.run(start + sliceChunk(rate, now, deadline, NO_DEADLINE));
         if (exit !== RunExit.Limit) break;
+        const t = env.nowNs();
+        sliceRateUpdate(rate, cpu.icount - start, t - now);
+        now = t;
         if (unrung) {
           // Posted writes wait at most one chunk for the hypervisor.
           ringDoorbell(cb);
           unrung = false;
         }
-        if (deadline !== NO_DEADLINE && env.nowNs() >= deadline) {
+        if (deadline !== NO_DEADLINE && now >= deadline) {
           exit = RunExit.Attention;
           break;
         }

@@ -9,20 +9,24 @@
  *    -> switch-in) and handling (switch-in -> HLT again).
  * Every figure comes with the host's load: on a shared machine the pCPU threads wait for a host
  * CPU, and that waiting shows up as overhead and latency.
- * DOMUS_BENCH_SECONDS sets the measurement window (default 8 s).
+ * DOMUS_BENCH_SECONDS sets the measurement window (default 8 s); DOMUS_BENCH_SCHEDULERS (e.g.
+ * "credit2,credit") and DOMUS_BENCH_SCHED_PARTS ("overhead", "latency") pick what runs.
  */
 import type { SchedulerName } from '../../src-engine/api/types';
 import type { EngineService } from '../../src-engine/node/service/engine-service';
 import {
   NS_PER_MS, NS_PER_S, TraceCollector, createGuest, hostLine, onePcpuPool, schedDump, sleep, startRealEngine, threadSnapshot, threadUse,
 } from '../unit/sched-real/real-engine';
-import { msLine, periodicWakeLatency, summarize } from '../unit/sched-real/real-analysis';
+import { msLine, periodicWakeLatency, runLengths, summarize } from '../unit/sched-real/real-analysis';
+import { execIntervals } from '../../src-engine/hv/sched/sim/trace-analysis';
 
 const WINDOW_MS = Number(process.env.DOMUS_BENCH_SECONDS ?? 8) * 1000;
 const WARMUP_MS = 2000;
 /** PIT channel 0 of tick.elf: divisor 11932 of 1.193182 MHz. */
 const PIT_PERIOD_NS = (11932 / 1193182) * NS_PER_S;
-const SCHEDULERS: SchedulerName[] = ['credit', 'credit2', 'rtds', 'arinc653', 'null'];
+const ALL_SCHEDULERS: SchedulerName[] = ['credit', 'credit2', 'rtds', 'arinc653', 'null'];
+const SCHEDULERS = process.env.DOMUS_BENCH_SCHEDULERS ? ALL_SCHEDULERS.filter((s) => (process.env.DOMUS_BENCH_SCHEDULERS as string).split(',').includes(s)) : ALL_SCHEDULERS;
+const PARTS = (process.env.DOMUS_BENCH_SCHED_PARTS ?? 'overhead,latency').split(',');
 const POOL = 'bench';
 /** ARINC 653 has no default schedule for domUs: equal 10 ms windows. */
 const A653_WINDOW_US = 10_000;
@@ -74,6 +78,15 @@ async function overhead(sched: SchedulerName, log: (line: string) => void): Prom
       `${sched.padEnd(8)} overhead ${((100 * outside) / wallNs).toFixed(2)}% of pCPU 1 (goal <= 1%); ${perS.toFixed(1)} switches/s, ` +
         `${ins > 0 ? (outside / ins / 1000).toFixed(0) : '-'} us outside guest code per switch; ${(((b1.instructions - b0.instructions) / wallNs) * 1000).toFixed(1)} MIPS`,
     );
+    // Run lengths on pCPU 1 (ms) and the host CPU each of the two busiest engine threads (the
+    // pCPU running the spin VCPUs, then the hypervisor thread) spent per switch.
+    const lens = [...runLengths(execIntervals(recs.filter((r) => r.pcpu === 1), recs.length > 0 ? recs[recs.length - 1].t : 0)).values()].flat();
+    const perSwitch = use.threads
+      .slice(0, 2)
+      .map((t) => `${ins > 0 ? ((t.run * wallNs) / ins / 1000).toFixed(0) : '-'} us CPU and ${ins > 0 ? ((t.switchesPerS * wallNs) / NS_PER_S / ins).toFixed(2) : '-'} thread switches`)
+      .join('; ');
+    log(`         run lengths ${msLine(summarize(lens))}`);
+    log(`         per VCPU switch, the two busiest engine threads (pCPU 1, hypervisor): ${perSwitch}`);
     log(`         ${hostLine(use)}`);
   } finally {
     await e.close();
@@ -146,8 +159,12 @@ async function wakeLatency(sched: SchedulerName, log: (line: string) => void): P
 
 /** Prints the figures. */
 export default async function bench(log: (line: string) => void): Promise<void> {
-  log(`scheduler overhead at default slices (two spin VCPUs on one pCPU), ${WINDOW_MS / 1000} s each`);
-  for (const s of SCHEDULERS) await overhead(s, log);
-  log(`wake-up latency of a 100 Hz tick VCPU beside a spin VCPU, ${WINDOW_MS / 1000} s each`);
-  for (const s of SCHEDULERS) await wakeLatency(s, log);
+  if (PARTS.includes('overhead')) {
+    log(`scheduler overhead at default slices (two spin VCPUs on one pCPU), ${WINDOW_MS / 1000} s each`);
+    for (const s of SCHEDULERS) await overhead(s, log);
+  }
+  if (PARTS.includes('latency')) {
+    log(`wake-up latency of a 100 Hz tick VCPU beside a spin VCPU, ${WINDOW_MS / 1000} s each`);
+    for (const s of SCHEDULERS) await wakeLatency(s, log);
+  }
 }
