@@ -1,3 +1,24 @@
+import { appendFileSync, renameSync, statSync } from 'node:fs';
+
+/** A domain's console log is rotated (to LOG.1) once it exceeds this size. */
+const CONSOLE_LOG_ROTATE_BYTES = 1 << 20;
+
+/**
+ * Appends console output to a domain's log (rotated past CONSOLE_LOG_ROTATE_BYTES) and to its
+ * `serial = "file:PATH"` file if it has one. Throws what the file system throws.
+ */
+export function appendConsoleLog(logFile: string, serialFile: string | undefined, data: Uint8Array): void {
+  if (serialFile) appendFileSync(serialFile, data);
+  let size = 0;
+  try {
+    size = statSync(logFile).size;
+  } catch {
+    size = 0;
+  }
+  if (size > CONSOLE_LOG_ROTATE_BYTES) renameSync(logFile, `${logFile}.1`);
+  appendFileSync(logFile, data);
+}
+
 /** A fixed-size byte ring keeping the last output of a console, for new clients' scrollback. */
 export class ConsoleRing {
   private readonly buf: Uint8Array;

@@ -6,7 +6,7 @@
  */
 import os from 'node:os';
 import path from 'node:path';
-import { appendFileSync, mkdirSync, renameSync, statSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import { DomusError, errorMessage, HypervisorError } from '../../base/errors';
 import type { CpuTopology } from '../../base/cpulist';
 import type { DomainConfig } from '../../api/domain-config';
@@ -17,7 +17,7 @@ import { formatProblem } from '../../config/xlcfg-problems';
 import { Engine, type EngineOptions } from '../../runtime/engine';
 import type { EngineHost } from '../../runtime/thread-env';
 import { ApiConnection, ApiService, EventHub, ServiceConnection } from './api-service';
-import { ConsoleRing } from './console-ring';
+import { appendConsoleLog, ConsoleRing } from './console-ring';
 import { DomainLibrary } from './library';
 import { offerDemoDomain } from './demo-seed';
 import type { DomusPaths } from './paths';
@@ -120,7 +120,6 @@ function checkWhatIf(raw: unknown): WhatIfRequest {
   if (vcpus > WHATIF_MAX_VCPUS) bad(`at most ${WHATIF_MAX_VCPUS} vcpus in all`);
   return r as WhatIfRequest;
 }
-const CONSOLE_LOG_ROTATE_BYTES = 1 << 20;
 const STATS_INTERVAL_MS = 1000;
 const TRACE_INTERVAL_MS = 250;
 
@@ -277,15 +276,7 @@ export class EngineService implements ApiService {
 
   private appendConsoleLog(d: ServiceDomain, data: Uint8Array): void {
     try {
-      if (d.serialFile) appendFileSync(d.serialFile, data);
-      let size = 0;
-      try {
-        size = statSync(d.logFile).size;
-      } catch {
-        size = 0;
-      }
-      if (size > CONSOLE_LOG_ROTATE_BYTES) renameSync(d.logFile, `${d.logFile}.1`);
-      appendFileSync(d.logFile, data);
+      appendConsoleLog(d.logFile, d.serialFile, data);
     } catch (e) {
       this.note('warn', d.name, `cannot write the console log: ${errorMessage(e)}`);
     }
