@@ -57,8 +57,8 @@ const DEFAULT_POOL_CAP = 2048;
  * this long after the engine, whichever comes first. Each worker's start costs ~40-50 ms of host
  * CPU (Node's bootstrap and the pCPU program); on a small host that work would compete with the
  * first guest's start-up (docs/performance.md). Xen too brings secondary CPUs up during boot,
- * after the boot CPU runs. Until a worker runs, the hypervisor hands its pCPU's work to running
- * pCPUs where the scheduler allows (hv-main.ts).
+ * after the boot CPU runs. Until a worker asks for work, the scheduler core counts its pCPU as
+ * offline and places no work there (hv-main.ts, SchedCoreConfig.offlineCpus).
  */
 const LATE_PCPU_START_MS = 300;
 
@@ -82,7 +82,7 @@ export class Engine {
   private closed = false;
 
   constructor(
-    host: EngineHost,
+    private readonly host: EngineHost,
     options: EngineOptions,
     private readonly events: EngineEvents,
   ) {
@@ -116,29 +116,26 @@ export class Engine {
     });
     this.hv.onExit((code, err) => this.workerDied('hypervisor', code, err));
     this.pcpuInit = (i) => ({ index: i, controlBlock, pool: pool as MachineMemoryBuffers });
-    this.spawnPcpu(host);
-    if (this.nrPcpus > 1) this.cancelLate = host.later(LATE_PCPU_START_MS, () => this.startLatePcpus(host));
-    this.startLate = () => this.startLatePcpus(host);
+    this.spawnPcpu();
+    if (this.nrPcpus > 1) this.cancelLate = host.later(LATE_PCPU_START_MS, () => this.startLatePcpus());
   }
 
   /** Starts the worker of the next pCPU and tells it the domains that exist. */
-  private spawnPcpu(host: EngineHost): void {
+  private spawnPcpu(): void {
     const i = this.pcpus.length;
-    const w = host.spawn('pcpu', this.pcpuInit(i));
+    const w = this.host.spawn('pcpu', this.pcpuInit(i));
     w.onExit((code, err) => this.workerDied(`pcpu${i}`, code, err));
     this.pcpus.push(w);
     for (const share of this.shares.values()) this.toPcpu(i, { t: 'domain', share });
   }
 
   /** Starts the workers of pCPUs 1..N-1 (once). */
-  private startLatePcpus(host: EngineHost): void {
+  private startLatePcpus(): void {
     this.cancelLate?.();
     this.cancelLate = undefined;
     if (this.closed || this.dead !== undefined) return;
-    while (this.pcpus.length < this.nrPcpus) this.spawnPcpu(host);
+    while (this.pcpus.length < this.nrPcpus) this.spawnPcpu();
   }
-
-  private startLate: () => void;
 
   /** Resolves once the hypervisor thread is serving. */
   whenReady(): Promise<void> {
@@ -165,7 +162,7 @@ export class Engine {
         return;
       }
       case 'console':
-        if (this.pcpus.length < this.nrPcpus) this.startLate();
+        if (this.pcpus.length < this.nrPcpus) this.startLatePcpus();
         this.events.console?.(m.domid, m.com, m.data);
         return;
       case 'domain-shutdown':
