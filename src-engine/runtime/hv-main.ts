@@ -28,7 +28,8 @@ import { toWire, type HostToHv, type HvInit, type HvToHost } from './messages';
 import type { WorkerEnv } from './thread-env';
 import type { HvServices } from './hv-bios';
 import { XenHost } from '../hv/xen/xen-host';
-import { DOMAIN_CALLS, HvToolstack } from './hv-toolstack';
+import { HvToolstack } from './hv-toolstack';
+import { serveHvCall, type HvCallHost } from './hv-calls';
 import { EXIT_NAMES, prepareEntry, serveDeviceExit, type ExitAnswer } from './hv-exits';
 import { PcpuSlots } from './hv-pcpu-slots';
 import { HvConsoleOut } from './hv-console-out';
@@ -51,7 +52,7 @@ const MAX_SLEEP_MS = 1000;
 const LAZY_HALT_MAX_NS = 100e6;
 
 /** The hypervisor thread's state and loop. */
-export class Hypervisor {
+export class Hypervisor implements HvCallHost {
   readonly pool: MachineMemory;
   readonly sched: SchedCore;
   readonly domains = new Map<number, HvDomain>();
@@ -59,6 +60,10 @@ export class Hypervisor {
   /** The pCPU words of the control block. */
   private readonly slots: PcpuSlots;
   private readonly nr: number;
+  /** Number of pCPUs (HvCallHost). */
+  get nrPcpus(): number {
+    return this.nr;
+  }
   private readonly running: (Running | null)[];
   private readonly sliceEnd: number[];
   /** pCPUs that are idle (their last scheduling answer was "nothing"). */
@@ -77,7 +82,6 @@ export class Hypervisor {
   private stopped = false;
   /** The engine's Xen: hypercalls, event channels, grants, xenstore and PV back ends of PVH domains. */
   readonly xen: XenHost;
-  /** console_io text of PVH domains not yet ended by a newline. */
   /** The pCPU stop time schedule() accounts at, or -1 (see schedNow). */
   private accountAt = -1;
   /** Latest time the scheduler has been given. */
@@ -85,7 +89,7 @@ export class Hypervisor {
   /** The pCPU whose VCPU schedule() is putting away (its tickles are moot), or -1. */
   private deciding = -1;
   /** Toolstack operations through the guests' own interfaces (xenstore, power button). */
-  private readonly toolstack: HvToolstack;
+  readonly toolstack: HvToolstack;
   /** pCPU `p` may halt lazily: it runs a VCPU and no other VCPU of its pool waits (PcpuSlots.offerLazyHalts). */
   private readonly lazyHaltOk = (p: number): boolean => this.running[p] !== null && !this.sched.waiting(p);
   /** Console output and messages to the host thread. */
@@ -133,6 +137,16 @@ export class Hypervisor {
     });
     this.out = new HvConsoleOut((m) => this.post(m));
     this.toolstack = new HvToolstack({ xen: this.xen, sched: this.sched, services, nowNs: () => env.nowNs(), post: (m) => this.post(m) });
+  }
+
+  /** True if a pCPU runs one of `d`'s VCPUs now (HvCallHost). */
+  runsOnPcpu(d: HvDomain): boolean {
+    return this.running.some((r) => r?.dom === d);
+  }
+
+  /** Ends the loop (HvCallHost). */
+  stop(): void {
+    this.stopped = true;
   }
 
   /** VCPUOP_up / VCPUOP_down of a PVH guest. */
@@ -240,7 +254,7 @@ export class Hypervisor {
         continue;
       }
       try {
-        const result = this.call(m.method, m.args);
+        const result = serveHvCall(this, m.method, m.args);
         this.post({ t: 'reply', id: m.id, ok: true, result });
       } catch (e) {
         this.post({ t: 'reply', id: m.id, ok: false, error: toWire(e) });
@@ -250,44 +264,14 @@ export class Hypervisor {
     }
   }
 
-  /** Toolstack calls. */
-  private call(method: string, args: unknown): unknown {
-    const a = args as Record<string, unknown>;
-    switch (method) {
-      case 'create':
-        return this.createDomain(a.spec as DomainSpec, a.restore as DomainRestore | undefined);
-      case 'unpause':
-        return this.setPaused(this.domain(a.domid as number), false);
-      case 'pause':
-        return this.setPaused(this.domain(a.domid as number), true);
-      case 'destroy':
-        return this.destroyDomain(this.domain(a.domid as number));
-      case 'xenstore':
-        return this.toolstack.xenstoreOp(a.op as string, a.path as string, a.value as string | undefined, a.watchId as number | undefined);
-      case 'sched':
-        return this.toolstack.schedOp(a.op as string, (a.args as unknown[]) ?? []);
-      case 'domains':
-        return [...this.domains.values()].map((d) => this.toolstack.summary(d));
-      case 'host':
-        return { nrPcpus: this.nr, totalFrames: this.pool.totalFrames, freeFrames: this.pool.freeFrames };
-      case 'shutdown-engine':
-        this.stopped = true;
-        return null;
-      default: {
-        if (!DOMAIN_CALLS.has(method)) throw new DomusError('engine.unknown-call', `The hypervisor has no operation "${method}".`);
-        const d = this.domain(a.domid as number);
-        return this.toolstack.domainCall(method, d, a, this.running.some((r) => r?.dom === d));
-      }
-    }
-  }
-
-  private domain(domid: number): HvDomain {
+  /** The domain with ID `domid`, or a domain.not-found error (HvCallHost). */
+  domain(domid: number): HvDomain {
     const d = this.domains.get(domid);
     if (d === undefined) throw new DomusError('domain.not-found', `There is no domain with ID ${domid}.`, String(domid));
     return d;
   }
 
-  private createDomain(spec: DomainSpec, restore?: DomainRestore): unknown {
+  createDomain(spec: DomainSpec, restore?: DomainRestore): unknown {
     const domid = restoredDomid(restore, spec, this.domains, this.nextDomid);
     this.nextDomid = Math.max(this.nextDomid, domid + 1);
     const d = new HvDomain(domid, spec, this.pool, this.clock, this.env.nowNs(), restore, this.services);
@@ -329,7 +313,7 @@ export class Hypervisor {
     }
   }
 
-  private setPaused(d: HvDomain, paused: boolean): null {
+  setPaused(d: HvDomain, paused: boolean): null {
     if (d.shutdown) throw new DomusError('domain.shut-down', `Domain ${d.spec.name} has shut down; it can only be destroyed.`, d.spec.name);
     if (paused === d.paused) return null;
     d.paused = paused;
@@ -338,7 +322,7 @@ export class Hypervisor {
     return null;
   }
 
-  private destroyDomain(d: HvDomain): null {
+  destroyDomain(d: HvDomain): null {
     if (!d.shutdown) this.shutdownDomain(d, { reason: 'poweroff', detail: 'destroyed' }, false);
     this.domains.delete(d.domid);
     // Xen state first (grants it holds, shared frames), then the memory; pCPUs that still ran it
