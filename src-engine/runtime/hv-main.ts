@@ -206,39 +206,60 @@ export class Hypervisor implements HvCallHost {
     });
   }
 
-  /** The loop; returns when the engine shuts down. */
+  /**
+   * The loop on a thread of its own: passes, and sleeps in Atomics.wait on the doorbell between
+   * them; returns when the engine shuts down.
+   */
   run(): void {
     const cb = this.cb;
-    this.post({ t: 'ready' });
-    while (!this.stopped && Atomics.load(cb, CB_SHUTDOWN) === 0) {
+    this.start();
+    for (;;) {
       const bell = Atomics.load(cb, CB_DOORBELL);
-      this.slots.endLazyHalts();
-      // Posted requests first: a lazy HLT was posted before whatever woke this thread.
-      let worked = this.drainAllPosted();
-      const msgs = Atomics.load(cb, CB_HOST_MSGS);
-      if (msgs !== this.hostMsgsSeen) {
-        this.hostMsgsSeen = msgs;
-        if (this.drainHost()) worked = true;
-      }
-      for (let p = 0; p < this.nr; p++) {
-        if (this.slots.hasRequest(p)) {
-          this.serve(p);
-          worked = true;
-        }
-      }
-      let next = this.runTimers();
-      this.assignIdle();
-      this.afterWork();
-      if (worked) continue;
-      // A HLT posted while an earlier offer stood rang no doorbell: serve it instead of sleeping.
-      if (next - this.env.nowNs() <= LAZY_HALT_MAX_NS && this.slots.offerLazyHalts(this.lazyHaltOk) && this.slots.anyPosted()) continue;
-      // A pCPU running a VCPU ends its slice itself (P_DEADLINE) and asks: waking for it too
-      // would cost a wake-up per VCPU switch. Only idle deadlines (an ARINC 653 window) need one.
-      for (let p = 0; p < this.nr; p++) if (this.running[p] === null) next = Math.min(next, this.sliceEnd[p]);
-      next = Math.min(next, this.out.due);
-      const wait = Math.min(MAX_SLEEP_MS, Math.max(0, (next - this.env.nowNs()) / 1e6));
+      const wait = this.pass();
+      if (wait < 0) return;
       if (wait > 0) Atomics.wait(cb, CB_DOORBELL, bell, wait);
     }
+  }
+
+  /** Tells the host the hypervisor serves (before the first pass). */
+  start(): void {
+    this.post({ t: 'ready' });
+  }
+
+  /**
+   * One pass of the loop: posted requests, host messages, pCPU mailboxes, timers, idle pCPUs,
+   * console output. Returns how long the caller may sleep on the doorbell (ms; 0: pass again at
+   * once), or -1 once the engine shuts down. The caller reads the doorbell before the pass and
+   * sleeps only while it still holds that value (run(), hv-inline.ts).
+   */
+  pass(): number {
+    const cb = this.cb;
+    if (this.stopped || Atomics.load(cb, CB_SHUTDOWN) !== 0) return -1;
+    this.slots.endLazyHalts();
+    // Posted requests first: a lazy HLT was posted before whatever woke this thread.
+    let worked = this.drainAllPosted();
+    const msgs = Atomics.load(cb, CB_HOST_MSGS);
+    if (msgs !== this.hostMsgsSeen) {
+      this.hostMsgsSeen = msgs;
+      if (this.drainHost()) worked = true;
+    }
+    for (let p = 0; p < this.nr; p++) {
+      if (this.slots.hasRequest(p)) {
+        this.serve(p);
+        worked = true;
+      }
+    }
+    let next = this.runTimers();
+    this.assignIdle();
+    this.afterWork();
+    if (worked) return 0;
+    // A HLT posted while an earlier offer stood rang no doorbell: serve it instead of sleeping.
+    if (next - this.env.nowNs() <= LAZY_HALT_MAX_NS && this.slots.offerLazyHalts(this.lazyHaltOk) && this.slots.anyPosted()) return 0;
+    // A pCPU running a VCPU ends its slice itself (P_DEADLINE) and asks: waking for it too
+    // would cost a wake-up per VCPU switch. Only idle deadlines (an ARINC 653 window) need one.
+    for (let p = 0; p < this.nr; p++) if (this.running[p] === null) next = Math.min(next, this.sliceEnd[p]);
+    next = Math.min(next, this.out.due);
+    return Math.min(MAX_SLEEP_MS, Math.max(0, (next - this.env.nowNs()) / 1e6));
   }
 
   private drainHost(): boolean {
