@@ -267,6 +267,34 @@ export function coreSchedule(cs: CoreState, cpu: number, forced?: { forceIdle: b
   return { pcpu: cpu, vcpu: cur ? { domid: cur.domid, vcpu: cur.vcpuId } : null, until: p.deadline };
 }
 
+/** A decision known in advance (corePeekNext). */
+export interface SchedulePeek {
+  /** The vCPU schedule(pcpu) would run (possibly the current one), or null to idle. */
+  vcpu: VcpuRef | null;
+  /**
+   * Shortest slice length over the window, from the instant of the call (ns); Infinity = no
+   * deadline. The call itself may give a longer one (credit keeps burning), never a shorter one.
+   */
+  len: number;
+}
+
+/**
+ * What coreSchedule(cpu) would decide at any instant of [from, until] if nothing else happened
+ * first, or null if the pool's scheduler cannot tell (no peekNext, a tickle pending, an idle
+ * pCPU). Changes nothing.
+ */
+export function corePeekNext(cs: CoreState, cpu: number, from: number, until: number): SchedulePeek | null {
+  const p = cs.pcpus[cpu];
+  const pool = p?.pool;
+  if (!pool || !pool.ops.peekNext || p.resched || !p.curr || !(from <= until)) return null;
+  const prev = p.curr;
+  const d = pool.ops.peekNext(pool.state, cpu, prev, from, until);
+  if (d === undefined) return null;
+  const next = d.next as VcpuRecord | null;
+  if (next && next !== prev && (next.isRunning || next.domain.pool !== pool || !next.runnable())) return null;
+  return { vcpu: next ? { domid: next.domid, vcpu: next.vcpuId } : null, len: d.time < 0 ? Infinity : d.time };
+}
+
 /** Switches a running vCPU off its pCPU at once (domain destroy, pool moves, pCPU removal). */
 export function coreEvict(cs: CoreState, cpu: number, reason: SchedTraceReason, forceIdle: boolean): void {
   const p = cs.pcpus[cpu];

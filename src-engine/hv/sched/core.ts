@@ -43,7 +43,7 @@ import {
   coreYield,
   type SchedDomainConfig,
 } from './core-domains';
-import { coreSchedule, type CoreState, type PcpuRecord, type ScheduleDecision, type SchedHost } from './core-records';
+import { corePeekNext, coreSchedule, type CoreState, type PcpuRecord, type ScheduleDecision, type SchedHost, type SchedulePeek } from './core-records';
 import { viewPcpus, viewVcpu, viewXlCpupoolList, viewXlList, viewXlSchedCredit, viewXlSchedRtds, viewXlVcpuList } from './core-view';
 import type { PcpuInfo, VcpuInfo, XlCpupoolRow, XlListRow, XlSchedCreditPool, XlSchedRtdsPool, XlVcpuListRow } from './core-view';
 import { POOL0_ID, POOL0_NAME, poolCpuAdd, poolCpuRemove, poolCreate, poolDestroy, poolFind, poolGetParams, poolMoveDomain, poolRename, poolSetParams } from './cpupool';
@@ -64,7 +64,7 @@ import { SchedTrace, type SchedTraceListener, type SchedTraceRecord } from './sc
 import { TimerQueue } from './timer-queue';
 import './schedulers';
 
-export type { SchedHost, ScheduleDecision, VcpuRef } from './core-records';
+export type { SchedHost, ScheduleDecision, SchedulePeek, VcpuRef } from './core-records';
 export type { SchedDomainConfig, VcpuConfig } from './core-domains';
 
 /** How to build a core. */
@@ -129,6 +129,18 @@ export class SchedCore {
   /** A pCPU asks what to run next (after its slice ended, a block, a yield or a tickle). */
   schedule(pcpu: number): ScheduleDecision {
     return coreSchedule(this.cs, pcpu);
+  }
+
+  /**
+   * Which vCPU schedule(pcpu) would pick if the pCPU's vCPU stopped at any instant of
+   * [from, until] and nothing else happened first (no wake, block, tickle, parameter change, other
+   * pCPU's schedule ...), with the shortest slice it would give there; null if its scheduler
+   * cannot tell. Changes nothing. The engine publishes it
+   * so the pCPU can switch at its deadline without a round trip, and replays the real schedule()
+   * afterwards.
+   */
+  peekNext(pcpu: number, from: number, until: number): SchedulePeek | null {
+    return corePeekNext(this.cs, pcpu, from, until);
   }
 
   /**

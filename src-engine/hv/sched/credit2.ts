@@ -28,9 +28,7 @@ import {
   CREDIT2_CREDIT_MIN,
   CREDIT2_IDLE_CREDIT,
   CREDIT2_LOADAVG_GRANULARITY_SHIFT,
-  CREDIT2_MAX_TIMER,
   CREDIT2_MIGRATE_COMPENSATION,
-  CREDIT2_MIN_TIMER,
   CREDIT2_NO_BUDGET,
   c2u,
   credit2BalanceLoad,
@@ -70,13 +68,12 @@ import {
   type SchedUnit,
 } from './sched-ops';
 import { schedRefuse } from './sched-error';
+import { CREDIT2_CREDIT_RESET, credit2PeekNext, credit2SliceLength } from './credit2-peek';
 
 export type { Credit2State } from './credit2-runqueue';
 
 /** CSCHED2_DEFAULT_WEIGHT. */
 export const CREDIT2_DEFAULT_WEIGHT = 256;
-/** CSCHED2_CREDIT_RESET: an epoch ends when the best credit is at or below this. */
-const CREDIT2_CREDIT_RESET = 0;
 const NS_PER_US = 1000;
 const NS_PER_MS = 1_000_000;
 /** Valid `credit2_runqueue` values. */
@@ -130,23 +127,7 @@ function credit2Runtime(s: Credit2State, cpu: number, snext: Credit2Unit, now: n
   const unit = snext.unit;
   if (!unit) return -1;
   const rqd = credit2Rqd(s, cpu);
-  let minTime = CREDIT2_MIN_TIMER;
-  if (s.ratelimitUs > 0) {
-    let rlMin = s.ratelimitUs * NS_PER_US;
-    if (unit.isRunning) rlMin = unit.stateEntryTime + s.ratelimitUs * NS_PER_US - now;
-    if (rlMin > minTime) minTime = rlMin;
-  }
-  let rtCredit = snext.credit;
-  let swaitCredit = 0;
-  const head = rqd.runq[0];
-  if (head && head.credit > 0) swaitCredit = head.credit;
-  if (swaitCredit < inflightCredit) swaitCredit = inflightCredit;
-  if (swaitCredit > 0) rtCredit = snext.credit - swaitCredit;
-  let time = rtCredit > 0 ? Math.trunc((rtCredit * snext.weight) / rqd.maxWeight) : 0;
-  if (credit2HasCap(snext)) time = snext.budget < time ? snext.budget : time;
-  if (time < minTime) time = minTime;
-  else if (time > CREDIT2_MAX_TIMER) time = CREDIT2_MAX_TIMER;
-  return time;
+  return credit2SliceLength(s, rqd.maxWeight, unit, snext.credit, snext.weight, snext.budget, now, rqd.runq[0]?.credit, inflightCredit);
 }
 
 /** runq_candidate. */
@@ -455,6 +436,7 @@ export const credit2Ops: SchedOps<Credit2State> = {
     c2u(unit).yielding = true;
   },
   doSchedule: credit2DoSchedule,
+  peekNext: credit2PeekNext,
   contextSaved: credit2ContextSaved,
   pickResource: (s, unit) => credit2ResPick(s, unit),
   migrate: credit2MigrateHook,

@@ -179,6 +179,18 @@ export interface SchedDecision {
   migrated: boolean;
 }
 
+/**
+ * A decision known in advance (peekNext): the unit doSchedule would pick at every instant of a
+ * window, and the shortest slice it would give over the window (the exact length depends on the
+ * instant: credit keeps burning).
+ */
+export interface SchedPeek {
+  /** Unit to run next (possibly the current one), or null for the idle vCPU. */
+  next: SchedUnit | null;
+  /** Shortest slice length over the window in ns; -1 = no timer. */
+  time: number;
+}
+
 /** Per-domain credit/credit2 parameters (xen_domctl_sched_credit{,2}). */
 export interface CreditDomainParams {
   weight: number;
@@ -290,6 +302,15 @@ export interface SchedOps<S> {
   yield?(s: S, unit: SchedUnit): void;
   /** do_schedule on `cpu` (`forceIdle` = Xen's tasklet_work_scheduled). */
   doSchedule(s: S, cpu: number, prev: SchedUnit | null, now: number, forceIdle: boolean): SchedDecision;
+  /**
+   * Not in Xen: the unit doSchedule(cpu, prev, t) would pick for EVERY instant t in [from, until]
+   * if nothing else happened first, and a slice length no longer than it would give at any of
+   * them, without changing any state; undefined when the scheduler
+   * cannot tell (the pCPU then asks at its deadline as usual). Lets a pCPU switch VCPUs at its
+   * slice end without a round trip to the hypervisor thread (docs/architecture.md, "The exit
+   * protocol"). `prev` is the unit running on `cpu`.
+   */
+  peekNext?(s: S, cpu: number, prev: SchedUnit, from: number, until: number): SchedPeek | undefined;
   /** context_saved: `unit` has been switched out. */
   contextSaved?(s: S, unit: SchedUnit): void;
   /** pick_resource: a pCPU for the unit (within hard affinity ∩ pool). */
