@@ -66,13 +66,22 @@ const threadDefines = {};
 const threadPresent = Object.entries(threadPrograms).filter(([, t]) => existsSync(t.src));
 if (threadPresent.length > 0) {
   await build({ ...threadBuild, entryPoints: Object.fromEntries(threadPresent.map(([out, t]) => [out, t.src])) });
-  if (existsSync(cliProgram.src)) {
-    await build({ ...threadBuild, entryPoints: { [cliProgram.out]: cliProgram.src }, external: ['electron', 'playwright-core'] });
-  }
-  for (const [out, t] of [...threadPresent, [cliProgram.out, cliProgram]]) {
-    if (!existsSync(`dist/${out}.cjs`)) continue;
+  const keep = (out, t) => {
+    if (!existsSync(`dist/${out}.cjs`)) return;
     const hash = createHash('sha256').update(readFileSync(`dist/${out}.cjs`)).digest('hex').slice(0, 16);
     threadDefines[t.define] = JSON.stringify(hash);
+  };
+  for (const [out, t] of threadPresent) keep(out, t);
+  // The CLI knows the hypervisor program's key: `domus run` loads that program on its own thread
+  // (src-engine/node/worker-host.ts, inline hypervisor).
+  if (existsSync(cliProgram.src)) {
+    await build({
+      ...threadBuild,
+      entryPoints: { [cliProgram.out]: cliProgram.src },
+      external: ['electron', 'playwright-core'],
+      define: { ...threadBuild.define, ...threadDefines },
+    });
+    keep(cliProgram.out, cliProgram);
   }
   const entries = Object.fromEntries(Object.entries({ ...threadEntries, ...cliBoot }).filter(([, src]) => existsSync(src)));
   await build({ ...threadBuild, entryPoints: entries, define: { ...threadBuild.define, ...threadDefines } });
@@ -106,6 +115,7 @@ if (existsSync(cliEntry)) {
     logLevel: 'warning',
     metafile: true,
     external: ['electron', 'playwright-core'],
+    define: threadDefines,
     banner: { js: "import { createRequire as __domusCreateRequire } from 'node:module'; const require = __domusCreateRequire(import.meta.url);" },
   });
   pruneStaleChunks('dist/node', Object.keys(result.metafile.outputs));

@@ -12,3 +12,9 @@ declare class TextDecoder {
   constructor(label?: string, options?: { fatal?: boolean });
   decode(input?: ArrayBufferView | ArrayBuffer, options?: { stream?: boolean }): string;
 }
+
+/** The structured clone postMessage applies (runtime/hv-inline.ts copies messages with it). */
+declare function structuredClone<T>(value: T): T;
+
+/** Runs `callback` after the current task, before the next (runtime/hv-inline.ts). */
+declare function queueMicrotask(callback: () => void): void;

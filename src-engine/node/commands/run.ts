@@ -318,7 +318,10 @@ export const runCommand: CliCommand = async (args, io) => {
   let domid = -1;
   let firstByte = true;
   try {
-    engine = new Engine(new NodeEngineHost(), { pcpus: o.pcpus }, {
+    // The hypervisor runs on this thread (worker-host.ts); DOMUS_RUN_HV=worker gives it a worker
+    // thread of its own, as the daemon and the app do.
+    const host = new NodeEngineHost({ inlineHypervisor: io.env.DOMUS_RUN_HV !== 'worker' });
+    engine = new Engine(host, { pcpus: o.pcpus }, {
       console: (_d, com, data) => {
         if (com === DEBUGCON_STREAM) {
           if (o.debugcon === 'stdio') io.out(data);
@@ -364,7 +367,7 @@ export const runCommand: CliCommand = async (args, io) => {
   let timer: ReturnType<typeof setTimeout> | undefined;
   try {
     await engine.whenReady();
-    startupMark('run: hypervisor thread ready');
+    startupMark('run: hypervisor ready');
     const created = await engine.createDomain(spec, { paused: true });
     startupMark('run: domain created');
     domid = created.domid;

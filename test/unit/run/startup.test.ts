@@ -112,13 +112,21 @@ describe('domus run start path', () => {
     expect(second.err).toContain('hv-thread.cjs loaded (code cache: hit)');
     expect(second.err).toContain('pcpu-thread.cjs loaded (code cache: hit)');
     expect(second.err).toContain('cli.cjs loaded (code cache: hit)');
+    // `domus run` runs the hypervisor on its main thread; DOMUS_RUN_HV=worker gives it a worker
+    // (as the daemon does), which uses the same cache and runs the guest the same.
+    expect(second.err).toMatch(/^domus startup: +\d+\.\d ms {2}main +hv-thread\.cjs loaded \(code cache: hit\), on the main thread/m);
+    const worker = domusRun({ ...env, DOMUS_RUN_HV: 'worker' }, '--kernel', `${GUESTS}/bench.elf`, '--debug-exit', '--pcpus', '1');
+    expect(worker.code).toBe(1);
+    expect(worker.out.replace(/tsc=\d+/g, '')).toBe(first.out.replace(/tsc=\d+/g, ''));
+    expect(worker.err).toMatch(/^domus startup: +\d+\.\d ms {2}thread\d+ +hv-thread\.cjs loaded \(code cache: hit\)/m);
+    expect(worker.err).not.toContain('on the main thread');
   }, 120_000);
 
   it('traces the start-up milestones on stderr, in order, with nothing added to stdout', () => {
     const r = domusRun({ DOMUS_TRACE_START: '1', DOMUS_CODE_CACHE: '0' }, '--kernel', path.resolve('test/fixtures/run/poweroff.elf'), '--debug-exit', '--pcpus', '2');
     expect(r.out).toBe('FAULT GUEST UP\n');
     expect(r.code).toBe((0x2a << 1) | 1);
-    const order = ['cli.cjs loaded (code cache: off)', 'cli bundle evaluated', 'run: arguments parsed, kernel read', 'run: engine constructed', 'run: hypervisor thread ready', 'run: domain created', 'run: first console byte'];
+    const order = ['cli.cjs loaded (code cache: off)', 'cli bundle evaluated', 'run: arguments parsed, kernel read', 'run: engine constructed', 'run: hypervisor ready', 'run: domain created', 'run: first console byte'];
     const at = order.map((m) => r.err.indexOf(m));
     expect(at.every((i) => i >= 0)).toBe(true);
     expect([...at].sort((a, b) => a - b)).toEqual(at);
