@@ -9,6 +9,7 @@ import { fileURLToPath } from 'node:url';
 import { parentPort, workerData } from 'node:worker_threads';
 import { loadCachedBundle } from './code-cache';
 import { startupMark } from './startup-trace';
+import { awaitAdoption, isEarlyStart } from './early-worker';
 
 /** The start function a thread program exports. */
 export type ThreadStart = (data: unknown, saveCodeCache: () => void) => void;
@@ -21,7 +22,13 @@ export function startThreadBundle(bundle: string, contentKey: string, start: str
   startupMark(`${bundle} loaded (code cache: ${loaded.status})`);
   const fn = loaded.exports[start];
   if (typeof fn !== 'function') throw new Error(`${file} has no function ${start}: rebuild with node scripts/build.mjs`);
-  (fn as ThreadStart)(workerData, () => {
+  // A worker started before the engine existed (early-worker.ts) gets its data when adopted.
+  let data: unknown = workerData;
+  if (isEarlyStart(data)) {
+    data = awaitAdoption(parentPort, data);
+    startupMark(`${bundle}: adopted by the engine`);
+  }
+  (fn as ThreadStart)(data, () => {
     if (loaded.save()) startupMark(`${bundle}: code cache written to ${loaded.cacheFile}`);
   });
 }

@@ -10,6 +10,7 @@ import { fileURLToPath } from 'node:url';
 import type { EngineHost, MessageEnd, WorkerEnv, WorkerHandle, WorkerKind } from '../runtime/thread-env';
 import { loadCachedBundle } from './code-cache';
 import { startupMark } from './startup-trace';
+import { adoptEarlyWorker } from './early-worker';
 
 /** Content hash of hv-thread.cjs, written in by scripts/build.mjs (absent when run from sources). */
 declare const DOMUS_HV_THREAD_KEY: string | undefined;
@@ -81,7 +82,9 @@ export class NodeEngineHost implements EngineHost {
   spawn(kind: WorkerKind, data: unknown): WorkerHandle {
     if (kind === 'hv' && this.options.inlineHypervisor) return inlineHypervisor(data);
     const name = kind === 'hv' ? 'domus-hv' : `domus-pcpu${this.spawned++}`;
-    const w = new Worker(workerFile(kind), { workerData: data, stdout: false, stderr: false, name });
+    // `domus run` started its first pCPU worker before the CLI loaded (early-worker.ts).
+    const early = kind === 'pcpu' ? adoptEarlyWorker(data) : undefined;
+    const w = early ?? new Worker(workerFile(kind), { workerData: data, stdout: false, stderr: false, name });
     let exited = false;
     return {
       postMessage: (m) => w.postMessage(m),

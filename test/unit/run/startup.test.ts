@@ -122,6 +122,23 @@ describe('domus run start path', () => {
     expect(worker.err).not.toContain('on the main thread');
   }, 120_000);
 
+  it('starts the first pCPU worker before the CLI loads; unused, it does not hold the process', () => {
+    const env = { DOMUS_TRACE_START: '1' };
+    const r = domusRun(env, '--kernel', path.resolve('test/fixtures/run/poweroff.elf'), '--debug-exit', '--pcpus', '1');
+    expect(r.code).toBe((0x2a << 1) | 1);
+    // The worker loaded its program before the engine existed and was adopted by it.
+    expect(r.err).toMatch(/^domus startup: .*thread\d+ +pcpu-thread\.cjs: adopted by the engine/m);
+    const off = domusRun({ ...env, DOMUS_EARLY_PCPU: '0' }, '--kernel', path.resolve('test/fixtures/run/poweroff.elf'), '--debug-exit', '--pcpus', '1');
+    expect(off.code).toBe((0x2a << 1) | 1);
+    expect(off.err).not.toContain('adopted');
+    // Bad arguments: the early worker is never adopted, and the command still ends at once.
+    const bad = domusRun(env, '--kernel');
+    expect(bad.code).toBe(2);
+    const help = domusRun(env, '--help');
+    expect(help.code).toBe(0);
+    expect(help.err).toContain('usage: domus run');
+  }, 60_000);
+
   it('traces the start-up milestones on stderr, in order, with nothing added to stdout', () => {
     const r = domusRun({ DOMUS_TRACE_START: '1', DOMUS_CODE_CACHE: '0' }, '--kernel', path.resolve('test/fixtures/run/poweroff.elf'), '--debug-exit', '--pcpus', '2');
     expect(r.out).toBe('FAULT GUEST UP\n');
