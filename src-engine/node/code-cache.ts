@@ -15,7 +15,7 @@
  * with its own require, and its exports are returned.
  */
 import vm from 'node:vm';
-import { mkdirSync, readFileSync, readdirSync, renameSync, unlinkSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, readdirSync, renameSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import os from 'node:os';
 import path from 'node:path';
@@ -50,6 +50,8 @@ export interface CodeCacheConfig {
 const CODE_CACHE_SUBDIR = 'v8';
 /** File name suffix of a code cache. */
 const CACHE_SUFFIX = '.v8cache';
+/** File name suffix of a cache being written (renamed into place when complete). */
+const TMP_SUFFIX = '.tmp';
 
 /** The folder code caches go to, or undefined when the cache is off. */
 export function codeCacheDir(env: Record<string, string | undefined> = process.env): string | undefined {
@@ -82,12 +84,24 @@ function readCache(file: string | undefined): Buffer | undefined {
   }
 }
 
-/** Removes other caches of the same bundle (older builds) from the folder; best effort. */
+/**
+ * Age after which a temporary cache file is left over from a process that died while writing it
+ * (ms): a write takes milliseconds.
+ */
+const STALE_TMP_MS = 60_000;
+
+/**
+ * Removes other caches of the same bundle (older builds) from the folder, and temporary files
+ * that processes killed during a write left behind; best effort.
+ */
 function pruneOld(dir: string, keep: string, bundleFile: string): void {
   const prefix = `${path.basename(bundleFile)}-`;
   try {
     for (const f of readdirSync(dir)) {
-      if (f.startsWith(prefix) && f.endsWith(CACHE_SUFFIX) && path.join(dir, f) !== keep) unlinkSync(path.join(dir, f));
+      if (!f.startsWith(prefix)) continue;
+      const file = path.join(dir, f);
+      if (f.endsWith(CACHE_SUFFIX) && file !== keep) unlinkSync(file);
+      else if (f.endsWith(TMP_SUFFIX) && Date.now() - statSync(file).mtimeMs > STALE_TMP_MS) unlinkSync(file);
     }
   } catch {
     // Another process may be pruning at the same time; a leftover file costs only disk space.
@@ -120,7 +134,7 @@ export function loadCachedBundle(bundleFile: string, config: CodeCacheConfig): C
       try {
         const data = script.createCachedData();
         mkdirSync(dir, { recursive: true });
-        const tmp = `${cacheFile}.${process.pid}-${threadId}.tmp`;
+        const tmp = `${cacheFile}.${process.pid}-${threadId}${TMP_SUFFIX}`;
         writeFileSync(tmp, data);
         renameSync(tmp, cacheFile);
         pruneOld(dir, cacheFile, file);

@@ -4,7 +4,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, utimesSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { codeCacheDir, codeCacheFile, loadCachedBundle } from '../../../src-engine/node/code-cache';
@@ -66,6 +66,23 @@ describe('code cache', () => {
     expect(neu.status).toBe('miss');
     neu.save();
     expect(readdirSync(path.join(dir, 'cache', 'v8'))).toEqual([path.basename(neu.cacheFile as string)]);
+  });
+
+  it('removes temporary files a killed process left behind, but not one being written now', () => {
+    const dir = tmp();
+    const env = { DOMUS_CACHE_DIR: path.join(dir, 'cache') };
+    const first = loadCachedBundle(bundle(dir), { contentKey: 'k1', env });
+    first.save();
+    const v8 = path.join(dir, 'cache', 'v8');
+    const stale = path.join(v8, `${path.basename(first.cacheFile as string)}.111-0.tmp`);
+    const fresh = path.join(v8, `${path.basename(first.cacheFile as string)}.222-0.tmp`);
+    writeFileSync(stale, '');
+    writeFileSync(fresh, '');
+    const hourAgo = new Date(Date.now() - 3600_000);
+    utimesSync(stale, hourAgo, hourAgo);
+    const next = loadCachedBundle(bundle(dir), { contentKey: 'k2', env });
+    expect(next.save()).toBe(true);
+    expect(readdirSync(v8).sort()).toEqual([path.basename(next.cacheFile as string), path.basename(fresh)].sort());
   });
 
   it('is off with DOMUS_CODE_CACHE=0, and an unwritable cache folder only costs the cache', () => {
