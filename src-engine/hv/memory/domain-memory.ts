@@ -44,9 +44,8 @@ export class DomainMemory implements GuestPhysMemory {
     this.ramSize = layout.ramBytes;
     this.p2mBuffer = new SharedArrayBuffer(P2M_ENTRIES * 4);
     this.p2m = new Int32Array(this.p2mBuffer);
-    const frames = pool.allocate(layout.ramBytes / FRAME_SIZE, owner);
-    for (let g = 0; g < frames.length; g++) this.p2m[g] = frames[g] + 1;
-    this.pages = frames.length;
+    this.pages = layout.ramBytes / FRAME_SIZE;
+    pool.allocateInto(this.p2m.subarray(0, this.pages), owner);
     this.phys = physMemoryOf(pool.buffers, this.p2mBuffer);
   }
 

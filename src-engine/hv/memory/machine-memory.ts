@@ -79,6 +79,30 @@ export class MachineMemory {
    * `what` names the requester in the message.
    */
   allocate(count: number, what: string): Int32Array {
+    const out = new Int32Array(count);
+    this.take(count, what, (first, end, n) => {
+      for (let f = first; f < end; f++) out[n++] = f;
+    });
+    return out;
+  }
+
+  /**
+   * Allocates `p2m.length` zeroed frames into a P2M: entry i gets (machine frame + 1), the P2M's
+   * encoding (domain-memory.ts). Throws like allocate().
+   */
+  allocateInto(p2m: Int32Array, what: string): void {
+    this.take(p2m.length, what, (first, end, n) => {
+      for (let f = first; f < end; f++) p2m[n++] = f + 1;
+    });
+  }
+
+  /**
+   * Takes `count` free frames from the search hint on, wrapping once, run by run: `run(first,
+   * end, n)` gets each run of consecutive frames [first, end) and how many came before it. The
+   * scans and marks use the typed arrays' own search and fill, not a loop per frame: a domain's
+   * RAM is usually one run, and these loops run cold at domain creation.
+   */
+  private take(count: number, what: string, run: (first: number, end: number, n: number) => void): void {
     if (count > this.freeCount) {
       throw new MemoryError(
         'memory.short',
@@ -87,23 +111,26 @@ export class MachineMemory {
         what,
       );
     }
-    const out = new Int32Array(count);
     let n = 0;
     let f = this.hint;
     while (n < count) {
-      if (this.used[f] === 0) {
-        this.used[f] = 1;
-        if (this.dirty[f] !== 0) {
-          this.mem8.fill(0, f * FRAME_SIZE, (f + 1) * FRAME_SIZE);
-          this.dirty[f] = 0;
-        }
-        out[n++] = f;
+      let first = this.used.indexOf(0, f);
+      if (first < 0) first = this.used.indexOf(0);
+      let end = this.used.indexOf(1, first);
+      if (end < 0) end = this.totalFrames;
+      end = Math.min(end, first + (count - n));
+      this.used.fill(1, first, end);
+      const dirty = this.dirty.subarray(first, end);
+      for (let d = dirty.indexOf(1); d >= 0; d = dirty.indexOf(1, d + 1)) {
+        this.mem8.fill(0, (first + d) * FRAME_SIZE, (first + d + 1) * FRAME_SIZE);
+        dirty[d] = 0;
       }
-      f = f + 1 === this.totalFrames ? 0 : f + 1;
+      run(first, end, n);
+      n += end - first;
+      f = end === this.totalFrames ? 0 : end;
     }
     this.hint = f;
     this.freeCount -= count;
-    return out;
   }
 
   /** Returns frames to the pool; they are zeroed before reuse. */
