@@ -77,7 +77,7 @@ function startOnce(elf: string): Promise<StartResult> {
       const marks = new Map<string, number>();
       for (const m of err.matchAll(/^domus startup: +([\d.]+) ms +(main|thread\d+) +(.*)$/gm)) {
         // Per-thread milestones are named by what they say (the pCPU threads share names: keep the last).
-        const what = m[3].replace(/ \(code cache: \w+\)| to \/.*$/g, '');
+        const what = m[3].replace(/ +\(thread CPU [\d.]+ ms\)$/, '').replace(/ \(code cache: \w+\)| to \/.*$/g, '');
         marks.set(what, Number(m[1]));
       }
       resolve({ firstByteMs, marks });
