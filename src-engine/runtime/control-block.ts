@@ -16,13 +16,17 @@
  *    entries in order and publishes P_POST_TAIL (Atomics.store + notify). The hypervisor drains a
  *    pCPU's ring before it serves that pCPU's mailbox, so a request the pCPU waits for always
  *    sees the effects of the posted ones before it.
+ *  - NEXT (per pCPU): the published next decision (see P_NEXT_SEQ). The hypervisor writes the
+ *    fields while P_NEXT_SEQ is 0, then publishes a fresh sequence number with Atomics.store; the
+ *    pCPU takes it, and the hypervisor revokes it, with Atomics.compareExchange(seq -> 0): exactly
+ *    one side wins. The fields are stable while the sequence number is live.
  *  - stats words: written by the pCPU only.
  */
 
 /** Words before the first per-pCPU slot. */
 const HEADER_WORDS = 16;
 /** Words per pCPU slot. */
-export const PCPU_STRIDE = 48;
+export const PCPU_STRIDE = 64;
 
 export const CB_DOORBELL = 0;
 /** Set to 1 when the engine shuts down: every thread leaves its loop. */
@@ -91,6 +95,38 @@ export const P_POST_RING = 32;
 export const POST_SLOTS = 4;
 /** Words per posted request: the kind and three arguments. */
 export const POST_ENTRY_WORDS = 4;
+/**
+ * The published next decision: what the scheduler would decide if this pCPU's VCPU stopped at
+ * any instant in [P_NEXT_FROM, P_NEXT_UNTIL] with nothing else changed. 0 = nothing published;
+ * otherwise a sequence number that is never reused. The pCPU that stops at its deadline inside
+ * the window takes the decision (compareExchange to 0), switches to the VCPU itself and posts
+ * REQ_SWITCHED; the hypervisor revokes it (compareExchange to 0) before it changes anything.
+ */
+export const P_NEXT_SEQ = 48;
+/** The VCPU of the published decision (domid, vcpu). */
+export const P_NEXT_DOM = 49;
+export const P_NEXT_VCPU = 50;
+/** Earliest stop instant the decision holds for (engine ns, float64). */
+export const P_NEXT_FROM = 52;
+/** Latest stop instant the decision holds for (engine ns, float64). */
+export const P_NEXT_UNTIL = 54;
+/** Length of the decision's slice from the stop instant (ns, float64; NO_DEADLINE for none). */
+export const P_NEXT_LEN = 56;
+/**
+ * The stop instant of a taken decision (engine ns, float64), written by the pCPU before it takes
+ * one: the hypervisor accounts the switch there when it replays it.
+ */
+export const P_TAKEN_NS = 58;
+/** Published decisions this pCPU took (statistic, a count). */
+export const P_TAKES = 60;
+/** Deadlines at which a published decision stood but did not hold or was revoked (statistic). */
+export const P_TAKE_MISSES = 61;
+/**
+ * After a take: nanoseconds to add to the slice end the pCPU computed from P_NEXT_LEN (the
+ * shortest over the window), written by the hypervisor when it replays the switch; the pCPU zeroes
+ * it before it takes a decision and reads it between run chunks.
+ */
+export const P_SLICE_EXTEND = 62;
 
 // Attention bits.
 /** Stop the current VCPU and ask the scheduler what to run (slice over, tickle). */
@@ -119,6 +155,11 @@ export const REQ_MSR_WRITE = 9;
 export const REQ_IPI = 10;
 /** A local APIC EOI of a level-triggered vector (ARG0 = vector) for the IOAPIC. */
 export const REQ_EOI = 11;
+/**
+ * Posted only: the pCPU took the published decision with sequence number ARG0 and switched to
+ * its VCPU at P_TAKEN_NS; the hypervisor replays the schedule() call there.
+ */
+export const REQ_SWITCHED = 12;
 
 /** Why a pCPU asks the scheduler (REQ_SCHEDULE ARG0). */
 export const SCHED_START = 0;

@@ -21,7 +21,7 @@ import type { SchedName } from '../hv/sched/sched-ops';
 import { MachineMemory } from '../hv/memory/machine-memory';
 import { S_FAULT_KIND, S_HALTED, S_LAST_PCPU } from '../cpu/state';
 import { describeCpuState } from '../cpu/describe';
-import { ATTN_FLUSH, CB_DOORBELL, CB_HOST_MSGS, CB_SHUTDOWN, REQ_SCHEDULE, RES_OK, RES_STOP, SCHED_HALTED, SCHED_SHUTDOWN, SCHED_SIPI_WAIT } from './control-block';
+import { ATTN_FLUSH, CB_DOORBELL, CB_HOST_MSGS, CB_SHUTDOWN, REQ_SCHEDULE, REQ_SWITCHED, RES_OK, RES_STOP, SCHED_HALTED, SCHED_SHUTDOWN, SCHED_SIPI_WAIT } from './control-block';
 import { HvDomain, type DomainRestore, type DomainShutdown, type DomainSpec } from './hv-domain';
 import { lapicStartupPending } from '../machine/lapic-core';
 import { toWire, type HostToHv, type HvInit, type HvToHost } from './messages';
@@ -30,15 +30,11 @@ import type { HvServices } from './hv-bios';
 import { XenHost } from '../hv/xen/xen-host';
 import { HvToolstack } from './hv-toolstack';
 import { serveHvCall, type HvCallHost } from './hv-calls';
-import { EXIT_NAMES, prepareEntry, serveDeviceExit, type ExitAnswer } from './hv-exits';
+import { EXIT_NAMES, serveDeviceExit, type ExitAnswer } from './hv-exits';
 import { PcpuSlots } from './hv-pcpu-slots';
+import { PcpuScheduling, type PcpuSchedHost, type Running, type SwitchCounts } from './hv-pcpu-sched';
 import { HvConsoleOut } from './hv-console-out';
 import { restoredDomid } from './pvh-save';
-
-interface Running {
-  dom: HvDomain;
-  vcpu: number;
-}
 
 /** The answer to an exit of a VCPU that must stop (its domain is going away). */
 const NO_ANSWER: ExitAnswer = { r0: 0, r1: 0, r2: 0, stop: true };
@@ -52,7 +48,7 @@ const MAX_SLEEP_MS = 1000;
 const LAZY_HALT_MAX_NS = 100e6;
 
 /** The hypervisor thread's state and loop. */
-export class Hypervisor implements HvCallHost {
+export class Hypervisor implements HvCallHost, PcpuSchedHost {
   readonly pool: MachineMemory;
   readonly sched: SchedCore;
   readonly domains = new Map<number, HvDomain>();
@@ -82,12 +78,8 @@ export class Hypervisor implements HvCallHost {
   private stopped = false;
   /** The engine's Xen: hypercalls, event channels, grants, xenstore and PV back ends of PVH domains. */
   readonly xen: XenHost;
-  /** The pCPU stop time schedule() accounts at, or -1 (see schedNow). */
-  private accountAt = -1;
-  /** Latest time the scheduler has been given. */
-  private schedLast = 0;
-  /** The pCPU whose VCPU schedule() is putting away (its tickles are moot), or -1. */
-  private deciding = -1;
+  /** Scheduling on behalf of the pCPUs: their schedule() calls and published next decisions. */
+  private readonly ps: PcpuScheduling;
   /** Toolstack operations through the guests' own interfaces (xenstore, power button). */
   readonly toolstack: HvToolstack;
   /** pCPU `p` may halt lazily: it runs a VCPU and no other VCPU of its pool waits (PcpuSlots.offerLazyHalts). */
@@ -109,8 +101,10 @@ export class Hypervisor implements HvCallHost {
     this.idle = new Array<boolean>(this.nr).fill(false);
     this.started = new Array<boolean>(this.nr).fill(false);
     this.clock = { now: () => env.nowNs(), wallMs: () => env.wallMs() };
+    const arrays = { running: this.running, sliceEnd: this.sliceEnd, idle: this.idle, started: this.started, directPending: this.directPending };
+    this.ps = new PcpuScheduling(this, this.slots, arrays);
     this.sched = new SchedCore(
-      { now: () => this.schedNow(), tickle: (p) => this.tickle(p) },
+      { now: () => this.ps.schedNow(), tickle: (p) => this.tickle(p) },
       // pCPU 0 is the boot pCPU; the others come online as their workers start.
       { nrCpus: this.nr, scheduler: init.scheduler as SchedName, offlineCpus: Array.from({ length: this.nr - 1 }, (_, i) => i + 1) },
     );
@@ -137,6 +131,21 @@ export class Hypervisor implements HvCallHost {
     });
     this.out = new HvConsoleOut((m) => this.post(m));
     this.toolstack = new HvToolstack({ xen: this.xen, sched: this.sched, services, nowNs: () => env.nowNs(), post: (m) => this.post(m) });
+  }
+
+  /** Engine time in ns (PcpuSchedHost). */
+  nowNs(): number {
+    return this.env.nowNs();
+  }
+
+  /** Reports an engine error to the host's log (PcpuSchedHost). */
+  logError(message: string): void {
+    this.post({ t: 'log', level: 'error', source: 'hypervisor', message });
+  }
+
+  /** Published next decisions so far: made, revoked, replayed, and replays that disagreed. */
+  get switchCounts(): Readonly<SwitchCounts> {
+    return this.ps.counts;
   }
 
   /** True if a pCPU runs one of `d`'s VCPUs now (HvCallHost). */
@@ -175,7 +184,7 @@ export class Hypervisor implements HvCallHost {
    * with its assignment.
    */
   private tickle(p: number): void {
-    if (p === this.deciding) return;
+    if (p === this.ps.deciding) return;
     if (this.idle[p] && this.running[p] === null) {
       this.directPending.add(p);
       return;
@@ -189,17 +198,22 @@ export class Hypervisor implements HvCallHost {
     for (const p of [...this.directPending]) {
       this.directPending.delete(p);
       if (!this.idle[p] || this.running[p] !== null) continue;
-      const [domid, vcpu] = this.decide(p);
+      const [domid, vcpu] = this.ps.decide(p);
       if (domid >= 0) this.slots.hand(p, domid, vcpu, this.sliceEnd[p]);
     }
   }
 
-  /** Serves pCPU `p`'s posted requests in order: device writes, and HLTs (the pCPU then sleeps). */
-  private drainPosted(p: number): void {
+  /**
+   * Serves pCPU `p`'s posted requests in order: device writes, HLTs (the pCPU then sleeps) and
+   * switches it made by itself (PcpuSchedHost).
+   */
+  drainPosted(p: number): void {
     this.slots.drainPosted(p, (r) => {
       if (r.kind === REQ_SCHEDULE) {
-        const [domid, vcpu] = this.schedule(p, r.a0);
+        const [domid, vcpu] = this.ps.schedule(p, r.a0);
         if (domid >= 0) this.slots.hand(p, domid, vcpu, this.sliceEnd[p]);
+      } else if (r.kind === REQ_SWITCHED) {
+        this.ps.switched(p, r.a0);
       } else {
         this.exit(p, r.kind, r.a0, r.a1, r.a2);
       }
@@ -236,6 +250,8 @@ export class Hypervisor implements HvCallHost {
     const cb = this.cb;
     if (this.stopped || Atomics.load(cb, CB_SHUTDOWN) !== 0) return -1;
     this.slots.endLazyHalts();
+    // Nothing the pCPUs may take stands while this pass changes scheduler state.
+    this.ps.settle();
     // Posted requests first: a lazy HLT was posted before whatever woke this thread.
     let worked = this.drainAllPosted();
     const msgs = Atomics.load(cb, CB_HOST_MSGS);
@@ -252,6 +268,7 @@ export class Hypervisor implements HvCallHost {
     let next = this.runTimers();
     this.assignIdle();
     this.afterWork();
+    this.ps.publish();
     if (worked) return 0;
     // A HLT posted while an earlier offer stood rang no doorbell: serve it instead of sleeping.
     if (next - this.env.nowNs() <= LAZY_HALT_MAX_NS && this.slots.offerLazyHalts(this.lazyHaltOk) && this.slots.anyPosted()) return 0;
@@ -397,7 +414,7 @@ export class Hypervisor implements HvCallHost {
     this.drainAllPosted();
     const { kind, a0, a1, a2 } = this.slots.request(p);
     if (kind === REQ_SCHEDULE) {
-      const [r0, r1, r2] = this.schedule(p, a0);
+      const [r0, r1, r2] = this.ps.schedule(p, a0);
       this.slots.answer(p, r0, r1, r2, RES_OK);
       return;
     }
@@ -432,57 +449,10 @@ export class Hypervisor implements HvCallHost {
   }
 
   /**
-   * The scheduler's clock: engine time, except while a stopped VCPU is accounted (schedule()),
-   * when it is the instant the pCPU stopped it. Never earlier than a time the scheduler has seen.
-   */
-  private schedNow(): number {
-    const t = this.accountAt >= 0 ? Math.max(this.accountAt, this.schedLast) : this.env.nowNs();
-    if (t > this.schedLast) this.schedLast = t;
-    return t;
-  }
-
-  /** A pCPU stopped its VCPU for `reason`; returns [domid or -1, vcpu, wake snapshot]. */
-  private schedule(p: number, reason: number): [number, number, number] {
-    if (!this.started[p]) {
-      this.started[p] = true;
-      this.sched.setPcpuOnline(p);
-    }
-    const prev = this.running[p];
-    // Account the run up to when the pCPU stopped it, not up to now (the request may have waited
-    // for this thread to get a host CPU).
-    this.accountAt = prev !== null ? Math.min(this.slots.stopNs(p), this.env.nowNs()) : -1;
-    try {
-      return this.scheduleAfter(p, reason, prev);
-    } finally {
-      this.accountAt = -1;
-    }
-  }
-
-  private scheduleAfter(p: number, reason: number, prev: Running | null): [number, number, number] {
-    // Tickles of `p` while its old VCPU is put away are answered by the decision below; waking
-    // the pCPU for them would only make a pCPU that posted its HLT ask again.
-    this.deciding = p;
-    try {
-      // An interrupt is already waiting for a halting VCPU: no point blocking, run it again.
-      if (prev !== null && this.putAway(reason, prev)) return [prev.dom.domid, prev.vcpu, this.slots.wakeWord(p)];
-    } finally {
-      this.deciding = -1;
-    }
-    // Snapshot the wake word and clear the preempt bit BEFORE deciding: a tickle for this pCPU
-    // issued during (or after) the decision must not be lost, so the pCPU re-asks at once.
-    const wake = this.slots.beginDecision(p);
-    this.idle[p] = false;
-    this.directPending.delete(p);
-    const [domid, vcpu] = this.decide(p);
-    this.slots.setDeadline(p, this.sliceEnd[p]);
-    return [domid, vcpu, wake];
-  }
-
-  /**
    * The scheduler side of VCPU `prev` leaving its pCPU for `reason` (blocked, preempted, dead);
-   * true if it halted with an interrupt already waiting, so it should simply run on.
+   * true if it halted with an interrupt already waiting, so it should simply run on (PcpuSchedHost).
    */
-  private putAway(reason: number, prev: Running): boolean {
+  putAway(reason: number, prev: Running): boolean {
     if (!prev.dom.shutdown) {
       const d = prev.dom;
       const v = prev.vcpu;
@@ -515,24 +485,6 @@ export class Hypervisor implements HvCallHost {
       }
     }
     return false;
-  }
-
-  /** Runs the scheduler for pCPU `p` and records the outcome; returns [domid or -1, vcpu]. */
-  private decide(p: number): [number, number] {
-    const dec = this.sched.schedule(p);
-    const d = dec.vcpu === null ? undefined : this.domains.get(dec.vcpu.domid);
-    if (dec.vcpu === null || d === undefined || d.shutdown) {
-      this.running[p] = null;
-      // Idle until the scheduler's deadline (an ARINC 653 window start has no other timer).
-      this.sliceEnd[p] = dec.until;
-      this.idle[p] = true;
-      return [-1, 0];
-    }
-    this.idle[p] = false;
-    this.running[p] = { dom: d, vcpu: dec.vcpu.vcpu };
-    this.sliceEnd[p] = dec.until;
-    prepareEntry(d, dec.vcpu.vcpu, this.xen);
-    return [d.domid, dec.vcpu.vcpu];
   }
 
   /**

@@ -5,6 +5,7 @@
  * Atomics protocol.
  */
 import {
+  P_NEXT_DOM, P_NEXT_FROM, P_NEXT_LEN, P_NEXT_SEQ, P_NEXT_UNTIL, P_NEXT_VCPU, P_SLICE_EXTEND, P_TAKEN_NS,
   ATTN_EVENT, ATTN_PREEMPT, P_LAZY_HALT, P_ARG0, P_ARG1, P_ARG2, P_ASSIGN_DOM, P_ASSIGN_SEQ, P_ASSIGN_VCPU, P_ATTN, P_DEADLINE, P_POST_HEAD, P_POST_RING,
   P_POST_TAIL, P_REQ, P_RES0, P_RES1, P_RES2, P_RES_STATUS, P_RESP, P_STOP_NS, P_WAKE, POST_ENTRY_WORDS, POST_SLOTS, NO_DEADLINE, getF64, putF64,
   slot,
@@ -173,6 +174,41 @@ export class PcpuSlots {
   /** The end of the slice pCPU `p` runs (engine ns; Infinity for none). */
   setDeadline(p: number, sliceEnd: number): void {
     putF64(this.cb, slot(p, P_DEADLINE), Number.isFinite(sliceEnd) ? sliceEnd : NO_DEADLINE);
+  }
+
+  /** True if pCPU `p` has been asked to stop its VCPU and has not seen it yet. */
+  preemptPending(p: number): boolean {
+    return (Atomics.load(this.cb, slot(p, P_ATTN)) & ATTN_PREEMPT) !== 0;
+  }
+
+  /**
+   * Publishes pCPU `p`'s next decision under sequence number `seq` (non-zero, never reused): run
+   * VCPU `vcpu` of `domid` for at least `len` ns (Infinity: no end) if it stops in [from, until].
+   * Only while nothing is published for `p` (the fields are then the hypervisor's alone).
+   */
+  publishNext(p: number, seq: number, domid: number, vcpu: number, from: number, until: number, len: number): void {
+    const cb = this.cb;
+    cb[slot(p, P_NEXT_DOM)] = domid;
+    cb[slot(p, P_NEXT_VCPU)] = vcpu;
+    putF64(cb, slot(p, P_NEXT_FROM), from);
+    putF64(cb, slot(p, P_NEXT_UNTIL), until);
+    putF64(cb, slot(p, P_NEXT_LEN), Number.isFinite(len) ? len : NO_DEADLINE);
+    Atomics.store(cb, slot(p, P_NEXT_SEQ), seq);
+  }
+
+  /** Withdraws decision `seq` of pCPU `p`; false if the pCPU took it first. */
+  revokeNext(p: number, seq: number): boolean {
+    return Atomics.compareExchange(this.cb, slot(p, P_NEXT_SEQ), seq, 0) === seq;
+  }
+
+  /** The stop instant at which pCPU `p` took its last published decision (engine ns). */
+  takenNs(p: number): number {
+    return getF64(this.cb, slot(p, P_TAKEN_NS));
+  }
+
+  /** Lengthens the slice pCPU `p` took by `ns` (the real decision's end is later than the published lower bound). */
+  extendSlice(p: number, ns: number): void {
+    Atomics.store(this.cb, slot(p, P_SLICE_EXTEND), ns);
   }
 
   private wake(p: number): void {

@@ -30,6 +30,7 @@ import {
   P_CUR_VCPU, P_INSNS, P_POST_HEAD, P_POST_RING, P_POST_TAIL, POST_ENTRY_WORDS, POST_SLOTS, P_REQ, P_RES0, P_RES1, P_RES2, P_RES_STATUS, P_RESP, P_WAKE, REQ_INTA, REQ_IO_IN,
   REQ_IO_OUT, REQ_MMIO_READ, REQ_MMIO_WRITE, REQ_MSR_READ, REQ_MSR_WRITE, REQ_HYPERCALL, REQ_SCHEDULE, RES_STOP, REQ_IPI, REQ_EOI,
   SCHED_HALTED, SCHED_PREEMPTED, SCHED_SHUTDOWN, SCHED_SIPI_WAIT, SCHED_START, SCHED_STOPPED, SCHED_IDLE_WAKE,
+  P_NEXT_DOM, P_NEXT_FROM, P_NEXT_LEN, P_NEXT_SEQ, P_NEXT_UNTIL, P_NEXT_VCPU, P_SLICE_EXTEND, P_TAKEN_NS, P_TAKES, P_TAKE_MISSES, REQ_SWITCHED,
   getF64, putF64, ringDoorbell, slot,
 } from './control-block';
 import type { DomainShare, HostToPcpu, PcpuInit } from './messages';
@@ -45,8 +46,27 @@ import { readTsc } from '../cpu/msr';
 import { IF, S_EFLAGS, S_INTR_LINE, S_NMI_PENDING } from '../cpu/state';
 import type { WorkerEnv } from './thread-env';
 import { xenCpuid } from '../hv/xen/cpuid-msr';
-import { newSliceRate, sliceChunk, sliceRateUpdate } from './slice-chunk';
+import { SLICE_CHECK_INSNS, newSliceRate, sliceChunk, sliceRateUpdate } from './slice-chunk';
 
+/**
+ * Longest a pCPU runs past its slice end to reach the start of a published decision's window
+ * (ns): the window starts 1 us after the deadline (hv-pcpu-sched.ts, NEXT_LEAD_NS).
+ */
+const NEXT_REACH_NS = 20_000;
+/**
+ * Whether a switch made without the hypervisor (REQ_SWITCHED) rings the doorbell at once. It does
+ * not: like a posted 8259 write it rings at the end of the new VCPU's first run chunk (or its first
+ * exit), some 50 us later, which leaves the hypervisor 0.9 ms to replay the switch and publish the
+ * next decision before the next slice end. Ringing at once measured 14.6% overhead against 3.0% at
+ * load 6 (credit2, docs/performance.md): the woken hypervisor thread preempted this thread on its
+ * host CPU before it had entered the next VCPU, so the switch waited for the replay after all.
+ */
+const RING_SWITCHED = false;
+/**
+ * Instructions of the first run chunk after a take, at whose end REQ_SWITCHED rings the doorbell:
+ * about 10 us compiled, 100 us interpreted (a full chunk would be 1 ms interpreted, the whole slice).
+ */
+const SWITCHED_RING_INSNS = 5_000;
 /** Milliseconds to wait for a domain's description before giving up on an assignment. */
 const DOMAIN_WAIT_MS = 5000;
 /** First port and count of the 16550A UARTs at COM1-COM4 (their eight registers each). */
@@ -267,6 +287,54 @@ export function pcpuMain(env: WorkerEnv): void {
   }
 
   /**
+   * At the slice end, engine time `now`: a later slice end to run on to, or `now`. A slice taken
+   * without the hypervisor (`took`, starting from `tookDeadline`) may have been lengthened by its
+   * replay; and a pCPU a little short of a published decision's window runs on to its start.
+   */
+  function sliceEndAgain(took: boolean, tookDeadline: number, now: number): number {
+    if (took) {
+      const ext = Atomics.load(cb, base + P_SLICE_EXTEND);
+      if (tookDeadline + ext > now) return tookDeadline + ext;
+    }
+    if (Atomics.load(cb, base + P_NEXT_SEQ) === 0) return now;
+    // A torn read (the decision revoked meanwhile) only moves the slice end by NEXT_REACH_NS.
+    const from = getF64(cb, base + P_NEXT_FROM);
+    return from > now && from - now <= NEXT_REACH_NS ? from : now;
+  }
+
+  /**
+   * At a slice end at engine time `t` (integer ns): takes the decision the hypervisor published
+   * for this instant, if one stands and `t` is inside its window. Then the next VCPU is in
+   * `handed` and its slice end in `takenDeadline`, and REQ_SWITCHED is posted for the hypervisor
+   * to replay; no round trip. False: ask as usual.
+   */
+  function takeNext(t: number): boolean {
+    const seq = Atomics.load(cb, base + P_NEXT_SEQ);
+    if (seq === 0) return false;
+    // The fields are stable while `seq` stands; the compare-exchange below proves it did.
+    const from = getF64(cb, base + P_NEXT_FROM);
+    const until = getF64(cb, base + P_NEXT_UNTIL);
+    const domid = cb[base + P_NEXT_DOM];
+    const vcpu = cb[base + P_NEXT_VCPU];
+    const len = getF64(cb, base + P_NEXT_LEN);
+    if (t < from || t > until) {
+      cb[base + P_TAKE_MISSES]++;
+      return false;
+    }
+    putF64(cb, base + P_TAKEN_NS, t);
+    Atomics.store(cb, base + P_SLICE_EXTEND, 0);
+    if (Atomics.compareExchange(cb, base + P_NEXT_SEQ, seq, 0) !== seq) {
+      cb[base + P_TAKE_MISSES]++;
+      return false;
+    }
+    post(REQ_SWITCHED, seq, 0, 0, RING_SWITCHED);
+    cb[base + P_TAKES]++;
+    handed = [domid, vcpu];
+    takenDeadline = len === NO_DEADLINE ? NO_DEADLINE : t + len;
+    return true;
+  }
+
+  /**
    * Sleeps until the hypervisor has work for this pCPU (or control messages arrive); `wakeSnapshot`
    * is the wake word's value before the hypervisor last decided for this pCPU.
    */
@@ -289,12 +357,17 @@ export function pcpuMain(env: WorkerEnv): void {
   const rate = newSliceRate();
   let reason = SCHED_START;
   let assignSeen = Atomics.load(cb, base + P_ASSIGN_SEQ);
-  /** A VCPU handed over directly while idle ([domid, vcpu]), or undefined. */
+  /** A VCPU handed over directly while idle or taken at a slice end ([domid, vcpu]), or undefined. */
   let handed: [number, number] | undefined;
+  /** The slice end of a VCPU taken at a slice end (takeNext), before the hypervisor extends it. */
+  let takenDeadline: number | undefined;
   drainControl();
   while (Atomics.load(cb, CB_SHUTDOWN) === 0) {
     let domid: number;
     let vcpu: number;
+    /** The slice end of a VCPU taken at a slice end, or undefined (the hypervisor's P_DEADLINE). */
+    const taken = takenDeadline;
+    takenDeadline = undefined;
     if (handed !== undefined) {
       [domid, vcpu] = handed;
       handed = undefined;
@@ -329,14 +402,21 @@ export function pcpuMain(env: WorkerEnv): void {
     publishedNs = env.nowNs();
     publishedInsns = cpu.icount;
     let exit: RunExit;
-    const deadline = getF64(cb, base + P_DEADLINE);
+    /** This slice was taken without the hypervisor, which may lengthen it (P_SLICE_EXTEND). */
+    const took = taken !== undefined;
+    let deadline = taken ?? getF64(cb, base + P_DEADLINE);
+    const tookDeadline = deadline;
+    let atDeadline = false;
     try {
       // Run in chunks and end the slice at its deadline ourselves (the hypervisor does not wake
       // for it); ATTN_PREEMPT from the hypervisor still stops it early (tickles, pauses).
       let now = publishedNs;
+      // After a take, the first chunk is short so that REQ_SWITCHED reaches the hypervisor soon.
+      let cap = took ? SWITCHED_RING_INSNS : SLICE_CHECK_INSNS;
       for (;;) {
         const start = cpu.icount;
-        exit = cpu.run(start + sliceChunk(rate, now, deadline, NO_DEADLINE));
+        exit = cpu.run(start + Math.min(cap, sliceChunk(rate, now, deadline, NO_DEADLINE)));
+        cap = SLICE_CHECK_INSNS;
         if (exit !== RunExit.Limit) break;
         const t = env.nowNs();
         sliceRateUpdate(rate, cpu.icount - start, t - now);
@@ -347,6 +427,12 @@ export function pcpuMain(env: WorkerEnv): void {
           unrung = false;
         }
         if (deadline !== NO_DEADLINE && now >= deadline) {
+          const later = sliceEndAgain(took, tookDeadline, now);
+          if (later > now) {
+            deadline = later;
+            continue;
+          }
+          atDeadline = true;
           exit = RunExit.Attention;
           break;
         }
@@ -358,9 +444,12 @@ export function pcpuMain(env: WorkerEnv): void {
       cpu.recordFault(FAULT_KIND_ENGINE, `engine fault: ${err instanceof Error ? err.message : String(err)}`);
     }
     publishRun(cpu);
-    putF64(cb, base + P_STOP_NS, env.nowNs());
+    const stopNs = Math.floor(env.nowNs());
+    putF64(cb, base + P_STOP_NS, stopNs);
     current = null;
     apic = new Int32Array(0);
+    // A slice that ended at its deadline may go on with the published next decision.
+    if (atDeadline && exit === RunExit.Attention && (Atomics.load(cb, base + P_ATTN) & ATTN_PREEMPT) === 0 && takeNext(stopNs)) continue;
     if (exit === RunExit.Halt && !pvh) {
       // HLT needs no answer: post it and sleep like an idle pCPU; the hypervisor blocks the VCPU
       // and hands this pCPU whatever it should run next. While the hypervisor sleeps with nothing

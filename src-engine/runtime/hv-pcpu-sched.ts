@@ -1,0 +1,269 @@
+/**
+ * The hypervisor thread's scheduling on behalf of pCPUs: the schedule() call of a pCPU that
+ * stopped its VCPU (accounted at the instant it stopped), and published next decisions, which let
+ * a pCPU switch VCPUs at its slice end without waiting for this thread.
+ *
+ * Published next decisions (docs/architecture.md, "The exit protocol"). At the end of every
+ * pass, for each pCPU running a VCPU, the scheduler is asked what it would decide if that VCPU
+ * stopped shortly after its deadline with nothing else changed (SchedCore.peekNext); the answer
+ * goes into the pCPU's slot (PcpuSlots.publishNext). A pCPU that stops at its deadline inside the
+ * window takes it with a compare-exchange, switches itself, and posts REQ_SWITCHED. At the start
+ * of every pass, before anything can change scheduler state, each publication is revoked with the
+ * same compare-exchange, or, if the pCPU won, replayed: the real schedule() runs at the instant the
+ * pCPU stopped, after the posted requests the old VCPU made before it, and must pick the same VCPU
+ * (tests and a logged error check it). Scheduler state changes only inside a pass, so a decision
+ * the pCPU takes was computed from the state the replay sees; that is what a per-pool generation
+ * word would guarantee, without a bump at every scheduler entry point.
+ */
+import type { SchedCore } from '../hv/sched/core';
+import type { XenHost } from '../hv/xen/xen-host';
+import { SCHED_PREEMPTED } from './control-block';
+import type { HvDomain } from './hv-domain';
+import { prepareEntry } from './hv-exits';
+import type { PcpuSlots } from './hv-pcpu-slots';
+
+/** The VCPU a pCPU runs, as the hypervisor thread knows it. */
+export interface Running {
+  dom: HvDomain;
+  vcpu: number;
+}
+
+/**
+ * A published window starts this long after the slice end: at the deadline itself credit2 may
+ * see a tie and keep the running VCPU, and a nanosecond later switch. The pCPU runs on to the
+ * window's start when it stops a little before it.
+ */
+export const NEXT_LEAD_NS = 1_000;
+/** Stop instants covered after the slice end (a pCPU preempted by its host may stop later; it then asks). */
+export const NEXT_WINDOW_NS = 500_000;
+/** Largest slice extension one word carries (ns, int32). */
+const MAX_EXTEND_NS = 0x7fffffff;
+
+/** What the scheduling part needs from the hypervisor. */
+export interface PcpuSchedHost {
+  readonly sched: SchedCore;
+  readonly domains: ReadonlyMap<number, HvDomain>;
+  readonly xen: XenHost;
+  nowNs(): number;
+  /**
+   * The scheduler side of VCPU `prev` leaving its pCPU for `reason`; true if it halted with an
+   * interrupt already waiting, so it should simply run on.
+   */
+  putAway(reason: number, prev: Running): boolean;
+  /** Serves pCPU `p`'s posted requests in order (a REQ_SWITCHED among them comes to switched()). */
+  drainPosted(p: number): void;
+  /** Reports an engine error to the host's log. */
+  logError(message: string): void;
+}
+
+/** The per-pCPU arrays the hypervisor shares with this part. */
+export interface PcpuSchedArrays {
+  running: (Running | null)[];
+  sliceEnd: number[];
+  idle: boolean[];
+  started: boolean[];
+  directPending: Set<number>;
+}
+
+/** A decision published for one pCPU. */
+interface Published {
+  /** Its sequence number, 0 when nothing is published. */
+  seq: number;
+  domid: number;
+  vcpu: number;
+  /** The slice length the pCPU starts from (shortest over the window). */
+  len: number;
+}
+
+/** Counts of published decisions, for tests and benchmarks. */
+export interface SwitchCounts {
+  published: number;
+  revoked: number;
+  replayed: number;
+  /** Replays that picked another VCPU or an earlier slice end (engine bugs). */
+  mismatches: number;
+}
+
+/** Scheduling on behalf of the pCPUs (part of the hypervisor thread). */
+export class PcpuScheduling {
+  /** The pCPU stop time schedule() accounts at, or -1 (see schedNow). */
+  private accountAt = -1;
+  /** Latest time the scheduler has been given. */
+  private schedLast = 0;
+  /** The pCPU whose VCPU schedule() is putting away (its tickles are moot), or -1. */
+  deciding = -1;
+  private readonly pub: Published[];
+  /** Last sequence number used per pCPU. */
+  private readonly seqs: number[];
+  /** Sequence number of the last decision replayed per pCPU (its REQ_SWITCHED may come after). */
+  private readonly replayedSeq: number[];
+  /** Published decisions so far. */
+  readonly counts: SwitchCounts = { published: 0, revoked: 0, replayed: 0, mismatches: 0 };
+
+  constructor(
+    private readonly host: PcpuSchedHost,
+    private readonly slots: PcpuSlots,
+    private readonly a: PcpuSchedArrays,
+  ) {
+    const n = a.running.length;
+    this.pub = Array.from({ length: n }, () => ({ seq: 0, domid: -1, vcpu: 0, len: 0 }));
+    this.seqs = new Array<number>(n).fill(0);
+    this.replayedSeq = new Array<number>(n).fill(0);
+  }
+
+  /**
+   * The scheduler's clock: engine time, except while a stopped VCPU is accounted (schedule()),
+   * when it is the instant the pCPU stopped it. Never earlier than a time the scheduler has seen.
+   */
+  schedNow(): number {
+    const t = this.accountAt >= 0 ? Math.max(this.accountAt, this.schedLast) : this.host.nowNs();
+    if (t > this.schedLast) this.schedLast = t;
+    return t;
+  }
+
+  /** A pCPU stopped its VCPU for `reason`; returns [domid or -1, vcpu, wake snapshot]. */
+  schedule(p: number, reason: number): [number, number, number] {
+    return this.scheduleAt(p, reason, this.slots.stopNs(p), false);
+  }
+
+  /**
+   * schedule() with the run accounted up to `stopNs`. A replay (the pCPU already switched by
+   * itself) leaves the pCPU's words alone: its preempt bit, wake word and slice end are its own.
+   */
+  private scheduleAt(p: number, reason: number, stopNs: number, replay: boolean): [number, number, number] {
+    if (!this.a.started[p]) {
+      this.a.started[p] = true;
+      this.host.sched.setPcpuOnline(p);
+    }
+    const prev = this.a.running[p];
+    // Account the run up to when the pCPU stopped it, not up to now (the request may have waited
+    // for this thread to get a host CPU).
+    this.accountAt = prev !== null ? Math.min(stopNs, this.host.nowNs()) : -1;
+    try {
+      return this.scheduleAfter(p, reason, prev, replay);
+    } finally {
+      this.accountAt = -1;
+    }
+  }
+
+  private scheduleAfter(p: number, reason: number, prev: Running | null, replay: boolean): [number, number, number] {
+    // Tickles of `p` while its old VCPU is put away are answered by the decision below; waking
+    // the pCPU for them would only make a pCPU that posted its HLT ask again.
+    this.deciding = p;
+    try {
+      // An interrupt is already waiting for a halting VCPU: no point blocking, run it again.
+      if (prev !== null && this.host.putAway(reason, prev)) return [prev.dom.domid, prev.vcpu, this.slots.wakeWord(p)];
+    } finally {
+      this.deciding = -1;
+    }
+    // Snapshot the wake word and clear the preempt bit BEFORE deciding: a tickle for this pCPU
+    // issued during (or after) the decision must not be lost, so the pCPU re-asks at once.
+    const wake = replay ? 0 : this.slots.beginDecision(p);
+    this.a.idle[p] = false;
+    this.a.directPending.delete(p);
+    const [domid, vcpu] = this.decide(p, !replay);
+    if (!replay) this.slots.setDeadline(p, this.a.sliceEnd[p]);
+    return [domid, vcpu, wake];
+  }
+
+  /**
+   * Runs the scheduler for pCPU `p` and records the outcome; returns [domid or -1, vcpu].
+   * `enter`: the VCPU is not running yet, so its pending interrupt may be injected on entry.
+   */
+  decide(p: number, enter = true): [number, number] {
+    const dec = this.host.sched.schedule(p);
+    const d = dec.vcpu === null ? undefined : this.host.domains.get(dec.vcpu.domid);
+    if (dec.vcpu === null || d === undefined || d.shutdown) {
+      this.a.running[p] = null;
+      // Idle until the scheduler's deadline (an ARINC 653 window start has no other timer).
+      this.a.sliceEnd[p] = dec.until;
+      this.a.idle[p] = true;
+      return [-1, 0];
+    }
+    this.a.idle[p] = false;
+    this.a.running[p] = { dom: d, vcpu: dec.vcpu.vcpu };
+    this.a.sliceEnd[p] = dec.until;
+    if (enter) prepareEntry(d, dec.vcpu.vcpu, this.host.xen);
+    return [d.domid, dec.vcpu.vcpu];
+  }
+
+  /**
+   * First thing in a pass: no published decision may stand while scheduler state changes. Each is
+   * revoked, or, if its pCPU took it, replayed after the posted requests before it.
+   */
+  settle(): void {
+    for (let p = 0; p < this.pub.length; p++) {
+      const pub = this.pub[p];
+      if (pub.seq === 0) continue;
+      if (this.slots.revokeNext(p, pub.seq)) {
+        pub.seq = 0;
+        this.counts.revoked++;
+        continue;
+      }
+      // Taken: its REQ_SWITCHED is in the ring after the old VCPU's posted requests, or about to
+      // be posted (the pCPU posts it right after the take).
+      this.host.drainPosted(p);
+      if (pub.seq !== 0) this.replay(p);
+    }
+  }
+
+  /** A posted REQ_SWITCHED: pCPU `p` took decision `seq`. */
+  switched(p: number, seq: number): void {
+    if (this.pub[p].seq === seq) this.replay(p);
+    else if (seq !== this.replayedSeq[p]) this.host.logError(`pCPU ${p} reports taking decision ${seq}, which was not published`);
+  }
+
+  /** Replays the switch pCPU `p` made by itself: the real schedule() at the instant it stopped. */
+  private replay(p: number): void {
+    const pub = this.pub[p];
+    const t = this.slots.takenNs(p);
+    this.replayedSeq[p] = pub.seq;
+    pub.seq = 0;
+    this.counts.replayed++;
+    const [domid, vcpu] = this.scheduleAt(p, SCHED_PREEMPTED, t, true);
+    const provisional = t + pub.len;
+    const end = this.a.sliceEnd[p];
+    if (domid !== pub.domid || vcpu !== pub.vcpu || !(end >= provisional)) {
+      // An engine bug: the pCPU runs something else than the scheduler now thinks. Make it ask.
+      this.counts.mismatches++;
+      this.host.logError(
+        `pCPU ${p} switched to d${pub.domid}v${pub.vcpu} until ${provisional} at ${t}, but the scheduler decided ` +
+          `${domid < 0 ? 'idle' : `d${domid}v${vcpu}`} until ${end}; preempting it`,
+      );
+      this.slots.preempt(p);
+      return;
+    }
+    if (end > provisional) this.slots.extendSlice(p, Number.isFinite(end) ? Math.min(MAX_EXTEND_NS, Math.ceil(end - provisional)) : MAX_EXTEND_NS);
+  }
+
+  /**
+   * Last thing in a pass: publish, for every pCPU running a VCPU, what the scheduler will decide
+   * when that VCPU stops just after its slice end, if it can tell.
+   */
+  publish(): void {
+    const now = this.host.nowNs();
+    for (let p = 0; p < this.pub.length; p++) {
+      const r = this.a.running[p];
+      const end = this.a.sliceEnd[p];
+      if (r === null || this.pub[p].seq !== 0 || !Number.isFinite(end) || r.dom.shutdown || r.dom.pendingShutdown) continue;
+      if (this.slots.preemptPending(p)) continue;
+      // Never before an instant the scheduler has seen: the replay accounts exactly there.
+      const from = Math.ceil(Math.max(end + NEXT_LEAD_NS, this.schedLast, now));
+      const until = Math.floor(Math.max(end, now) + NEXT_WINDOW_NS);
+      const peek = this.host.sched.peekNext(p, from, until);
+      if (peek === null || peek.vcpu === null) continue;
+      const d = this.host.domains.get(peek.vcpu.domid);
+      // A PVH VCPU's entry updates its Xen time and upcall line on this thread (prepareEntry).
+      if (d === undefined || d.shutdown || d.pendingShutdown || d.spec.pvh !== undefined) continue;
+      const seq = this.seqs[p] >= 0x7ffffffe ? 1 : this.seqs[p] + 1;
+      this.seqs[p] = seq;
+      const pub = this.pub[p];
+      pub.seq = seq;
+      pub.domid = peek.vcpu.domid;
+      pub.vcpu = peek.vcpu.vcpu;
+      pub.len = peek.len;
+      this.slots.publishNext(p, seq, pub.domid, pub.vcpu, from, until, peek.len);
+      this.counts.published++;
+    }
+  }
+}
