@@ -30,6 +30,7 @@ import {
   type SchedContext,
   type SchedDecision,
   type SchedOps,
+  type SchedPeek,
   type SchedUnit,
 } from './sched-ops';
 
@@ -107,6 +108,37 @@ function arinc653DoSchedule(s: Arinc653State, cpu: number, _prev: SchedUnit | nu
   if (forceIdle) next = null;
   if (next && next.pcpu !== cpu) next = null;
   return { next, time, migrated: false };
+}
+
+/** a653sched_do_schedule's window arithmetic at `t` on copies: [index, next switch, next major frame]. */
+function arinc653WindowAt(s: Arinc653State, t: number): [number, number, number] {
+  const n = s.schedule.length;
+  let index = s.schedIndex;
+  let nextSwitch = s.nextSwitchTime;
+  let nextMajor = s.nextMajorFrame;
+  if (t >= nextMajor) {
+    const remainder = (t - nextMajor) % s.majorFrame;
+    index = 0;
+    nextMajor = t - remainder + s.majorFrame;
+    nextSwitch = t - remainder + (n > 0 ? s.schedule[0].runtime : s.firstRuntime);
+  }
+  while (t >= nextSwitch && ++index < n) nextSwitch += s.schedule[index].runtime;
+  if (index >= n) nextSwitch = nextMajor;
+  return [index, nextSwitch, nextMajor];
+}
+
+/**
+ * SchedOps.peekNext (not in Xen): the window position only moves forward with the stop instant,
+ * so the same window at both ends of [from, until] is the same window throughout; the slice ends
+ * with the window, and the shortest length is the one from `until`.
+ */
+function arinc653PeekNext(s: Arinc653State, cpu: number, _prev: SchedUnit, from: number, until: number): SchedPeek | undefined {
+  const [i, sw, mj] = arinc653WindowAt(s, from);
+  const [i2, sw2, mj2] = arinc653WindowAt(s, until);
+  if (i !== i2 || sw !== sw2 || mj !== mj2) return undefined;
+  let next: SchedUnit | null = i < s.schedule.length ? s.schedule[i].resolved : null;
+  if (next && (!(a653u(next).awake && next.runnable()) || next.pcpu !== cpu)) next = null;
+  return { next, time: sw - until };
 }
 
 /**
@@ -187,6 +219,7 @@ export const arinc653Ops: SchedOps<Arinc653State> = {
     s.ctx.tickle(unit.pcpu);
   },
   doSchedule: arinc653DoSchedule,
+  peekNext: arinc653PeekNext,
   pickResource: arinc653PickResource,
   getDomainParams: () => ({ sched: 'arinc653' }),
   setDomainParams: () => {},

@@ -28,6 +28,7 @@ import {
   type SchedDecision,
   type SchedDomain,
   type SchedOps,
+  type SchedPeek,
   type SchedTimer,
   type SchedUnit,
 } from './sched-ops';
@@ -253,6 +254,57 @@ function rtdsDoSchedule(s: RtdsState, cpu: number, prev: SchedUnit | null, now: 
   return { next: snext.unit, time: snext.curBudget, migrated };
 }
 
+/** rt_schedule's pick at `t` without side effects: [next or null, slice length, budget ran out]. */
+function rtdsPeekAt(s: RtdsState, cpu: number, prev: SchedUnit, t: number): [RtdsUnit | null, number, boolean] {
+  const scurr = ru(prev);
+  // burn_budget on copies.
+  let budget = scurr.curBudget;
+  let level = scurr.priorityLevel;
+  let out = false;
+  if (t - scurr.lastStart >= 0) {
+    budget -= t - scurr.lastStart;
+    out = budget <= 0;
+    if (out) {
+      if (scurr.extratime) {
+        if (level < RTDS_MAX_PRIORITY_LEVEL) level++;
+        budget = scurr.budget;
+      } else {
+        budget = 0;
+      }
+    }
+  }
+  // runq_pick, passing over (where rt_schedule drops) queued vCPUs that are not runnable.
+  let snext: RtdsUnit | null = null;
+  if (maskHas(s.ctx.cpus(), cpu)) {
+    for (const svc of s.runq) {
+      if (!maskHas(svc.unit.hard, cpu)) continue;
+      if (svc.unit.runnable()) {
+        snext = svc;
+        break;
+      }
+    }
+  }
+  // compare_unit_priority with scurr's level after the burn.
+  const keep = prev.runnable() && budget > 0 && (snext === null || (snext.priorityLevel - level || snext.curDeadline - scurr.curDeadline) > 0);
+  if (keep) return [scurr, budget, out];
+  return snext === null ? [null, -1, out] : [snext, snext.curBudget, out];
+}
+
+/**
+ * SchedOps.peekNext: the stop instant enters rt_schedule only through the running vCPU's budget
+ * burn, which flips once, where the budget runs out (depleted, or with extratime a full budget
+ * one priority level down); on either side the pick is fixed and the length fixed (a vCPU
+ * switched in, or the budget refilled) or decreasing (the running vCPU's own budget). With the
+ * same side and pick at both ends of the window, the pick holds throughout and the shorter
+ * length is the shortest.
+ */
+function rtdsPeekNext(s: RtdsState, cpu: number, prev: SchedUnit, from: number, until: number): SchedPeek | undefined {
+  const [a, ta, outA] = rtdsPeekAt(s, cpu, prev, from);
+  const [b, tb, outB] = rtdsPeekAt(s, cpu, prev, until);
+  if (a !== b || outA !== outB) return undefined;
+  return { next: a === null ? null : a.unit, time: a === null ? -1 : Math.min(ta, tb) };
+}
+
 function rtdsSleep(s: RtdsState, unit: SchedUnit): void {
   const svc = ru(unit);
   if (s.ctx.curr(unit.pcpu) === unit) s.ctx.tickle(unit.pcpu);
@@ -458,6 +510,7 @@ export const rtdsOps: SchedOps<RtdsState> = {
   sleep: rtdsSleep,
   wake: rtdsWake,
   doSchedule: rtdsDoSchedule,
+  peekNext: rtdsPeekNext,
   contextSaved: rtdsContextSaved,
   pickResource: rtdsResPick,
   getDomainParams: (): DomainSchedParams => ({ sched: 'rtds', periodUs: RTDS_DEFAULT_PERIOD_US, budgetUs: RTDS_DEFAULT_BUDGET_US, extratime: true }),

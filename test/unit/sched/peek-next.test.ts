@@ -1,10 +1,11 @@
 /**
  * SchedCore.peekNext: the decision a pCPU may take at its slice end without asking the
  * hypervisor thread must be exactly the one schedule() then takes, at every stop instant of the
- * published window, with the same slice end (docs/architecture.md, "The exit protocol"). Random
- * credit2 pools (weights, caps, blocks, wakes, yields, pins, several pCPUs and runqueues) are
- * driven on a manual clock; at every slice end the peek is compared with the real call at a random
- * instant of the window. The engine checks the same at run time (a mismatch is logged as an error).
+ * published window, with a slice end no earlier than the published length gives (docs/architecture.md,
+ * "The exit protocol"). Random credit2 pools (weights, caps, blocks, wakes, yields, pins, several
+ * pCPUs and runqueues), RTDS pools and ARINC 653 schedules are driven on a manual clock; at every
+ * slice end the peek is compared with the real call at a random instant of the window. The engine
+ * checks the same at run time (a mismatch is logged as an error).
  */
 import { describe, expect, it } from 'vitest';
 import type { SchedCore } from '../../../src-engine/hv/sched/core';
@@ -45,16 +46,37 @@ function serveTickles(host: ManualHost, core: SchedCore, dec: (ScheduleDecision 
   throw new Error('tickle storm');
 }
 
-function drive(seed: number, nrCpus: number, opts: { caps?: boolean; runqueue?: 'cpu' | 'all'; ratelimitUs?: number; churn: number }): Counts {
+interface DriveOpts {
+  sched?: 'credit2' | 'rtds';
+  caps?: boolean;
+  runqueue?: 'cpu' | 'all';
+  ratelimitUs?: number;
+  churn: number;
+}
+
+/** New parameters for one domain: credit2 weights, RTDS periods, budgets and extratime. */
+function newParams(core: SchedCore, rnd: () => number, sched: 'credit2' | 'rtds', d: number, nrVcpus: number): void {
+  if (sched === 'credit2') {
+    core.setDomainParams(d, { sched: 'credit2', weight: [128, 256, 512, 1024][Math.floor(rnd() * 4)] });
+    return;
+  }
+  const periodUs = [2000, 5000, 10_000][Math.floor(rnd() * 3)];
+  const budgetUs = Math.floor(periodUs * (0.1 + rnd() * 0.6));
+  for (let v = 0; v < nrVcpus; v++) core.setVcpuParams(d, v, { periodUs, budgetUs, extratime: rnd() < 0.6 });
+}
+
+function drive(seed: number, nrCpus: number, opts: DriveOpts): Counts {
   const rnd = prng(seed);
-  const { host, core } = manualCore(nrCpus, 'credit2', { boot: { credit2Runqueue: opts.runqueue ?? 'all' } });
-  if (opts.ratelimitUs !== undefined) core.setPoolParams('Pool-0', { sched: 'credit2', ratelimitUs: opts.ratelimitUs });
+  const sched = opts.sched ?? 'credit2';
+  const { host, core } = manualCore(nrCpus, sched, { boot: { credit2Runqueue: opts.runqueue ?? 'all' } });
+  if (opts.ratelimitUs !== undefined && sched === 'credit2') core.setPoolParams('Pool-0', { sched: 'credit2', ratelimitUs: opts.ratelimitUs });
   const vcpus: [number, number][] = [];
   const nrDoms = 2 + Math.floor(rnd() * 3);
   for (let d = 1; d <= nrDoms; d++) {
     const n = 1 + Math.floor(rnd() * 2);
     core.addDomain({ domid: d, name: `d${d}`, maxVcpus: n, weight: [128, 256, 512][Math.floor(rnd() * 3)], paused: false });
     if (opts.caps && rnd() < 0.4) core.setDomainParams(d, { sched: 'credit2', cap: 20 + Math.floor(rnd() * 60) });
+    if (sched === 'rtds') newParams(core, rnd, sched, d, n);
     for (let v = 0; v < n; v++) vcpus.push([d, v]);
   }
   const dec: (ScheduleDecision | null)[] = Array.from({ length: nrCpus }, (_, p) => core.schedule(p));
@@ -83,7 +105,7 @@ function drive(seed: number, nrCpus: number, opts: { caps?: boolean; runqueue?: 
       } else if (r < 0.55 && info.state === 'running') {
         core.yield(d, v);
       } else if (r < 0.7) {
-        core.setDomainParams(d, { sched: 'credit2', weight: [128, 256, 512, 1024][Math.floor(rnd() * 4)] });
+        newParams(core, rnd, sched, d, core.vcpus().filter((x) => x.domid === d).length);
       } else if (r < 0.8 && nrCpus > 1) {
         core.setAffinity(d, v, rnd() < 0.5 ? [Math.floor(rnd() * nrCpus)] : Array.from({ length: nrCpus }, (_, i) => i));
       }
@@ -127,7 +149,7 @@ function drive(seed: number, nrCpus: number, opts: { caps?: boolean; runqueue?: 
   return counts;
 }
 
-describe('peekNext (credit2): the published decision is the one schedule() takes', () => {
+describe('peekNext: the published decision is the one schedule() takes', () => {
   it('two equal hogs on one pCPU: nearly every slice end is known in advance', () => {
     const { host, core } = manualCore(1, 'credit2');
     for (let d = 1; d <= 2; d++) core.addDomain({ domid: d, name: `hog${d}`, maxVcpus: 1, paused: false });
@@ -183,6 +205,53 @@ describe('peekNext (credit2): the published decision is the one schedule() takes
     let checked = 0;
     for (let seed = 1000; seed < 1030; seed++) checked += drive(seed, 2 + (seed % 2), { runqueue: 'cpu', churn: 0.2 }).checked;
     expect(checked).toBeGreaterThan(2_000);
+  });
+
+  it('random RTDS pools (periods, budgets, extratime): every published decision holds', () => {
+    const total: Counts = { checked: 0, published: 0, switches: 0, exact: 0 };
+    for (let seed = 2000; seed < 2040; seed++) {
+      const c = drive(seed, 1 + (seed % 3), { sched: 'rtds', churn: 0.15 });
+      total.checked += c.checked;
+      total.switches += c.switches;
+    }
+    expect(total.checked).toBeGreaterThan(5_000);
+    expect(total.switches).toBeGreaterThan(1_000);
+  });
+
+  it('ARINC 653 (windows, idle gaps, partitions paused and unpaused): every published decision holds', () => {
+    const rnd = prng(7);
+    const { host, core } = manualCore(1, 'arinc653');
+    for (let d = 1; d <= 3; d++) core.addDomain({ domid: d, name: `p${d}`, uuid: `p${d}`, maxVcpus: 1, paused: false });
+    const entries = [1, 2, 3, 1].map((d, i) => ({ uuid: `p${d}`, vcpu: 0, runtime: (i + 1) * 2 * MS }));
+    core.setPoolParams(0, { sched: 'arinc653', majorFrame: 25 * MS, entries });
+    let dec = core.schedule(0);
+    let checked = 0;
+    for (let i = 0; i < 3000; i++) {
+      if (rnd() < 0.05) {
+        const d = 1 + Math.floor(rnd() * 3);
+        if (core.vcpuInfo(d, 0).state === 'paused') core.unpauseDomain(d);
+        else core.pauseDomain(d);
+        dec = core.schedule(0);
+        host.take();
+        continue;
+      }
+      if (dec.vcpu === null) {
+        host.t = Math.max(host.t, dec.until);
+        dec = core.schedule(0);
+        continue;
+      }
+      const from = dec.until + LEAD_NS;
+      const until = dec.until + WINDOW_NS;
+      const peek = core.peekNext(0, from, until);
+      host.t = from + Math.floor(rnd() * (until - from + 1));
+      dec = core.schedule(0);
+      host.take();
+      if (peek === null) continue;
+      expect(dec.vcpu, `at ${host.t}`).toEqual(peek.vcpu);
+      expect(dec.until).toBeGreaterThanOrEqual(host.t + peek.len);
+      checked++;
+    }
+    expect(checked).toBeGreaterThan(1000);
   });
 
   it('is side-effect free: peeking does not change what schedule() then decides', () => {
