@@ -72,6 +72,11 @@ export interface PcPlatformConfig {
   pcTestdev?: boolean;
   /** A byte the guest wrote to isa-debugcon (with `pcTestdev`). */
   onDebugcon?: (byte: number) => void;
+  /**
+   * Where the UARTs publish their line status for the pCPUs (uart-lsr-cache.ts layout), or
+   * nothing to publish.
+   */
+  lsrCache?: Int32Array;
   /** A byte the guest sent on a COM port. */
   onUartTransmit?: (com: ComPort, byte: number) => void;
   /** The guest wrote to isa-debug-exit: stop the domain with this status. */

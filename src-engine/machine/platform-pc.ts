@@ -80,6 +80,7 @@ import {
 import { Debugcon, DEBUGCON_PORT } from './debugcon';
 import { qemuFwCfgFiles } from './qemu-fw-files';
 import type { ComPort, PcPlatform, PcPlatformConfig, PcPlatformState, PcSmpConfig } from './platform-pc-types';
+import { publishLsr } from './uart-lsr-cache';
 
 export type { ComPort, PcPlatform, PcPlatformConfig, PcPlatformState, PcSmpConfig, PcSmpState } from './platform-pc-types';
 
@@ -190,10 +191,13 @@ class PcPlatformImpl implements PcPlatform {
   private readonly smp: PcSmpConfig | undefined;
   private readonly pitIrq: GatedIrq;
   private readonly rtcIrq: GatedIrq;
+  /** Where the UARTs' LSRs are published for the pCPUs (uart-lsr-cache.ts), if anywhere. */
+  private readonly lsrCache: Int32Array | undefined;
 
   constructor(config: PcPlatformConfig) {
     const clock = config.clock;
     this.clock = clock;
+    this.lsrCache = config.lsrCache;
     this.smp = config.smp;
     const resetRequest = config.onResetRequest ?? (() => {});
     this.onA20Change = config.onA20Change ?? (() => {});
@@ -244,8 +248,9 @@ class PcPlatformImpl implements PcPlatform {
         onTransmit: config.onUartTransmit ? (byte) => config.onUartTransmit?.(com, byte) : undefined,
       });
       this.uarts.set(com, uart);
-      bus.register(base, UART_PORTS, this.timed(uart));
+      bus.register(base, UART_PORTS, this.lsrPublished(com, this.timed(uart)));
     }
+    this.publishLsrs();
 
     if (config.debugExit) {
       const place = config.debugExit === true ? { base: DEBUG_EXIT_DEFAULT_BASE, ports: DEBUG_EXIT_DEFAULT_PORTS } : config.debugExit;
@@ -317,6 +322,7 @@ class PcPlatformImpl implements PcPlatform {
     const uart = this.uarts.get(com);
     if (!uart) return;
     uart.receive(bytes);
+    this.publishLsrs();
     this.dirty = true;
   }
 
@@ -375,6 +381,7 @@ class PcPlatformImpl implements PcPlatform {
     this.pciHost?.reset();
     const smp = this.smp;
     if (smp) smp.lapics.forEach((r, vcpu) => lapicPowerOn(r, { vcpu, tscDeadline: smp.tscDeadline }));
+    this.publishLsrs();
     this.dirty = true;
     this.updateA20();
   }
@@ -433,6 +440,7 @@ class PcPlatformImpl implements PcPlatform {
     this.port92.loadState(state.port92);
     this.post.loadState(state.post);
     for (const [com, uart] of this.uarts) uart.loadState(state.uarts[`com${com}`]);
+    this.publishLsrs();
     if (smp !== null) {
       if (this.hpet && smp.hpet) this.hpet.loadState(smp.hpet);
       this.acpiPm?.loadState(smp.acpiPm);
@@ -475,6 +483,32 @@ class PcPlatformImpl implements PcPlatform {
         device.ioWrite(port, size, value);
       },
     };
+  }
+
+  /** Wraps COM `com`'s ports so that every access publishes its LSR afterwards. */
+  private lsrPublished(com: ComPort, device: PortDevice): PortDevice {
+    const cache = this.lsrCache;
+    const uart = this.uarts.get(com);
+    if (cache === undefined || uart === undefined) return device;
+    return {
+      name: device.name,
+      ioRead: (port: number, size: IoSize) => {
+        const v = device.ioRead(port, size);
+        publishLsr(cache, com, uart.cachedLsr());
+        return v;
+      },
+      ioWrite: (port: number, size: IoSize, value: number) => {
+        device.ioWrite(port, size, value);
+        publishLsr(cache, com, uart.cachedLsr());
+      },
+    };
+  }
+
+  /** Publishes every UART's LSR (after console input, a reset or a restore). */
+  private publishLsrs(): void {
+    const cache = this.lsrCache;
+    if (cache === undefined) return;
+    for (const [com, uart] of this.uarts) publishLsr(cache, com, uart.cachedLsr());
   }
 
   /** The same for an MMIO device whose writes may move its deadline (HPET). */

@@ -247,6 +247,16 @@ export class Uart16550 implements PortDevice, TimedDevice, Persistent<Uart16550S
     this.update();
   }
 
+  /**
+   * LSR as a read would return it, if the read has no side effect and nothing but a hypervisor
+   * serving this UART can change it (no error bits, which a read clears; no loopback, where THR
+   * writes feed the receiver); otherwise -1. A pCPU answers LSR reads from a published copy of
+   * this (uart-lsr-cache.ts).
+   */
+  cachedLsr(): number {
+    return this.lsrErrors !== 0 || this.loopback() ? -1 : this.lsr();
+  }
+
   /** Input bytes not yet taken by the guest (queue plus RX FIFO). */
   pendingInput(): number {
     return this.input.length - this.inputHead + this.rxFifo.length;

@@ -31,6 +31,7 @@ import { WarpClock, advanceTscOffsets } from '../firmware/bios/hvm-firmware';
 import type { BiosBootResult } from '../firmware/bios/bios';
 import type { XenSaveState } from '../hv/xen/save/xen-save-state';
 import { mapRom, type RomSpec } from './hv-rom';
+import { newLsrCache } from '../machine/uart-lsr-cache';
 import { DEBUGCON_STREAM } from '../machine/debugcon';
 
 /** A module for direct multiboot boot. */
@@ -126,6 +127,8 @@ export class HvDomain {
   /** Each VCPU's local APIC registers (shared with the pCPU running it). */
   readonly lapicBuffer: SharedArrayBuffer;
   readonly lapics: Int32Array[];
+  /** The UARTs' line status as the pCPUs answer LSR reads (machine/uart-lsr-cache.ts). */
+  readonly lsrCache = newLsrCache();
   /** VCPUs whose local APIC gained something (IPI, timer, IOAPIC, LINT0) since the loop looked. */
   readonly kicks = new Set<number>();
   readonly features: CpuFeatures;
@@ -206,6 +209,7 @@ export class HvDomain {
         onCpuEject: (v) => this.onCpuEject(v),
         pcTestdev: spec.machine === 'qemu-testdev',
         onPowerOff: () => this.requestShutdown({ reason: 'poweroff', detail: 'ACPI S5 (soft off)' }),
+        lsrCache: new Int32Array(this.lsrCache),
         onUartTransmit: (com, byte) => this.queueConsole(com, byte),
         onDebugcon: (byte) => this.queueConsole(DEBUGCON_STREAM, byte),
         onDebugExit: (status) => this.requestShutdown({ reason: 'debug-exit', code: status }),
@@ -415,7 +419,7 @@ export class HvDomain {
   share(): DomainShare {
     return {
       domid: this.domid, nrVcpus: this.vcpuState.length, p2m: this.memory.p2mBuffer, states: this.states, lapics: this.lapicBuffer,
-      features: this.features, pvh: this.spec.pvh !== undefined,
+      features: this.features, pvh: this.spec.pvh !== undefined, lsrCache: this.lsrCache,
     };
   }
 

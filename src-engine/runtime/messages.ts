@@ -35,6 +35,8 @@ export interface DomainShare {
   features: CpuFeatures;
   /** A PVH guest: CPUID answered by Xen's leaves, upcalls instead of the local APIC's INTR. */
   pvh: boolean;
+  /** The UARTs' published line status (machine/uart-lsr-cache.ts). */
+  lsrCache: SharedArrayBuffer;
 }
 
 /** Host -> pCPU worker. */

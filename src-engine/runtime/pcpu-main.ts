@@ -47,6 +47,7 @@ import { IF, S_EFLAGS, S_INTR_LINE, S_NMI_PENDING } from '../cpu/state';
 import type { WorkerEnv } from './thread-env';
 import { xenCpuid } from '../hv/xen/cpuid-msr';
 import { SLICE_CHECK_INSNS, newSliceRate, sliceChunk, sliceRateUpdate } from './slice-chunk';
+import { LSR_ASK, LSR_CACHE_WORDS, readCachedLsr, uartWriteChangesLsr } from '../machine/uart-lsr-cache';
 
 /**
  * Longest a pCPU runs past its slice end to reach the start of a published decision's window
@@ -78,16 +79,23 @@ const UART_PORT_RANGES: readonly (readonly [number, number])[] = [[0x3f8, 8], [0
  * costs one round trip instead of two). Their effects on other threads are interrupt deliveries
  * and console output, which may come a little later (at most one run chunk) without the guest
  * being able to tell: anything it reads back goes through the mailbox, after the posted writes.
+ * The one read answered here, LSR, comes from a copy the hypervisor publishes
+ * (machine/uart-lsr-cache.ts), so a character costs no round trip at all; FCR and MCR writes,
+ * which may change LSR, are therefore not posted.
  */
 const LAZY_POST_PORTS: ReadonlySet<number> = new Set([
   0x20, 0x21, 0x80, 0xa0, 0xa1,
-  ...UART_PORT_RANGES.flatMap(([base, n]) => Array.from({ length: n }, (_, i) => base + i)),
+  ...UART_PORT_RANGES.flatMap(([base, n]) => Array.from({ length: n }, (_, i) => base + i)).filter((p) => !uartWriteChangesLsr(p)),
 ]);
+/** The LSR cache of a pCPU running nothing: every read asks. */
+const NO_LSR_CACHE = new Int32Array(LSR_CACHE_WORDS).fill(LSR_ASK);
 
 interface PcpuDomain {
   share: DomainShare;
   cpus: (Cpu | undefined)[];
   lapics: Int32Array[];
+  /** The UARTs' published line status (machine/uart-lsr-cache.ts). */
+  lsr: Int32Array;
 }
 
 /** Runs the pCPU worker until the engine shuts down. */
@@ -117,6 +125,8 @@ export function pcpuMain(env: WorkerEnv): void {
 
   /** The running VCPU belongs to a PVH domain: its INTR line is Xen's upcall, not the local APIC's. */
   let pvh = false;
+  /** The running domain's published UART line status. */
+  let lsrCache: Int32Array = NO_LSR_CACHE;
   let curDomid = -1;
   let curVcpu = 0;
 
@@ -183,13 +193,16 @@ export function pcpuMain(env: WorkerEnv): void {
     for (;;) {
       const m = env.parent.poll() as HostToPcpu | undefined;
       if (m === undefined) return;
-      if (m.t === 'domain') domains.set(m.share.domid, { share: m.share, cpus: [], lapics: lapicRegions(m.share.lapics, m.share.nrVcpus) });
+      if (m.t === 'domain') domains.set(m.share.domid, { share: m.share, cpus: [], lapics: lapicRegions(m.share.lapics, m.share.nrVcpus), lsr: new Int32Array(m.share.lsrCache) });
       else if (m.t === 'domain-gone') domains.delete(m.domid);
     }
   }
 
   const ops: CpuOps = {
-    ioRead: (port, size) => call(REQ_IO_IN, port, size, 0) >>> 0,
+    ioRead: (port, size) => {
+      const lsr = readCachedLsr(lsrCache, port, size);
+      return lsr !== LSR_ASK ? lsr : call(REQ_IO_IN, port, size, 0) >>> 0;
+    },
     ioWrite: (port, size, value) => {
       if (!pvh && LAZY_POST_PORTS.has(port)) post(REQ_IO_OUT, port, size, value, false);
       else call(REQ_IO_OUT, port, size, value);
@@ -389,6 +402,7 @@ export function pcpuMain(env: WorkerEnv): void {
     current = cpu;
     const dom = domains.get(domid) as PcpuDomain;
     pvh = dom.share.pvh;
+    lsrCache = dom.lsr;
     curDomid = domid;
     curVcpu = vcpu;
     apic = dom.lapics[vcpu];
