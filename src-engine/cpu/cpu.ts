@@ -16,13 +16,14 @@
  */
 import { Block, Insn } from './insn';
 import { JIT_DEFAULTS, type JitConfig } from './jit/jit-config';
-import { enterRegion, noteInterpreted, registerBlock, registryFor, type JitRegistry } from './jit/jit-page';
+import { registerBlock, registryFor, type JitRegistry } from './jit/jit-page';
 import type { Region } from './jit/region-compiler';
 import { createTlb, flushTlb } from './mmu';
 import type { CpuOps, PhysMemory } from './ops';
 import { FAULT, STOP, VEC_SMC_RESTART } from './fault';
 import { DR6_BS, DR7_ENABLES, instructionBreakpoints } from './debug';
 import { decodeBlock, decodeOne } from './decoder';
+import { runBlocks } from './exec-block';
 import { deliverException, deliverExternal, deliverNmi, ShutdownError } from './interrupts';
 import { applyInitState, resetState } from './reset';
 import { writeFaultRecord } from './fault-record';
@@ -138,7 +139,7 @@ export class Cpu {
   readonly jitRegistry: JitRegistry;
   /** This Cpu's compiled regions by block (Block.region may be another Cpu's when blocks are shared). */
   jitRegions = new WeakMap<Block, Region>();
-  /** Index in its block of the instruction an interpreted block faulted on (interpret()). */
+  /** Index in its block of the instruction an interpreted block faulted on (exec-block.ts). */
   faultIndex = 0;
   /** Bumped whenever linear->physical mappings, the decode mode or CS change (block links die). */
   linkEpoch = 0;
@@ -399,7 +400,11 @@ export class Cpu {
     }
   }
 
-  private lookupBlock(): Block {
+  /**
+   * The block at CS:EIP: from the jump cache, the block cache, or decoded now (and filed with
+   * the JIT when it is on). Faults of the instruction fetch propagate as FAULT.
+   */
+  lookupBlock(): Block {
     const s = this.s;
     const eip = s[S_EIP];
     const lin = (eip + this.segBase[SEG_CS]) | 0;
@@ -422,10 +427,8 @@ export class Cpu {
   }
 
   /**
-   * Runs blocks back to back, following cached successor links, until something needs the outer
-   * loop (attention, the instruction budget, a mode change) or an exception is delivered. A
-   * block whose page has a compiled region enters the region, which runs until control leaves
-   * the page's compiled blocks (jit/jit-page.ts).
+   * Runs blocks back to back (exec-block.ts runBlocks) until something needs the outer loop
+   * (attention, the instruction budget, a mode change) or an exception is delivered.
    */
   private runBlocks(limit: number): void {
     const s = this.s;
@@ -437,52 +440,8 @@ export class Cpu {
       deliverException(this, this.excVector, this.excHasError, this.excError);
       return;
     }
-    const jit = this.jit.enabled;
     try {
-      for (;;) {
-        const page = b.jitPage;
-        let ran = -1;
-        if (page !== null && jit) {
-          if (b.region !== null) ran = enterRegion(this, b, limit);
-          if (ran < 0 && noteInterpreted(this, this.jitRegistry, page, b)) ran = enterRegion(this, b, limit);
-        }
-        if (ran >= 0) {
-          this.icount += ran;
-        } else {
-          this.curBlock = b;
-          s[S_EIP] = b.endEip;
-          this.interpret(b);
-          this.icount += b.insns.length;
-          this.curBlock = null;
-        }
-        if (this.localAttention || this.attn[this.attnIdx] !== 0 || this.icount >= limit || this.slowMode) return;
-        const eip = s[S_EIP];
-        const epoch = this.linkEpoch;
-        let nb: Block | null = null;
-        if (ran < 0) {
-          if (b.linkEpoch === epoch) {
-            if (b.succ0Eip === eip) nb = b.succ0;
-            else if (b.succ1Eip === eip) nb = b.succ1;
-          } else {
-            b.succ0 = null;
-            b.succ1 = null;
-            b.linkEpoch = epoch;
-          }
-        }
-        if (nb === null || this.phys.codeGen[nb.frame] !== nb.gen) {
-          nb = this.lookupBlock();
-          if (nb.off >= 0 && ran < 0) {
-            if (b.succ0 === null) {
-              b.succ0 = nb;
-              b.succ0Eip = eip;
-            } else {
-              b.succ1 = nb;
-              b.succ1Eip = eip;
-            }
-          }
-        }
-        b = nb;
-      }
+      runBlocks(this, b, limit);
     } catch (e) {
       if (e !== FAULT) throw e;
       const cur = this.curBlock;
@@ -505,22 +464,6 @@ export class Cpu {
       }
       this.noteRecent(ins.eip);
       deliverException(this, this.excVector, this.excHasError, this.excError);
-    }
-  }
-
-  /** Executes a block instruction by instruction (cold blocks). */
-  private interpret(b: Block): void {
-    const list = b.insns;
-    const n = list.length;
-    let k = 0;
-    try {
-      for (; k < n; k++) {
-        const ins = list[k];
-        ins.fn(this, ins);
-      }
-    } catch (e) {
-      this.faultIndex = k;
-      throw e;
     }
   }
 

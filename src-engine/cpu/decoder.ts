@@ -14,6 +14,7 @@ import { fetchOffset, NOT_RAM } from './mmu';
 import { markInsnBytes, revalidateBlock } from './code-marks';
 import { GROUPS, G7_REG_LMSW, G7_REG_SMSW, G7_REGISTER_FORMS, ONE_BYTE, TWO_BYTE } from './opcode-table';
 import { FACTORIES, udFactory, udHandler } from './handlers/index';
+import { classify } from './fast-kinds';
 import {
   EBP, EXC_GP, REG_ZERO, SEG_CS, SEG_DS, SEG_ES, SEG_FS, SEG_GS, SEG_SS, EBX, ESI, EDI, ESP,
 } from './state';
@@ -509,6 +510,7 @@ function decodeInsn(d: DecodeState, eip: number, lin: number): Insn {
     }
   }
   ins.fn = factory ? factory(d, ins) : udFactory(d, ins);
+  ins.kind = classify(ins);
   return ins;
 }
 

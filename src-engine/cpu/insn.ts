@@ -55,6 +55,8 @@ export class Insn {
   mnem = '';
   /** Operand kinds as decoded (decoder.ts OP_*), operand k in bits 4k..4k+3 (the JIT's templates). */
   form = 0;
+  /** Fast kind (fast-kinds.ts): how the interpreter's block loop runs it inline; 0 = call fn. */
+  kind = 0;
 
   constructor(fn: Handler) {
     this.fn = fn;

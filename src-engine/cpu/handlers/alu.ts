@@ -406,3 +406,9 @@ export const aluFactories: Record<string, Factory> = {
 };
 
 export { OP_IMM };
+
+/**
+ * The handlers the interpreter's fast path (exec-block.ts) recognises by identity and runs
+ * inline when their preconditions hold (fast-kinds.ts); anything else still calls them.
+ */
+export const ALU_FAST_HANDLERS = { aluRR32, aluRI32, aluRM32, aluMR32, inc32, dec32 } as const;

@@ -292,3 +292,6 @@ export const controlFactories: Record<string, Factory> = {
 };
 
 export { pop16, pop32 };
+
+/** The near branch handlers the interpreter's fast path recognises (fast-kinds.ts). */
+export const CONTROL_FAST_HANDLERS = { jmpRel, jcc, jz, jnz, jb, jae, callRel32, ret32 } as const;

@@ -342,3 +342,8 @@ export const dataFactories: Record<string, Factory> = {
 };
 
 export { OP_IMM };
+
+/** The MOV and LEA handlers the interpreter's fast path recognises (fast-kinds.ts). */
+export const DATA_FAST_HANDLERS = {
+  movRR32, movRM32, movMR32, movRI32, movMI32, movRM8, movMR8, movMI8, lea32,
+} as const;

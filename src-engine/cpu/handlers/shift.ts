@@ -264,3 +264,6 @@ export const shiftFactories: Record<string, Factory> = {
 };
 
 export { LF_LOGIC };
+
+/** The shift handlers the interpreter's fast path recognises (fast-kinds.ts). */
+export const SHIFT_FAST_HANDLERS = { shl32RegImm, shr32RegImm } as const;

@@ -1,0 +1,379 @@
+/**
+ * The interpreter's block loop: runs a decoded block's instructions in order. The frequent
+ * instruction forms (fast-kinds.ts) run inline in one switch, so V8 sees a single function with
+ * no call per instruction; every other instruction, and a fast form whose preconditions do not
+ * hold (a TLB miss, a segment that is not flat, an unaligned or page-crossing access, a store
+ * into a frame holding decoded code, a branch target beyond the CS limit), calls its handler,
+ * which does everything the slow way. Inline code changes state exactly as the handler would:
+ * registers, the lazy flags record (the same S_LF_* words), memory and EIP.
+ *
+ * Why: the call through `ins.fn` is megamorphic (hundreds of handler closures), and V8 makes it
+ * through its generic Call builtins with a frame per handler: that was about half the time of a
+ * simple instruction. A switch over small integers compiles to a jump table.
+ *
+ * Faults: inline code raises nothing itself; handlers throw FAULT as before, and the loop records
+ * the faulting instruction's index in cpu.faultIndex for the run loop to rewind EIP.
+ */
+import type { Cpu } from './cpu';
+import type { Block, Insn } from './insn';
+import { alu32 } from './handlers/alu';
+import { cond, LF_ADD, LF_DEC, LF_INC, LF_LOGIC, LF_SHL, LF_SHR, LF_SUB, SZ32, getCF } from './lazy-flags';
+import { TLB_MASK } from './mmu';
+import { enterRegion, noteInterpreted } from './jit/jit-page';
+import {
+  K_ALU_MR32, K_CALL, K_ALU_MR32_READ, K_ALU_RI32, K_ALU_RM32, K_ALU_RR32, K_CALL32, K_DEC32, K_INC32, K_JAE,
+  K_JB, K_JCC, K_JMP, K_JNZ, K_JZ, K_LEA32, K_MEM_READ, K_MEM_WRITE, K_MOV_MI32, K_MOV_MI8, K_MOV_MR32,
+  K_MOV_MR8, K_MOV_RI32, K_MOV_RM32, K_MOV_RM8, K_MOV_RR32, K_MOVZX_RM8, K_MOVZX_RR8, K_POP32R,
+  K_PUSH_IMM32, K_PUSH32R, K_RET32, K_SHL32_RI, K_SHR32_RI,
+} from './fast-kinds';
+import { ESP, S_EFLAGS, S_EIP, S_LF_A, S_LF_AUX, S_LF_B, S_LF_OP, S_LF_RES, SEG_SS, ZF } from './state';
+
+// ALU op numbers (handlers/alu.ts, group-1 order).
+const ADD = 0;
+const OR = 1;
+const ADC = 2;
+const SBB = 3;
+const AND = 4;
+const SUB = 5;
+const XOR = 6;
+const CMP = 7;
+const TEST = 8;
+
+const ADD32 = (LF_ADD << 2) | SZ32;
+const SUB32 = (LF_SUB << 2) | SZ32;
+const LOGIC32 = (LF_LOGIC << 2) | SZ32;
+const INC32 = (LF_INC << 2) | SZ32;
+const DEC32 = (LF_DEC << 2) | SZ32;
+const SHL32 = (LF_SHL << 2) | SZ32;
+const SHR32 = (LF_SHR << 2) | SZ32;
+/** Offset bits of a 4-KiB page. */
+const PAGE_MASK = 0xfff;
+/** The low two bits of a machine offset: a dword access must have them clear for mem32. */
+const DWORD_MISALIGN = 3;
+/** Bytes of a pushed or popped dword. */
+const DWORD = 4;
+
+/**
+ * Runs the `n` instructions of a block's list. On a fault, cpu.faultIndex is the index of the
+ * faulting instruction.
+ */
+function execInsns(cpu: Cpu, list: Insn[], n: number): void {
+  const s = cpu.s;
+  const phys = cpu.phys;
+  const mem32 = phys.mem32;
+  const mem8 = phys.mem8;
+  let k = 0;
+  try {
+    for (k = 0; k < n; k++) {
+      const i = list[k];
+      let kind = i.kind;
+      let off = 0;
+      if (kind >= K_MEM_READ) {
+        // The memory operand (32-bit addressing): its machine offset if the TLB has the page
+        // with the access allowed (and, for a store, no decoded code in the frame).
+        const seg = i.seg;
+        const lin = (s[i.base] + (s[i.index] << i.scale) + i.disp + cpu.segBase[seg]) | 0;
+        const lpage = lin >>> 12;
+        const idx = lpage & TLB_MASK;
+        off = cpu.tlbOff[idx] + (lin & PAGE_MASK);
+        if (kind < K_MEM_WRITE) {
+          if (((cpu.segOkR >> seg) & 1) === 0 || cpu.tagR[idx] !== lpage) kind = K_CALL;
+        } else if (((cpu.segOkW >> seg) & 1) === 0 || cpu.tagW[idx] !== lpage || phys.codeMark[off >>> 12] !== 0) {
+          kind = K_CALL;
+        }
+      }
+      // Set when the handler must run (no fast kind, or its preconditions do not hold): one
+      // call site for every handler, so V8 never specialises it to a few targets.
+      let slow = false;
+      switch (kind) {
+        case K_MOV_RR32:
+          s[i.r1] = s[i.r2];
+          break;
+        case K_MOV_RI32:
+          s[i.r1] = i.imm;
+          break;
+        case K_LEA32:
+          s[i.r1] = (s[i.base] + (s[i.index] << i.scale) + i.disp) | 0;
+          break;
+        case K_MOVZX_RR8:
+          s[i.r1] = cpu.r8[i.r2];
+          break;
+        case K_MOV_RM32:
+          if ((off & DWORD_MISALIGN) !== 0) slow = true;
+          else s[i.r1] = mem32[off >> 2];
+          break;
+        case K_MOV_RM8:
+          cpu.r8[i.r1] = mem8[off];
+          break;
+        case K_MOVZX_RM8:
+          s[i.r1] = mem8[off];
+          break;
+        case K_MOV_MR32:
+          if ((off & DWORD_MISALIGN) !== 0) slow = true;
+          else mem32[off >> 2] = s[i.r2];
+          break;
+        case K_MOV_MI32:
+          if ((off & DWORD_MISALIGN) !== 0) slow = true;
+          else mem32[off >> 2] = i.imm;
+          break;
+        case K_MOV_MR8:
+          mem8[off] = cpu.r8[i.r2];
+          break;
+        case K_MOV_MI8:
+          mem8[off] = i.imm;
+          break;
+        case K_ALU_RR32:
+        case K_ALU_RI32:
+        case K_ALU_RM32:
+        case K_ALU_MR32_READ:
+        case K_ALU_MR32: {
+          // Operands as aluRR32/RI32/RM32/MR32 (handlers/alu.ts) read them, then alu32's record.
+          let a: number;
+          let v: number;
+          if (kind === K_ALU_RR32) {
+            a = s[i.r1];
+            v = s[i.r2];
+          } else if (kind === K_ALU_RI32) {
+            a = s[i.r1];
+            v = i.imm;
+          } else if ((off & DWORD_MISALIGN) !== 0) {
+            slow = true;
+            break;
+          } else if (kind === K_ALU_RM32) {
+            a = s[i.r1];
+            v = mem32[off >> 2];
+          } else {
+            a = mem32[off >> 2];
+            v = s[i.r2];
+          }
+          const op = i.op;
+          let r: number;
+          switch (op) {
+            case ADD:
+              r = (a + v) | 0;
+              s[S_LF_OP] = ADD32;
+              break;
+            case SUB:
+            case CMP:
+              r = (a - v) | 0;
+              s[S_LF_OP] = SUB32;
+              break;
+            case AND:
+            case TEST:
+              r = a & v;
+              s[S_LF_OP] = LOGIC32;
+              break;
+            case OR:
+              r = a | v;
+              s[S_LF_OP] = LOGIC32;
+              break;
+            case XOR:
+              r = a ^ v;
+              s[S_LF_OP] = LOGIC32;
+              break;
+            default:
+              // ADC and SBB need the carry: alu32 writes the whole record.
+              r = alu32(cpu, op, a, v);
+              break;
+          }
+          if (op !== ADC && op !== SBB) {
+            s[S_LF_A] = a;
+            s[S_LF_B] = v;
+            s[S_LF_RES] = r;
+          }
+          if (op < CMP) {
+            if (kind === K_ALU_MR32) mem32[off >> 2] = r;
+            else s[i.r1] = r;
+          }
+          break;
+        }
+        case K_INC32:
+        case K_DEC32: {
+          // inc32/dec32 (handlers/alu.ts): CF is kept, so it is computed from the old record.
+          const v = s[i.r1];
+          const r = kind === K_INC32 ? (v + 1) | 0 : (v - 1) | 0;
+          const lf = s[S_LF_OP];
+          let c: number;
+          if (lf === DEC32 || lf === INC32) c = s[S_LF_AUX] & 1;
+          else if (lf === SUB32) c = s[S_LF_A] >>> 0 < s[S_LF_B] >>> 0 ? 1 : 0;
+          else c = getCF(cpu);
+          s[S_LF_AUX] = c;
+          s[S_LF_OP] = kind === K_INC32 ? INC32 : DEC32;
+          s[S_LF_A] = v;
+          s[S_LF_B] = 1;
+          s[S_LF_RES] = r;
+          s[i.r1] = r;
+          break;
+        }
+        case K_SHL32_RI: {
+          const v = s[i.r1];
+          const c = i.imm & 31;
+          if (c === 0) break;
+          const res = v << c;
+          s[S_LF_OP] = SHL32;
+          s[S_LF_A] = v;
+          s[S_LF_B] = 0;
+          s[S_LF_RES] = res;
+          s[S_LF_AUX] = (v >>> (32 - c)) & 1;
+          s[i.r1] = res;
+          break;
+        }
+        case K_SHR32_RI: {
+          const v = s[i.r1];
+          const c = i.imm & 31;
+          if (c === 0) break;
+          const before = v >>> (c - 1);
+          const res = before >>> 1;
+          s[S_LF_OP] = SHR32;
+          s[S_LF_A] = before | 0;
+          s[S_LF_B] = 0;
+          s[S_LF_RES] = res | 0;
+          s[S_LF_AUX] = before & 1;
+          s[i.r1] = res;
+          break;
+        }
+        case K_JMP:
+        case K_JZ:
+        case K_JNZ:
+        case K_JB:
+        case K_JAE:
+        case K_JCC: {
+          // jmpRel, jz, jnz, jb, jae, jcc (handlers/control.ts); the run loop set EIP past it.
+          let taken: boolean;
+          if (kind === K_JMP) {
+            taken = true;
+          } else if (kind === K_JZ || kind === K_JNZ) {
+            const z = s[S_LF_OP] !== 0 ? s[S_LF_RES] === 0 : (s[S_EFLAGS] & ZF) !== 0;
+            taken = z === (kind === K_JZ);
+          } else if (kind === K_JCC) {
+            taken = cond(cpu, i.op) !== 0;
+          } else {
+            const c = s[S_LF_OP] === SUB32 ? s[S_LF_A] >>> 0 < s[S_LF_B] >>> 0 : getCF(cpu) !== 0;
+            taken = c === (kind === K_JB);
+          }
+          if (!taken) break;
+          // A target beyond the CS limit: the handler raises #GP.
+          if (i.target >>> 0 > cpu.csLimit) slow = true;
+          else s[S_EIP] = i.target;
+          break;
+        }
+        case K_PUSH32R:
+        case K_PUSH_IMM32:
+        case K_CALL32: {
+          // push32r, pushImm32, callRel32 (push32 in addressing.ts): a flat 32-bit stack, the
+          // dword aligned in a TLB page writable without a code check; CALL's target in CS.
+          const lin = (s[ESP] - DWORD + cpu.segBase[SEG_SS]) | 0;
+          const lpage = lin >>> 12;
+          const idx = lpage & TLB_MASK;
+          const o = cpu.tlbOff[idx] + (lin & PAGE_MASK);
+          if (
+            !cpu.ss32 || ((cpu.segOkW >> SEG_SS) & 1) === 0 || cpu.tagW[idx] !== lpage ||
+            (o & DWORD_MISALIGN) !== 0 || phys.codeMark[o >>> 12] !== 0 ||
+            (kind === K_CALL32 && i.target >>> 0 > cpu.csLimit)
+          ) {
+            slow = true;
+            break;
+          }
+          mem32[o >> 2] = kind === K_PUSH32R ? s[i.r1] : kind === K_CALL32 ? i.next : i.imm;
+          s[ESP] = (s[ESP] - DWORD) | 0;
+          if (kind === K_CALL32) s[S_EIP] = i.target;
+          break;
+        }
+        case K_POP32R:
+        case K_RET32: {
+          // pop32r, ret32 (pop32, peekStack): the same conditions for a read; RET's target in CS.
+          const lin = (s[ESP] + cpu.segBase[SEG_SS]) | 0;
+          const lpage = lin >>> 12;
+          const idx = lpage & TLB_MASK;
+          const o = cpu.tlbOff[idx] + (lin & PAGE_MASK);
+          if (!cpu.ss32 || ((cpu.segOkR >> SEG_SS) & 1) === 0 || cpu.tagR[idx] !== lpage || (o & DWORD_MISALIGN) !== 0) {
+            slow = true;
+            break;
+          }
+          const v = mem32[o >> 2];
+          if (kind === K_RET32) {
+            if (v >>> 0 > cpu.csLimit) {
+              slow = true;
+              break;
+            }
+            s[ESP] = (s[ESP] + DWORD) | 0;
+            s[S_EIP] = v;
+          } else {
+            s[ESP] = (s[ESP] + DWORD) | 0;
+            s[i.r1] = v;
+          }
+          break;
+        }
+        default:
+          slow = true;
+          break;
+      }
+      if (slow) i.fn(cpu, i);
+    }
+  } catch (e) {
+    cpu.faultIndex = k;
+    throw e;
+  }
+}
+
+/**
+ * Runs blocks back to back from `first`, following cached successor links, until something needs
+ * the run loop (attention, the instruction budget, a mode change). A block whose page has a
+ * compiled region enters the region, which runs until control leaves the page's compiled blocks
+ * (jit/jit-page.ts). EIP is set to each interpreted block's end before it runs (branches
+ * overwrite it). On a fault in an interpreted block,
+ * cpu.curBlock is that block and cpu.faultIndex the index of the faulting instruction; on a
+ * fault elsewhere (a block lookup, a compiled region) cpu.curBlock is null.
+ */
+export function runBlocks(cpu: Cpu, first: Block, limit: number): void {
+  const s = cpu.s;
+  const phys = cpu.phys;
+  const jit = cpu.jit.enabled;
+  let b = first;
+  for (;;) {
+    const page = b.jitPage;
+    let ran = -1;
+    if (page !== null && jit) {
+      if (b.region !== null) ran = enterRegion(cpu, b, limit);
+      if (ran < 0 && noteInterpreted(cpu, cpu.jitRegistry, page, b)) ran = enterRegion(cpu, b, limit);
+    }
+    if (ran >= 0) {
+      cpu.icount += ran;
+    } else {
+      cpu.curBlock = b;
+      s[S_EIP] = b.endEip;
+      const list = b.insns;
+      const n = list.length;
+      execInsns(cpu, list, n);
+      cpu.icount += n;
+      cpu.curBlock = null;
+    }
+    if (cpu.localAttention || cpu.attn[cpu.attnIdx] !== 0 || cpu.icount >= limit || cpu.slowMode) return;
+    const eip = s[S_EIP];
+    const epoch = cpu.linkEpoch;
+    let nb: Block | null = null;
+    if (ran < 0) {
+      if (b.linkEpoch === epoch) {
+        if (b.succ0Eip === eip) nb = b.succ0;
+        else if (b.succ1Eip === eip) nb = b.succ1;
+      } else {
+        b.succ0 = null;
+        b.succ1 = null;
+        b.linkEpoch = epoch;
+      }
+    }
+    if (nb === null || phys.codeGen[nb.frame] !== nb.gen) {
+      nb = cpu.lookupBlock();
+      if (nb.off >= 0 && ran < 0) {
+        if (b.succ0 === null) {
+          b.succ0 = nb;
+          b.succ0Eip = eip;
+        } else {
+          b.succ1 = nb;
+          b.succ1Eip = eip;
+        }
+      }
+    }
+    b = nb;
+  }
+}
