@@ -61,3 +61,18 @@ export function uartWriteChangesLsr(port: number): boolean {
 export function publishLsr(cache: Int32Array, com: number, value: number): void {
   Atomics.store(cache, com - 1, value);
 }
+
+/** ASCII line feed. */
+const LINE_FEED = 0x0a;
+/** Register offset of THR (and DLL while DLAB is set). */
+const REG_DATA = 0;
+
+/**
+ * True for a write of a line feed to a UART's data register. A pCPU posts UART writes without
+ * waking the hypervisor, which then sees them at the end of the run chunk (up to 50,000
+ * instructions later: milliseconds while code still runs interpreted and cold, as at a guest's
+ * start). A finished line is worth a wake-up: it reaches the console at once.
+ */
+export function uartLineEnd(port: number, value: number): boolean {
+  return (value & 0xff) === LINE_FEED && (port & REG_MASK) === REG_DATA && comIndex(port) >= 0;
+}

@@ -25,8 +25,8 @@
 
 /** Words before the first per-pCPU slot. */
 const HEADER_WORDS = 16;
-/** Words per pCPU slot. */
-export const PCPU_STRIDE = 64;
+/** Words per pCPU slot: 64 words of fields, then the posted-request ring. */
+export const PCPU_STRIDE = 64 + 64 * 4;
 
 export const CB_DOORBELL = 0;
 /** Set to 1 when the engine shuts down: every thread leaves its loop. */
@@ -89,10 +89,17 @@ export const P_STOP_NS = 28;
 export const P_POST_HEAD = 30;
 /** Posted requests served so far (hypervisor side, a count). */
 export const P_POST_TAIL = 31;
-/** The posted-request ring: POST_SLOTS entries of POST_ENTRY_WORDS words (kind, arg0-arg2). */
-export const P_POST_RING = 32;
-/** Entries in a pCPU's posted-request ring. */
-export const POST_SLOTS = 4;
+/**
+ * The posted-request ring: POST_SLOTS entries of POST_ENTRY_WORDS words (kind, arg0-arg2), after
+ * the slot's fields (words 32-47 are free).
+ */
+export const P_POST_RING = 64;
+/**
+ * Entries in a pCPU's posted-request ring. A full ring wakes the hypervisor and waits for it to
+ * drain, so a serial line costs no round trip when it fits: with LSR read on the pCPU a
+ * character is one posted THR write (machine/uart-lsr-cache.ts).
+ */
+export const POST_SLOTS = 64;
 /** Words per posted request: the kind and three arguments. */
 export const POST_ENTRY_WORDS = 4;
 /**

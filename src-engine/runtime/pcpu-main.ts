@@ -47,7 +47,7 @@ import { IF, S_EFLAGS, S_INTR_LINE, S_NMI_PENDING } from '../cpu/state';
 import type { WorkerEnv } from './thread-env';
 import { xenCpuid } from '../hv/xen/cpuid-msr';
 import { SLICE_CHECK_INSNS, newSliceRate, sliceChunk, sliceRateUpdate } from './slice-chunk';
-import { LSR_ASK, LSR_CACHE_WORDS, readCachedLsr, uartWriteChangesLsr } from '../machine/uart-lsr-cache';
+import { LSR_ASK, LSR_CACHE_WORDS, readCachedLsr, uartLineEnd, uartWriteChangesLsr } from '../machine/uart-lsr-cache';
 
 /**
  * Longest a pCPU runs past its slice end to reach the start of a published decision's window
@@ -204,7 +204,7 @@ export function pcpuMain(env: WorkerEnv): void {
       return lsr !== LSR_ASK ? lsr : call(REQ_IO_IN, port, size, 0) >>> 0;
     },
     ioWrite: (port, size, value) => {
-      if (!pvh && LAZY_POST_PORTS.has(port)) post(REQ_IO_OUT, port, size, value, false);
+      if (!pvh && LAZY_POST_PORTS.has(port)) post(REQ_IO_OUT, port, size, value, uartLineEnd(port, value));
       else call(REQ_IO_OUT, port, size, value);
     },
     mmioRead: (addr, size) => {

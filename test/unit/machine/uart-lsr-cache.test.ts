@@ -5,7 +5,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { createPcPlatform } from '../../../src-engine/machine/platform-pc';
-import { LSR_ASK, newLsrCache, readCachedLsr, uartWriteChangesLsr } from '../../../src-engine/machine/uart-lsr-cache';
+import { LSR_ASK, newLsrCache, readCachedLsr, uartLineEnd, uartWriteChangesLsr } from '../../../src-engine/machine/uart-lsr-cache';
 import { FakeClock } from './fake-clock';
 
 const COM1 = 0x3f8;
@@ -93,5 +93,13 @@ describe('UART LSR cache', () => {
     const changing = [...Array(8).keys()].filter((r) => uartWriteChangesLsr(COM2 + r));
     expect(changing).toEqual([FCR, MCR]);
     expect(uartWriteChangesLsr(0x22)).toBe(false);
+  });
+
+  it('calls a line feed written to a UART data register a line end, nothing else', () => {
+    expect(uartLineEnd(COM1, 0x0a)).toBe(true);
+    expect(uartLineEnd(0x2e8, 0x10a)).toBe(true); // OUT with a wider register: the low byte counts
+    expect(uartLineEnd(COM1, 0x41)).toBe(false);
+    expect(uartLineEnd(COM1 + 1, 0x0a)).toBe(false);
+    expect(uartLineEnd(0x80, 0x0a)).toBe(false);
   });
 });
