@@ -134,6 +134,8 @@ export const P_TAKE_MISSES = 61;
  * it before it takes a decision and reads it between run chunks.
  */
 export const P_SLICE_EXTEND = 62;
+/** Deadlines at which no decision was published, so the pCPU asked (statistic, a count). */
+export const P_NO_NEXT = 63;
 
 // Attention bits.
 /** Stop the current VCPU and ask the scheduler what to run (slice over, tickle). */

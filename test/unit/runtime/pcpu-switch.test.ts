@@ -6,7 +6,7 @@
  * fair, and a paused or destroyed domain stops being switched to at once.
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import { P_TAKES, slot } from '../../../src-engine/runtime/control-block';
+import { P_NO_NEXT, P_TAKE_MISSES, P_TAKES, slot } from '../../../src-engine/runtime/control-block';
 import { NS_PER_S, createGuest, domainCpu, onePcpuPool, rawTrace, sleep, startRealEngine, type RealEngine } from '../sched-real/real-engine';
 import type { EngineService } from '../../../src-engine/node/service/engine-service';
 
@@ -19,10 +19,15 @@ afterEach(async () => {
   engine = undefined;
 });
 
-/** Decisions pCPU PCPU took by itself so far (the engine's control block, P_TAKES). */
-function takes(svc: EngineService): number {
+/** A statistic word of pCPU PCPU in the engine's control block. */
+function stat(svc: EngineService, word: number): number {
   const cb = (svc.engine as unknown as { cb: Int32Array }).cb;
-  return Atomics.load(cb, slot(PCPU, P_TAKES));
+  return Atomics.load(cb, slot(PCPU, word));
+}
+
+/** Decisions pCPU PCPU took by itself so far (P_TAKES). */
+function takes(svc: EngineService): number {
+  return stat(svc, P_TAKES);
 }
 
 /** Error lines the hypervisor logged (a replay that disagreed with the pCPU's switch). */
@@ -45,17 +50,23 @@ describe('pCPU switches without a round trip (credit2, two spin domains on one p
     const { svc, a, b } = await twoSpins();
     await sleep(1500);
     const t0 = takes(svc);
+    const m0 = stat(svc, P_TAKE_MISSES);
+    const n0 = stat(svc, P_NO_NEXT);
     const c0 = await domainCpu(svc);
     const w0 = performance.now();
     await sleep(3000);
     const wall = (performance.now() - w0) / 1000;
     const c1 = await domainCpu(svc);
     const took = takes(svc) - t0;
+    const missed = stat(svc, P_TAKE_MISSES) - m0;
+    const none = stat(svc, P_NO_NEXT) - n0;
     const recs = (await rawTrace(svc, 3 * NS_PER_S)).filter((r) => r.pcpu === PCPU);
     const ins = recs.filter((r) => r.event === 'in').length;
     const ca = (c1.get('a') ?? 0) - (c0.get('a') ?? 0);
     const cb = (c1.get('b') ?? 0) - (c0.get('b') ?? 0);
-    const report = `${took} switches taken by the pCPU, ${ins} "in" records in the trace; a ${ca.toFixed(3)} s, b ${cb.toFixed(3)} s of ${wall.toFixed(2)} s`;
+    const report =
+      `slice ends: ${took} taken by the pCPU, ${missed} outside the window or revoked, ${none} with nothing published; ` +
+      `${ins} "in" records in the trace; a ${ca.toFixed(3)} s, b ${cb.toFixed(3)} s of ${wall.toFixed(2)} s`;
     console.log(report);
     expect(await hvErrors(svc), report).toEqual([]);
     // Only pCPU 1 ran the two domains (hard affinity through the pool).
