@@ -143,8 +143,15 @@ export class Cpu {
   faultIndex = 0;
   /** Bumped whenever linear->physical mappings, the decode mode or CS change (block links die). */
   linkEpoch = 0;
-  /** The block runBlocks is executing (null outside it): writes into it restart (mmu.checkSmc). */
-  curBlock: Block | null = null;
+  /**
+   * Machine offset and length of the block exec-block.ts is interpreting (-1 outside one, or for
+   * a block that is not cached): writes into it restart (mmu.checkSmc). Numbers, not the Block,
+   * so setting them per block costs V8 no write barrier.
+   */
+  curOff = -1;
+  curBytes = 0;
+  /** The interpreted block an exception came from (set by exec-block.ts runBlocks), else null. */
+  faultBlock: Block | null = null;
   private lastCsBase = 0;
   private lastModeKey = -1;
 
@@ -444,8 +451,8 @@ export class Cpu {
       runBlocks(this, b, limit);
     } catch (e) {
       if (e !== FAULT) throw e;
-      const cur = this.curBlock;
-      this.curBlock = null;
+      const cur = this.faultBlock;
+      this.faultBlock = null;
       const k = this.faultIndex;
       if (cur === null || k < 0 || k >= cur.insns.length) {
         // The fault came from looking up the next block (an instruction fetch) or from a

@@ -186,8 +186,8 @@ export function noteWrite(cpu: Cpu, off: number, len: number): void {
  * (VEC_SMC_RESTART). Like any fault, it leaves the instruction restartable.
  */
 export function checkSmc(cpu: Cpu, off: number, len: number): void {
-  const b = cpu.curBlock;
-  if (b !== null && b.off >= 0 && off < b.off + b.bytes && off + len > b.off) {
+  const b = cpu.curOff;
+  if (b >= 0 && off < b + cpu.curBytes && off + len > b) {
     cpu.excVector = VEC_SMC_RESTART;
     throw FAULT;
   }
