@@ -256,7 +256,8 @@ export class PcpuScheduling {
     for (let p = 0; p < this.pub.length; p++) {
       const r = this.a.running[p];
       const end = this.a.sliceEnd[p];
-      if (r === null || this.pub[p].seq !== 0 || !Number.isFinite(end) || r.dom.shutdown || r.dom.pendingShutdown) continue;
+      // PVH VCPUs (running or next) keep asking: their Xen state follows entries on this thread.
+      if (r === null || this.pub[p].seq !== 0 || !Number.isFinite(end) || r.dom.shutdown || r.dom.pendingShutdown || r.dom.spec.pvh !== undefined) continue;
       if (this.slots.preemptPending(p)) continue;
       // Never before an instant the scheduler has seen: the replay accounts exactly there.
       const from = Math.ceil(Math.max(end + NEXT_LEAD_NS, this.schedLast, now));

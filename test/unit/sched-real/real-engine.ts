@@ -62,8 +62,13 @@ export async function startRealEngine(cfg: RealEngineConfig = {}): Promise<RealE
     svc,
     home,
     close: async () => {
+      // A pCPU switch the hypervisor's replay disagreed with is an engine bug (hv-pcpu-sched.ts):
+      // every measurement on a real engine fails on one.
+      const log = await svc.request('log.dmesg', {}).catch(() => []);
+      const replayErrors = log.filter((e) => e.level === 'error' && e.source === 'hypervisor').map((e) => e.message);
       await svc.close();
       rmSync(home, { recursive: true, force: true });
+      if (replayErrors.length > 0) throw new Error(`the hypervisor logged errors:\n${replayErrors.join('\n')}`);
     },
   };
 }
