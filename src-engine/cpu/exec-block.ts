@@ -16,12 +16,13 @@
  */
 import type { Cpu } from './cpu';
 import type { Block, Insn } from './insn';
-import { alu32 } from './handlers/alu';
-import { cond, LF_ADD, LF_DEC, LF_INC, LF_LOGIC, LF_SHL, LF_SHR, LF_SUB, SZ32, getCF } from './lazy-flags';
+import { alu32, alu8 } from './handlers/alu';
+import { cond, LF_ADD, LF_DEC, LF_INC, LF_LOGIC, LF_SHL, LF_SHR, LF_SUB, SZ32, SZ8, getCF } from './lazy-flags';
 import { TLB_MASK } from './mmu';
 import { enterRegion, noteInterpreted } from './jit/jit-page';
 import {
-  K_ALU_MR32, K_CALL, K_ALU_MR32_READ, K_ALU_RI32, K_ALU_RM32, K_ALU_RR32, K_CALL32, K_DEC32, K_INC32, K_JAE,
+  K_ALU_MI32, K_ALU_MI32_READ, K_ALU_MI8, K_ALU_MI8_READ, K_ALU_MR8, K_ALU_MR8_READ, K_ALU_RI8, K_ALU_RM8,
+  K_ALU_RR8, K_PUSH_MEM32, K_ALU_MR32, K_CALL, K_ALU_MR32_READ, K_ALU_RI32, K_ALU_RM32, K_ALU_RR32, K_CALL32, K_DEC32, K_INC32, K_JAE,
   K_JB, K_JCC, K_JMP, K_JNZ, K_JZ, K_LEA32, K_MEM_READ, K_MEM_WRITE, K_MOV_MI32, K_MOV_MI8, K_MOV_MR32,
   K_MOV_MR8, K_MOV_RI32, K_MOV_RM32, K_MOV_RM8, K_MOV_RR32, K_MOVZX_RM8, K_MOVZX_RR8, K_POP32R,
   K_PUSH_IMM32, K_PUSH32R, K_RET32, K_SHL32_RI, K_SHR32_RI,
@@ -46,6 +47,11 @@ const INC32 = (LF_INC << 2) | SZ32;
 const DEC32 = (LF_DEC << 2) | SZ32;
 const SHL32 = (LF_SHL << 2) | SZ32;
 const SHR32 = (LF_SHR << 2) | SZ32;
+const ADD8 = (LF_ADD << 2) | SZ8;
+const SUB8 = (LF_SUB << 2) | SZ8;
+const LOGIC8 = (LF_LOGIC << 2) | SZ8;
+/** The low byte of an immediate (8-bit operand size). */
+const BYTE_MASK = 0xff;
 /** Offset bits of a 4-KiB page. */
 const PAGE_MASK = 0xfff;
 /** The low two bits of a machine offset: a dword access must have them clear for mem32. */
@@ -126,8 +132,10 @@ function execInsns(cpu: Cpu, list: Insn[], n: number): void {
         case K_ALU_RI32:
         case K_ALU_RM32:
         case K_ALU_MR32_READ:
-        case K_ALU_MR32: {
-          // Operands as aluRR32/RI32/RM32/MR32 (handlers/alu.ts) read them, then alu32's record.
+        case K_ALU_MI32_READ:
+        case K_ALU_MR32:
+        case K_ALU_MI32: {
+          // Operands as aluRR32/RI32/RM32/MR32/MI32 (handlers/alu.ts) read them, then alu32's record.
           let a: number;
           let v: number;
           if (kind === K_ALU_RR32) {
@@ -144,7 +152,7 @@ function execInsns(cpu: Cpu, list: Insn[], n: number): void {
             v = mem32[off >> 2];
           } else {
             a = mem32[off >> 2];
-            v = s[i.r2];
+            v = kind === K_ALU_MR32 || kind === K_ALU_MR32_READ ? s[i.r2] : i.imm;
           }
           const op = i.op;
           let r: number;
@@ -182,8 +190,72 @@ function execInsns(cpu: Cpu, list: Insn[], n: number): void {
             s[S_LF_RES] = r;
           }
           if (op < CMP) {
-            if (kind === K_ALU_MR32) mem32[off >> 2] = r;
+            if (kind === K_ALU_MR32 || kind === K_ALU_MI32) mem32[off >> 2] = r;
             else s[i.r1] = r;
+          }
+          break;
+        }
+        case K_ALU_RR8:
+        case K_ALU_RI8:
+        case K_ALU_RM8:
+        case K_ALU_MR8_READ:
+        case K_ALU_MI8_READ:
+        case K_ALU_MR8:
+        case K_ALU_MI8: {
+          // The 8-bit forms (aluRR8 ... aluMI8) with alu8's record: operands and result zero-extended.
+          const r8 = cpu.r8;
+          let a: number;
+          let v: number;
+          if (kind === K_ALU_RR8) {
+            a = r8[i.r1];
+            v = r8[i.r2];
+          } else if (kind === K_ALU_RI8) {
+            a = r8[i.r1];
+            v = i.imm & BYTE_MASK;
+          } else if (kind === K_ALU_RM8) {
+            a = r8[i.r1];
+            v = mem8[off];
+          } else {
+            a = mem8[off];
+            v = kind === K_ALU_MR8 || kind === K_ALU_MR8_READ ? r8[i.r2] : i.imm & BYTE_MASK;
+          }
+          const op = i.op;
+          let r: number;
+          switch (op) {
+            case ADD:
+              r = (a + v) & BYTE_MASK;
+              s[S_LF_OP] = ADD8;
+              break;
+            case SUB:
+            case CMP:
+              r = (a - v) & BYTE_MASK;
+              s[S_LF_OP] = SUB8;
+              break;
+            case AND:
+            case TEST:
+              r = a & v;
+              s[S_LF_OP] = LOGIC8;
+              break;
+            case OR:
+              r = a | v;
+              s[S_LF_OP] = LOGIC8;
+              break;
+            case XOR:
+              r = a ^ v;
+              s[S_LF_OP] = LOGIC8;
+              break;
+            default:
+              r = alu8(cpu, op, a, v);
+              break;
+          }
+          if (op !== ADC && op !== SBB) {
+            s[S_LF_A] = a;
+            s[S_LF_B] = v;
+            s[S_LF_RES] = r;
+          }
+          if (op < CMP) {
+            if (kind === K_ALU_MR8 || kind === K_ALU_MI8) mem8[off] = r;
+            else r8[i.r1] = r;
           }
           break;
         }
@@ -259,9 +331,20 @@ function execInsns(cpu: Cpu, list: Insn[], n: number): void {
         }
         case K_PUSH32R:
         case K_PUSH_IMM32:
+        case K_PUSH_MEM32:
         case K_CALL32: {
-          // push32r, pushImm32, callRel32 (push32 in addressing.ts): a flat 32-bit stack, the
-          // dword aligned in a TLB page writable without a code check; CALL's target in CS.
+          // push32r, pushImm32, pushMem32, callRel32 (push32 in addressing.ts): a flat 32-bit
+          // stack, the dword aligned in a TLB page writable without a code check; CALL's target
+          // in CS.
+          let v: number;
+          if (kind === K_PUSH32R) v = s[i.r1];
+          else if (kind === K_PUSH_IMM32) v = i.imm;
+          else if (kind === K_CALL32) v = i.next;
+          else if ((off & DWORD_MISALIGN) === 0) v = mem32[off >> 2];
+          else {
+            slow = true;
+            break;
+          }
           const lin = (s[ESP] - DWORD + cpu.segBase[SEG_SS]) | 0;
           const lpage = lin >>> 12;
           const idx = lpage & TLB_MASK;
@@ -274,7 +357,7 @@ function execInsns(cpu: Cpu, list: Insn[], n: number): void {
             slow = true;
             break;
           }
-          mem32[o >> 2] = kind === K_PUSH32R ? s[i.r1] : kind === K_CALL32 ? i.next : i.imm;
+          mem32[o >> 2] = v;
           s[ESP] = (s[ESP] - DWORD) | 0;
           if (kind === K_CALL32) s[S_EIP] = i.target;
           break;

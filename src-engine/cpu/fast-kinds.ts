@@ -43,6 +43,8 @@ export const K_PUSH32R = 18;
 export const K_PUSH_IMM32 = 19;
 export const K_POP32R = 20;
 export const K_MOVZX_RR8 = 21;
+export const K_ALU_RR8 = 22;
+export const K_ALU_RI8 = 23;
 /** First kind whose memory operand is read (32-bit addressing, read permission). */
 export const K_MEM_READ = 32;
 export const K_MOV_RM32 = 32;
@@ -51,14 +53,22 @@ export const K_MOVZX_RM8 = 34;
 export const K_ALU_RM32 = 35;
 /** CMP and TEST with a memory first operand: read only. */
 export const K_ALU_MR32_READ = 36;
+export const K_PUSH_MEM32 = 37;
+export const K_ALU_MI32_READ = 38;
+export const K_ALU_RM8 = 39;
+export const K_ALU_MR8_READ = 40;
+export const K_ALU_MI8_READ = 41;
 /** First kind whose memory operand is written (write permission, no decoded code in its frame). */
 export const K_MEM_WRITE = 48;
 export const K_MOV_MR32 = 48;
 export const K_MOV_MI32 = 49;
 export const K_MOV_MR8 = 50;
 export const K_MOV_MI8 = 51;
-/** ALU read-modify-write of memory (ADD OR ADC SBB AND SUB XOR). */
+/** ALU read-modify-write of memory (ADD OR ADC SBB AND SUB XOR), register or immediate source. */
 export const K_ALU_MR32 = 52;
+export const K_ALU_MI32 = 53;
+export const K_ALU_MR8 = 54;
+export const K_ALU_MI8 = 55;
 
 /** The ALU op number of CMP (handlers/alu.ts): it and TEST write no result. */
 const ALU_CMP = 7;
@@ -80,6 +90,8 @@ function buildMaps(): void {
   [SHIFT_FAST_HANDLERS.shr32RegImm, K_SHR32_RI],
   [ALU_FAST_HANDLERS.aluRR32, K_ALU_RR32],
   [ALU_FAST_HANDLERS.aluRI32, K_ALU_RI32],
+  [ALU_FAST_HANDLERS.aluRR8, K_ALU_RR8],
+  [ALU_FAST_HANDLERS.aluRI8, K_ALU_RI8],
   [CONTROL_FAST_HANDLERS.jmpRel, K_JMP],
   [CONTROL_FAST_HANDLERS.jz, K_JZ],
   [CONTROL_FAST_HANDLERS.jnz, K_JNZ],
@@ -98,6 +110,8 @@ function buildMaps(): void {
   [DATA_FAST_HANDLERS.movRM8, K_MOV_RM8],
   [DATA_FAST_HANDLERS.lea32, K_LEA32],
   [ALU_FAST_HANDLERS.aluRM32, K_ALU_RM32],
+  [ALU_FAST_HANDLERS.aluRM8, K_ALU_RM8],
+  [STACK_FAST_HANDLERS.pushMem32, K_PUSH_MEM32],
   [DATA_FAST_HANDLERS.movMR32, K_MOV_MR32],
   [DATA_FAST_HANDLERS.movMI32, K_MOV_MI32],
   [DATA_FAST_HANDLERS.movMR8, K_MOV_MR8],
@@ -114,7 +128,12 @@ export function classify(ins: Insn): number {
   if (ins.a16) return K_CALL;
   const mem = memKinds?.get(fn);
   if (mem !== undefined) return mem;
-  if (fn === ALU_FAST_HANDLERS.aluMR32) return ins.op >= ALU_CMP ? K_ALU_MR32_READ : K_ALU_MR32;
+  // A memory first operand: CMP and TEST only read it.
+  const read = ins.op >= ALU_CMP;
+  if (fn === ALU_FAST_HANDLERS.aluMR32) return read ? K_ALU_MR32_READ : K_ALU_MR32;
+  if (fn === ALU_FAST_HANDLERS.aluMI32) return read ? K_ALU_MI32_READ : K_ALU_MI32;
+  if (fn === ALU_FAST_HANDLERS.aluMR8) return read ? K_ALU_MR8_READ : K_ALU_MR8;
+  if (fn === ALU_FAST_HANDLERS.aluMI8) return read ? K_ALU_MI8_READ : K_ALU_MI8;
   if (ins.mnem === 'MOVZX' && ins.size === 4 && ins.imm === 1) {
     return ((ins.form >> 4) & 0xf) === OP_MEM ? K_MOVZX_RM8 : K_MOVZX_RR8;
   }

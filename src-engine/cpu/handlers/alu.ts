@@ -411,4 +411,6 @@ export { OP_IMM };
  * The handlers the interpreter's fast path (exec-block.ts) recognises by identity and runs
  * inline when their preconditions hold (fast-kinds.ts); anything else still calls them.
  */
-export const ALU_FAST_HANDLERS = { aluRR32, aluRI32, aluRM32, aluMR32, inc32, dec32 } as const;
+export const ALU_FAST_HANDLERS = {
+  aluRR32, aluRI32, aluRM32, aluMR32, aluMI32, inc32, dec32, aluRR8, aluRI8, aluRM8, aluMR8, aluMI8,
+} as const;

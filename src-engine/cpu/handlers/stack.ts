@@ -265,4 +265,4 @@ export const stackFactories: Record<string, Factory> = {
 export { eaOffset, pop16, OP_MEM };
 
 /** The PUSH and POP handlers the interpreter's fast path recognises (fast-kinds.ts). */
-export const STACK_FAST_HANDLERS = { push32r, pop32r, pushImm32 } as const;
+export const STACK_FAST_HANDLERS = { push32r, pop32r, pushImm32, pushMem32 } as const;
