@@ -91,7 +91,7 @@ export const P_POST_HEAD = 30;
 export const P_POST_TAIL = 31;
 /**
  * The posted-request ring: POST_SLOTS entries of POST_ENTRY_WORDS words (kind, arg0-arg2), after
- * the slot's fields (words 32-47 are free).
+ * the slot's fields (words 35-47 are free).
  */
 export const P_POST_RING = 64;
 /**
@@ -136,6 +136,18 @@ export const P_TAKE_MISSES = 61;
 export const P_SLICE_EXTEND = 62;
 /** Deadlines at which no decision was published, so the pCPU asked (statistic, a count). */
 export const P_NO_NEXT = 63;
+/**
+ * Switch token of a cpupool, in the slot of the pool's lowest pCPU: a pCPU about to take a
+ * published decision first moves it on by one (Atomics.compareExchange from the value published
+ * with its decision). Decisions of pCPUs of one pool assume that no other pCPU of the pool switches
+ * first, so after one of them switched the others' decisions no longer hold: their compare-exchange
+ * fails and they ask.
+ */
+export const P_POOL_TOKEN = 32;
+/** The pCPU whose slot holds the switch token of the published decision's pool. */
+export const P_NEXT_TOKEN_PCPU = 33;
+/** The value of that token the decision assumes. */
+export const P_NEXT_TOKEN = 34;
 
 // Attention bits.
 /** Stop the current VCPU and ask the scheduler what to run (slice over, tickle). */

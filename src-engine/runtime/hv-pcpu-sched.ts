@@ -104,6 +104,8 @@ export class PcpuScheduling {
   /** The pCPU whose VCPU schedule() is putting away (its tickles are moot), or -1. */
   deciding = -1;
   private readonly pub: Published[];
+  /** Pool switch tokens read at the start of publish(), by the pCPU whose slot holds them. */
+  private readonly tokens: number[];
   /** Last sequence number used per pCPU. */
   private readonly seqs: number[];
   /** Sequence number of the last decision replayed per pCPU (its REQ_SWITCHED may come after). */
@@ -119,6 +121,7 @@ export class PcpuScheduling {
     const n = a.running.length;
     this.pub = Array.from({ length: n }, () => ({ seq: 0, domid: -1, vcpu: 0, len: 0 }));
     this.seqs = new Array<number>(n).fill(0);
+    this.tokens = new Array<number>(n).fill(0);
     this.replayedSeq = new Array<number>(n).fill(0);
   }
 
@@ -253,6 +256,10 @@ export class PcpuScheduling {
    */
   publish(): void {
     const now = this.host.nowNs();
+    // Pool switch tokens before anything is published: a pCPU may take its decision (and move its
+    // pool's token on) while its siblings' are still being computed, which must then not hold.
+    const tokens = this.tokens;
+    for (let p = 0; p < tokens.length; p++) tokens[p] = this.slots.poolToken(p);
     for (let p = 0; p < this.pub.length; p++) {
       const r = this.a.running[p];
       const end = this.a.sliceEnd[p];
@@ -273,7 +280,8 @@ export class PcpuScheduling {
       }
       const d = this.host.domains.get(peek.vcpu.domid);
       // A PVH VCPU's entry updates its Xen time and upcall line on this thread (prepareEntry).
-      if (d === undefined || d.shutdown || d.pendingShutdown || d.spec.pvh !== undefined) continue;
+      const leader = this.host.sched.poolLeader(p);
+      if (d === undefined || d.shutdown || d.pendingShutdown || d.spec.pvh !== undefined || leader < 0) continue;
       const seq = this.seqs[p] >= 0x7ffffffe ? 1 : this.seqs[p] + 1;
       this.seqs[p] = seq;
       const pub = this.pub[p];
@@ -281,7 +289,7 @@ export class PcpuScheduling {
       pub.domid = peek.vcpu.domid;
       pub.vcpu = peek.vcpu.vcpu;
       pub.len = peek.len;
-      this.slots.publishNext(p, seq, pub.domid, pub.vcpu, from, until, peek.len);
+      this.slots.publishNext(p, seq, pub.domid, pub.vcpu, from, until, peek.len, leader, tokens[leader]);
       this.counts.published++;
     }
   }

@@ -5,7 +5,7 @@
  * Atomics protocol.
  */
 import {
-  P_NEXT_DOM, P_NEXT_FROM, P_NEXT_LEN, P_NEXT_SEQ, P_NEXT_UNTIL, P_NEXT_VCPU, P_SLICE_EXTEND, P_TAKEN_NS,
+  P_NEXT_DOM, P_NEXT_FROM, P_NEXT_LEN, P_NEXT_SEQ, P_NEXT_TOKEN, P_NEXT_TOKEN_PCPU, P_NEXT_UNTIL, P_NEXT_VCPU, P_POOL_TOKEN, P_SLICE_EXTEND, P_TAKEN_NS,
   ATTN_EVENT, ATTN_PREEMPT, P_LAZY_HALT, P_ARG0, P_ARG1, P_ARG2, P_ASSIGN_DOM, P_ASSIGN_SEQ, P_ASSIGN_VCPU, P_ATTN, P_DEADLINE, P_POST_HEAD, P_POST_RING,
   P_POST_TAIL, P_REQ, P_RES0, P_RES1, P_RES2, P_RES_STATUS, P_RESP, P_STOP_NS, P_WAKE, POST_ENTRY_WORDS, POST_SLOTS, NO_DEADLINE, getF64, putF64,
   slot,
@@ -181,13 +181,22 @@ export class PcpuSlots {
     return (Atomics.load(this.cb, slot(p, P_ATTN)) & ATTN_PREEMPT) !== 0;
   }
 
+  /** The switch token in pCPU `leader`'s slot (the pool's lowest pCPU; P_POOL_TOKEN). */
+  poolToken(leader: number): number {
+    return Atomics.load(this.cb, slot(leader, P_POOL_TOKEN));
+  }
+
   /**
    * Publishes pCPU `p`'s next decision under sequence number `seq` (non-zero, never reused): run
-   * VCPU `vcpu` of `domid` for at least `len` ns (Infinity: no end) if it stops in [from, until].
-   * Only while nothing is published for `p` (the fields are then the hypervisor's alone).
+   * VCPU `vcpu` of `domid` for at least `len` ns (Infinity: no end) if it stops in [from, until]
+   * and no other pCPU of its pool has switched by itself since the pool's switch token (in
+   * `leader`'s slot) was `token`. Only while nothing is published for `p` (the fields are then the
+   * hypervisor's alone).
    */
-  publishNext(p: number, seq: number, domid: number, vcpu: number, from: number, until: number, len: number): void {
+  publishNext(p: number, seq: number, domid: number, vcpu: number, from: number, until: number, len: number, leader: number, token: number): void {
     const cb = this.cb;
+    cb[slot(p, P_NEXT_TOKEN_PCPU)] = leader;
+    cb[slot(p, P_NEXT_TOKEN)] = token;
     cb[slot(p, P_NEXT_DOM)] = domid;
     cb[slot(p, P_NEXT_VCPU)] = vcpu;
     putF64(cb, slot(p, P_NEXT_FROM), from);

@@ -30,7 +30,7 @@ import {
   P_CUR_VCPU, P_INSNS, P_POST_HEAD, P_POST_RING, P_POST_TAIL, POST_ENTRY_WORDS, POST_SLOTS, P_REQ, P_RES0, P_RES1, P_RES2, P_RES_STATUS, P_RESP, P_WAKE, REQ_INTA, REQ_IO_IN,
   REQ_IO_OUT, REQ_MMIO_READ, REQ_MMIO_WRITE, REQ_MSR_READ, REQ_MSR_WRITE, REQ_HYPERCALL, REQ_SCHEDULE, RES_STOP, REQ_IPI, REQ_EOI,
   SCHED_HALTED, SCHED_PREEMPTED, SCHED_SHUTDOWN, SCHED_SIPI_WAIT, SCHED_START, SCHED_STOPPED, SCHED_IDLE_WAKE,
-  P_NEXT_DOM, P_NEXT_FROM, P_NEXT_LEN, P_NEXT_SEQ, P_NEXT_UNTIL, P_NEXT_VCPU, P_NO_NEXT, P_SLICE_EXTEND, P_TAKEN_NS, P_TAKES, P_TAKE_MISSES, REQ_SWITCHED,
+  P_NEXT_DOM, P_NEXT_FROM, P_NEXT_LEN, P_NEXT_SEQ, P_NEXT_UNTIL, P_NEXT_VCPU, P_NEXT_TOKEN, P_NEXT_TOKEN_PCPU, P_NO_NEXT, P_POOL_TOKEN, P_SLICE_EXTEND, P_TAKEN_NS, P_TAKES, P_TAKE_MISSES, REQ_SWITCHED,
   getF64, putF64, ringDoorbell, slot,
 } from './control-block';
 import type { DomainShare, HostToPcpu, PcpuInit } from './messages';
@@ -333,13 +333,18 @@ export function pcpuMain(env: WorkerEnv): void {
     const domid = cb[base + P_NEXT_DOM];
     const vcpu = cb[base + P_NEXT_VCPU];
     const len = getF64(cb, base + P_NEXT_LEN);
+    const tokenIdx = slot(cb[base + P_NEXT_TOKEN_PCPU], P_POOL_TOKEN);
+    const token = cb[base + P_NEXT_TOKEN];
     if (t < from || t > until) {
       cb[base + P_TAKE_MISSES]++;
       return false;
     }
     putF64(cb, base + P_TAKEN_NS, t);
     Atomics.store(cb, base + P_SLICE_EXTEND, 0);
-    if (Atomics.compareExchange(cb, base + P_NEXT_SEQ, seq, 0) !== seq) {
+    // First the pool's token (no sibling switched since; the others' decisions stop holding), then
+    // our own decision (not revoked). Losing the second after winning the first only makes the
+    // siblings ask.
+    if (Atomics.compareExchange(cb, tokenIdx, token, (token + 1) | 0) !== token || Atomics.compareExchange(cb, base + P_NEXT_SEQ, seq, 0) !== seq) {
       cb[base + P_TAKE_MISSES]++;
       return false;
     }

@@ -157,6 +157,15 @@ export class SchedCore {
     return false;
   }
 
+  /** The lowest pCPU of `pcpu`'s cpupool, or -1 for a pCPU in no pool. */
+  poolLeader(pcpu: number): number {
+    const pool = this.cs.pcpus[pcpu]?.pool;
+    if (!pool || pool.cpus.length === 0) return -1;
+    let low = pool.cpus[0];
+    for (const c of pool.cpus) if (c < low) low = c;
+    return low;
+  }
+
   /** pCPU `pcpu` came online (its worker runs): schedulers may now place and tickle work on it. */
   setPcpuOnline(pcpu: number): void {
     this.cs.offline.delete(pcpu);
