@@ -12,9 +12,12 @@ import type { SchedCore } from '../../../src-engine/hv/sched/core';
 import type { ScheduleDecision } from '../../../src-engine/hv/sched/core-records';
 import { MS, S, US, manualCore, type ManualHost } from './helpers';
 
-/** The window the engine publishes: from just after the deadline to 200 us after it. */
+/** Windows like the engine's (hv-pcpu-sched.ts): from just after the deadline to 200 us after it. */
 const LEAD_NS = 1 * US;
 const WINDOW_NS = 200 * US;
+/** The engine's wide window (2 ms) and the narrow one it falls back to (50 us). */
+const WIDE_WINDOW_NS = 2 * MS;
+const NARROW_WINDOW_NS = 50 * US;
 
 /** A small deterministic PRNG (mulberry32) so a failure can be replayed. */
 function prng(seed: number): () => number {
@@ -123,14 +126,18 @@ function drive(seed: number, nrCpus: number, opts: DriveOpts): Counts {
     }
     const deadline = (dec[p] as ScheduleDecision).until;
     const from = Math.max(deadline + LEAD_NS, host.t);
-    const until = deadline + WINDOW_NS;
-    if (from > until) {
+    let until = deadline + WIDE_WINDOW_NS;
+    if (from > deadline + NARROW_WINDOW_NS) {
       host.t = Math.max(host.t, deadline);
       dec[p] = core.schedule(p);
       serveTickles(host, core, dec);
       continue;
     }
-    const peek = core.peekNext(p, from, until);
+    let peek = core.peekNext(p, from, until);
+    if (peek === null) {
+      until = deadline + NARROW_WINDOW_NS;
+      peek = core.peekNext(p, from, until);
+    }
     const t = from + Math.floor(rnd() * (until - from + 1));
     host.t = t;
     const before = dec[p]?.vcpu;
