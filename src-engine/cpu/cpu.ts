@@ -24,6 +24,7 @@ import { FAULT, STOP, VEC_SMC_RESTART } from './fault';
 import { DR6_BS, DR7_ENABLES, instructionBreakpoints } from './debug';
 import { decodeBlock, decodeOne } from './decoder';
 import { runBlocks } from './exec-block';
+import { primeInterpreter } from './exec-prime';
 import { deliverException, deliverExternal, deliverNmi, ShutdownError } from './interrupts';
 import { applyInitState, resetState } from './reset';
 import { writeFaultRecord } from './fault-record';
@@ -205,6 +206,7 @@ export class Cpu {
     this.attn = new Int32Array(1);
     this.attnIdx = 0;
     this.updateMode();
+    primeInterpreter();
   }
 
   /** Puts the VCPU in its power-on state (real mode, F000:FFF0). */

@@ -20,13 +20,7 @@ import { alu32, alu8 } from './handlers/alu';
 import { cond, LF_ADD, LF_DEC, LF_INC, LF_LOGIC, LF_SHL, LF_SHR, LF_SUB, SZ32, SZ8, getCF } from './lazy-flags';
 import { TLB_MASK } from './mmu';
 import { enterRegion, noteInterpreted } from './jit/jit-page';
-import {
-  K_ALU_MI32, K_ALU_MI32_READ, K_ALU_MI8, K_ALU_MI8_READ, K_ALU_MR8, K_ALU_MR8_READ, K_ALU_RI8, K_ALU_RM8,
-  K_ALU_RR8, K_PUSH_MEM32, K_ALU_MR32, K_CALL, K_ALU_MR32_READ, K_ALU_RI32, K_ALU_RM32, K_ALU_RR32, K_CALL32, K_DEC32, K_INC32, K_JAE,
-  K_JB, K_JCC, K_JMP, K_JNZ, K_JZ, K_LEA32, K_MEM_READ, K_MEM_WRITE, K_MOV_MI32, K_MOV_MI8, K_MOV_MR32,
-  K_MOV_MR8, K_MOV_RI32, K_MOV_RM32, K_MOV_RM8, K_MOV_RR32, K_MOVZX_RM8, K_MOVZX_RR8, K_POP32R,
-  K_PUSH_IMM32, K_PUSH32R, K_RET32, K_SHL32_RI, K_SHR32_RI,
-} from './fast-kinds';
+import { FK } from './fast-kinds';
 import { ESP, S_EFLAGS, S_EIP, S_LF_A, S_LF_AUX, S_LF_B, S_LF_OP, S_LF_RES, SEG_SS, ZF } from './state';
 
 // ALU op numbers (handlers/alu.ts, group-1 order).
@@ -74,7 +68,7 @@ function execInsns(cpu: Cpu, list: Insn[], n: number): void {
       const i = list[k];
       let kind = i.kind;
       let off = 0;
-      if (kind >= K_MEM_READ) {
+      if (kind > FK.MEM_READ) {
         // The memory operand (32-bit addressing): its machine offset if the TLB has the page
         // with the access allowed (and, for a store, no decoded code in the frame).
         const seg = i.seg;
@@ -82,77 +76,77 @@ function execInsns(cpu: Cpu, list: Insn[], n: number): void {
         const lpage = lin >>> 12;
         const idx = lpage & TLB_MASK;
         off = cpu.tlbOff[idx] + (lin & PAGE_MASK);
-        if (kind < K_MEM_WRITE) {
-          if (((cpu.segOkR >> seg) & 1) === 0 || cpu.tagR[idx] !== lpage) kind = K_CALL;
+        if (kind < FK.MEM_WRITE) {
+          if (((cpu.segOkR >> seg) & 1) === 0 || cpu.tagR[idx] !== lpage) kind = FK.CALL;
         } else if (((cpu.segOkW >> seg) & 1) === 0 || cpu.tagW[idx] !== lpage || phys.codeMark[off >>> 12] !== 0) {
-          kind = K_CALL;
+          kind = FK.CALL;
         }
       }
       // Set when the handler must run (no fast kind, or its preconditions do not hold): one
       // call site for every handler, so V8 never specialises it to a few targets.
       let slow = false;
       switch (kind) {
-        case K_MOV_RR32:
+        case FK.MOV_RR32:
           s[i.r1] = s[i.r2];
           break;
-        case K_MOV_RI32:
+        case FK.MOV_RI32:
           s[i.r1] = i.imm;
           break;
-        case K_LEA32:
+        case FK.LEA32:
           s[i.r1] = (s[i.base] + (s[i.index] << i.scale) + i.disp) | 0;
           break;
-        case K_MOVZX_RR8:
+        case FK.MOVZX_RR8:
           s[i.r1] = cpu.r8[i.r2];
           break;
-        case K_MOV_RM32:
+        case FK.MOV_RM32:
           if ((off & DWORD_MISALIGN) !== 0) slow = true;
           else s[i.r1] = mem32[off >> 2];
           break;
-        case K_MOV_RM8:
+        case FK.MOV_RM8:
           cpu.r8[i.r1] = mem8[off];
           break;
-        case K_MOVZX_RM8:
+        case FK.MOVZX_RM8:
           s[i.r1] = mem8[off];
           break;
-        case K_MOV_MR32:
+        case FK.MOV_MR32:
           if ((off & DWORD_MISALIGN) !== 0) slow = true;
           else mem32[off >> 2] = s[i.r2];
           break;
-        case K_MOV_MI32:
+        case FK.MOV_MI32:
           if ((off & DWORD_MISALIGN) !== 0) slow = true;
           else mem32[off >> 2] = i.imm;
           break;
-        case K_MOV_MR8:
+        case FK.MOV_MR8:
           mem8[off] = cpu.r8[i.r2];
           break;
-        case K_MOV_MI8:
+        case FK.MOV_MI8:
           mem8[off] = i.imm;
           break;
-        case K_ALU_RR32:
-        case K_ALU_RI32:
-        case K_ALU_RM32:
-        case K_ALU_MR32_READ:
-        case K_ALU_MI32_READ:
-        case K_ALU_MR32:
-        case K_ALU_MI32: {
+        case FK.ALU_RR32:
+        case FK.ALU_RI32:
+        case FK.ALU_RM32:
+        case FK.ALU_MR32_READ:
+        case FK.ALU_MI32_READ:
+        case FK.ALU_MR32:
+        case FK.ALU_MI32: {
           // Operands as aluRR32/RI32/RM32/MR32/MI32 (handlers/alu.ts) read them, then alu32's record.
           let a: number;
           let v: number;
-          if (kind === K_ALU_RR32) {
+          if (kind === FK.ALU_RR32) {
             a = s[i.r1];
             v = s[i.r2];
-          } else if (kind === K_ALU_RI32) {
+          } else if (kind === FK.ALU_RI32) {
             a = s[i.r1];
             v = i.imm;
           } else if ((off & DWORD_MISALIGN) !== 0) {
             slow = true;
             break;
-          } else if (kind === K_ALU_RM32) {
+          } else if (kind === FK.ALU_RM32) {
             a = s[i.r1];
             v = mem32[off >> 2];
           } else {
             a = mem32[off >> 2];
-            v = kind === K_ALU_MR32 || kind === K_ALU_MR32_READ ? s[i.r2] : i.imm;
+            v = kind === FK.ALU_MR32 || kind === FK.ALU_MR32_READ ? s[i.r2] : i.imm;
           }
           const op = i.op;
           let r: number;
@@ -190,34 +184,34 @@ function execInsns(cpu: Cpu, list: Insn[], n: number): void {
             s[S_LF_RES] = r;
           }
           if (op < CMP) {
-            if (kind === K_ALU_MR32 || kind === K_ALU_MI32) mem32[off >> 2] = r;
+            if (kind === FK.ALU_MR32 || kind === FK.ALU_MI32) mem32[off >> 2] = r;
             else s[i.r1] = r;
           }
           break;
         }
-        case K_ALU_RR8:
-        case K_ALU_RI8:
-        case K_ALU_RM8:
-        case K_ALU_MR8_READ:
-        case K_ALU_MI8_READ:
-        case K_ALU_MR8:
-        case K_ALU_MI8: {
+        case FK.ALU_RR8:
+        case FK.ALU_RI8:
+        case FK.ALU_RM8:
+        case FK.ALU_MR8_READ:
+        case FK.ALU_MI8_READ:
+        case FK.ALU_MR8:
+        case FK.ALU_MI8: {
           // The 8-bit forms (aluRR8 ... aluMI8) with alu8's record: operands and result zero-extended.
           const r8 = cpu.r8;
           let a: number;
           let v: number;
-          if (kind === K_ALU_RR8) {
+          if (kind === FK.ALU_RR8) {
             a = r8[i.r1];
             v = r8[i.r2];
-          } else if (kind === K_ALU_RI8) {
+          } else if (kind === FK.ALU_RI8) {
             a = r8[i.r1];
             v = i.imm & BYTE_MASK;
-          } else if (kind === K_ALU_RM8) {
+          } else if (kind === FK.ALU_RM8) {
             a = r8[i.r1];
             v = mem8[off];
           } else {
             a = mem8[off];
-            v = kind === K_ALU_MR8 || kind === K_ALU_MR8_READ ? r8[i.r2] : i.imm & BYTE_MASK;
+            v = kind === FK.ALU_MR8 || kind === FK.ALU_MR8_READ ? r8[i.r2] : i.imm & BYTE_MASK;
           }
           const op = i.op;
           let r: number;
@@ -254,30 +248,30 @@ function execInsns(cpu: Cpu, list: Insn[], n: number): void {
             s[S_LF_RES] = r;
           }
           if (op < CMP) {
-            if (kind === K_ALU_MR8 || kind === K_ALU_MI8) mem8[off] = r;
+            if (kind === FK.ALU_MR8 || kind === FK.ALU_MI8) mem8[off] = r;
             else r8[i.r1] = r;
           }
           break;
         }
-        case K_INC32:
-        case K_DEC32: {
+        case FK.INC32:
+        case FK.DEC32: {
           // inc32/dec32 (handlers/alu.ts): CF is kept, so it is computed from the old record.
           const v = s[i.r1];
-          const r = kind === K_INC32 ? (v + 1) | 0 : (v - 1) | 0;
+          const r = kind === FK.INC32 ? (v + 1) | 0 : (v - 1) | 0;
           const lf = s[S_LF_OP];
           let c: number;
           if (lf === DEC32 || lf === INC32) c = s[S_LF_AUX] & 1;
           else if (lf === SUB32) c = s[S_LF_A] >>> 0 < s[S_LF_B] >>> 0 ? 1 : 0;
           else c = getCF(cpu);
           s[S_LF_AUX] = c;
-          s[S_LF_OP] = kind === K_INC32 ? INC32 : DEC32;
+          s[S_LF_OP] = kind === FK.INC32 ? INC32 : DEC32;
           s[S_LF_A] = v;
           s[S_LF_B] = 1;
           s[S_LF_RES] = r;
           s[i.r1] = r;
           break;
         }
-        case K_SHL32_RI: {
+        case FK.SHL32_RI: {
           const v = s[i.r1];
           const c = i.imm & 31;
           if (c === 0) break;
@@ -290,7 +284,7 @@ function execInsns(cpu: Cpu, list: Insn[], n: number): void {
           s[i.r1] = res;
           break;
         }
-        case K_SHR32_RI: {
+        case FK.SHR32_RI: {
           const v = s[i.r1];
           const c = i.imm & 31;
           if (c === 0) break;
@@ -304,24 +298,24 @@ function execInsns(cpu: Cpu, list: Insn[], n: number): void {
           s[i.r1] = res;
           break;
         }
-        case K_JMP:
-        case K_JZ:
-        case K_JNZ:
-        case K_JB:
-        case K_JAE:
-        case K_JCC: {
+        case FK.JMP:
+        case FK.JZ:
+        case FK.JNZ:
+        case FK.JB:
+        case FK.JAE:
+        case FK.JCC: {
           // jmpRel, jz, jnz, jb, jae, jcc (handlers/control.ts); the run loop set EIP past it.
           let taken: boolean;
-          if (kind === K_JMP) {
+          if (kind === FK.JMP) {
             taken = true;
-          } else if (kind === K_JZ || kind === K_JNZ) {
+          } else if (kind === FK.JZ || kind === FK.JNZ) {
             const z = s[S_LF_OP] !== 0 ? s[S_LF_RES] === 0 : (s[S_EFLAGS] & ZF) !== 0;
-            taken = z === (kind === K_JZ);
-          } else if (kind === K_JCC) {
+            taken = z === (kind === FK.JZ);
+          } else if (kind === FK.JCC) {
             taken = cond(cpu, i.op) !== 0;
           } else {
             const c = s[S_LF_OP] === SUB32 ? s[S_LF_A] >>> 0 < s[S_LF_B] >>> 0 : getCF(cpu) !== 0;
-            taken = c === (kind === K_JB);
+            taken = c === (kind === FK.JB);
           }
           if (!taken) break;
           // A target beyond the CS limit: the handler raises #GP.
@@ -329,17 +323,17 @@ function execInsns(cpu: Cpu, list: Insn[], n: number): void {
           else s[S_EIP] = i.target;
           break;
         }
-        case K_PUSH32R:
-        case K_PUSH_IMM32:
-        case K_PUSH_MEM32:
-        case K_CALL32: {
+        case FK.PUSH32R:
+        case FK.PUSH_IMM32:
+        case FK.PUSH_MEM32:
+        case FK.CALL32: {
           // push32r, pushImm32, pushMem32, callRel32 (push32 in addressing.ts): a flat 32-bit
           // stack, the dword aligned in a TLB page writable without a code check; CALL's target
           // in CS.
           let v: number;
-          if (kind === K_PUSH32R) v = s[i.r1];
-          else if (kind === K_PUSH_IMM32) v = i.imm;
-          else if (kind === K_CALL32) v = i.next;
+          if (kind === FK.PUSH32R) v = s[i.r1];
+          else if (kind === FK.PUSH_IMM32) v = i.imm;
+          else if (kind === FK.CALL32) v = i.next;
           else if ((off & DWORD_MISALIGN) === 0) v = mem32[off >> 2];
           else {
             slow = true;
@@ -352,18 +346,18 @@ function execInsns(cpu: Cpu, list: Insn[], n: number): void {
           if (
             !cpu.ss32 || ((cpu.segOkW >> SEG_SS) & 1) === 0 || cpu.tagW[idx] !== lpage ||
             (o & DWORD_MISALIGN) !== 0 || phys.codeMark[o >>> 12] !== 0 ||
-            (kind === K_CALL32 && i.target >>> 0 > cpu.csLimit)
+            (kind === FK.CALL32 && i.target >>> 0 > cpu.csLimit)
           ) {
             slow = true;
             break;
           }
           mem32[o >> 2] = v;
           s[ESP] = (s[ESP] - DWORD) | 0;
-          if (kind === K_CALL32) s[S_EIP] = i.target;
+          if (kind === FK.CALL32) s[S_EIP] = i.target;
           break;
         }
-        case K_POP32R:
-        case K_RET32: {
+        case FK.POP32R:
+        case FK.RET32: {
           // pop32r, ret32 (pop32, peekStack): the same conditions for a read; RET's target in CS.
           const lin = (s[ESP] + cpu.segBase[SEG_SS]) | 0;
           const lpage = lin >>> 12;
@@ -374,7 +368,7 @@ function execInsns(cpu: Cpu, list: Insn[], n: number): void {
             break;
           }
           const v = mem32[o >> 2];
-          if (kind === K_RET32) {
+          if (kind === FK.RET32) {
             if (v >>> 0 > cpu.csLimit) {
               slow = true;
               break;

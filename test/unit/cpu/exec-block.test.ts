@@ -14,7 +14,7 @@ import { generateCase } from '../../diff/generator';
 import type { DiffCase } from '../../diff/case';
 import { RunnerPair } from './jit-lockstep';
 import { jitOffConfig } from '../../../src-engine/cpu/jit/jit-config';
-import { classify, K_CALL } from '../../../src-engine/cpu/fast-kinds';
+import { classify, FK } from '../../../src-engine/cpu/fast-kinds';
 import { decodeOne } from '../../../src-engine/cpu/decoder';
 import { createCpuHarness } from '../../support/cpu-harness';
 
@@ -64,11 +64,11 @@ describe('the interpreter fast path matches the handlers', () => {
     };
     // mov eax, ebx; add eax, [ebx+4]; push ecx; jnz; inc eax
     for (const code of [[0x89, 0xd8], [0x03, 0x43, 0x04], [0x51], [0x75, 0x00], [0x40]]) {
-      expect(kindOf(code, true)).not.toBe(K_CALL);
+      expect(kindOf(code, true)).not.toBe(FK.CALL);
     }
     // 16-bit addressing (0x67), LOCK add [eax], ebx, adc ax (0x66), mul ecx: handlers.
     for (const code of [[0x67, 0x8b, 0x07], [0xf0, 0x01, 0x18], [0x66, 0x11, 0xd8], [0xf7, 0xe1]]) {
-      expect(kindOf(code, true)).toBe(K_CALL);
+      expect(kindOf(code, true)).toBe(FK.CALL);
     }
   });
 

@@ -1,0 +1,108 @@
+/**
+ * Priming the interpreter's block loop (exec-block.ts) once per thread, before any guest runs.
+ *
+ * Why: V8 optimises execInsns with the type feedback it has collected so far. A case of its
+ * switch that has never run has none, and TurboFan compiles it as an unconditional deoptimisation:
+ * when a guest first reaches that instruction form, the whole loop falls back to V8's baseline
+ * tier (about a quarter of the speed) until TurboFan has compiled it again, which on a loaded
+ * machine takes a while (one bench workload ran at 12 MIPS instead of 50). Running a small
+ * program that reaches every fast kind, and the handler call with many different handlers, on a
+ * scratch VCPU gives every site its feedback first.
+ */
+import { Cpu } from './cpu';
+import type { CpuOps, PhysMemory } from './ops';
+import { AR_CODE32_FLAT, AR_DATA32_FLAT } from './init-state';
+import { jitOffConfig } from './jit/jit-config';
+import { STATE_BYTES } from './state';
+
+/** Pages of the scratch machine: code, data, stack. */
+const PAGES = 4;
+const PAGE = 4096;
+const CODE = 0x0000;
+const DATA = 0x1000;
+const STACK_TOP = 0x3000;
+/** CR0.PE: flat 32-bit protected mode. */
+const CR0_PE = 1;
+/** EFLAGS bit 1 (always set). */
+const EFLAGS_FIXED = 2;
+/** Instructions per run: four times round the loop (V8 gives execInsns its feedback vector after a few calls). */
+const BUDGET = 300;
+
+/** A dword as four little-endian bytes. */
+function le32(v: number): number[] {
+  return [v & 0xff, (v >>> 8) & 0xff, (v >>> 16) & 0xff, (v >>> 24) & 0xff];
+}
+
+/**
+ * The program: every fast kind on its fast path (EBX points at DATA, ESI one byte past it, so
+ * dword operands at ESI are unaligned and take the handler), Jcc after flag-setting forms, a
+ * call and return, then a jump back to the start. Also a few instructions without a fast kind
+ * (MUL, IMUL, SETcc, MOVSX, CDQ, RCL, BT) so the handler call site sees many targets.
+ */
+function program(): number[] {
+  const body = [
+    [0x89, 0xd8], [0xb8, ...le32(0x12345678)], [0x8d, 0x44, 0x9b, 0x08], [0x40], [0x48],
+    [0xc1, 0xe0, 0x03], [0xc1, 0xe8, 0x02], [0x01, 0xc8], [0x09, 0xc8], [0x11, 0xc8], [0x19, 0xc8],
+    [0x21, 0xc8], [0x29, 0xc8], [0x31, 0xc8], [0x39, 0xc8], [0x85, 0xc8], [0x83, 0xc0, 0x05],
+    [0x0f, 0xb6, 0xc3], [0x00, 0xd8], [0x80, 0xc3, 0x11], [0x8b, 0x03], [0x8a, 0x03], [0x0f, 0xb6, 0x03],
+    [0x03, 0x03], [0x39, 0x03], [0x83, 0x3b, 0x05], [0x02, 0x03], [0x38, 0x03], [0x80, 0x3b, 0x05],
+    [0xff, 0x33], [0x58], [0x89, 0x03], [0xc7, 0x03, ...le32(7)], [0x88, 0x03], [0xc6, 0x03, 0x09],
+    [0x01, 0x03], [0x83, 0x03, 0x01], [0x00, 0x03], [0x80, 0x03, 0x01], [0x8b, 0x06], [0x01, 0x06],
+    [0x50], [0x6a, 0x01], [0x5a], [0x5a], [0xf7, 0xe1], [0x0f, 0xaf, 0xc1], [0x0f, 0x94, 0xc0],
+    [0x0f, 0xbe, 0xc3], [0x99], [0xd1, 0xd0], [0x0f, 0xa3, 0xc8],
+  ].flat();
+  const jcc = [
+    [0x85, 0xc0, 0x74, 0x00], [0x39, 0xc8, 0x75, 0x00], [0x39, 0xc8, 0x72, 0x00], [0x39, 0xc8, 0x73, 0x00],
+    [0x85, 0xc0, 0x7c, 0x00], [0x49, 0x76, 0x00], [0x85, 0xc0, 0x72, 0x00], [0x10, 0xd8, 0x73, 0x00],
+  ].flat();
+  // call L; jmp M; L: ret; M:
+  const call = [0xe8, 0x02, 0x00, 0x00, 0x00, 0xeb, 0x01, 0xc3];
+  const code = [...body, ...jcc, ...call];
+  // jmp rel32 back to the start
+  return [...code, 0xe9, ...le32(-(code.length + 5))];
+}
+
+const NO_OPS: CpuOps = {
+  ioRead: () => 0,
+  ioWrite: () => {},
+  mmioRead: () => 0,
+  mmioWrite: () => {},
+  rdmsr: () => undefined,
+  wrmsr: () => false,
+  cpuid: () => false,
+  hypercall: () => false,
+  acknowledgeInterrupt: () => -1,
+  attention: () => false,
+  nowNs: () => 0,
+};
+
+let primed = false;
+
+/** Runs the priming program once per thread (later calls return at once). */
+export function primeInterpreter(): void {
+  if (primed) return;
+  primed = true;
+  const ram = new SharedArrayBuffer(PAGES * PAGE);
+  const phys: PhysMemory = {
+    mem8: new Uint8Array(ram),
+    mem16: new Uint16Array(ram),
+    mem32: new Int32Array(ram),
+    p2m: Int32Array.from({ length: PAGES }, (_, g) => g + 1),
+    codeMark: new Uint8Array(PAGES),
+    codeGen: new Int32Array(PAGES),
+  };
+  phys.mem8.set(program(), CODE);
+  const cpu = new Cpu(new SharedArrayBuffer(STATE_BYTES), 0, phys, NO_OPS);
+  cpu.jit = jitOffConfig();
+  const flat = (selector: number, access: number) => ({ selector, base: 0, limit: 0xffffffff, access });
+  cpu.init({
+    cr0: CR0_PE, eip: CODE, esp: STACK_TOP, ebx: DATA, esi: DATA + 1, ecx: 3, eflags: EFLAGS_FIXED,
+    cs: flat(8, AR_CODE32_FLAT), ds: flat(0x10, AR_DATA32_FLAT), es: flat(0x10, AR_DATA32_FLAT),
+    ss: flat(0x10, AR_DATA32_FLAT), fs: flat(0x10, AR_DATA32_FLAT), gs: flat(0x10, AR_DATA32_FLAT),
+  });
+  try {
+    cpu.run(BUDGET);
+  } catch {
+    // Priming only speeds things up: whatever went wrong, the guest's own run is unaffected.
+  }
+}
