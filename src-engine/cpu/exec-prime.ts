@@ -82,25 +82,25 @@ let primed = false;
 export function primeInterpreter(): void {
   if (primed) return;
   primed = true;
-  const ram = new SharedArrayBuffer(PAGES * PAGE);
-  const phys: PhysMemory = {
-    mem8: new Uint8Array(ram),
-    mem16: new Uint16Array(ram),
-    mem32: new Int32Array(ram),
-    p2m: Int32Array.from({ length: PAGES }, (_, g) => g + 1),
-    codeMark: new Uint8Array(PAGES),
-    codeGen: new Int32Array(PAGES),
-  };
-  phys.mem8.set(program(), CODE);
-  const cpu = new Cpu(new SharedArrayBuffer(STATE_BYTES), 0, phys, NO_OPS);
-  cpu.jit = jitOffConfig();
-  const flat = (selector: number, access: number) => ({ selector, base: 0, limit: 0xffffffff, access });
-  cpu.init({
-    cr0: CR0_PE, eip: CODE, esp: STACK_TOP, ebx: DATA, esi: DATA + 1, ecx: 3, eflags: EFLAGS_FIXED,
-    cs: flat(8, AR_CODE32_FLAT), ds: flat(0x10, AR_DATA32_FLAT), es: flat(0x10, AR_DATA32_FLAT),
-    ss: flat(0x10, AR_DATA32_FLAT), fs: flat(0x10, AR_DATA32_FLAT), gs: flat(0x10, AR_DATA32_FLAT),
-  });
   try {
+    const ram = new SharedArrayBuffer(PAGES * PAGE);
+    const phys: PhysMemory = {
+      mem8: new Uint8Array(ram),
+      mem16: new Uint16Array(ram),
+      mem32: new Int32Array(ram),
+      p2m: Int32Array.from({ length: PAGES }, (_, g) => g + 1),
+      codeMark: new Uint8Array(PAGES),
+      codeGen: new Int32Array(PAGES),
+    };
+    phys.mem8.set(program(), CODE);
+    const cpu = new Cpu(new SharedArrayBuffer(STATE_BYTES), 0, phys, NO_OPS);
+    cpu.jit = jitOffConfig();
+    const flat = (selector: number, access: number) => ({ selector, base: 0, limit: 0xffffffff, access });
+    cpu.init({
+      cr0: CR0_PE, eip: CODE, esp: STACK_TOP, ebx: DATA, esi: DATA + 1, ecx: 3, eflags: EFLAGS_FIXED,
+      cs: flat(8, AR_CODE32_FLAT), ds: flat(0x10, AR_DATA32_FLAT), es: flat(0x10, AR_DATA32_FLAT),
+      ss: flat(0x10, AR_DATA32_FLAT), fs: flat(0x10, AR_DATA32_FLAT), gs: flat(0x10, AR_DATA32_FLAT),
+    });
     cpu.run(BUDGET);
   } catch {
     // Priming only speeds things up: whatever went wrong, the guest's own run is unaffected.
