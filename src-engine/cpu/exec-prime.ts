@@ -23,6 +23,11 @@ const DATA = 0x1000;
 const STACK_TOP = 0x3000;
 /** CR0.PE: flat 32-bit protected mode. */
 const CR0_PE = 1;
+/** Selectors of the flat code and data segments (no GDT is read: the caches are set directly). */
+const CODE_SEL = 0x08;
+const DATA_SEL = 0x10;
+/** Limit of a flat 4-GiB segment. */
+const FLAT_LIMIT = 0xffffffff;
 /** EFLAGS bit 1 (always set). */
 const EFLAGS_FIXED = 2;
 /** Instructions per run: four times round the loop (V8 gives execInsns its feedback vector after a few calls). */
@@ -95,11 +100,11 @@ export function primeInterpreter(): void {
     phys.mem8.set(program(), CODE);
     const cpu = new Cpu(new SharedArrayBuffer(STATE_BYTES), 0, phys, NO_OPS);
     cpu.jit = jitOffConfig();
-    const flat = (selector: number, access: number) => ({ selector, base: 0, limit: 0xffffffff, access });
+    const flat = (selector: number, access: number) => ({ selector, base: 0, limit: FLAT_LIMIT, access });
     cpu.init({
       cr0: CR0_PE, eip: CODE, esp: STACK_TOP, ebx: DATA, esi: DATA + 1, ecx: 3, eflags: EFLAGS_FIXED,
-      cs: flat(8, AR_CODE32_FLAT), ds: flat(0x10, AR_DATA32_FLAT), es: flat(0x10, AR_DATA32_FLAT),
-      ss: flat(0x10, AR_DATA32_FLAT), fs: flat(0x10, AR_DATA32_FLAT), gs: flat(0x10, AR_DATA32_FLAT),
+      cs: flat(CODE_SEL, AR_CODE32_FLAT), ds: flat(DATA_SEL, AR_DATA32_FLAT), es: flat(DATA_SEL, AR_DATA32_FLAT),
+      ss: flat(DATA_SEL, AR_DATA32_FLAT), fs: flat(DATA_SEL, AR_DATA32_FLAT), gs: flat(DATA_SEL, AR_DATA32_FLAT),
     });
     cpu.run(BUDGET);
   } catch {

@@ -1,7 +1,8 @@
 /**
  * A decoded instruction and a decoded block. Instructions are decoded once per block into Insn
  * objects whose `fn` is a handler specialised for the operand form (register/memory/immediate)
- * and operand size; executing a block is a loop of `ins.fn(cpu, ins)` calls.
+ * and operand size. The interpreter's block loop (exec-block.ts) runs the frequent forms inline by
+ * their fast kind and calls `ins.fn(cpu, ins)` for the rest.
  *
  * Every Insn has the same fields (one hidden class), so handlers read them monomorphically.
  */
