@@ -85,9 +85,19 @@ export function serveDeviceExit(d: HvDomain, vcpu: number, xen: XenHost, kind: n
     case REQ_EOI:
       d.platform.endOfInterrupt(a0);
       break;
-    case REQ_INTA:
-      out.r0 = pvh ? xen.acknowledgeUpcall(d.domid, vcpu) : d.platform.interruptController.acknowledge();
+    case REQ_INTA: {
+      if (pvh) {
+        out.r0 = xen.acknowledgeUpcall(d.domid, vcpu);
+        break;
+      }
+      // The pCPU saw INTR high, but its view lags: the guest's posted writes, served just before
+      // this, may have masked or ended the request (a mask write, then STI). On hardware those
+      // writes came first and the CPU never saw INTR, so there is nothing to take (-1), not the
+      // 8259's spurious IRQ 7, which a guest without a handler for it dies of.
+      const pic = d.platform.interruptController;
+      out.r0 = pic.hasInterrupt() ? pic.acknowledge() : -1;
       break;
+    }
     default:
       break;
   }
