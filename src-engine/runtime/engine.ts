@@ -6,7 +6,7 @@
  */
 import { DomusError, MemoryError } from '../base/errors';
 import { MAX_POOL_BYTES, MachineMemory, type MachineMemoryBuffers } from '../hv/memory/machine-memory';
-import { ATTN_CTRL, ATTN_STATS, CB_HOST_MSGS, P_CUR_DOM, CB_SHUTDOWN, P_ATTN, P_BUSY_NS, P_INSNS, P_WAKE, controlBlockBytes, getF64, ringDoorbell, slot } from './control-block';
+import { ATTN_CTRL, ATTN_STATS, CB_HOST_MSGS, P_CUR_DOM, CB_SHUTDOWN, P_ATTN, P_BUSY_NS, P_INSNS, P_NO_NEXT, P_TAKES, P_TAKE_MISSES, P_WAKE, controlBlockBytes, getF64, ringDoorbell, slot } from './control-block';
 import type { DomainRestore, DomainSpec, PvhSpec } from './hv-domain';
 import type { TextScreen } from '../api/types';
 import type { DomainShare, HostToHv, HostToPcpu, HvInit, HvToHost, PcpuInit, ShutdownReason, WireError } from './messages';
@@ -43,6 +43,18 @@ export interface DomainStats {
   instructions: number;
   exits: Record<string, number>;
   uptimeNs: number;
+}
+
+/** A pCPU's counters (Engine.pcpuStats). */
+export interface PcpuStats {
+  busyNs: number;
+  instructions: number;
+  /** Slice ends at which the pCPU switched with the published decision, without asking. */
+  takes: number;
+  /** Slice ends at which a published decision stood but did not hold, or was revoked. */
+  takeMisses: number;
+  /** Slice ends with nothing published: the pCPU asked. */
+  noNext: number;
 }
 
 /** A created domain's identity. */
@@ -261,14 +273,24 @@ export class Engine {
     this.post({ t: 'console-in', domid, com, data });
   }
 
-  /** Busy time and instructions per pCPU (read from the control block). */
-  pcpuStats(): { busyNs: number; instructions: number }[] {
+  /**
+   * Per pCPU (read from the control block): busy time, instructions, and how its slice ends went:
+   * switched with the published decision without asking (`takes`), a decision stood but did not
+   * hold (`takeMisses`), nothing was published so it asked (`noNext`).
+   */
+  pcpuStats(): PcpuStats[] {
     const out = [];
     // Busy pCPUs publish their run in progress at their next block boundary, so a VCPU that
     // never exits still shows in the next sample.
     for (let i = 0; i < this.nrPcpus; i++) if (Atomics.load(this.cb, slot(i, P_CUR_DOM)) >= 0) Atomics.or(this.cb, slot(i, P_ATTN), ATTN_STATS);
     for (let i = 0; i < this.nrPcpus; i++) {
-      out.push({ busyNs: getF64(this.cb, slot(i, P_BUSY_NS)), instructions: getF64(this.cb, slot(i, P_INSNS)) });
+      out.push({
+        busyNs: getF64(this.cb, slot(i, P_BUSY_NS)),
+        instructions: getF64(this.cb, slot(i, P_INSNS)),
+        takes: this.cb[slot(i, P_TAKES)],
+        takeMisses: this.cb[slot(i, P_TAKE_MISSES)],
+        noNext: this.cb[slot(i, P_NO_NEXT)],
+      });
     }
     return out;
   }

@@ -86,6 +86,9 @@ async function overhead(sched: SchedulerName, log: (line: string) => void): Prom
       .map((t) => `${ins > 0 ? ((t.run * wallNs) / ins / 1000).toFixed(0) : '-'} us CPU and ${ins > 0 ? ((t.switchesPerS * wallNs) / NS_PER_S / ins).toFixed(2) : '-'} thread switches`)
       .join('; ');
     log(`         run lengths ${msLine(summarize(lens))}`);
+    const takes = b1.takes - b0.takes;
+    const asked = b1.takeMisses - b0.takeMisses + (b1.noNext - b0.noNext);
+    log(`         slice ends on pCPU 1: ${takes} switched without asking, ${asked} asked (${b1.takeMisses - b0.takeMisses} with a decision that did not hold)`);
     log(`         per VCPU switch, the two busiest engine threads (pCPU 1, hypervisor): ${perSwitch}`);
     log(`         ${hostLine(use)}`);
   } finally {

@@ -6,7 +6,6 @@
  * fair, and a paused or destroyed domain stops being switched to at once.
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import { P_NO_NEXT, P_TAKE_MISSES, P_TAKES, slot } from '../../../src-engine/runtime/control-block';
 import { NS_PER_S, createGuest, domainCpu, onePcpuPool, rawTrace, sleep, startRealEngine, type RealEngine } from '../sched-real/real-engine';
 import type { EngineService } from '../../../src-engine/node/service/engine-service';
 
@@ -19,15 +18,14 @@ afterEach(async () => {
   engine = undefined;
 });
 
-/** A statistic word of pCPU PCPU in the engine's control block. */
-function stat(svc: EngineService, word: number): number {
-  const cb = (svc.engine as unknown as { cb: Int32Array }).cb;
-  return Atomics.load(cb, slot(PCPU, word));
+/** A slice-end counter of pCPU PCPU (Engine.pcpuStats). */
+function stat(svc: EngineService, which: 'takes' | 'takeMisses' | 'noNext'): number {
+  return svc.engine.pcpuStats()[PCPU][which];
 }
 
-/** Decisions pCPU PCPU took by itself so far (P_TAKES). */
+/** Decisions pCPU PCPU took by itself so far. */
 function takes(svc: EngineService): number {
-  return stat(svc, P_TAKES);
+  return stat(svc, 'takes');
 }
 
 /** Error lines the hypervisor logged (a replay that disagreed with the pCPU's switch). */
@@ -50,16 +48,16 @@ describe('pCPU switches without a round trip (credit2, two spin domains on one p
     const { svc, a, b } = await twoSpins();
     await sleep(1500);
     const t0 = takes(svc);
-    const m0 = stat(svc, P_TAKE_MISSES);
-    const n0 = stat(svc, P_NO_NEXT);
+    const m0 = stat(svc, 'takeMisses');
+    const n0 = stat(svc, 'noNext');
     const c0 = await domainCpu(svc);
     const w0 = performance.now();
     await sleep(3000);
     const wall = (performance.now() - w0) / 1000;
     const c1 = await domainCpu(svc);
     const took = takes(svc) - t0;
-    const missed = stat(svc, P_TAKE_MISSES) - m0;
-    const none = stat(svc, P_NO_NEXT) - n0;
+    const missed = stat(svc, 'takeMisses') - m0;
+    const none = stat(svc, 'noNext') - n0;
     const recs = (await rawTrace(svc, 3 * NS_PER_S)).filter((r) => r.pcpu === PCPU);
     const ins = recs.filter((r) => r.event === 'in').length;
     const ca = (c1.get('a') ?? 0) - (c0.get('a') ?? 0);
@@ -86,11 +84,11 @@ describe('pCPU switches without a round trip (credit2, two spin domains on one p
     const names = ['x', 'y', 'z'];
     for (const name of names) await createGuest(svc, { name, guest: 'spin' });
     await sleep(1000);
-    const took0 = stat(svc, P_TAKES);
+    const took0 = stat(svc, 'takes');
     await sleep(2000);
     const recs = await rawTrace(svc, 2 * NS_PER_S);
     const ins = recs.filter((r) => r.event === 'in').length;
-    console.log(`Pool-0, 2 pCPUs, 3 spin domains: ${ins} "in" records, ${stat(svc, P_TAKES) - took0} slice ends taken on pCPU ${PCPU}`);
+    console.log(`Pool-0, 2 pCPUs, 3 spin domains: ${ins} "in" records, ${stat(svc, 'takes') - took0} slice ends taken on pCPU ${PCPU}`);
     // Every replay agreed with what the pCPU did (an engine bug otherwise, logged as an error).
     expect(await hvErrors(svc)).toEqual([]);
     expect(ins).toBeGreaterThan(500);
