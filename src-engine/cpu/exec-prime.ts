@@ -10,7 +10,7 @@
  * scratch VCPU gives every site its feedback first.
  */
 import { Cpu } from './cpu';
-import type { CpuOps, PhysMemory } from './ops';
+import { INERT_CPU_OPS, type PhysMemory } from './ops';
 import { AR_CODE32_FLAT, AR_DATA32_FLAT } from './init-state';
 import { jitOffConfig } from './jit/jit-config';
 import { STATE_BYTES } from './state';
@@ -67,19 +67,6 @@ function program(): number[] {
   return [...code, 0xe9, ...le32(-(code.length + 5))];
 }
 
-const NO_OPS: CpuOps = {
-  ioRead: () => 0,
-  ioWrite: () => {},
-  mmioRead: () => 0,
-  mmioWrite: () => {},
-  rdmsr: () => undefined,
-  wrmsr: () => false,
-  cpuid: () => false,
-  hypercall: () => false,
-  acknowledgeInterrupt: () => -1,
-  attention: () => false,
-  nowNs: () => 0,
-};
 
 let primed = false;
 
@@ -98,7 +85,7 @@ export function primeInterpreter(): void {
       codeGen: new Int32Array(PAGES),
     };
     phys.mem8.set(program(), CODE);
-    const cpu = new Cpu(new SharedArrayBuffer(STATE_BYTES), 0, phys, NO_OPS);
+    const cpu = new Cpu(new SharedArrayBuffer(STATE_BYTES), 0, phys, INERT_CPU_OPS);
     cpu.jit = jitOffConfig();
     const flat = (selector: number, access: number) => ({ selector, base: 0, limit: FLAT_LIMIT, access });
     cpu.init({

@@ -51,6 +51,26 @@ export interface CpuOps {
 }
 
 /**
+ * Ops for a Cpu that never meets the outside world: one that only walks page tables, resets a
+ * state block or primes the interpreter. Port and MMIO reads give 0, writes vanish, there are no
+ * platform MSRs, extra CPUID leaves, hypercalls or interrupts, and time stands still. Override
+ * what a user needs with a spread.
+ */
+export const INERT_CPU_OPS: CpuOps = {
+  ioRead: () => 0,
+  ioWrite: () => {},
+  mmioRead: () => 0,
+  mmioWrite: () => {},
+  rdmsr: () => undefined,
+  wrmsr: () => false,
+  cpuid: () => false,
+  hypercall: () => false,
+  acknowledgeInterrupt: () => -1,
+  attention: () => false,
+  nowNs: () => 0,
+};
+
+/**
  * Guest memory as the CPU's MMU sees it. All arrays are views over shared memory so every pCPU
  * worker sees the same bytes.
  */

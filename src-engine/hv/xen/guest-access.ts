@@ -16,7 +16,7 @@
  * like a guest store would (codeMark/codeGen).
  */
 import { Cpu } from '../../cpu/cpu';
-import type { CpuOps } from '../../cpu/ops';
+import { INERT_CPU_OPS, type CpuOps } from '../../cpu/ops';
 import type { CpuFeatures } from '../../cpu/cpuid';
 import { FAULT } from '../../cpu/fault';
 import { flushTlb, gpaToMachine, NOT_RAM, TLB_SIZE, translate } from '../../cpu/mmu';
@@ -34,17 +34,9 @@ export const MAX_GUEST_COPY = 1 << 20;
 
 /** CpuOps for a Cpu that only walks page tables: non-RAM reads as all ones, nothing else exists. */
 const WALK_ONLY_OPS: CpuOps = {
+  ...INERT_CPU_OPS,
   ioRead: () => 0xffffffff,
-  ioWrite: () => {},
   mmioRead: (_a, size) => (size === 4 ? 0xffffffff : size === 2 ? 0xffff : 0xff),
-  mmioWrite: () => {},
-  rdmsr: () => undefined,
-  wrmsr: () => false,
-  cpuid: () => false,
-  hypercall: () => false,
-  acknowledgeInterrupt: () => -1,
-  attention: () => false,
-  nowNs: () => 0,
 };
 
 /** Guest memory as seen by one VCPU during a hypercall. */
