@@ -70,7 +70,8 @@ reset vector): ROM, IVT, BDA, EBDA; the 8259 PICs at vectors 08h/70h with timer,
 cascade unmasked; with local APICs, the bootstrap processor's APIC in virtual wire mode (software-
 enabled, LINT0 ExtINT, LINT1 NMI, as SeaBIOS's smp_setup leaves it, so the 8259s reach the CPU);
 PIT channel 0 at 18.2 Hz; A20 open; the 8042 command byte; text mode 3.
-Then the boot order of the domain (xl.cfg \`boot\`, default CD-ROM then disk) is tried:
+Then the boot order of the domain (xl.cfg \`boot\`, default "cd": disk, then CD-ROM) is tried. As in SeaBIOS,
+a device with no drive attached is skipped without a line and named only if nothing boots:
 
 - **cdrom**: El Torito on the first CD-ROM (drive E0h): boot record at sector 17, validation entry
   (header, 55h AAh, checksum), default entry (bootable, no emulation, x86). The image is loaded at

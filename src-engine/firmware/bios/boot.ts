@@ -9,6 +9,8 @@
  * - floppy, network: not available on this platform; reported and skipped.
  *
  * Messages follow SeaBIOS ("Booting from DVD/CD...", "Boot failed: ...", "No bootable device.").
+ * Like SeaBIOS, which offers only the devices it found, a device of the boot order with no drive
+ * attached is skipped without a line; its absence is reported only when nothing boots.
  */
 import { CDROM_SECTOR_BYTES } from '../../machine/block-backend';
 import type { CmosBootDevice } from '../../machine/cmos-layout';
@@ -20,8 +22,13 @@ import type { GuestPhysMemory } from '../../machine/guest-memory';
 import { EBDA_START } from '../../boot/e820';
 import { VIRTUAL_SECTORS_PER_CD_SECTOR } from './services-disk';
 
-/** The boot order when the configuration gives none (xl's default boot="cd"). */
-export const DEFAULT_BOOT_ORDER: readonly CmosBootDevice[] = ['cdrom', 'disk'];
+/** The boot order when the configuration gives none: xl's default boot="cd" (hard disk, then CD-ROM). */
+export const DEFAULT_BOOT_ORDER: readonly CmosBootDevice[] = ['disk', 'cdrom'];
+
+/** A device of the boot order with no drive attached: skipped quietly unless nothing boots. */
+interface Absent {
+  absent: string;
+}
 
 /** Where to enter a loaded boot image. */
 export interface BootEntry {
@@ -56,9 +63,9 @@ function describe(drive: BiosDrive): string {
   return drive.backend?.name ?? 'the drive';
 }
 
-function bootCdrom(drives: ReadonlyMap<number, BiosDrive>, mem: GuestPhysMemory): BootEntry | string {
+function bootCdrom(drives: ReadonlyMap<number, BiosDrive>, mem: GuestPhysMemory): BootEntry | Absent | string {
   const drive = drives.get(DRIVE_FIRST_CD);
-  if (drive === undefined) return 'no CD-ROM drive is attached';
+  if (drive === undefined) return { absent: 'no CD-ROM drive is attached' };
   const cd = drive.backend;
   if (cd === undefined) return `the CD-ROM image cannot be used: ${drive.problem ?? 'no medium'}`;
   const et = readElTorito(cd);
@@ -86,9 +93,9 @@ function bootCdrom(drives: ReadonlyMap<number, BiosDrive>, mem: GuestPhysMemory)
   };
 }
 
-function bootDisk(drives: ReadonlyMap<number, BiosDrive>, mem: GuestPhysMemory): BootEntry | string {
+function bootDisk(drives: ReadonlyMap<number, BiosDrive>, mem: GuestPhysMemory): BootEntry | Absent | string {
   const drive = drives.get(DRIVE_FIRST_HD);
-  if (drive === undefined) return 'no hard disk is attached';
+  if (drive === undefined) return { absent: 'no hard disk is attached' };
   const disk = drive.backend;
   if (disk === undefined) return `the disk image cannot be used: ${drive.problem ?? 'no medium'}`;
   const sector = disk.read(0, 1).subarray(0, 512);
@@ -107,9 +114,11 @@ export function tryBoot(
 ): BootAttempt {
   const screen: string[] = [];
   const failures: string[] = [];
+  /** Every reason in boot order, absent drives included: reported when nothing boots. */
+  const all: string[] = [];
   for (let i = from; i < order.length; i++) {
     const dev = order[i];
-    let result: BootEntry | string;
+    let result: BootEntry | Absent | string;
     try {
       if (dev === 'cdrom') result = bootCdrom(drives, mem);
       else if (dev === 'disk') result = bootDisk(drives, mem);
@@ -117,12 +126,17 @@ export function tryBoot(
     } catch (err) {
       result = `could not read the boot device (${err instanceof Error ? err.message : String(err)})`;
     }
+    if (typeof result !== 'string' && 'absent' in result) {
+      all.push(result.absent);
+      continue;
+    }
     screen.push(`Booting from ${DEVICE_LABEL[dev]}...`);
     if (typeof result !== 'string') return { entry: result, index: i, screen, failures };
     screen.push(`Boot failed: ${result}`);
     failures.push(result);
+    all.push(result);
   }
-  if (order.length === 0) failures.push('the boot order names no device');
+  if (order.length === 0) all.push('the boot order names no device');
   screen.push('No bootable device.');
-  return { entry: undefined, index: order.length, screen, failures };
+  return { entry: undefined, index: order.length, screen, failures: all };
 }

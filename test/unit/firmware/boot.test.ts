@@ -74,6 +74,23 @@ describe('POST and the hand-off to a CD boot image', () => {
   });
 });
 
+describe('devices of the boot order with no drive', () => {
+  it('are skipped without a line, as SeaBIOS offers only the devices it found (xl\'s default boot="cd")', () => {
+    const m = createHvmMachine({ memoryMiB: 16, cdroms: [makeCd({ bootImage: COUNTING_BOOT })], bootOrder: ['disk', 'cdrom'] });
+    expect(m.bootResult).toEqual({ booted: true, device: 'DVD/CD', failures: [] });
+    expect(m.vga.lines().slice(0, 4)).toEqual(['Domus BIOS', '', 'Booting from DVD/CD...', '']);
+    expect(m.messages).toEqual([]);
+  });
+
+  it('are named, in boot order, when nothing boots', () => {
+    const m = createHvmMachine({ memoryMiB: 16, cdroms: [makeCd({ badBootRecord: true })], bootOrder: ['disk', 'cdrom'] });
+    expect(m.bootFailures).toHaveLength(2);
+    expect(m.bootFailures?.[0]).toBe('no hard disk is attached');
+    expect(m.bootFailures?.[1]).toMatch(/no El Torito boot record/);
+    expect(m.vga.lines().join('\n')).not.toContain('Hard Disk');
+  });
+});
+
 describe('"No bootable device"', () => {
   const cases: [string, Parameters<typeof createHvmMachine>[0], RegExp][] = [
     ['no drives at all', {}, /no CD-ROM drive is attached/],
