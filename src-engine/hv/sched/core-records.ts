@@ -295,6 +295,24 @@ export function corePeekNext(cs: CoreState, cpu: number, from: number, until: nu
   return { vcpu: next ? { domid: next.domid, vcpu: next.vcpuId } : null, len: d.time < 0 ? Infinity : d.time };
 }
 
+/**
+ * What block(running vCPU) then coreSchedule(cpu) would decide at any instant of [from, until] if
+ * nothing else happened first, or null if the pool's scheduler cannot tell (no peekBlock, a tickle
+ * pending, an idle pCPU). Changes nothing.
+ */
+export function corePeekBlock(cs: CoreState, cpu: number, from: number, until: number): SchedulePeek | null {
+  const p = cs.pcpus[cpu];
+  const pool = p?.pool;
+  if (!pool || !pool.ops.peekBlock || p.resched || !p.curr || !(from <= until)) return null;
+  const prev = p.curr;
+  if (prev.blocked || prev.migrating) return null;
+  const d = pool.ops.peekBlock(pool.state, cpu, prev, from, until);
+  if (d === undefined) return null;
+  const next = d.next as VcpuRecord | null;
+  if (next === prev || (next && (next.isRunning || next.domain.pool !== pool || !next.runnable()))) return null;
+  return { vcpu: next ? { domid: next.domid, vcpu: next.vcpuId } : null, len: d.time < 0 ? Infinity : d.time };
+}
+
 /** Switches a running vCPU off its pCPU at once (domain destroy, pool moves, pCPU removal). */
 export function coreEvict(cs: CoreState, cpu: number, reason: SchedTraceReason, forceIdle: boolean): void {
   const p = cs.pcpus[cpu];

@@ -43,7 +43,7 @@ import {
   coreYield,
   type SchedDomainConfig,
 } from './core-domains';
-import { corePeekNext, coreSchedule, type CoreState, type PcpuRecord, type ScheduleDecision, type SchedHost, type SchedulePeek } from './core-records';
+import { corePeekBlock, corePeekNext, coreSchedule, type CoreState, type PcpuRecord, type ScheduleDecision, type SchedHost, type SchedulePeek } from './core-records';
 import { viewPcpus, viewVcpu, viewXlCpupoolList, viewXlList, viewXlSchedCredit, viewXlSchedRtds, viewXlVcpuList } from './core-view';
 import type { PcpuInfo, VcpuInfo, XlCpupoolRow, XlListRow, XlSchedCreditPool, XlSchedRtdsPool, XlVcpuListRow } from './core-view';
 import { POOL0_ID, POOL0_NAME, poolCpuAdd, poolCpuRemove, poolCreate, poolDestroy, poolFind, poolGetParams, poolMoveDomain, poolRename, poolSetParams } from './cpupool';
@@ -141,6 +141,15 @@ export class SchedCore {
    */
   peekNext(pcpu: number, from: number, until: number): SchedulePeek | null {
     return corePeekNext(this.cs, pcpu, from, until);
+  }
+
+  /**
+   * What schedule(pcpu) would decide if the vCPU running there blocked (block(), as for HLT) at
+   * any instant of [from, until] with nothing else happening first, or null if the pool's
+   * scheduler cannot tell. Side-effect free (the engine's halt decisions).
+   */
+  peekBlock(pcpu: number, from: number, until: number): SchedulePeek | null {
+    return corePeekBlock(this.cs, pcpu, from, until);
   }
 
   /**

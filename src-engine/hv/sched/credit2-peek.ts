@@ -88,8 +88,9 @@ interface Credit2PeekAt {
 }
 
 /** The candidate runq_candidate would return at `t` (null: idle); undefined if unknowable. */
-function credit2PeekCandidate(s: Credit2State, rqd: Credit2Rq, scurr: Credit2Unit, prev: SchedUnit, cpu: number, t: number, c: number): Credit2Unit | null | undefined {
-  const runnable = prev.runnable();
+function credit2PeekCandidate(
+  s: Credit2State, rqd: Credit2Rq, scurr: Credit2Unit, prev: SchedUnit, cpu: number, t: number, c: number, runnable: boolean,
+): Credit2Unit | null | undefined {
   if (s.ratelimitUs > 0 && runnable && t - prev.stateEntryTime < s.ratelimitUs * NS_PER_US) return scurr;
   let softAffPreempt = false;
   const online = s.ctx.cpus();
@@ -117,13 +118,16 @@ function credit2PeekCandidate(s: Credit2State, rqd: Credit2Rq, scurr: Credit2Uni
   return best;
 }
 
-/** credit2DoSchedule(cpu, prev, t) without side effects; undefined if not computable here. */
-function credit2PeekAt(s: Credit2State, cpu: number, prev: SchedUnit, t: number): Credit2PeekAt | undefined {
+/**
+ * credit2DoSchedule(cpu, prev, t) without side effects; undefined if not computable here.
+ * `runnable`: whether `prev` is still runnable then (false: it blocked at `t`).
+ */
+function credit2PeekAt(s: Credit2State, cpu: number, prev: SchedUnit, t: number, runnable: boolean): Credit2PeekAt | undefined {
   const rqd = credit2Rqd(s, cpu);
   const scurr = c2u(prev);
   if (scurr.rqd !== rqd || credit2HasCap(scurr) || scurr.yielding || scurr.runqMigrateRequest) return undefined;
   const c = credit2CreditAt(rqd, scurr, t);
-  const next = credit2PeekCandidate(s, rqd, scurr, prev, cpu, t, c);
+  const next = credit2PeekCandidate(s, rqd, scurr, prev, cpu, t, c, runnable);
   if (next === undefined) return undefined;
   if (next === null) return { next: null, time: -1, reset: 0 };
   const switching = next !== scurr;
@@ -143,7 +147,7 @@ function credit2PeekAt(s: Credit2State, cpu: number, prev: SchedUnit, t: number)
     curCredit = clip(curCredit);
     if (!switching) nextCredit = curCredit;
   }
-  const inflight = scurr.delayedRunqAdd || (switching && prev.runnable()) ? curCredit : 0;
+  const inflight = scurr.delayedRunqAdd || (switching && runnable) ? curCredit : 0;
   const unit = next.unit as SchedUnit;
   if (switching && unit.pcpu !== cpu) nextCredit += CREDIT2_MIGRATE_COMPENSATION;
   const time = credit2SliceLength(s, rqd.maxWeight, unit, nextCredit, next.weight, next.budget, t, headCredit, inflight);
@@ -152,9 +156,25 @@ function credit2PeekAt(s: Credit2State, cpu: number, prev: SchedUnit, t: number)
 
 /** SchedOps.peekNext for credit2 (see the file comment for why two instants suffice). */
 export function credit2PeekNext(s: Credit2State, cpu: number, prev: SchedUnit, from: number, until: number): SchedPeek | undefined {
-  const a = credit2PeekAt(s, cpu, prev, from);
+  const a = credit2PeekAt(s, cpu, prev, from, prev.runnable());
   if (a === undefined) return undefined;
-  const b = credit2PeekAt(s, cpu, prev, until);
+  const b = credit2PeekAt(s, cpu, prev, until, prev.runnable());
+  if (b === undefined || a.next !== b.next || a.reset !== b.reset) return undefined;
+  return { next: a.next === null ? null : a.next.unit, time: a.next === null ? -1 : Math.min(a.time, b.time) };
+}
+
+/**
+ * SchedOps.peekBlock for credit2: the decision if the running vCPU blocked (HLT) at an instant of
+ * [from, until]. A blocked vCPU is neither a candidate nor put back, so the stop instant enters
+ * the decision only through its own credit, which decides nothing: the candidate is the first
+ * eligible vCPU of the runqueue against the idle credit, and the slice length and an epoch end
+ * depend on the credits of the vCPUs that wait, which do not burn. Both ends are still computed
+ * and compared, which also covers anything this argument missed.
+ */
+export function credit2PeekBlock(s: Credit2State, cpu: number, prev: SchedUnit, from: number, until: number): SchedPeek | undefined {
+  const a = credit2PeekAt(s, cpu, prev, from, false);
+  if (a === undefined) return undefined;
+  const b = credit2PeekAt(s, cpu, prev, until, false);
   if (b === undefined || a.next !== b.next || a.reset !== b.reset) return undefined;
   return { next: a.next === null ? null : a.next.unit, time: a.next === null ? -1 : Math.min(a.time, b.time) };
 }

@@ -68,7 +68,7 @@ import {
   type SchedUnit,
 } from './sched-ops';
 import { schedRefuse } from './sched-error';
-import { CREDIT2_CREDIT_RESET, credit2PeekNext, credit2SliceLength } from './credit2-peek';
+import { CREDIT2_CREDIT_RESET, credit2PeekBlock, credit2PeekNext, credit2SliceLength } from './credit2-peek';
 
 export type { Credit2State } from './credit2-runqueue';
 
@@ -437,6 +437,8 @@ export const credit2Ops: SchedOps<Credit2State> = {
   },
   doSchedule: credit2DoSchedule,
   peekNext: credit2PeekNext,
+  peekBlock: credit2PeekBlock,
+  peekBlock: credit2PeekBlock,
   contextSaved: credit2ContextSaved,
   pickResource: (s, unit) => credit2ResPick(s, unit),
   migrate: credit2MigrateHook,

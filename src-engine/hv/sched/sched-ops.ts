@@ -311,6 +311,12 @@ export interface SchedOps<S> {
    * protocol"). `prev` is the unit running on `cpu`.
    */
   peekNext?(s: S, cpu: number, prev: SchedUnit, from: number, until: number): SchedPeek | undefined;
+  /**
+   * Not in Xen: like peekNext, but for `prev` blocking (HLT) at an instant of [from, until] rather
+   * than being preempted: what sleep then doSchedule would pick. Lets a pCPU switch to the next
+   * vCPU when its vCPU halts, without a round trip (docs/architecture.md, "Halt decisions").
+   */
+  peekBlock?(s: S, cpu: number, prev: SchedUnit, from: number, until: number): SchedPeek | undefined;
   /** context_saved: `unit` has been switched out. */
   contextSaved?(s: S, unit: SchedUnit): void;
   /** pick_resource: a pCPU for the unit (within hard affinity ∩ pool). */
