@@ -68,4 +68,57 @@ describe('RTDS servers', () => {
     expect([10, 20, 30].map((k) => runTime(ivs, 1, 0, k * MS, (k + 10) * MS) / MS)).toEqual([4, 1, 1]);
     expect(S).toBe(1e9);
   });
+
+  it('pays back budget used past depletion from the next period (a pCPU thread stopped late by its host), at most one period owed', () => {
+    const h = manualCore(1, 'rtds');
+    h.core.addDomain({ domid: 1, name: 'v', maxVcpus: 1, vcpus: [{ rtds: { periodUs: 10_000, budgetUs: 4_000, extratime: false } }] });
+    expect(h.core.schedule(0)).toMatchObject({ vcpu: { domid: 1, vcpu: 0 }, until: 4 * MS });
+    // The pCPU stops 3 ms after its slice end: 7 ms used of a 4 ms budget.
+    h.host.t = 7 * MS;
+    expect(h.core.schedule(0).vcpu).toBeNull();
+    expect(h.core.vcpuSchedState(1, 0)).toMatchObject({ curBudget: 0, depleted: true });
+    // Next period: 4 ms less the 3 ms owed.
+    h.host.t = 10 * MS;
+    h.core.runTimers();
+    expect(h.core.vcpuSchedState(1, 0)).toMatchObject({ curDeadline: 20 * MS, curBudget: 1 * MS });
+    expect(h.core.schedule(0)).toMatchObject({ vcpu: { domid: 1, vcpu: 0 }, until: 11 * MS });
+    // On time from then on: full budgets again.
+    h.host.t = 11 * MS;
+    expect(h.core.schedule(0).vcpu).toBeNull();
+    h.host.t = 20 * MS;
+    h.core.runTimers();
+    expect(h.core.vcpuSchedState(1, 0)).toMatchObject({ curBudget: 4 * MS });
+    // A stop 50 ms late, while the replenishments come on time, owes one period (10 ms), paid as
+    // 3.99 ms, 3.99 ms and 2.02 ms.
+    expect(h.core.schedule(0)).toMatchObject({ until: 24 * MS });
+    for (let t = 30; t <= 70; t += 10) {
+      h.host.t = t * MS;
+      h.core.runTimers();
+    }
+    h.host.t = 74 * MS;
+    expect(h.core.schedule(0).vcpu).toBeNull();
+    const paid: number[] = [];
+    for (let k = 8; k <= 10; k++) {
+      h.host.t = k * 10 * MS;
+      h.core.runTimers();
+      const b = h.core.vcpuSchedState(1, 0).curBudget as number;
+      paid.push(4 * MS - b);
+      h.core.schedule(0);
+      h.host.t += b;
+      expect(h.core.schedule(0).vcpu).toBeNull();
+    }
+    expect(paid).toEqual([3.99 * MS, 3.99 * MS, 2.02 * MS]);
+  });
+
+  it('forgives what is owed when a whole period passes without running, or when extratime is switched on', () => {
+    const h = manualCore(1, 'rtds');
+    h.core.addDomain({ domid: 1, name: 'v', maxVcpus: 1, vcpus: [{ rtds: { periodUs: 10_000, budgetUs: 4_000, extratime: false } }] });
+    h.core.schedule(0);
+    h.host.t = 7 * MS;
+    h.core.schedule(0);
+    h.core.pauseDomain(1);
+    h.host.t = 35 * MS;
+    h.core.unpauseDomain(1);
+    expect(h.core.vcpuSchedState(1, 0)).toMatchObject({ curDeadline: 40 * MS, curBudget: 4 * MS });
+  });
 });
