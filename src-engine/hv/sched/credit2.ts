@@ -438,7 +438,6 @@ export const credit2Ops: SchedOps<Credit2State> = {
   doSchedule: credit2DoSchedule,
   peekNext: credit2PeekNext,
   peekBlock: credit2PeekBlock,
-  peekBlock: credit2PeekBlock,
   contextSaved: credit2ContextSaved,
   pickResource: (s, unit) => credit2ResPick(s, unit),
   migrate: credit2MigrateHook,
