@@ -91,7 +91,7 @@ export const P_POST_HEAD = 30;
 export const P_POST_TAIL = 31;
 /**
  * The posted-request ring: POST_SLOTS entries of POST_ENTRY_WORDS words (kind, arg0-arg2), after
- * the slot's fields (words 35-47 are free).
+ * the slot's fields (words 45-47 are free).
  */
 export const P_POST_RING = 64;
 /**
@@ -137,6 +137,29 @@ export const P_SLICE_EXTEND = 62;
 /** Deadlines at which no decision was published, so the pCPU asked (statistic, a count). */
 export const P_NO_NEXT = 63;
 /**
+ * The halt decision published with the next decision under the same P_NEXT_SEQ: the VCPU to run
+ * if this pCPU's VCPU halts (HLT with interrupts enabled) at an instant of [P_HNEXT_FROM,
+ * P_HNEXT_UNTIL], and its slice length (P_HNEXT_LEN). P_HNEXT_DOM is -1 when there is none (the
+ * next decision then covers slice ends only; P_NEXT_DOM is -1 and P_NEXT_FROM NO_DEADLINE when it
+ * covers halts only).
+ */
+export const P_HNEXT_DOM = 35;
+export const P_HNEXT_VCPU = 36;
+/** Which decision the pCPU took (TAKE_SLICE_END or TAKE_HALT), written with P_TAKEN_NS. */
+export const P_TAKEN_KIND = 37;
+/** Earliest halt instant the halt decision holds for (engine ns, float64). */
+export const P_HNEXT_FROM = 38;
+/** Latest halt instant the halt decision holds for (engine ns, float64). */
+export const P_HNEXT_UNTIL = 40;
+/** Slice length of the halt decision from the halt instant (ns, float64; NO_DEADLINE for none). */
+export const P_HNEXT_LEN = 42;
+/** Halt decisions this pCPU took (statistic, a count). */
+export const P_HALT_TAKES = 44;
+/** P_TAKEN_KIND: the pCPU stopped at its slice end and switched. */
+export const TAKE_SLICE_END = 0;
+/** P_TAKEN_KIND: the pCPU's VCPU halted and the pCPU switched. */
+export const TAKE_HALT = 1;
+/**
  * Switch token of a cpupool, in the slot of the pool's lowest pCPU: a pCPU about to take a
  * published decision first moves it on by one (Atomics.compareExchange from the value published
  * with its decision). Decisions of pCPUs of one pool assume that no other pCPU of the pool switches
@@ -177,8 +200,9 @@ export const REQ_IPI = 10;
 /** A local APIC EOI of a level-triggered vector (ARG0 = vector) for the IOAPIC. */
 export const REQ_EOI = 11;
 /**
- * Posted only: the pCPU took the published decision with sequence number ARG0 and switched to
- * its VCPU at P_TAKEN_NS; the hypervisor replays the schedule() call there.
+ * Posted only: the pCPU took the published decision with sequence number ARG0 (ARG1 = TAKE_SLICE_END
+ * or TAKE_HALT) and switched to its VCPU at P_TAKEN_NS; the hypervisor replays the schedule() call
+ * there (for a halt, the block first).
  */
 export const REQ_SWITCHED = 12;
 

@@ -451,15 +451,16 @@ export class Hypervisor implements HvCallHost, PcpuSchedHost {
   /**
    * The scheduler side of VCPU `prev` leaving its pCPU for `reason` (blocked, preempted, dead);
    * true if it halted with an interrupt already waiting, so it should simply run on (PcpuSchedHost).
+   * `taken`: the pCPU switched away at the halt itself, so it blocks (wakeAfterHalt follows).
    */
-  putAway(reason: number, prev: Running): boolean {
+  putAway(reason: number, prev: Running, taken: boolean): boolean {
     if (!prev.dom.shutdown) {
       const d = prev.dom;
       const v = prev.vcpu;
       // A PVH VCPU that blocked in a hypercall (SCHEDOP_block/poll) left through RES_STOP, halted.
       if (reason === SCHED_HALTED || (d.spec.pvh !== undefined && d.vcpuState[v][S_HALTED] !== 0 && reason !== SCHED_SHUTDOWN)) {
         d.countExit('hlt');
-        if (this.wakeable(d, v)) {
+        if (!taken && this.wakeable(d, v)) {
           d.vcpuState[v][S_HALTED] = 0;
           return true;
         }
@@ -508,6 +509,14 @@ export class Hypervisor implements HvCallHost, PcpuSchedHost {
         this.sched.wake(d.domid, v);
       }
     }
+  }
+
+  /** A VCPU blocked by a halt decision's replay wakes if an interrupt arrived since (PcpuSchedHost). */
+  wakeAfterHalt(prev: Running): void {
+    const d = prev.dom;
+    if (d.shutdown || d.paused || !this.wakeable(d, prev.vcpu)) return;
+    d.deadHalt[prev.vcpu] = false;
+    this.sched.wake(d.domid, prev.vcpu);
   }
 
   /** True if VCPU `v` of `d` can take an interrupt or event now (so HLT should not block it). */

@@ -17,10 +17,10 @@
  */
 import type { SchedCore } from '../hv/sched/core';
 import type { XenHost } from '../hv/xen/xen-host';
-import { SCHED_PREEMPTED } from './control-block';
+import { SCHED_HALTED, SCHED_PREEMPTED, TAKE_HALT } from './control-block';
 import type { HvDomain } from './hv-domain';
 import { prepareEntry } from './hv-exits';
-import type { PcpuSlots } from './hv-pcpu-slots';
+import type { NextFields, PcpuSlots } from './hv-pcpu-slots';
 
 /** The VCPU a pCPU runs, as the hypervisor thread knows it. */
 export interface Running {
@@ -45,6 +45,12 @@ export const NEXT_WINDOW_NS = 2_000_000;
  * an RTDS budget running out): a pCPU on time stops within a few microseconds of its deadline.
  */
 export const NEXT_NARROW_WINDOW_NS = 50_000;
+/**
+ * Halt instants a halt decision covers from the end of the pass that publishes it. What block()
+ * then schedule() decide does not depend on the instant for credit2 (credit2-peek.ts), so this only
+ * bounds how long a decision may stand; any pass revokes it first.
+ */
+export const HALT_WINDOW_NS = 20_000_000;
 /** Largest slice extension one word carries (ns, int32). */
 const MAX_EXTEND_NS = 0x7fffffff;
 
@@ -56,9 +62,15 @@ export interface PcpuSchedHost {
   nowNs(): number;
   /**
    * The scheduler side of VCPU `prev` leaving its pCPU for `reason`; true if it halted with an
-   * interrupt already waiting, so it should simply run on.
+   * interrupt already waiting, so it should simply run on. `taken`: the pCPU already switched away
+   * at the halt (a halt decision), so it blocks whatever is waiting (see wakeAfterHalt).
    */
-  putAway(reason: number, prev: Running): boolean;
+  putAway(reason: number, prev: Running, taken: boolean): boolean;
+  /**
+   * After the replay of a halt decision: `prev` blocked at its halt, but its posted writes before
+   * the halt (an EOI) may have raised an interrupt for it since; if so, it wakes now.
+   */
+  wakeAfterHalt(prev: Running): void;
   /** Serves pCPU `p`'s posted requests in order (a REQ_SWITCHED among them comes to switched()). */
   drainPosted(p: number): void;
   /** Reports an engine error to the host's log. */
@@ -74,14 +86,14 @@ export interface PcpuSchedArrays {
   directPending: Set<number>;
 }
 
-/** A decision published for one pCPU. */
-interface Published {
+/**
+ * The decisions published for one pCPU: at its slice end (domid, vcpu, len: the slice length the
+ * pCPU starts from, the shortest over the window; domid -1 for none) and at a halt (hdomid, hvcpu,
+ * hlen).
+ */
+interface Published extends NextFields {
   /** Its sequence number, 0 when nothing is published. */
   seq: number;
-  domid: number;
-  vcpu: number;
-  /** The slice length the pCPU starts from (shortest over the window). */
-  len: number;
 }
 
 /** Counts of published decisions, for tests and benchmarks. */
@@ -93,6 +105,10 @@ export interface SwitchCounts {
   mismatches: number;
   /** Pass ends at which a running pCPU got no decision (the scheduler could not tell, or idle next). */
   declined: number;
+  /** Publications that carried a halt decision. */
+  haltPublished: number;
+  /** Halt decisions taken and replayed. */
+  haltReplayed: number;
 }
 
 /** Scheduling on behalf of the pCPUs (part of the hypervisor thread). */
@@ -111,7 +127,7 @@ export class PcpuScheduling {
   /** Sequence number of the last decision replayed per pCPU (its REQ_SWITCHED may come after). */
   private readonly replayedSeq: number[];
   /** Published decisions so far. */
-  readonly counts: SwitchCounts = { published: 0, revoked: 0, replayed: 0, mismatches: 0, declined: 0 };
+  readonly counts: SwitchCounts = { published: 0, revoked: 0, replayed: 0, mismatches: 0, declined: 0, haltPublished: 0, haltReplayed: 0 };
 
   constructor(
     private readonly host: PcpuSchedHost,
@@ -119,7 +135,7 @@ export class PcpuScheduling {
     private readonly a: PcpuSchedArrays,
   ) {
     const n = a.running.length;
-    this.pub = Array.from({ length: n }, () => ({ seq: 0, domid: -1, vcpu: 0, len: 0 }));
+    this.pub = Array.from({ length: n }, () => ({ seq: 0, domid: -1, vcpu: 0, from: 0, until: 0, len: 0, hdomid: -1, hvcpu: 0, hfrom: 0, huntil: 0, hlen: 0 }));
     this.seqs = new Array<number>(n).fill(0);
     this.tokens = new Array<number>(n).fill(0);
     this.replayedSeq = new Array<number>(n).fill(0);
@@ -137,14 +153,14 @@ export class PcpuScheduling {
 
   /** A pCPU stopped its VCPU for `reason`; returns [domid or -1, vcpu, wake snapshot]. */
   schedule(p: number, reason: number): [number, number, number] {
-    return this.scheduleAt(p, reason, this.slots.stopNs(p), false);
+    return this.scheduleAt(p, reason, this.slots.stopNs(p), false, false);
   }
 
   /**
    * schedule() with the run accounted up to `stopNs`. A replay (the pCPU already switched by
    * itself) leaves the pCPU's words alone: its preempt bit, wake word and slice end are its own.
    */
-  private scheduleAt(p: number, reason: number, stopNs: number, replay: boolean): [number, number, number] {
+  private scheduleAt(p: number, reason: number, stopNs: number, replay: boolean, haltTaken: boolean): [number, number, number] {
     if (!this.a.started[p]) {
       this.a.started[p] = true;
       this.host.sched.setPcpuOnline(p);
@@ -154,19 +170,19 @@ export class PcpuScheduling {
     // for this thread to get a host CPU).
     this.accountAt = prev !== null ? Math.min(stopNs, this.host.nowNs()) : -1;
     try {
-      return this.scheduleAfter(p, reason, prev, replay);
+      return this.scheduleAfter(p, reason, prev, replay, haltTaken);
     } finally {
       this.accountAt = -1;
     }
   }
 
-  private scheduleAfter(p: number, reason: number, prev: Running | null, replay: boolean): [number, number, number] {
+  private scheduleAfter(p: number, reason: number, prev: Running | null, replay: boolean, haltTaken: boolean): [number, number, number] {
     // Tickles of `p` while its old VCPU is put away are answered by the decision below; waking
     // the pCPU for them would only make a pCPU that posted its HLT ask again.
     this.deciding = p;
     try {
       // An interrupt is already waiting for a halting VCPU: no point blocking, run it again.
-      if (prev !== null && this.host.putAway(reason, prev)) return [prev.dom.domid, prev.vcpu, this.slots.wakeWord(p)];
+      if (prev !== null && this.host.putAway(reason, prev, haltTaken)) return [prev.dom.domid, prev.vcpu, this.slots.wakeWord(p)];
     } finally {
       this.deciding = -1;
     }
@@ -231,23 +247,29 @@ export class PcpuScheduling {
   private replay(p: number): void {
     const pub = this.pub[p];
     const t = this.slots.takenNs(p);
+    const halt = this.slots.takenKind(p) === TAKE_HALT;
+    const want = halt ? pub.hdomid : pub.domid;
+    const wantVcpu = halt ? pub.hvcpu : pub.vcpu;
+    const provisional = t + (halt ? pub.hlen : pub.len);
     this.replayedSeq[p] = pub.seq;
     pub.seq = 0;
     this.counts.replayed++;
-    const [domid, vcpu] = this.scheduleAt(p, SCHED_PREEMPTED, t, true);
-    const provisional = t + pub.len;
+    if (halt) this.counts.haltReplayed++;
+    const prev = this.a.running[p];
+    const [domid, vcpu] = this.scheduleAt(p, halt ? SCHED_HALTED : SCHED_PREEMPTED, t, true, halt);
     const end = this.a.sliceEnd[p];
-    if (domid !== pub.domid || vcpu !== pub.vcpu || !(end >= provisional)) {
+    if (domid !== want || vcpu !== wantVcpu || !(end >= provisional)) {
       // An engine bug: the pCPU runs something else than the scheduler now thinks. Make it ask.
       this.counts.mismatches++;
       this.host.logError(
-        `pCPU ${p} switched to d${pub.domid}v${pub.vcpu} until ${provisional} at ${t}, but the scheduler decided ` +
+        `pCPU ${p} switched ${halt ? 'at a halt ' : ''}to d${want}v${wantVcpu} until ${provisional} at ${t}, but the scheduler decided ` +
           `${domid < 0 ? 'idle' : `d${domid}v${vcpu}`} until ${end}; preempting it`,
       );
       this.slots.preempt(p);
-      return;
+    } else if (end > provisional) {
+      this.slots.extendSlice(p, Number.isFinite(end) ? Math.min(MAX_EXTEND_NS, Math.ceil(end - provisional)) : MAX_EXTEND_NS);
     }
-    if (end > provisional) this.slots.extendSlice(p, Number.isFinite(end) ? Math.min(MAX_EXTEND_NS, Math.ceil(end - provisional)) : MAX_EXTEND_NS);
+    if (halt && prev !== null) this.host.wakeAfterHalt(prev);
   }
 
   /**
@@ -262,35 +284,70 @@ export class PcpuScheduling {
     for (let p = 0; p < tokens.length; p++) tokens[p] = this.slots.poolToken(p);
     for (let p = 0; p < this.pub.length; p++) {
       const r = this.a.running[p];
-      const end = this.a.sliceEnd[p];
       // PVH VCPUs (running or next) keep asking: their Xen state follows entries on this thread.
-      if (r === null || this.pub[p].seq !== 0 || !Number.isFinite(end) || r.dom.shutdown || r.dom.pendingShutdown || r.dom.spec.pvh !== undefined) continue;
+      if (r === null || this.pub[p].seq !== 0 || r.dom.shutdown || r.dom.pendingShutdown || r.dom.spec.pvh !== undefined) continue;
       if (this.slots.preemptPending(p)) continue;
-      // Never before an instant the scheduler has seen: the replay accounts exactly there.
-      const from = Math.ceil(Math.max(end + NEXT_LEAD_NS, this.schedLast, now));
-      let until = Math.floor(Math.max(end, now) + NEXT_WINDOW_NS);
-      let peek = this.host.sched.peekNext(p, from, until);
-      if (peek === null) {
-        until = Math.floor(Math.max(end, now) + NEXT_NARROW_WINDOW_NS);
-        peek = from <= until ? this.host.sched.peekNext(p, from, until) : null;
-      }
-      if (peek === null || peek.vcpu === null) {
+      const leader = this.host.sched.poolLeader(p);
+      if (leader < 0) continue;
+      const pub = this.pub[p];
+      const atEnd = this.peekSliceEnd(p, now, pub);
+      const atHalt = this.peekHalt(p, now, pub);
+      if (!atEnd && !atHalt) {
         this.counts.declined++;
         continue;
       }
-      const d = this.host.domains.get(peek.vcpu.domid);
-      // A PVH VCPU's entry updates its Xen time and upcall line on this thread (prepareEntry).
-      const leader = this.host.sched.poolLeader(p);
-      if (d === undefined || d.shutdown || d.pendingShutdown || d.spec.pvh !== undefined || leader < 0) continue;
+      if (!atEnd) pub.domid = -1;
+      if (!atHalt) pub.hdomid = -1;
       const seq = this.seqs[p] >= 0x7ffffffe ? 1 : this.seqs[p] + 1;
       this.seqs[p] = seq;
-      const pub = this.pub[p];
       pub.seq = seq;
-      pub.domid = peek.vcpu.domid;
-      pub.vcpu = peek.vcpu.vcpu;
-      pub.len = peek.len;
-      this.slots.publishNext(p, seq, pub.domid, pub.vcpu, from, until, peek.len, leader, tokens[leader]);
+      this.slots.publishNext(p, seq, pub, leader, tokens[leader]);
       this.counts.published++;
+      if (atHalt) this.counts.haltPublished++;
     }
+  }
+
+  /** A VCPU a decision may name: an HVM VCPU of a live domain (a PVH VCPU's entry runs here). */
+  private switchable(domid: number): boolean {
+    const d = this.host.domains.get(domid);
+    return d !== undefined && !d.shutdown && d.pendingShutdown === undefined && d.spec.pvh === undefined;
+  }
+
+  /** The decision for pCPU `p`'s slice end into `pub` (domid, vcpu, from, until, len); false if none. */
+  private peekSliceEnd(p: number, now: number, pub: Published): boolean {
+    const end = this.a.sliceEnd[p];
+    if (!Number.isFinite(end)) return false;
+    // Never before an instant the scheduler has seen: the replay accounts exactly there.
+    const from = Math.ceil(Math.max(end + NEXT_LEAD_NS, this.schedLast, now));
+    let until = Math.floor(Math.max(end, now) + NEXT_WINDOW_NS);
+    let peek = this.host.sched.peekNext(p, from, until);
+    if (peek === null) {
+      until = Math.floor(Math.max(end, now) + NEXT_NARROW_WINDOW_NS);
+      peek = from <= until ? this.host.sched.peekNext(p, from, until) : null;
+    }
+    if (peek === null || peek.vcpu === null || !this.switchable(peek.vcpu.domid)) return false;
+    pub.domid = peek.vcpu.domid;
+    pub.vcpu = peek.vcpu.vcpu;
+    pub.from = from;
+    pub.until = until;
+    pub.len = peek.len;
+    return true;
+  }
+
+  /**
+   * The decision for pCPU `p`'s VCPU halting into `pub` (hdomid, hvcpu, hfrom, huntil, hlen); false
+   * if none. An idle result is not published: lazy halts cover a pCPU with nothing else to run.
+   */
+  private peekHalt(p: number, now: number, pub: Published): boolean {
+    const from = Math.ceil(Math.max(this.schedLast, now));
+    const until = from + HALT_WINDOW_NS;
+    const peek = this.host.sched.peekBlock(p, from, until);
+    if (peek === null || peek.vcpu === null || !this.switchable(peek.vcpu.domid)) return false;
+    pub.hdomid = peek.vcpu.domid;
+    pub.hvcpu = peek.vcpu.vcpu;
+    pub.hfrom = from;
+    pub.huntil = until;
+    pub.hlen = peek.len;
+    return true;
   }
 }

@@ -5,6 +5,7 @@
  * Atomics protocol.
  */
 import {
+  P_HNEXT_DOM, P_HNEXT_FROM, P_HNEXT_LEN, P_HNEXT_UNTIL, P_HNEXT_VCPU, P_TAKEN_KIND,
   P_NEXT_DOM, P_NEXT_FROM, P_NEXT_LEN, P_NEXT_SEQ, P_NEXT_TOKEN, P_NEXT_TOKEN_PCPU, P_NEXT_UNTIL, P_NEXT_VCPU, P_POOL_TOKEN, P_SLICE_EXTEND, P_TAKEN_NS,
   ATTN_EVENT, ATTN_PREEMPT, P_LAZY_HALT, P_ARG0, P_ARG1, P_ARG2, P_ASSIGN_DOM, P_ASSIGN_SEQ, P_ASSIGN_VCPU, P_ATTN, P_DEADLINE, P_POST_HEAD, P_POST_RING,
   P_POST_TAIL, P_REQ, P_RES0, P_RES1, P_RES2, P_RES_STATUS, P_RESP, P_STOP_NS, P_WAKE, POST_ENTRY_WORDS, POST_SLOTS, NO_DEADLINE, getF64, putF64,
@@ -17,6 +18,20 @@ export interface PcpuRequest {
   a0: number;
   a1: number;
   a2: number;
+}
+
+/** The fields of a published next decision (PcpuSlots.publishNext); one reused object per pCPU. */
+export interface NextFields {
+  domid: number;
+  vcpu: number;
+  from: number;
+  until: number;
+  len: number;
+  hdomid: number;
+  hvcpu: number;
+  hfrom: number;
+  huntil: number;
+  hlen: number;
 }
 
 /** The per-pCPU words of one control block, as the hypervisor thread uses them. */
@@ -187,27 +202,39 @@ export class PcpuSlots {
   }
 
   /**
-   * Publishes pCPU `p`'s next decision under sequence number `seq` (non-zero, never reused): run
-   * VCPU `vcpu` of `domid` for at least `len` ns (Infinity: no end) if it stops in [from, until]
-   * and no other pCPU of its pool has switched by itself since the pool's switch token (in
-   * `leader`'s slot) was `token`. Only while nothing is published for `p` (the fields are then the
-   * hypervisor's alone).
+   * Publishes pCPU `p`'s next decisions under sequence number `seq` (non-zero, never reused): run
+   * VCPU `next.domid`/`next.vcpu` for at least `next.len` ns (Infinity: no end) if it stops at its
+   * slice end in [next.from, next.until] (domid -1: no such decision), or VCPU `next.hdomid`/
+   * `next.hvcpu` for at least `next.hlen` ns if its VCPU halts in [next.hfrom, next.huntil] (hdomid
+   * -1: none); either only if no other pCPU of its pool has switched by itself since the pool's
+   * switch token (in `leader`'s slot) was `token`. Only while nothing is published for `p` (the
+   * fields are then the hypervisor's alone).
    */
-  publishNext(p: number, seq: number, domid: number, vcpu: number, from: number, until: number, len: number, leader: number, token: number): void {
+  publishNext(p: number, seq: number, next: NextFields, leader: number, token: number): void {
     const cb = this.cb;
     cb[slot(p, P_NEXT_TOKEN_PCPU)] = leader;
     cb[slot(p, P_NEXT_TOKEN)] = token;
-    cb[slot(p, P_NEXT_DOM)] = domid;
-    cb[slot(p, P_NEXT_VCPU)] = vcpu;
-    putF64(cb, slot(p, P_NEXT_FROM), from);
-    putF64(cb, slot(p, P_NEXT_UNTIL), until);
-    putF64(cb, slot(p, P_NEXT_LEN), Number.isFinite(len) ? len : NO_DEADLINE);
+    cb[slot(p, P_NEXT_DOM)] = next.domid;
+    cb[slot(p, P_NEXT_VCPU)] = next.vcpu;
+    putF64(cb, slot(p, P_NEXT_FROM), next.domid >= 0 ? next.from : NO_DEADLINE);
+    putF64(cb, slot(p, P_NEXT_UNTIL), next.until);
+    putF64(cb, slot(p, P_NEXT_LEN), Number.isFinite(next.len) ? next.len : NO_DEADLINE);
+    cb[slot(p, P_HNEXT_DOM)] = next.hdomid;
+    cb[slot(p, P_HNEXT_VCPU)] = next.hvcpu;
+    putF64(cb, slot(p, P_HNEXT_FROM), next.hfrom);
+    putF64(cb, slot(p, P_HNEXT_UNTIL), next.huntil);
+    putF64(cb, slot(p, P_HNEXT_LEN), Number.isFinite(next.hlen) ? next.hlen : NO_DEADLINE);
     Atomics.store(cb, slot(p, P_NEXT_SEQ), seq);
   }
 
   /** Withdraws decision `seq` of pCPU `p`; false if the pCPU took it first. */
   revokeNext(p: number, seq: number): boolean {
     return Atomics.compareExchange(this.cb, slot(p, P_NEXT_SEQ), seq, 0) === seq;
+  }
+
+  /** Which of its published decisions pCPU `p` took last (TAKE_SLICE_END or TAKE_HALT). */
+  takenKind(p: number): number {
+    return this.cb[slot(p, P_TAKEN_KIND)];
   }
 
   /** The stop instant at which pCPU `p` took its last published decision (engine ns). */

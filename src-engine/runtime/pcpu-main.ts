@@ -31,6 +31,7 @@ import {
   REQ_IO_OUT, REQ_MMIO_READ, REQ_MMIO_WRITE, REQ_MSR_READ, REQ_MSR_WRITE, REQ_HYPERCALL, REQ_SCHEDULE, RES_STOP, REQ_IPI, REQ_EOI,
   SCHED_HALTED, SCHED_PREEMPTED, SCHED_SHUTDOWN, SCHED_SIPI_WAIT, SCHED_START, SCHED_STOPPED, SCHED_IDLE_WAKE,
   P_NEXT_DOM, P_NEXT_FROM, P_NEXT_LEN, P_NEXT_SEQ, P_NEXT_UNTIL, P_NEXT_VCPU, P_NEXT_TOKEN, P_NEXT_TOKEN_PCPU, P_NO_NEXT, P_POOL_TOKEN, P_SLICE_EXTEND, P_TAKEN_NS, P_TAKES, P_TAKE_MISSES, REQ_SWITCHED,
+  P_HALT_TAKES, P_HNEXT_DOM, P_HNEXT_FROM, P_HNEXT_LEN, P_HNEXT_UNTIL, P_HNEXT_VCPU, P_TAKEN_KIND, TAKE_HALT, TAKE_SLICE_END,
   getF64, putF64, ringDoorbell, slot,
 } from './control-block';
 import type { DomainShare, HostToPcpu, PcpuInit } from './messages';
@@ -87,6 +88,8 @@ const LAZY_POST_PORTS: ReadonlySet<number> = new Set([
   0x20, 0x21, 0x80, 0xa0, 0xa1,
   ...UART_PORT_RANGES.flatMap(([base, n]) => Array.from({ length: n }, (_, i) => base + i)).filter((p) => !uartWriteChangesLsr(p)),
 ]);
+/** The local APIC registers of no VCPU (a pCPU running nothing). */
+const NO_APIC = new Int32Array(0);
 /** The LSR cache of a pCPU running nothing: every read asks. */
 const NO_LSR_CACHE = new Int32Array(LSR_CACHE_WORDS).fill(LSR_ASK);
 
@@ -108,7 +111,7 @@ export function pcpuMain(env: WorkerEnv): void {
   const blocks = new Map<number, Block>();
   let current: Cpu | null = null;
   /** The running VCPU's local APIC registers. */
-  let apic: Int32Array = new Int32Array(0);
+  let apic: Int32Array = NO_APIC;
   /** Time and instruction count up to which the current run is already in P_BUSY_NS / P_INSNS. */
   let publishedNs = 0;
   let publishedInsns = 0;
@@ -316,40 +319,41 @@ export function pcpuMain(env: WorkerEnv): void {
   }
 
   /**
-   * At a slice end at engine time `t` (integer ns): takes the decision the hypervisor published
-   * for this instant, if one stands and `t` is inside its window. Then the next VCPU is in
-   * `handed` and its slice end in `takenDeadline`, and REQ_SWITCHED is posted for the hypervisor
-   * to replay; no round trip. False: ask as usual.
+   * At a slice end (or, `halt`, a HLT with interrupts enabled) at engine time `t` (integer ns):
+   * takes the decision the hypervisor published for it, if one stands and `t` is inside its window.
+   * Then the next VCPU is in `handed` and its slice end in `takenDeadline`, and REQ_SWITCHED is
+   * posted for the hypervisor to replay; no round trip. False: ask (or post the HLT) as usual.
    */
-  function takeNext(t: number): boolean {
+  function takeNext(t: number, halt: boolean): boolean {
     const seq = Atomics.load(cb, base + P_NEXT_SEQ);
-    if (seq === 0) {
-      cb[base + P_NO_NEXT]++;
+    // The fields are stable while `seq` stands; the compare-exchange below proves it did.
+    const domid = seq === 0 ? -1 : cb[base + (halt ? P_HNEXT_DOM : P_NEXT_DOM)];
+    if (domid < 0) {
+      if (!halt) cb[base + P_NO_NEXT]++;
       return false;
     }
-    // The fields are stable while `seq` stands; the compare-exchange below proves it did.
-    const from = getF64(cb, base + P_NEXT_FROM);
-    const until = getF64(cb, base + P_NEXT_UNTIL);
-    const domid = cb[base + P_NEXT_DOM];
-    const vcpu = cb[base + P_NEXT_VCPU];
-    const len = getF64(cb, base + P_NEXT_LEN);
+    const from = getF64(cb, base + (halt ? P_HNEXT_FROM : P_NEXT_FROM));
+    const until = getF64(cb, base + (halt ? P_HNEXT_UNTIL : P_NEXT_UNTIL));
+    const vcpu = cb[base + (halt ? P_HNEXT_VCPU : P_NEXT_VCPU)];
+    const len = getF64(cb, base + (halt ? P_HNEXT_LEN : P_NEXT_LEN));
     const tokenIdx = slot(cb[base + P_NEXT_TOKEN_PCPU], P_POOL_TOKEN);
     const token = cb[base + P_NEXT_TOKEN];
     if (t < from || t > until) {
-      cb[base + P_TAKE_MISSES]++;
+      if (!halt) cb[base + P_TAKE_MISSES]++;
       return false;
     }
     putF64(cb, base + P_TAKEN_NS, t);
+    cb[base + P_TAKEN_KIND] = halt ? TAKE_HALT : TAKE_SLICE_END;
     Atomics.store(cb, base + P_SLICE_EXTEND, 0);
     // First the pool's token (no sibling switched since; the others' decisions stop holding), then
     // our own decision (not revoked). Losing the second after winning the first only makes the
     // siblings ask.
     if (Atomics.compareExchange(cb, tokenIdx, token, (token + 1) | 0) !== token || Atomics.compareExchange(cb, base + P_NEXT_SEQ, seq, 0) !== seq) {
-      cb[base + P_TAKE_MISSES]++;
+      if (!halt) cb[base + P_TAKE_MISSES]++;
       return false;
     }
-    post(REQ_SWITCHED, seq, 0, 0, RING_SWITCHED);
-    cb[base + P_TAKES]++;
+    post(REQ_SWITCHED, seq, halt ? TAKE_HALT : TAKE_SLICE_END, 0, RING_SWITCHED);
+    cb[base + (halt ? P_HALT_TAKES : P_TAKES)]++;
     handed = [domid, vcpu];
     takenDeadline = len === NO_DEADLINE ? NO_DEADLINE : t + len;
     return true;
@@ -468,11 +472,16 @@ export function pcpuMain(env: WorkerEnv): void {
     publishRun(cpu);
     const stopNs = Math.floor(env.nowNs());
     putF64(cb, base + P_STOP_NS, stopNs);
+    /** An interrupt reached the local APIC as the VCPU halted: the hypervisor keeps it running. */
+    const haltPending = exit === RunExit.Halt && !pvh && lapicHasInterrupt(apic);
     current = null;
-    apic = new Int32Array(0);
+    apic = NO_APIC;
     // A slice that ended at its deadline may go on with the published next decision.
-    if (atDeadline && exit === RunExit.Attention && (Atomics.load(cb, base + P_ATTN) & ATTN_PREEMPT) === 0 && takeNext(stopNs)) continue;
+    if (atDeadline && exit === RunExit.Attention && (Atomics.load(cb, base + P_ATTN) & ATTN_PREEMPT) === 0 && takeNext(stopNs, false)) continue;
     if (exit === RunExit.Halt && !pvh) {
+      // A HLT that an interrupt can end, with nothing pending: switch to the published halt
+      // decision (another VCPU of the pool) without a round trip; the hypervisor replays the block.
+      if ((cpu.s[S_EFLAGS] & IF) !== 0 && !haltPending && (Atomics.load(cb, base + P_ATTN) & ATTN_PREEMPT) === 0 && takeNext(stopNs, true)) continue;
       // HLT needs no answer: post it and sleep like an idle pCPU; the hypervisor blocks the VCPU
       // and hands this pCPU whatever it should run next. While the hypervisor sleeps with nothing
       // waiting for this pCPU, a HLT that an interrupt can end is left for its next wake-up

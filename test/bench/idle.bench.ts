@@ -7,9 +7,13 @@
  * and by its guest instruction rate, under credit2 and credit.
  * DOMUS_BENCH_SECONDS sets the measurement window (default 6 s); DOMUS_BENCH_IDLE_COUNTS the
  * numbers of tick domains (default 0,1,10,50); DOMUS_BENCH_IDLE_BESIDE=0 skips the spin part;
- * DOMUS_BENCH_IDLE_SETTLE the seconds before each window (default 1.5; 40 gives the steady state).
+ * DOMUS_BENCH_IDLE_SETTLE the seconds before each window (default 1.5; 40 gives the steady state);
+ * DOMUS_BENCH_IDLE_COUNTS= (empty) skips the first part; DOMUS_BENCH_IDLE_SCHEDS the schedulers of
+ * the second (default credit2,credit). The second part also prints how many halts the pCPU switched
+ * by itself (halt decisions, runtime/hv-pcpu-sched.ts) and any error the hypervisor logged.
  */
 import type { SchedulerName } from '../../src-engine/api/types';
+import { slot } from '../../src-engine/runtime/control-block';
 import type { EngineService } from '../../src-engine/node/service/engine-service';
 import { createGuest, domainCpu, hostLine, onePcpuPool, sleep, startRealEngine, threadSnapshot, threadUse } from '../unit/sched-real/real-engine';
 
@@ -20,7 +24,21 @@ const WINDOW_MS = Number(process.env.DOMUS_BENCH_SECONDS ?? 6) * 1000;
  * baseline tier: the first 30 s of an idle tick domain cost about twice the steady state.
  */
 const SETTLE_MS = Number(process.env.DOMUS_BENCH_IDLE_SETTLE ?? 1.5) * 1000;
-const COUNTS = (process.env.DOMUS_BENCH_IDLE_COUNTS ?? '0,1,10,50').split(',').map(Number);
+const COUNTS = (process.env.DOMUS_BENCH_IDLE_COUNTS ?? '0,1,10,50').split(',').filter((x) => x !== '').map(Number);
+const SCHEDS = (process.env.DOMUS_BENCH_IDLE_SCHEDS ?? 'credit2,credit').split(',') as SchedulerName[];
+/** The pCPU of the second part's pool (onePcpuPool's default). */
+const POOL_PCPU = 1;
+
+/**
+ * Halt decisions pCPU `p` took so far, from the control block (Engine.pcpuStats does not carry the
+ * counter yet); 0 on a build without them.
+ */
+function haltTakes(svc: EngineService, p: number): number {
+  const cb = (svc.engine as unknown as { cb: Int32Array }).cb;
+  return cb[slot(p, P_HALT_TAKES_WORD)] ?? 0;
+}
+/** P_HALT_TAKES (control-block.ts), by value so that the bench builds against an older tree too. */
+const P_HALT_TAKES_WORD = 44;
 const BESIDE = 50;
 
 /** HLT exits of every domain so far (one per timer interrupt served, for tick.elf). */
@@ -63,6 +81,7 @@ async function beside(sched: SchedulerName, log: (line: string) => void): Promis
     const spin = await createGuest(svc, { name: 'worker', guest: 'spin', pool: 'shared' });
     await sleep(SETTLE_MS);
     const phase = async () => {
+      const k0 = haltTakes(svc, POOL_PCPU);
       const c0 = (await domainCpu(svc)).get('worker') ?? 0;
       const i0 = (await svc.request('domain.get', { domain: spin })).instructions;
       const a = threadSnapshot();
@@ -72,7 +91,7 @@ async function beside(sched: SchedulerName, log: (line: string) => void): Promis
       const use = threadUse(a, threadSnapshot());
       const c1 = (await domainCpu(svc)).get('worker') ?? 0;
       const i1 = (await svc.request('domain.get', { domain: spin })).instructions;
-      return { share: (c1 - c0) / wall, mips: (i1 - i0) / wall / 1e6, use };
+      return { share: (c1 - c0) / wall, mips: (i1 - i0) / wall / 1e6, use, haltTakes: (haltTakes(svc, POOL_PCPU) - k0) / wall };
     };
     const alone = await phase();
     for (let i = 0; i < BESIDE; i++) await createGuest(svc, { name: `tick${i}`, guest: 'tick', pool: 'shared' });
@@ -83,6 +102,8 @@ async function beside(sched: SchedulerName, log: (line: string) => void): Promis
         `${(100 * with50.share).toFixed(1)}% at ${with50.mips.toFixed(1)} MIPS -> slowed ${(100 * (1 - with50.share / alone.share)).toFixed(1)}% by share, ` +
         `${(100 * (1 - with50.mips / alone.mips)).toFixed(1)}% by instruction rate (goal < 10%); engine ${(100 * alone.use.total).toFixed(0)}% -> ${(100 * with50.use.total).toFixed(0)}% of a host CPU`,
     );
+    const errors = (await svc.request('log.dmesg', {})).filter((m) => m.level === 'error' && m.source === 'hypervisor');
+    log(`         ${with50.haltTakes.toFixed(0)} halts/s switched by the pCPU without a round trip; ${errors.length} hypervisor errors${errors.length > 0 ? ` (first: ${errors[0].message})` : ''}`);
     log(`         ${hostLine(with50.use)}`);
   } finally {
     await e.close();
@@ -92,8 +113,8 @@ async function beside(sched: SchedulerName, log: (line: string) => void): Promis
 /** Prints the figures. */
 export default async function bench(log: (line: string) => void): Promise<void> {
   log(`idle tick domains on a 2-pCPU engine (Pool-0, credit2), ${WINDOW_MS / 1000} s each`);
-  await idleCost(log);
+  if (COUNTS.length > 0) await idleCost(log);
   if (process.env.DOMUS_BENCH_IDLE_BESIDE === '0') return;
   log(`a spin domain alone and beside ${BESIDE} tick domains on one pCPU, ${WINDOW_MS / 1000} s each`);
-  for (const s of ['credit2', 'credit'] as SchedulerName[]) await beside(s, log);
+  for (const s of SCHEDS) await beside(s, log);
 }
