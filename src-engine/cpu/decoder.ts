@@ -5,7 +5,9 @@
  *
  * Blocks end at control transfers and mode-changing instructions (the factory says so), before
  * an instruction that would cross into another page, and at MAX_BLOCK_INSNS. A block whose first
- * instruction crosses a page is decoded but not cached.
+ * instruction crosses a page is decoded but not cached. While the JIT is off, a block goes on
+ * past a conditional branch with a fast kind (a superblock: the branch, when taken, leaves the
+ * block early; exec-block.ts); such blocks are never given to the JIT (Block.exits > 0).
  */
 import type { Cpu } from './cpu';
 import { Block, Insn } from './insn';
@@ -14,7 +16,7 @@ import { fetchOffset, NOT_RAM } from './mmu';
 import { markInsnBytes, revalidateBlock } from './code-marks';
 import { GROUPS, G7_REG_LMSW, G7_REG_SMSW, G7_REGISTER_FORMS, ONE_BYTE, TWO_BYTE } from './opcode-table';
 import { FACTORIES, udFactory, udHandler } from './handlers/index';
-import { classify } from './fast-kinds';
+import { classify, fuse, isCondBranch } from './fast-kinds';
 import {
   EBP, EXC_GP, REG_ZERO, SEG_CS, SEG_DS, SEG_ES, SEG_FS, SEG_GS, SEG_SS, EBX, ESI, EDI, ESP,
 } from './state';
@@ -529,9 +531,11 @@ export function decodeBlock(cpu: Cpu, eip: number, lin: number, cache: Map<numbe
   const off = fetchOffset(cpu, lin);
   const mode = cpu.modeKey;
   const phys = cpu.phys;
+  const chain = !cpu.jit.enabled;
   if (off !== NOT_RAM) {
     const cached = cache.get(off);
-    if (cached !== undefined && cached.eip === eip && cached.lin === lin && cached.mode === mode) {
+    // A superblock is only used while the JIT is off (the JIT's regions need one exit per block).
+    if (cached !== undefined && cached.eip === eip && cached.lin === lin && cached.mode === mode && (cached.exits === 0 || chain)) {
       if (phys.codeGen[cached.frame] === cached.gen || revalidateBlock(phys, cached)) return cached;
     }
   }
@@ -566,13 +570,21 @@ export function decodeBlock(cpu: Cpu, eip: number, lin: number, cache: Map<numbe
       break;
     }
     insns.push(ins);
-    if (d.endBlock || insns.length >= MAX_BLOCK_INSNS) break;
+    if (insns.length >= MAX_BLOCK_INSNS) break;
+    if (d.endBlock && (!chain || !isCondBranch(ins.kind))) break;
     pc = ins.next;
     if ((((lin + (pc - eip)) | 0) >>> 0) > pageLast || pc === 0) break;
   }
   const last = insns[insns.length - 1];
   const bytes = last.eip - eip + last.len;
   const b = new Block(insns, eip, lin, cacheable ? off : -1, frame, gen, mode, last.next, bytes);
+  // Conditional branches before the last instruction: exits from inside a superblock. Each
+  // conditional branch is fused with the instruction before it when that has a fused kind.
+  for (let k = 0; k < insns.length; k++) {
+    if (!isCondBranch(insns[k].kind)) continue;
+    if (k < insns.length - 1) b.exits++;
+    if (k > 0) insns[k - 1].kind = fuse(insns[k - 1]);
+  }
   if (cacheable) {
     // The copy holds the bytes decoded unless another thread stored into them since they were
     // marked, and then the generation moved: such a block is stale and never revalidated.

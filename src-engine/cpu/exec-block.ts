@@ -44,6 +44,17 @@ const SHR32 = (LF_SHR << 2) | SZ32;
 const ADD8 = (LF_ADD << 2) | SZ8;
 const SUB8 = (LF_SUB << 2) | SZ8;
 const LOGIC8 = (LF_LOGIC << 2) | SZ8;
+/** Condition codes (SDM Vol. 2 Table B-1, the low nibble of Jcc) the fused kinds test inline. */
+const CC_B = 0x2;
+const CC_AE = 0x3;
+const CC_Z = 0x4;
+const CC_NZ = 0x5;
+const CC_BE = 0x6;
+const CC_A = 0x7;
+const CC_L = 0xc;
+const CC_GE = 0xd;
+const CC_LE = 0xe;
+const CC_G = 0xf;
 /** The low byte of an immediate (8-bit operand size). */
 const BYTE_MASK = 0xff;
 /** Offset bits of a 4-KiB page. */
@@ -54,10 +65,11 @@ const DWORD_MISALIGN = 3;
 const DWORD = 4;
 
 /**
- * Runs the `n` instructions of a block's list. On a fault, cpu.faultIndex is the index of the
- * faulting instruction.
+ * Runs the `n` instructions of a block's list, or fewer when a conditional branch inside a
+ * superblock is taken (decoder.ts); returns how many ran. On a fault, cpu.faultIndex is the index
+ * of the faulting instruction.
  */
-function execInsns(cpu: Cpu, list: Insn[], n: number): void {
+function execInsns(cpu: Cpu, list: Insn[], n: number): number {
   const s = cpu.s;
   const phys = cpu.phys;
   const mem32 = phys.mem32;
@@ -65,7 +77,7 @@ function execInsns(cpu: Cpu, list: Insn[], n: number): void {
   let k = 0;
   try {
     for (k = 0; k < n; k++) {
-      const i = list[k];
+      let i = list[k];
       let kind = i.kind;
       let off = 0;
       if (kind > FK.MEM_READ) {
@@ -298,6 +310,104 @@ function execInsns(cpu: Cpu, list: Insn[], n: number): void {
           s[i.r1] = res;
           break;
         }
+        case FK.CMP_RR32_J:
+        case FK.CMP_RI32_J:
+        case FK.TEST_RR32_J:
+        case FK.TEST_RI32_J:
+        case FK.DEC32_J:
+        case FK.INC32_J: {
+          // The instruction, then the conditional branch after it (fast-kinds.ts fuse): the
+          // record and registers as the pair leaves them; the condition from the values just
+          // computed where that is simple, else from the record through cond().
+          const a = s[i.r1];
+          const j = list[k + 1];
+          const cc = j.op;
+          let r: number;
+          let taken: boolean;
+          if (kind <= FK.CMP_RI32_J) {
+            // An immediate may be held unsigned: the signed compares need it as an int32.
+            const v = (kind === FK.CMP_RR32_J ? s[i.r2] : i.imm) | 0;
+            r = (a - v) | 0;
+            s[S_LF_OP] = SUB32;
+            s[S_LF_A] = a;
+            s[S_LF_B] = v;
+            s[S_LF_RES] = r;
+            if (i.op === SUB) s[i.r1] = r;
+            switch (cc) {
+              case CC_B:
+                taken = a >>> 0 < v >>> 0;
+                break;
+              case CC_AE:
+                taken = a >>> 0 >= v >>> 0;
+                break;
+              case CC_Z:
+                taken = r === 0;
+                break;
+              case CC_NZ:
+                taken = r !== 0;
+                break;
+              case CC_BE:
+                taken = a >>> 0 <= v >>> 0;
+                break;
+              case CC_A:
+                taken = a >>> 0 > v >>> 0;
+                break;
+              case CC_L:
+                taken = a < v;
+                break;
+              case CC_GE:
+                taken = a >= v;
+                break;
+              case CC_LE:
+                taken = a <= v;
+                break;
+              case CC_G:
+                taken = a > v;
+                break;
+              default:
+                taken = cond(cpu, cc) !== 0;
+                break;
+            }
+          } else {
+            if (kind <= FK.TEST_RI32_J) {
+              const v = kind === FK.TEST_RR32_J ? s[i.r2] : i.imm;
+              r = a & v;
+              s[S_LF_OP] = LOGIC32;
+              s[S_LF_A] = a;
+              s[S_LF_B] = v;
+              if (i.op === AND) s[i.r1] = r;
+            } else {
+              // As INC32/DEC32 above: CF kept from the old record.
+              r = kind === FK.INC32_J ? (a + 1) | 0 : (a - 1) | 0;
+              const lf = s[S_LF_OP];
+              let c: number;
+              if (lf === DEC32 || lf === INC32) c = s[S_LF_AUX] & 1;
+              else if (lf === SUB32) c = s[S_LF_A] >>> 0 < s[S_LF_B] >>> 0 ? 1 : 0;
+              else c = getCF(cpu);
+              s[S_LF_AUX] = c;
+              s[S_LF_OP] = kind === FK.INC32_J ? INC32 : DEC32;
+              s[S_LF_A] = a;
+              s[S_LF_B] = 1;
+              s[i.r1] = r;
+            }
+            s[S_LF_RES] = r;
+            if (cc === CC_NZ) taken = r !== 0;
+            else if (cc === CC_Z) taken = r === 0;
+            else taken = cond(cpu, cc) !== 0;
+          }
+          // The branch has run too.
+          k++;
+          if (!taken) break;
+          if (j.target >>> 0 > cpu.csLimit) {
+            // #GP from the branch's handler, with the branch as the faulting instruction.
+            i = j;
+            kind = j.kind;
+            slow = true;
+            break;
+          }
+          s[S_EIP] = j.target;
+          return k + 1;
+        }
         case FK.JMP:
         case FK.JZ:
         case FK.JNZ:
@@ -319,9 +429,13 @@ function execInsns(cpu: Cpu, list: Insn[], n: number): void {
           }
           if (!taken) break;
           // A target beyond the CS limit: the handler raises #GP.
-          if (i.target >>> 0 > cpu.csLimit) slow = true;
-          else s[S_EIP] = i.target;
-          break;
+          if (i.target >>> 0 > cpu.csLimit) {
+            slow = true;
+            break;
+          }
+          s[S_EIP] = i.target;
+          // Taken: the block ends here (a superblock goes on only past branches not taken).
+          return k + 1;
         }
         case FK.PUSH32R:
         case FK.PUSH_IMM32:
@@ -385,12 +499,17 @@ function execInsns(cpu: Cpu, list: Insn[], n: number): void {
           slow = true;
           break;
       }
-      if (slow) i.fn(cpu, i);
+      if (slow) {
+        i.fn(cpu, i);
+        // A branch handler that returned took its branch (a fast branch calls it only then).
+        if (kind >= FK.JMP && kind <= FK.JCC) return k + 1;
+      }
     }
   } catch (e) {
     cpu.faultIndex = k;
     throw e;
   }
+  return n;
 }
 
 /**
@@ -424,9 +543,8 @@ export function runBlocks(cpu: Cpu, first: Block, limit: number): void {
         cpu.curBytes = b.bytes;
         s[S_EIP] = b.endEip;
         const list = b.insns;
-        const n = list.length;
         inBlock = true;
-        execInsns(cpu, list, n);
+        const n = execInsns(cpu, list, list.length);
         inBlock = false;
         cpu.icount += n;
         cpu.curOff = -1;

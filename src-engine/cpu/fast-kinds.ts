@@ -51,6 +51,20 @@ export const enum FK {
   MOVZX_RR8 = 21,
   ALU_RR8 = 22,
   ALU_RI8 = 23,
+  // An ALU instruction fused with the conditional branch after it (fuse(), at decode time): the
+  // loop runs both in one dispatch; the branch Insn stays in the list (the JIT, single steps).
+  /** SUB or CMP r32, r32 then Jcc. */
+  CMP_RR32_J = 24,
+  /** SUB or CMP r32, imm then Jcc. */
+  CMP_RI32_J = 25,
+  /** AND or TEST r32, r32 then Jcc. */
+  TEST_RR32_J = 26,
+  /** AND or TEST r32, imm then Jcc. */
+  TEST_RI32_J = 27,
+  /** DEC r32 then Jcc. */
+  DEC32_J = 28,
+  /** INC r32 then Jcc. */
+  INC32_J = 29,
   /** Kinds above this one read their memory operand (32-bit addressing, read permission). */
   MEM_READ = 32,
   MOV_RM32 = 33,
@@ -77,8 +91,33 @@ export const enum FK {
   ALU_MI8 = 56,
 }
 
-/** The ALU op number of CMP (handlers/alu.ts): it and TEST write no result. */
+/** A conditional branch the block loop runs inline (it may end a superblock early when taken). */
+export function isCondBranch(kind: number): boolean {
+  return kind >= FK.JZ && kind <= FK.JCC;
+}
+
+/** ALU op numbers (handlers/alu.ts, group-1 order, TEST after CMP): CMP and TEST write no result. */
+const ALU_AND = 4;
+const ALU_SUB = 5;
 const ALU_CMP = 7;
+const ALU_TEST = 8;
+
+/**
+ * The kind of `ins` when a conditional branch with a fast kind follows it in the same block:
+ * the fused kind for SUB/CMP/AND/TEST r32 with a register or immediate and for INC/DEC r32,
+ * otherwise its own kind.
+ */
+export function fuse(ins: Insn): number {
+  const kind = ins.kind;
+  const op = ins.op;
+  const sub = op === ALU_SUB || op === ALU_CMP;
+  const and = op === ALU_AND || op === ALU_TEST;
+  if (kind === FK.ALU_RR32) return sub ? FK.CMP_RR32_J : and ? FK.TEST_RR32_J : kind;
+  if (kind === FK.ALU_RI32) return sub ? FK.CMP_RI32_J : and ? FK.TEST_RI32_J : kind;
+  if (kind === FK.DEC32) return FK.DEC32_J;
+  if (kind === FK.INC32) return FK.INC32_J;
+  return kind;
+}
 
 /**
  * Handler -> kind maps, built at the first classify() (the handler modules and the decoder

@@ -67,7 +67,7 @@ export class Insn {
 /** A run of decoded instructions starting at one guest address. */
 export class Block {
   constructor(
-    /** The instructions; only the last may change control flow. */
+    /** The instructions; only the last and conditional branches (see exits) change control flow. */
     readonly insns: Insn[],
     /** Offset in CS of the first instruction. */
     readonly eip: number,
@@ -102,6 +102,11 @@ export class Block {
   succ1: Block | null = null;
   succ1Eip = 0;
   linkEpoch = -1;
+  /**
+   * Conditional branches before the last instruction (decoder.ts: superblocks, decoded while
+   * the JIT is off). When one is taken the block ends there; the JIT never takes such a block.
+   */
+  exits = 0;
   /** Times the block ran in the interpreter (the JIT's hotness count, jit/jit-page.ts). */
   hits = 0;
   /** The code page the JIT filed the block under (jit/jit-page.ts), once registered. */

@@ -115,9 +115,12 @@ export function registryFor(cache: object): JitRegistry {
   return r;
 }
 
-/** Files a newly decoded, cacheable block under its page. */
+/**
+ * Files a newly decoded, cacheable block under its page. A superblock (b.exits > 0, decoded
+ * while the JIT was off) is not filed: regions need one exit per block, so it stays interpreted.
+ */
 export function registerBlock(reg: JitRegistry, b: Block, cfg: JitConfig): void {
-  if (b.off < 0) return;
+  if (b.off < 0 || b.exits > 0) return;
   const cur = b.jitPage;
   if (cur !== null) {
     // Revalidated in a newer code generation of its frame (code-marks.ts): its page, regions and

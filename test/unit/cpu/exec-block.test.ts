@@ -36,11 +36,13 @@ function loop32(body: number[], count: number): number[] {
 }
 
 /**
- * Instructions each followed by `jz $+2` (taken or not, it goes on), so that each ends a block
- * and the lock step compares the state, lazy flags record included, after every one of them.
+ * Instructions each followed by `jmp $+2`, so that each ends a block and the lock step compares
+ * the state, lazy flags record included, after every one of them. (Not a Jcc: the block would go
+ * on past it when not taken, and an ALU instruction before it would run fused with it;
+ * superblocks.test.ts tests those.)
  */
 function each(...insns: number[][]): number[] {
-  return insns.flatMap((ins) => [...ins, 0x74, 0x00]);
+  return insns.flatMap((ins) => [...ins, 0xeb, 0x00]);
 }
 
 /** A dword as four little-endian bytes. */
@@ -156,7 +158,8 @@ describe('the interpreter fast path matches the handlers', () => {
         name: 'stores into the running block (self-modifying code) through MOV, ALU and PUSH',
         regs: { ebx: l.codeWindow, esp: l.codeWindow + 0x40 },
         // mov byte [ebx+10], 0x40 (turns the nop at +10 into inc eax); add [ebx+11], eax; push eax
-        code: [0xc6, 0x43, 0x0a, 0x40, 0x01, 0x43, 0x0b, 0x50, 0x90, 0x90, 0x90, 0x90, 0x90, 0x90, 0x40, 0xf4],
+        // Ends in jmp $, not HLT: a halted CPU would stay halted into the next program.
+        code: [0xc6, 0x43, 0x0a, 0x40, 0x01, 0x43, 0x0b, 0x50, 0x90, 0x90, 0x90, 0x90, 0x90, 0x90, 0x40, 0xeb, 0xfe],
       },
       {
         name: 'accesses to a page that is not present (page faults from the fast kinds)',
