@@ -381,6 +381,25 @@ export class Pic8259Pair implements InterruptController, Persistent<Pic8259State
     return vector;
   }
 
+  /**
+   * The vector acknowledge() would return now, without changing anything, when that INTA cycle is
+   * plain: a request is presented, both chips end interrupts with an EOI (no automatic EOI), and
+   * neither special mask nor special fully nested mode is on, so that once acknowledged the request
+   * is in service and INTR falls. Otherwise -1. The hypervisor uses it to let a pCPU inject the
+   * interrupt of a VCPU it switches to by itself, and replays the real cycle later
+   * (docs/architecture.md, "Halt decisions").
+   */
+  peekAcknowledge(): number {
+    const [master, slave] = this.chips;
+    if (!this.intr) return -1;
+    for (const chip of this.chips) if (chip.autoEoi() || chip.s.specialMask || chip.specialFullyNested()) return -1;
+    const ir = master.pending();
+    if (ir === NO_IRQ) return -1;
+    if (ir !== CASCADE_IR) return master.s.vectorBase + ir;
+    const slaveIr = slave.pending();
+    return slaveIr === NO_IRQ ? -1 : slave.s.vectorBase + slaveIr;
+  }
+
   /** The vectors bases programmed by ICW2 (for debug output): [master, slave]. */
   vectorBases(): [number, number] {
     return [this.chips[0].s.vectorBase, this.chips[1].s.vectorBase];

@@ -91,7 +91,7 @@ export const P_POST_HEAD = 30;
 export const P_POST_TAIL = 31;
 /**
  * The posted-request ring: POST_SLOTS entries of POST_ENTRY_WORDS words (kind, arg0-arg2), after
- * the slot's fields (words 45-47 are free).
+ * the slot's fields (word 47 is free).
  */
 export const P_POST_RING = 64;
 /**
@@ -155,6 +155,13 @@ export const P_HNEXT_UNTIL = 40;
 export const P_HNEXT_LEN = 42;
 /** Halt decisions this pCPU took (statistic, a count). */
 export const P_HALT_TAKES = 44;
+/**
+ * An 8259 interrupt the pCPU injects into the next VCPU when it takes the slice-end (P_NEXT_EXTINT)
+ * or halt decision (P_HNEXT_EXTINT): the vector plus one, 0 for none. The hypervisor replays the
+ * INTA cycle with the switch and checks it gives this vector.
+ */
+export const P_NEXT_EXTINT = 45;
+export const P_HNEXT_EXTINT = 46;
 /** P_TAKEN_KIND: the pCPU stopped at its slice end and switched. */
 export const TAKE_SLICE_END = 0;
 /** P_TAKEN_KIND: the pCPU's VCPU halted and the pCPU switched. */

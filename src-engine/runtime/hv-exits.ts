@@ -12,8 +12,9 @@ import {
 } from './control-block';
 import type { HvDomain } from './hv-domain';
 import { IF, S_EFLAGS, S_HALTED, S_INJECT_VECTOR, S_INTR_LINE, S_SHADOW } from '../cpu/state';
-import { lapicHasInterrupt } from '../machine/lapic-core';
+import { lapicExtIntPending, lapicHasInterrupt, lapicPendingVector } from '../machine/lapic-core';
 import { LAPIC_ACK_EXTINT, lapicAcknowledge } from '../machine/lapic';
+import { W_EXTINT_REQ } from '../machine/lapic-regs';
 
 /** VM-exit reasons by request kind, as `xl`-style statistics name them. */
 export const EXIT_NAMES: Readonly<Record<number, string>> = {
@@ -128,4 +129,33 @@ export function prepareEntry(d: HvDomain, v: number, xen: XenHost): void {
     d.countExit('injected');
   }
   s[S_INTR_LINE] = lapicHasInterrupt(r) ? 1 : 0;
+}
+
+/**
+ * The 8259 vector VCPU `v` of `d` would be injected on entry if a pCPU switched to it now (as
+ * prepareEntry would: IF set, no shadow, nothing injected yet, and its local APIC's only request an
+ * ExtINT from the 8259), plus one; 0 if none or if it cannot be told in advance. Only for a domain
+ * of one VCPU other than `running`'s: then nothing but a pass of this thread changes that 8259
+ * before the replay (replayExtInt), and every pass revokes the decision first. Changes nothing.
+ */
+export function extIntPreAnswer(d: HvDomain, v: number, running: HvDomain): number {
+  if (d === running || d.vcpuState.length !== 1 || d.spec.pvh !== undefined) return 0;
+  const s = d.vcpuState[v];
+  const r = d.lapics[v];
+  if (s[S_INJECT_VECTOR] !== 0 || (s[S_EFLAGS] & IF) === 0 || s[S_SHADOW] !== 0) return 0;
+  if (lapicPendingVector(r) >= 0 || Atomics.load(r, W_EXTINT_REQ) !== 0 || !lapicExtIntPending(r)) return 0;
+  const vector = d.platform.pic.peekAcknowledge();
+  return vector < 0 ? 0 : vector + 1;
+}
+
+/**
+ * The replay of an injection a pCPU made by itself (extIntPreAnswer): the 8259's INTA cycle, as
+ * prepareEntry runs it, without touching the VCPU's state block or local APIC (the pCPU runs it;
+ * for an ExtINT through LINT0 the local APIC's part of the cycle changes nothing). Returns the
+ * vector the 8259 gave, which must be the one injected.
+ */
+export function replayExtInt(d: HvDomain): number {
+  const vector = d.platform.pic.acknowledge();
+  d.countExit('injected');
+  return vector;
 }

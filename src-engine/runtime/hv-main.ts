@@ -519,6 +519,11 @@ export class Hypervisor implements HvCallHost, PcpuSchedHost {
     this.sched.wake(d.domid, prev.vcpu);
   }
 
+  /** Local APICs of `d` may have changed (PcpuSchedHost). */
+  kicked(d: HvDomain): void {
+    if (d.kicks.size > 0) this.processKicks(d);
+  }
+
   /** True if VCPU `v` of `d` can take an interrupt or event now (so HLT should not block it). */
   private wakeable(d: HvDomain, v: number): boolean {
     return d.spec.pvh !== undefined ? this.xen.wakeable(d.domid, v) : d.interruptDeliverable(v);

@@ -19,7 +19,7 @@ import type { SchedCore } from '../hv/sched/core';
 import type { XenHost } from '../hv/xen/xen-host';
 import { SCHED_HALTED, SCHED_PREEMPTED, TAKE_HALT } from './control-block';
 import type { HvDomain } from './hv-domain';
-import { prepareEntry } from './hv-exits';
+import { extIntPreAnswer, prepareEntry, replayExtInt } from './hv-exits';
 import type { NextFields, PcpuSlots } from './hv-pcpu-slots';
 
 /** The VCPU a pCPU runs, as the hypervisor thread knows it. */
@@ -71,6 +71,8 @@ export interface PcpuSchedHost {
    * the halt (an EOI) may have raised an interrupt for it since; if so, it wakes now.
    */
   wakeAfterHalt(prev: Running): void;
+  /** Local APICs of `d` may have changed (an INTA cycle replayed): poke or wake their VCPUs. */
+  kicked(d: HvDomain): void;
   /** Serves pCPU `p`'s posted requests in order (a REQ_SWITCHED among them comes to switched()). */
   drainPosted(p: number): void;
   /** Reports an engine error to the host's log. */
@@ -135,7 +137,7 @@ export class PcpuScheduling {
     private readonly a: PcpuSchedArrays,
   ) {
     const n = a.running.length;
-    this.pub = Array.from({ length: n }, () => ({ seq: 0, domid: -1, vcpu: 0, from: 0, until: 0, len: 0, hdomid: -1, hvcpu: 0, hfrom: 0, huntil: 0, hlen: 0 }));
+    this.pub = Array.from({ length: n }, () => ({ seq: 0, domid: -1, vcpu: 0, from: 0, until: 0, len: 0, hdomid: -1, hvcpu: 0, hfrom: 0, huntil: 0, hlen: 0, extint: 0, hextint: 0 }));
     this.seqs = new Array<number>(n).fill(0);
     this.tokens = new Array<number>(n).fill(0);
     this.replayedSeq = new Array<number>(n).fill(0);
@@ -251,6 +253,7 @@ export class PcpuScheduling {
     const want = halt ? pub.hdomid : pub.domid;
     const wantVcpu = halt ? pub.hvcpu : pub.vcpu;
     const provisional = t + (halt ? pub.hlen : pub.len);
+    const extint = halt ? pub.hextint : pub.extint;
     this.replayedSeq[p] = pub.seq;
     pub.seq = 0;
     this.counts.replayed++;
@@ -269,7 +272,20 @@ export class PcpuScheduling {
     } else if (end > provisional) {
       this.slots.extendSlice(p, Number.isFinite(end) ? Math.min(MAX_EXTEND_NS, Math.ceil(end - provisional)) : MAX_EXTEND_NS);
     }
+    if (extint !== 0) this.replayInjection(p, extint - 1);
     if (halt && prev !== null) this.host.wakeAfterHalt(prev);
+  }
+
+  /** The INTA cycle of the interrupt pCPU `p` injected into the VCPU it switched to (now running[p]). */
+  private replayInjection(p: number, vector: number): void {
+    const r = this.a.running[p];
+    if (r === null) return;
+    const got = replayExtInt(r.dom);
+    if (got !== vector) {
+      this.counts.mismatches++;
+      this.host.logError(`pCPU ${p} injected vector ${vector} into d${r.dom.domid}v${r.vcpu}, but the 8259 acknowledged ${got}`);
+    }
+    this.host.kicked(r.dom);
   }
 
   /**
@@ -298,6 +314,8 @@ export class PcpuScheduling {
       }
       if (!atEnd) pub.domid = -1;
       if (!atHalt) pub.hdomid = -1;
+      pub.extint = atEnd ? this.preAnswer(pub.domid, pub.vcpu, r.dom) : 0;
+      pub.hextint = atHalt ? this.preAnswer(pub.hdomid, pub.hvcpu, r.dom) : 0;
       const seq = this.seqs[p] >= 0x7ffffffe ? 1 : this.seqs[p] + 1;
       this.seqs[p] = seq;
       pub.seq = seq;
@@ -305,6 +323,12 @@ export class PcpuScheduling {
       this.counts.published++;
       if (atHalt) this.counts.haltPublished++;
     }
+  }
+
+  /** The 8259 vector (plus one) the pCPU may inject into VCPU `vcpu` of `domid` when it switches to it. */
+  private preAnswer(domid: number, vcpu: number, running: HvDomain): number {
+    const d = this.host.domains.get(domid);
+    return d === undefined ? 0 : extIntPreAnswer(d, vcpu, running);
   }
 
   /** A VCPU a decision may name: an HVM VCPU of a live domain (a PVH VCPU's entry runs here). */

@@ -5,7 +5,7 @@
  * Atomics protocol.
  */
 import {
-  P_HNEXT_DOM, P_HNEXT_FROM, P_HNEXT_LEN, P_HNEXT_UNTIL, P_HNEXT_VCPU, P_TAKEN_KIND,
+  P_HNEXT_EXTINT, P_NEXT_EXTINT, P_HNEXT_DOM, P_HNEXT_FROM, P_HNEXT_LEN, P_HNEXT_UNTIL, P_HNEXT_VCPU, P_TAKEN_KIND,
   P_NEXT_DOM, P_NEXT_FROM, P_NEXT_LEN, P_NEXT_SEQ, P_NEXT_TOKEN, P_NEXT_TOKEN_PCPU, P_NEXT_UNTIL, P_NEXT_VCPU, P_POOL_TOKEN, P_SLICE_EXTEND, P_TAKEN_NS,
   ATTN_EVENT, ATTN_PREEMPT, P_LAZY_HALT, P_ARG0, P_ARG1, P_ARG2, P_ASSIGN_DOM, P_ASSIGN_SEQ, P_ASSIGN_VCPU, P_ATTN, P_DEADLINE, P_POST_HEAD, P_POST_RING,
   P_POST_TAIL, P_REQ, P_RES0, P_RES1, P_RES2, P_RES_STATUS, P_RESP, P_STOP_NS, P_WAKE, POST_ENTRY_WORDS, POST_SLOTS, NO_DEADLINE, getF64, putF64,
@@ -32,6 +32,10 @@ export interface NextFields {
   hfrom: number;
   huntil: number;
   hlen: number;
+  /** The 8259 vector the pCPU injects into the slice-end decision's VCPU on entry, plus one; 0: none. */
+  extint: number;
+  /** The same for the halt decision's VCPU. */
+  hextint: number;
 }
 
 /** The per-pCPU words of one control block, as the hypervisor thread uses them. */
@@ -224,6 +228,8 @@ export class PcpuSlots {
     putF64(cb, slot(p, P_HNEXT_FROM), next.hfrom);
     putF64(cb, slot(p, P_HNEXT_UNTIL), next.huntil);
     putF64(cb, slot(p, P_HNEXT_LEN), Number.isFinite(next.hlen) ? next.hlen : NO_DEADLINE);
+    cb[slot(p, P_NEXT_EXTINT)] = next.extint;
+    cb[slot(p, P_HNEXT_EXTINT)] = next.hextint;
     Atomics.store(cb, slot(p, P_NEXT_SEQ), seq);
   }
 
