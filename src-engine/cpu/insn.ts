@@ -14,22 +14,23 @@ import { REG_ZERO, SEG_DS } from './state';
 /** An instruction handler. */
 export type Handler = (cpu: Cpu, ins: Insn) => void;
 
-/** One decoded instruction. */
+/**
+ * One decoded instruction. The fields the block loop reads for every instruction (the kind and
+ * the operands) come first, so they share the object's first cache lines with its map.
+ */
 export class Insn {
-  /** The handler that executes it. */
-  fn: Handler;
-  /** Offset in CS of the first byte. */
-  eip = 0;
-  /** Offset in CS of the next instruction (masked to the code size). */
-  next = 0;
-  /** Length in bytes. */
-  len = 0;
-  /** Sub-operation: ALU op, condition code, shift kind, segment register, ... */
-  op = 0;
+  /** Fast kind (fast-kinds.ts): how the interpreter's block loop runs it inline; 0 = call fn. */
+  kind = 0;
   /** First register operand (index in the size-specific register view). */
   r1 = 0;
   /** Second register operand. */
   r2 = 0;
+  /** Sub-operation: ALU op, condition code, shift kind, segment register, ... */
+  op = 0;
+  /** Immediate operand(s). For far pointers imm is the offset and imm2 the selector. */
+  imm = 0;
+  /** Target offset of relative branches (already masked to the operand size). */
+  target = 0;
   /** Memory operand: base and index register (REG_ZERO if absent), scale shift, displacement. */
   base = REG_ZERO;
   index = REG_ZERO;
@@ -37,13 +38,17 @@ export class Insn {
   disp = 0;
   /** Segment register of the memory operand (after prefixes). */
   seg = SEG_DS;
+  /** Offset in CS of the next instruction (masked to the code size). */
+  next = 0;
+  /** The handler that executes it. */
+  fn: Handler;
+  /** Offset in CS of the first byte. */
+  eip = 0;
+  /** Length in bytes. */
+  len = 0;
   /** 16-bit addressing. */
   a16 = false;
-  /** Immediate operand(s). For far pointers imm is the offset and imm2 the selector. */
-  imm = 0;
   imm2 = 0;
-  /** Target offset of relative branches (already masked to the operand size). */
-  target = 0;
   /** Operand size in bytes (1, 2, 4) for handlers shared between sizes. */
   size = 4;
   /** REP prefix: 0 none, 1 REP/REPE (F3), 2 REPNE (F2). */
@@ -56,8 +61,6 @@ export class Insn {
   mnem = '';
   /** Operand kinds as decoded (decoder.ts OP_*), operand k in bits 4k..4k+3 (the JIT's templates). */
   form = 0;
-  /** Fast kind (fast-kinds.ts): how the interpreter's block loop runs it inline; 0 = call fn. */
-  kind = 0;
 
   constructor(fn: Handler) {
     this.fn = fn;
