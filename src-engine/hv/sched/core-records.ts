@@ -298,19 +298,20 @@ export function corePeekNext(cs: CoreState, cpu: number, from: number, until: nu
 /**
  * What block(running vCPU) then coreSchedule(cpu) would decide at any instant of [from, until] if
  * nothing else happened first, or null if the pool's scheduler cannot tell (no peekBlock, a tickle
- * pending, an idle pCPU). Changes nothing.
+ * pending, an idle pCPU). With `picked` (a chain of halts), the same for the last of those vCPUs,
+ * which earlier steps switched to and which blocked in turn. Changes nothing.
  */
-export function corePeekBlock(cs: CoreState, cpu: number, from: number, until: number): SchedulePeek | null {
+export function corePeekBlock(cs: CoreState, cpu: number, from: number, until: number, picked: readonly VcpuRecord[] = []): (SchedulePeek & { final: boolean }) | null {
   const p = cs.pcpus[cpu];
   const pool = p?.pool;
   if (!pool || !pool.ops.peekBlock || p.resched || !p.curr || !(from <= until)) return null;
-  const prev = p.curr;
-  if (prev.blocked || prev.migrating) return null;
-  const d = pool.ops.peekBlock(pool.state, cpu, prev, from, until);
+  const prev = picked.length > 0 ? picked[picked.length - 1] : p.curr;
+  if (p.curr.blocked || p.curr.migrating || prev.migrating) return null;
+  const d = pool.ops.peekBlock(pool.state, cpu, prev, from, until, picked);
   if (d === undefined) return null;
   const next = d.next as VcpuRecord | null;
-  if (next === prev || (next && (next.isRunning || next.domain.pool !== pool || !next.runnable()))) return null;
-  return { vcpu: next ? { domid: next.domid, vcpu: next.vcpuId } : null, len: d.time < 0 ? Infinity : d.time };
+  if (next === p.curr || (next && (picked.includes(next) || next.isRunning || next.domain.pool !== pool || !next.runnable()))) return null;
+  return { vcpu: next ? { domid: next.domid, vcpu: next.vcpuId } : null, len: d.time < 0 ? Infinity : d.time, final: d.final === true };
 }
 
 /** Switches a running vCPU off its pCPU at once (domain destroy, pool moves, pCPU removal). */

@@ -43,7 +43,7 @@ import {
   coreYield,
   type SchedDomainConfig,
 } from './core-domains';
-import { corePeekBlock, corePeekNext, coreSchedule, type CoreState, type PcpuRecord, type ScheduleDecision, type SchedHost, type SchedulePeek } from './core-records';
+import { corePeekBlock, corePeekNext, coreSchedule, type CoreState, type VcpuRecord, type PcpuRecord, type ScheduleDecision, type SchedHost, type SchedulePeek } from './core-records';
 import { viewPcpus, viewVcpu, viewXlCpupoolList, viewXlList, viewXlSchedCredit, viewXlSchedRtds, viewXlVcpuList } from './core-view';
 import type { PcpuInfo, VcpuInfo, XlCpupoolRow, XlListRow, XlSchedCreditPool, XlSchedRtdsPool, XlVcpuListRow } from './core-view';
 import { POOL0_ID, POOL0_NAME, poolCpuAdd, poolCpuRemove, poolCreate, poolDestroy, poolFind, poolGetParams, poolMoveDomain, poolRename, poolSetParams } from './cpupool';
@@ -150,6 +150,30 @@ export class SchedCore {
    */
   peekBlock(pcpu: number, from: number, until: number): SchedulePeek | null {
     return corePeekBlock(this.cs, pcpu, from, until);
+  }
+
+  /** The vCPUs a chain's earlier steps picked (peekBlockChain; reused). */
+  private readonly chainPicked: VcpuRecord[] = [];
+
+  /**
+   * A chain of halt decisions: step 0 is peekBlock's answer; step k what schedule(pcpu) would then
+   * decide if the vCPU of step k-1 blocked in turn. Fills `out` (reused by the caller; at most
+   * `max` steps, ending before an idle answer or one the scheduler cannot tell) and returns the
+   * number of steps. Side-effect free.
+   */
+  peekBlockChain(pcpu: number, from: number, until: number, max: number, out: SchedulePeek[]): number {
+    const picked = this.chainPicked;
+    picked.length = 0;
+    for (let k = 0; k < max; k++) {
+      const d = corePeekBlock(this.cs, pcpu, from, until, picked);
+      if (d === null || d.vcpu === null) return k;
+      if (out.length <= k) out.push({ vcpu: null, len: 0 });
+      out[k].vcpu = d.vcpu;
+      out[k].len = d.len;
+      if (d.final) return k + 1;
+      picked.push(coreFindVcpu(this.cs, d.vcpu.domid, d.vcpu.vcpu));
+    }
+    return max;
   }
 
   /**

@@ -40,6 +40,9 @@ import {
 } from './credit2-runqueue';
 import type { SchedPeek, SchedUnit } from './sched-ops';
 
+/** No units to skip (credit2PeekAt's default). */
+const NO_UNITS: readonly SchedUnit[] = [];
+
 /** CSCHED2_CREDIT_RESET: an epoch ends when the best credit is at or below this. */
 export const CREDIT2_CREDIT_RESET = 0;
 const NS_PER_US = 1000;
@@ -89,7 +92,7 @@ interface Credit2PeekAt {
 
 /** The candidate runq_candidate would return at `t` (null: idle); undefined if unknowable. */
 function credit2PeekCandidate(
-  s: Credit2State, rqd: Credit2Rq, scurr: Credit2Unit, prev: SchedUnit, cpu: number, t: number, c: number, runnable: boolean,
+  s: Credit2State, rqd: Credit2Rq, scurr: Credit2Unit, prev: SchedUnit, cpu: number, t: number, c: number, runnable: boolean, skip: readonly SchedUnit[],
 ): Credit2Unit | null | undefined {
   if (s.ratelimitUs > 0 && runnable && t - prev.stateEntryTime < s.ratelimitUs * NS_PER_US) return scurr;
   let softAffPreempt = false;
@@ -106,7 +109,7 @@ function credit2PeekCandidate(
   for (const svc of rqd.runq) {
     if (svc.credit <= bestCredit) break;
     const unit = svc.unit as SchedUnit;
-    if (!unit.runnable()) continue;
+    if (!unit.runnable() || (skip.length > 0 && skip.includes(unit))) continue;
     if (!maskHas(unit.hard, cpu)) continue;
     if (svc.tickledCpu !== -1 && svc.tickledCpu !== cpu && rqd.tickled.has(svc.tickledCpu)) continue;
     if (unit.pcpu !== cpu && bestCredit + s.migrateResist > svc.credit) continue;
@@ -122,19 +125,25 @@ function credit2PeekCandidate(
  * credit2DoSchedule(cpu, prev, t) without side effects; undefined if not computable here.
  * `runnable`: whether `prev` is still runnable then (false: it blocked at `t`).
  */
-function credit2PeekAt(s: Credit2State, cpu: number, prev: SchedUnit, t: number, runnable: boolean): Credit2PeekAt | undefined {
+function credit2PeekAt(s: Credit2State, cpu: number, prev: SchedUnit, t: number, runnable: boolean, skip: readonly SchedUnit[] = NO_UNITS): Credit2PeekAt | undefined {
   const rqd = credit2Rqd(s, cpu);
   const scurr = c2u(prev);
   if (scurr.rqd !== rqd || credit2HasCap(scurr) || scurr.yielding || scurr.runqMigrateRequest) return undefined;
   const c = credit2CreditAt(rqd, scurr, t);
-  const next = credit2PeekCandidate(s, rqd, scurr, prev, cpu, t, c, runnable);
+  const next = credit2PeekCandidate(s, rqd, scurr, prev, cpu, t, c, runnable, skip);
   if (next === undefined) return undefined;
   if (next === null) return { next: null, time: -1, reset: 0 };
   const switching = next !== scurr;
   let nextCredit = switching ? next.credit : c;
   let curCredit = c;
-  // The runqueue without `next` (it leaves it when picked); the running vCPU is not on it.
-  const headSvc = switching && rqd.runq[0] === next ? rqd.runq[1] : rqd.runq[0];
+  // The runqueue without `next` (it leaves it when picked) and the units earlier steps picked; the
+  // running vCPU is not on it.
+  let headSvc: Credit2Unit | undefined;
+  for (const x of rqd.runq) {
+    if ((switching && x === next) || (skip.length > 0 && skip.includes(x.unit as SchedUnit))) continue;
+    headSvc = x;
+    break;
+  }
   let headCredit = headSvc?.credit;
   const top = headCredit === undefined ? nextCredit : Math.max(nextCredit, headCredit);
   let reset = 0;
@@ -170,11 +179,15 @@ export function credit2PeekNext(s: Credit2State, cpu: number, prev: SchedUnit, f
  * eligible vCPU of the runqueue against the idle credit, and the slice length and an epoch end
  * depend on the credits of the vCPUs that wait, which do not burn. Both ends are still computed
  * and compared, which also covers anything this argument missed.
+ * `picked` (a chain of halts): the vCPUs earlier steps switched to, each of which then blocked in
+ * turn; `prev` is the last of them. They have left the runqueue, and nothing else changed: the
+ * credits of the others do not burn while they wait. A step after an epoch end is not answered
+ * (the reset changed every credit).
  */
-export function credit2PeekBlock(s: Credit2State, cpu: number, prev: SchedUnit, from: number, until: number): SchedPeek | undefined {
-  const a = credit2PeekAt(s, cpu, prev, from, false);
+export function credit2PeekBlock(s: Credit2State, cpu: number, prev: SchedUnit, from: number, until: number, picked: readonly SchedUnit[] = NO_UNITS): SchedPeek | undefined {
+  const a = credit2PeekAt(s, cpu, prev, from, false, picked);
   if (a === undefined) return undefined;
-  const b = credit2PeekAt(s, cpu, prev, until, false);
-  if (b === undefined || a.next !== b.next || a.reset !== b.reset) return undefined;
-  return { next: a.next === null ? null : a.next.unit, time: a.next === null ? -1 : Math.min(a.time, b.time) };
+  const b = credit2PeekAt(s, cpu, prev, until, false, picked);
+  if (b === undefined || a.next !== b.next || a.reset !== b.reset || (picked.length > 0 && a.reset !== 0)) return undefined;
+  return { next: a.next === null ? null : a.next.unit, time: a.next === null ? -1 : Math.min(a.time, b.time), final: a.reset !== 0 };
 }

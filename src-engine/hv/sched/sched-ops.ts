@@ -189,6 +189,8 @@ export interface SchedPeek {
   next: SchedUnit | null;
   /** Shortest slice length over the window in ns; -1 = no timer. */
   time: number;
+  /** peekBlock: the decision changes state a later step of a chain depends on (an epoch end). */
+  final?: boolean;
 }
 
 /** Per-domain credit/credit2 parameters (xen_domctl_sched_credit{,2}). */
@@ -315,8 +317,10 @@ export interface SchedOps<S> {
    * Not in Xen: like peekNext, but for `prev` blocking (HLT) at an instant of [from, until] rather
    * than being preempted: what sleep then doSchedule would pick. Lets a pCPU switch to the next
    * vCPU when its vCPU halts, without a round trip (docs/architecture.md, "Halt decisions").
+   * `picked` (a chain): the units earlier steps switched to, each blocking in turn; `prev` is the
+   * last of them.
    */
-  peekBlock?(s: S, cpu: number, prev: SchedUnit, from: number, until: number): SchedPeek | undefined;
+  peekBlock?(s: S, cpu: number, prev: SchedUnit, from: number, until: number, picked?: readonly SchedUnit[]): SchedPeek | undefined;
   /** context_saved: `unit` has been switched out. */
   contextSaved?(s: S, unit: SchedUnit): void;
   /** pick_resource: a pCPU for the unit (within hard affinity ∩ pool). */

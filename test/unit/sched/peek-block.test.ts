@@ -4,10 +4,11 @@
  * the published window, with a slice end no earlier than the published length gives
  * (docs/architecture.md, "Halt decisions"). Random credit2 pools of tick-like VCPUs (run briefly,
  * block, wake later) beside hogs, with weights, pins and several pCPUs and runqueues, on a manual
- * clock; at every halt the peek is compared with the real calls at a random instant of a window.
+ * clock; at every halt the peek is compared with the real calls at a random instant of a window,
+ * and so is each step of a chain (peekBlockChain: the VCPUs switched to halting in turn).
  */
 import { describe, expect, it } from 'vitest';
-import type { ScheduleDecision } from '../../../src-engine/hv/sched/core-records';
+import type { ScheduleDecision, SchedulePeek } from '../../../src-engine/hv/sched/core-records';
 import { MS, S, US, manualCore } from './helpers';
 
 /** A small deterministic PRNG (mulberry32) so a failure can be replayed. */
@@ -24,6 +25,8 @@ function prng(seed: number): () => number {
 
 interface Counts {
   checked: number;
+  /** Checked steps after the first of a chain. */
+  chained: number;
   /** Published decisions that named a VCPU (not idle). */
   switches: number;
 }
@@ -53,7 +56,8 @@ function drive(seed: number, nrCpus: number, runqueue: 'cpu' | 'all', ratelimitU
   serve();
   /** When each blocked tick VCPU wakes. */
   const wakeAt = new Map<number, number>();
-  const counts: Counts = { checked: 0, switches: 0 };
+  const counts: Counts = { checked: 0, chained: 0, switches: 0 };
+  const chain: SchedulePeek[] = [];
   while (host.t < S / 2) {
     // Wake tick VCPUs whose timer is due, and end slices that are due, in time order.
     let next = Infinity;
@@ -68,17 +72,30 @@ function drive(seed: number, nrCpus: number, runqueue: 'cpu' | 'all', ratelimitU
       const t = from + Math.floor(rnd() * (until - from + 1));
       if (t < next) {
         const peek = core.peekBlock(p, from, until);
-        host.t = t;
-        const v = (dec[p] as ScheduleDecision).vcpu as { domid: number; vcpu: number };
-        core.block(v.domid, v.vcpu);
-        wakeAt.set(v.domid, t + Math.floor(rnd() * 3 * MS));
-        const real = core.schedule(p);
-        dec[p] = real;
-        if (peek !== null) {
-          counts.checked++;
-          expect(real.vcpu, `seed ${seed}: pCPU ${p} halting at ${t} (window ${from}-${until})`).toEqual(peek.vcpu);
-          expect(real.until, `seed ${seed}: slice end of pCPU ${p} at ${t}`).toBeGreaterThanOrEqual(t + peek.len);
-          if (peek.vcpu !== null) counts.switches++;
+        // A chain: the VCPUs switched to halt in turn, each at a later instant of the window.
+        const steps = core.peekBlockChain(p, from, until, 4, chain);
+        if (peek !== null && peek.vcpu !== null) expect(steps, `seed ${seed}: the chain starts with peekBlock's answer`).toBeGreaterThan(0);
+        if (steps > 0) expect({ vcpu: chain[0].vcpu, len: chain[0].len }).toEqual({ vcpu: peek?.vcpu, len: peek?.len });
+        let at = t;
+        for (let k = 0; k < Math.max(1, steps); k++) {
+          if (k > 0) at += Math.floor(rnd() * ((until - at) / 2));
+          if (at > until || at >= next) break;
+          host.t = at;
+          const v = (dec[p] as ScheduleDecision).vcpu as { domid: number; vcpu: number };
+          core.block(v.domid, v.vcpu);
+          wakeAt.set(v.domid, at + Math.floor(rnd() * 3 * MS));
+          const real = core.schedule(p);
+          dec[p] = real;
+          const want = k === 0 ? peek : chain[k];
+          if (want !== null && (k === 0 || k < steps)) {
+            counts.checked++;
+            if (k > 0) counts.chained++;
+            expect(real.vcpu, `seed ${seed}: pCPU ${p} halting at ${at}, step ${k} (window ${from}-${until})`).toEqual(want.vcpu);
+            expect(real.until, `seed ${seed}: slice end of pCPU ${p} at ${at}, step ${k}`).toBeGreaterThanOrEqual(at + want.len);
+            if (want.vcpu !== null) counts.switches++;
+          }
+          // Nothing else may happen between the steps of a chain; tickles are served after it.
+          if (real.vcpu === null || !ticks.some(([x]) => x === real.vcpu?.domid)) break;
         }
         serve();
         continue;
@@ -99,13 +116,15 @@ function drive(seed: number, nrCpus: number, runqueue: 'cpu' | 'all', ratelimitU
 
 describe('peekBlock: the halt decision is the one block() and schedule() take', () => {
   it('one runqueue, 1-3 pCPUs: every published halt decision holds', () => {
-    const total: Counts = { checked: 0, switches: 0 };
+    const total: Counts = { checked: 0, chained: 0, switches: 0 };
     for (let seed = 1; seed <= 40; seed++) {
       const c = drive(seed, 1 + (seed % 3), 'all', seed % 5 === 0 ? 0 : undefined);
       total.checked += c.checked;
       total.switches += c.switches;
+      total.chained += c.chained;
     }
     expect(total.checked).toBeGreaterThan(5_000);
+    expect(total.chained).toBeGreaterThan(1_000);
     expect(total.switches).toBeGreaterThan(2_000);
   });
 
