@@ -23,7 +23,7 @@ import type { CpuOps, PhysMemory } from './ops';
 import { FAULT, STOP, VEC_SMC_RESTART } from './fault';
 import { DR6_BS, DR7_ENABLES, instructionBreakpoints } from './debug';
 import { decodeBlock, decodeOne } from './decoder';
-import { runBlocks } from './exec-block';
+import { runBlocks } from './run-blocks';
 import { primeInterpreter } from './exec-prime';
 import { deliverException, deliverExternal, deliverNmi, ShutdownError } from './interrupts';
 import { applyInitState, resetState } from './reset';

@@ -10,16 +10,16 @@
  * Why: the call through `ins.fn` is megamorphic (hundreds of handler closures), and V8 makes it
  * through its generic Call builtins with a frame per handler: that was about half the time of a
  * simple instruction. A switch over small integers compiles to a jump table.
+ * The block-chaining loop that calls it is run-blocks.ts.
  *
  * Faults: inline code raises nothing itself; handlers throw FAULT as before, and the loop records
  * the faulting instruction's index in cpu.faultIndex for the run loop to rewind EIP.
  */
 import type { Cpu } from './cpu';
-import type { Block, Insn } from './insn';
+import type { Insn } from './insn';
 import { alu32, alu8 } from './handlers/alu';
 import { cond, LF_ADD, LF_DEC, LF_INC, LF_LOGIC, LF_SHL, LF_SHR, LF_SUB, SZ32, SZ8, getCF } from './lazy-flags';
 import { TLB_MASK } from './mmu';
-import { enterRegion, noteInterpreted } from './jit/jit-page';
 import { FK } from './fast-kinds';
 import { ESP, S_EFLAGS, S_EIP, S_LF_A, S_LF_AUX, S_LF_B, S_LF_OP, S_LF_RES, SEG_SS, ZF } from './state';
 
@@ -69,7 +69,7 @@ const DWORD = 4;
  * superblock is taken (decoder.ts); returns how many ran. On a fault, cpu.faultIndex is the index
  * of the faulting instruction.
  */
-function execInsns(cpu: Cpu, list: Insn[], n: number): number {
+export function execInsns(cpu: Cpu, list: Insn[], n: number): number {
   const s = cpu.s;
   const phys = cpu.phys;
   const mem32 = phys.mem32;
@@ -134,6 +134,52 @@ function execInsns(cpu: Cpu, list: Insn[], n: number): number {
         case FK.MOV_MI8:
           mem8[off] = i.imm;
           break;
+        // The register forms, one op each: operands as aluRR32/aluRI32 read them, alu32's record.
+        case FK.ADD_RR32:
+        case FK.ADD_RI32: {
+          const a = s[i.r1];
+          const v = kind === FK.ADD_RR32 ? s[i.r2] : i.imm;
+          const r = (a + v) | 0;
+          s[S_LF_OP] = ADD32;
+          s[S_LF_A] = a;
+          s[S_LF_B] = v;
+          s[S_LF_RES] = r;
+          s[i.r1] = r;
+          break;
+        }
+        case FK.SUB_RR32:
+        case FK.SUB_RI32:
+        case FK.CMP_RR32:
+        case FK.CMP_RI32: {
+          const a = s[i.r1];
+          const v = kind === FK.SUB_RR32 || kind === FK.CMP_RR32 ? s[i.r2] : i.imm;
+          const r = (a - v) | 0;
+          s[S_LF_OP] = SUB32;
+          s[S_LF_A] = a;
+          s[S_LF_B] = v;
+          s[S_LF_RES] = r;
+          if (kind <= FK.SUB_RI32) s[i.r1] = r;
+          break;
+        }
+        case FK.AND_RR32:
+        case FK.AND_RI32:
+        case FK.TEST_RR32:
+        case FK.TEST_RI32:
+        case FK.OR_RR32:
+        case FK.OR_RI32:
+        case FK.XOR_RR32:
+        case FK.XOR_RI32: {
+          // The kinds come in pairs, register form first (even), immediate form second.
+          const a = s[i.r1];
+          const v = (kind & 1) === 0 ? s[i.r2] : i.imm;
+          const r = kind <= FK.TEST_RI32 ? a & v : kind <= FK.OR_RI32 ? a | v : a ^ v;
+          s[S_LF_OP] = LOGIC32;
+          s[S_LF_A] = a;
+          s[S_LF_B] = v;
+          s[S_LF_RES] = r;
+          if (kind < FK.TEST_RR32 || kind > FK.TEST_RI32) s[i.r1] = r;
+          break;
+        }
         case FK.ALU_RR32:
         case FK.ALU_RI32:
         case FK.ALU_RM32:
@@ -510,76 +556,4 @@ function execInsns(cpu: Cpu, list: Insn[], n: number): number {
     throw e;
   }
   return n;
-}
-
-/**
- * Runs blocks back to back from `first`, following cached successor links, until something needs
- * the run loop (attention, the instruction budget, a mode change). A block whose page has a
- * compiled region enters the region, which runs until control leaves the page's compiled blocks
- * (jit/jit-page.ts). EIP is set to each interpreted block's end before it runs (branches
- * overwrite it). On a fault in an interpreted block, cpu.faultBlock is that block and
- * cpu.faultIndex the index of the faulting instruction; on a fault elsewhere (a block lookup, a
- * compiled region) cpu.faultBlock is null.
- */
-export function runBlocks(cpu: Cpu, first: Block, limit: number): void {
-  const s = cpu.s;
-  const phys = cpu.phys;
-  const jit = cpu.jit.enabled;
-  let b = first;
-  // While a block's instructions run (for the fault report).
-  let inBlock = false;
-  try {
-    for (;;) {
-      const page = b.jitPage;
-      let ran = -1;
-      if (page !== null && jit) {
-        if (b.region !== null) ran = enterRegion(cpu, b, limit);
-        if (ran < 0 && noteInterpreted(cpu, cpu.jitRegistry, page, b)) ran = enterRegion(cpu, b, limit);
-      }
-      if (ran >= 0) {
-        cpu.icount += ran;
-      } else {
-        cpu.curOff = b.off;
-        cpu.curBytes = b.bytes;
-        s[S_EIP] = b.endEip;
-        const list = b.insns;
-        inBlock = true;
-        const n = execInsns(cpu, list, list.length);
-        inBlock = false;
-        cpu.icount += n;
-        cpu.curOff = -1;
-      }
-      if (cpu.localAttention || cpu.attn[cpu.attnIdx] !== 0 || cpu.icount >= limit || cpu.slowMode) return;
-      const eip = s[S_EIP];
-      const epoch = cpu.linkEpoch;
-      let nb: Block | null = null;
-      if (ran < 0) {
-        if (b.linkEpoch === epoch) {
-          if (b.succ0Eip === eip) nb = b.succ0;
-          else if (b.succ1Eip === eip) nb = b.succ1;
-        } else {
-          b.succ0 = null;
-          b.succ1 = null;
-          b.linkEpoch = epoch;
-        }
-      }
-      if (nb === null || phys.codeGen[nb.frame] !== nb.gen) {
-        nb = cpu.lookupBlock();
-        if (nb.off >= 0 && ran < 0) {
-          if (b.succ0 === null) {
-            b.succ0 = nb;
-            b.succ0Eip = eip;
-          } else {
-            b.succ1 = nb;
-            b.succ1Eip = eip;
-          }
-        }
-      }
-      b = nb;
-    }
-  } catch (e) {
-    cpu.faultBlock = inBlock ? b : null;
-    cpu.curOff = -1;
-    throw e;
-  }
 }

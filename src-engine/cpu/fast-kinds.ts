@@ -35,6 +35,7 @@ export const enum FK {
   DEC32 = 5,
   SHL32_RI = 6,
   SHR32_RI = 7,
+  /** ALU r32, r32 and r32, imm: only ADC and SBB (the other ops have kinds of their own below). */
   ALU_RR32 = 8,
   ALU_RI32 = 9,
   JMP = 10,
@@ -65,30 +66,46 @@ export const enum FK {
   DEC32_J = 28,
   /** INC r32 then Jcc. */
   INC32_J = 29,
+  // The register forms of the ALU ops without carry, one kind per op (no dispatch on the op). In
+  // pairs, the register form even and the immediate form odd (exec-block.ts tests the low bit).
+  ADD_RR32 = 30,
+  ADD_RI32 = 31,
+  SUB_RR32 = 32,
+  SUB_RI32 = 33,
+  CMP_RR32 = 34,
+  CMP_RI32 = 35,
+  AND_RR32 = 36,
+  AND_RI32 = 37,
+  TEST_RR32 = 38,
+  TEST_RI32 = 39,
+  OR_RR32 = 40,
+  OR_RI32 = 41,
+  XOR_RR32 = 42,
+  XOR_RI32 = 43,
   /** Kinds above this one read their memory operand (32-bit addressing, read permission). */
-  MEM_READ = 32,
-  MOV_RM32 = 33,
-  MOV_RM8 = 34,
-  MOVZX_RM8 = 35,
-  ALU_RM32 = 36,
+  MEM_READ = 64,
+  MOV_RM32 = 65,
+  MOV_RM8 = 66,
+  MOVZX_RM8 = 67,
+  ALU_RM32 = 68,
   /** CMP and TEST with a memory first operand: read only. */
-  ALU_MR32_READ = 37,
-  PUSH_MEM32 = 38,
-  ALU_MI32_READ = 39,
-  ALU_RM8 = 40,
-  ALU_MR8_READ = 41,
-  ALU_MI8_READ = 42,
+  ALU_MR32_READ = 69,
+  PUSH_MEM32 = 70,
+  ALU_MI32_READ = 71,
+  ALU_RM8 = 72,
+  ALU_MR8_READ = 73,
+  ALU_MI8_READ = 74,
   /** Kinds above this one write their memory operand (write permission, no decoded code in its frame). */
-  MEM_WRITE = 48,
-  MOV_MR32 = 49,
-  MOV_MI32 = 50,
-  MOV_MR8 = 51,
-  MOV_MI8 = 52,
+  MEM_WRITE = 80,
+  MOV_MR32 = 81,
+  MOV_MI32 = 82,
+  MOV_MR8 = 83,
+  MOV_MI8 = 84,
   /** ALU read-modify-write of memory (ADD OR ADC SBB AND SUB XOR), register or immediate source. */
-  ALU_MR32 = 53,
-  ALU_MI32 = 54,
-  ALU_MR8 = 55,
-  ALU_MI8 = 56,
+  ALU_MR32 = 85,
+  ALU_MI32 = 86,
+  ALU_MR8 = 87,
+  ALU_MI8 = 88,
 }
 
 /** A conditional branch the block loop runs inline (it may end a superblock early when taken). */
@@ -97,10 +114,28 @@ export function isCondBranch(kind: number): boolean {
 }
 
 /** ALU op numbers (handlers/alu.ts, group-1 order, TEST after CMP): CMP and TEST write no result. */
+const ALU_ADD = 0;
+const ALU_OR = 1;
 const ALU_AND = 4;
 const ALU_SUB = 5;
+const ALU_XOR = 6;
 const ALU_CMP = 7;
 const ALU_TEST = 8;
+
+/** ALU_RR32 or ALU_RI32 (`kind`) for ALU op `op`: the kind of that op's form (ADC, SBB: as is). */
+function aluKind(kind: number, op: number): number {
+  const rr = kind === FK.ALU_RR32;
+  switch (op) {
+    case ALU_ADD: return rr ? FK.ADD_RR32 : FK.ADD_RI32;
+    case ALU_OR: return rr ? FK.OR_RR32 : FK.OR_RI32;
+    case ALU_AND: return rr ? FK.AND_RR32 : FK.AND_RI32;
+    case ALU_SUB: return rr ? FK.SUB_RR32 : FK.SUB_RI32;
+    case ALU_XOR: return rr ? FK.XOR_RR32 : FK.XOR_RI32;
+    case ALU_CMP: return rr ? FK.CMP_RR32 : FK.CMP_RI32;
+    case ALU_TEST: return rr ? FK.TEST_RR32 : FK.TEST_RI32;
+    default: return kind;
+  }
+}
 
 /**
  * The kind of `ins` when a conditional branch with a fast kind follows it in the same block:
@@ -108,15 +143,26 @@ const ALU_TEST = 8;
  * otherwise its own kind.
  */
 export function fuse(ins: Insn): number {
-  const kind = ins.kind;
-  const op = ins.op;
-  const sub = op === ALU_SUB || op === ALU_CMP;
-  const and = op === ALU_AND || op === ALU_TEST;
-  if (kind === FK.ALU_RR32) return sub ? FK.CMP_RR32_J : and ? FK.TEST_RR32_J : kind;
-  if (kind === FK.ALU_RI32) return sub ? FK.CMP_RI32_J : and ? FK.TEST_RI32_J : kind;
-  if (kind === FK.DEC32) return FK.DEC32_J;
-  if (kind === FK.INC32) return FK.INC32_J;
-  return kind;
+  switch (ins.kind) {
+    case FK.SUB_RR32:
+    case FK.CMP_RR32:
+      return FK.CMP_RR32_J;
+    case FK.SUB_RI32:
+    case FK.CMP_RI32:
+      return FK.CMP_RI32_J;
+    case FK.AND_RR32:
+    case FK.TEST_RR32:
+      return FK.TEST_RR32_J;
+    case FK.AND_RI32:
+    case FK.TEST_RI32:
+      return FK.TEST_RI32_J;
+    case FK.DEC32:
+      return FK.DEC32_J;
+    case FK.INC32:
+      return FK.INC32_J;
+    default:
+      return ins.kind;
+  }
 }
 
 /**
@@ -170,6 +216,7 @@ export function classify(ins: Insn): number {
   if (regKinds === null || memKinds === null) buildMaps();
   const fn = ins.fn;
   const reg = regKinds?.get(fn);
+  if (reg === FK.ALU_RR32 || reg === FK.ALU_RI32) return aluKind(reg, ins.op);
   if (reg !== undefined) return reg;
   if (ins.a16) return FK.CALL;
   const mem = memKinds?.get(fn);
