@@ -25,8 +25,8 @@
 
 /** Words before the first per-pCPU slot. */
 const HEADER_WORDS = 16;
-/** Words per pCPU slot: 64 words of fields, then the posted-request ring. */
-export const PCPU_STRIDE = 64 + 64 * 4;
+/** Words per pCPU slot: 64 words of fields, the posted-request ring, the chain of halt decisions. */
+export const PCPU_STRIDE = 64 + 64 * 4 + 7 * 8;
 
 export const CB_DOORBELL = 0;
 /** Set to 1 when the engine shuts down: every thread leaves its loop. */
@@ -91,7 +91,7 @@ export const P_POST_HEAD = 30;
 export const P_POST_TAIL = 31;
 /**
  * The posted-request ring: POST_SLOTS entries of POST_ENTRY_WORDS words (kind, arg0-arg2), after
- * the slot's fields (word 47 is free).
+ * the slot's fields (words 36, 42-43 and 46-47 are free).
  */
 export const P_POST_RING = 64;
 /**
@@ -137,31 +137,47 @@ export const P_SLICE_EXTEND = 62;
 /** Deadlines at which no decision was published, so the pCPU asked (statistic, a count). */
 export const P_NO_NEXT = 63;
 /**
- * The halt decision published with the next decision under the same P_NEXT_SEQ: the VCPU to run
- * if this pCPU's VCPU halts (HLT with interrupts enabled) at an instant of [P_HNEXT_FROM,
- * P_HNEXT_UNTIL], and its slice length (P_HNEXT_LEN). P_HNEXT_DOM is -1 when there is none (the
- * next decision then covers slice ends only; P_NEXT_DOM is -1 and P_NEXT_FROM NO_DEADLINE when it
- * covers halts only).
+ * The halt decisions published with the next decision under the same P_NEXT_SEQ, a chain of
+ * P_HNEXT_STEPS steps (0: none) in the P_HCHAIN area: step 0 is the VCPU to run if this pCPU's
+ * VCPU halts (HLT with interrupts enabled) at an instant of [P_HNEXT_FROM, P_HNEXT_UNTIL]; step k
+ * the VCPU to run if the VCPU of step k-1, switched to that way, halts in turn within the window.
+ * Published sequence numbers are multiples of HCHAIN_SEQ_STEP; the pCPU takes step k (the low bits
+ * of the word) with compareExchange(seq + k -> seq + k + 1), a slice-end decision only at step 0
+ * with compareExchange(seq -> 0); the hypervisor ends the publication with exchange(0) and learns
+ * from the old value how many steps were taken.
  */
-export const P_HNEXT_DOM = 35;
-export const P_HNEXT_VCPU = 36;
+export const P_HNEXT_STEPS = 35;
 /** Which decision the pCPU took (TAKE_SLICE_END or TAKE_HALT), written with P_TAKEN_NS. */
 export const P_TAKEN_KIND = 37;
-/** Earliest halt instant the halt decision holds for (engine ns, float64). */
+/** Earliest halt instant the halt decisions hold for (engine ns, float64). */
 export const P_HNEXT_FROM = 38;
-/** Latest halt instant the halt decision holds for (engine ns, float64). */
+/** Latest halt instant the halt decisions hold for (engine ns, float64). */
 export const P_HNEXT_UNTIL = 40;
-/** Slice length of the halt decision from the halt instant (ns, float64; NO_DEADLINE for none). */
-export const P_HNEXT_LEN = 42;
 /** Halt decisions this pCPU took (statistic, a count). */
 export const P_HALT_TAKES = 44;
 /**
- * An 8259 interrupt the pCPU injects into the next VCPU when it takes the slice-end (P_NEXT_EXTINT)
- * or halt decision (P_HNEXT_EXTINT): the vector plus one, 0 for none. The hypervisor replays the
- * INTA cycle with the switch and checks it gives this vector.
+ * An 8259 interrupt the pCPU injects into the next VCPU when it takes the slice-end decision (a
+ * halt step has HC_EXTINT): the vector plus one, 0 for none. The hypervisor replays the INTA cycle
+ * with the switch and checks it gives this vector.
  */
 export const P_NEXT_EXTINT = 45;
-export const P_HNEXT_EXTINT = 46;
+/** The chain of halt decisions: HCHAIN_STEPS steps of HCHAIN_STEP_WORDS words, after the ring. */
+export const P_HCHAIN = 64 + 64 * 4;
+/** Most steps in a chain of halt decisions (the low bits of a published sequence number count them). */
+export const HCHAIN_STEPS = 7;
+/** Published sequence numbers are multiples of this; the low bits count the halt steps taken. */
+export const HCHAIN_SEQ_STEP = 8;
+/** Words per chain step. */
+export const HCHAIN_STEP_WORDS = 8;
+/** In a chain step: the VCPU (domid, vcpu). */
+export const HC_DOM = 0;
+export const HC_VCPU = 1;
+/** In a chain step: the 8259 vector plus one the pCPU injects on entry, 0 for none. */
+export const HC_EXTINT = 2;
+/** In a chain step: the slice length from the halt instant (ns, float64; NO_DEADLINE for none). */
+export const HC_LEN = 4;
+/** In a chain step: the halt instant at which the pCPU took it (engine ns, float64, pCPU-written). */
+export const HC_TAKEN_NS = 6;
 /** P_TAKEN_KIND: the pCPU stopped at its slice end and switched. */
 export const TAKE_SLICE_END = 0;
 /** P_TAKEN_KIND: the pCPU's VCPU halted and the pCPU switched. */
@@ -208,8 +224,8 @@ export const REQ_IPI = 10;
 export const REQ_EOI = 11;
 /**
  * Posted only: the pCPU took the published decision with sequence number ARG0 (ARG1 = TAKE_SLICE_END
- * or TAKE_HALT) and switched to its VCPU at P_TAKEN_NS; the hypervisor replays the schedule() call
- * there (for a halt, the block first).
+ * or TAKE_HALT, ARG2 = the step of a halt chain) and switched to its VCPU at P_TAKEN_NS (a halt
+ * step: HC_TAKEN_NS); the hypervisor replays the schedule() call there (for a halt, the block first).
  */
 export const REQ_SWITCHED = 12;
 

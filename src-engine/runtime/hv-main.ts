@@ -213,7 +213,7 @@ export class Hypervisor implements HvCallHost, PcpuSchedHost {
         const [domid, vcpu] = this.ps.schedule(p, r.a0);
         if (domid >= 0) this.slots.hand(p, domid, vcpu, this.sliceEnd[p]);
       } else if (r.kind === REQ_SWITCHED) {
-        this.ps.switched(p, r.a0);
+        this.ps.switched(p, r.a0, r.a1, r.a2);
       } else {
         this.exit(p, r.kind, r.a0, r.a1, r.a2);
       }

@@ -14,10 +14,15 @@
  * (tests and a logged error check it). Scheduler state changes only inside a pass, so a decision
  * the pCPU takes was computed from the state the replay sees; that is what a per-pool generation
  * word would guarantee, without a bump at every scheduler entry point.
+ *
+ * Halt decisions (docs/architecture.md, "Halt decisions") ride on the same publication: a chain of
+ * what to run if the VCPU halts, then if the VCPU switched to halts in turn, and so on, with the
+ * 8259 vector the pCPU may inject into each; the replay blocks, schedules and runs the INTA cycle.
  */
 import type { SchedCore } from '../hv/sched/core';
 import type { XenHost } from '../hv/xen/xen-host';
-import { SCHED_HALTED, SCHED_PREEMPTED, TAKE_HALT } from './control-block';
+import { HCHAIN_SEQ_STEP, HCHAIN_STEPS, SCHED_HALTED, SCHED_PREEMPTED, TAKE_HALT } from './control-block';
+import type { SchedulePeek } from '../hv/sched/core-records';
 import type { HvDomain } from './hv-domain';
 import { extIntPreAnswer, prepareEntry, replayExtInt } from './hv-exits';
 import type { NextFields, PcpuSlots } from './hv-pcpu-slots';
@@ -96,6 +101,9 @@ export interface PcpuSchedArrays {
 interface Published extends NextFields {
   /** Its sequence number, 0 when nothing is published. */
   seq: number;
+  /** Steps the pCPU took (known once the publication ended, settle()) and steps replayed so far. */
+  taken: number;
+  replayed: number;
 }
 
 /** Counts of published decisions, for tests and benchmarks. */
@@ -137,7 +145,11 @@ export class PcpuScheduling {
     private readonly a: PcpuSchedArrays,
   ) {
     const n = a.running.length;
-    this.pub = Array.from({ length: n }, () => ({ seq: 0, domid: -1, vcpu: 0, from: 0, until: 0, len: 0, hdomid: -1, hvcpu: 0, hfrom: 0, huntil: 0, hlen: 0, extint: 0, hextint: 0 }));
+    const steps = (): number[] => new Array<number>(HCHAIN_STEPS).fill(0);
+    this.pub = Array.from({ length: n }, () => ({
+      seq: 0, taken: 0, replayed: 0, domid: -1, vcpu: 0, from: 0, until: 0, len: 0, extint: 0,
+      hsteps: 0, hfrom: 0, huntil: 0, hdom: steps(), hvcpu: steps(), hlen: steps(), hextint: steps(),
+    }));
     this.seqs = new Array<number>(n).fill(0);
     this.tokens = new Array<number>(n).fill(0);
     this.replayedSeq = new Array<number>(n).fill(0);
@@ -220,42 +232,61 @@ export class PcpuScheduling {
   }
 
   /**
-   * First thing in a pass: no published decision may stand while scheduler state changes. Each is
-   * revoked, or, if its pCPU took it, replayed after the posted requests before it.
+   * First thing in a pass: no published decision may stand while scheduler state changes. Each
+   * publication is ended; the steps its pCPU took are replayed after the posted requests before
+   * them, then VCPUs that halted that way and have an interrupt by now are woken.
    */
   settle(): void {
     for (let p = 0; p < this.pub.length; p++) {
       const pub = this.pub[p];
       if (pub.seq === 0) continue;
-      if (this.slots.revokeNext(p, pub.seq)) {
+      const v = this.slots.endNext(p);
+      if (v === pub.seq) {
         pub.seq = 0;
         this.counts.revoked++;
         continue;
       }
-      // Taken: its REQ_SWITCHED is in the ring after the old VCPU's posted requests, or about to
-      // be posted (the pCPU posts it right after the take).
+      // Taken: a slice end (0) or that many halt steps. Their REQ_SWITCHED are in the ring after
+      // the posted requests before each, the last possibly still about to be posted.
+      pub.taken = v === 0 ? 1 : v - pub.seq;
+      pub.replayed = 0;
       this.host.drainPosted(p);
-      if (pub.seq !== 0) this.replay(p);
+      if (pub.seq !== 0 && pub.replayed < pub.taken - 1) {
+        this.host.logError(`pCPU ${p} took ${pub.taken} steps of decision ${pub.seq}, but reported only ${pub.replayed} before the last`);
+      }
+      while (pub.seq !== 0 && pub.replayed < pub.taken) this.replay(p, this.slots.takenKind(p) === TAKE_HALT, pub.replayed);
+      pub.seq = 0;
     }
+    const halted = this.halted;
+    for (let i = 0; i < halted.length; i++) this.host.wakeAfterHalt(halted[i]);
+    halted.length = 0;
   }
 
-  /** A posted REQ_SWITCHED: pCPU `p` took decision `seq`. */
-  switched(p: number, seq: number): void {
-    if (this.pub[p].seq === seq) this.replay(p);
-    else if (seq !== this.replayedSeq[p]) this.host.logError(`pCPU ${p} reports taking decision ${seq}, which was not published`);
-  }
-
-  /** Replays the switch pCPU `p` made by itself: the real schedule() at the instant it stopped. */
-  private replay(p: number): void {
+  /** A posted REQ_SWITCHED: pCPU `p` took step `step` (`kind`) of decision `seq`. */
+  switched(p: number, seq: number, kind: number, step: number): void {
     const pub = this.pub[p];
-    const t = this.slots.takenNs(p);
-    const halt = this.slots.takenKind(p) === TAKE_HALT;
-    const want = halt ? pub.hdomid : pub.domid;
-    const wantVcpu = halt ? pub.hvcpu : pub.vcpu;
-    const provisional = t + (halt ? pub.hlen : pub.len);
-    const extint = halt ? pub.hextint : pub.extint;
+    if (pub.seq === seq && pub.taken > 0 && step === pub.replayed) this.replay(p, kind === TAKE_HALT, step);
+    else if (seq !== this.replayedSeq[p]) this.host.logError(`pCPU ${p} reports taking step ${step} of decision ${seq}, which was not published or not taken`);
+  }
+
+  /** VCPUs blocked by replayed halt steps, to be woken if an interrupt came since (settle()). */
+  private readonly halted: Running[] = [];
+
+  /**
+   * Replays a switch pCPU `p` made by itself (a slice end, or step `step` of its halt chain): the
+   * real schedule() at the instant it stopped, checked against what was published.
+   */
+  private replay(p: number, halt: boolean, step: number): void {
+    const pub = this.pub[p];
+    const t = halt ? this.slots.chainTakenNs(p, step) : this.slots.takenNs(p);
+    const want = halt ? pub.hdom[step] : pub.domid;
+    const wantVcpu = halt ? pub.hvcpu[step] : pub.vcpu;
+    const provisional = t + (halt ? pub.hlen[step] : pub.len);
+    const extint = halt ? pub.hextint[step] : pub.extint;
+    const last = pub.replayed === pub.taken - 1;
     this.replayedSeq[p] = pub.seq;
-    pub.seq = 0;
+    pub.replayed++;
+    if (last) pub.seq = 0;
     this.counts.replayed++;
     if (halt) this.counts.haltReplayed++;
     const prev = this.a.running[p];
@@ -265,15 +296,17 @@ export class PcpuScheduling {
       // An engine bug: the pCPU runs something else than the scheduler now thinks. Make it ask.
       this.counts.mismatches++;
       this.host.logError(
-        `pCPU ${p} switched ${halt ? 'at a halt ' : ''}to d${want}v${wantVcpu} until ${provisional} at ${t}, but the scheduler decided ` +
+        `pCPU ${p} switched ${halt ? `at a halt (step ${step}) ` : ''}to d${want}v${wantVcpu} until ${provisional} at ${t}, but the scheduler decided ` +
           `${domid < 0 ? 'idle' : `d${domid}v${vcpu}`} until ${end}; preempting it`,
       );
       this.slots.preempt(p);
-    } else if (end > provisional) {
+      pub.seq = 0;
+    } else if (last && end > provisional) {
+      // Only the VCPU of the last step still runs that slice (the pCPU zeroes the word at a take).
       this.slots.extendSlice(p, Number.isFinite(end) ? Math.min(MAX_EXTEND_NS, Math.ceil(end - provisional)) : MAX_EXTEND_NS);
     }
     if (extint !== 0) this.replayInjection(p, extint - 1);
-    if (halt && prev !== null) this.host.wakeAfterHalt(prev);
+    if (halt && prev !== null) this.halted.push(prev);
   }
 
   /** The INTA cycle of the interrupt pCPU `p` injected into the VCPU it switched to (now running[p]). */
@@ -307,16 +340,14 @@ export class PcpuScheduling {
       if (leader < 0) continue;
       const pub = this.pub[p];
       const atEnd = this.peekSliceEnd(p, now, pub);
-      const atHalt = this.peekHalt(p, now, pub);
+      const atHalt = this.peekHalt(p, now, pub, r.dom);
       if (!atEnd && !atHalt) {
         this.counts.declined++;
         continue;
       }
       if (!atEnd) pub.domid = -1;
-      if (!atHalt) pub.hdomid = -1;
       pub.extint = atEnd ? this.preAnswer(pub.domid, pub.vcpu, r.dom) : 0;
-      pub.hextint = atHalt ? this.preAnswer(pub.hdomid, pub.hvcpu, r.dom) : 0;
-      const seq = this.seqs[p] >= 0x7ffffffe ? 1 : this.seqs[p] + 1;
+      const seq = this.seqs[p] >= 0x7ffffff0 - HCHAIN_SEQ_STEP ? HCHAIN_SEQ_STEP : this.seqs[p] + HCHAIN_SEQ_STEP;
       this.seqs[p] = seq;
       pub.seq = seq;
       this.slots.publishNext(p, seq, pub, leader, tokens[leader]);
@@ -358,20 +389,31 @@ export class PcpuScheduling {
     return true;
   }
 
+  /** Steps of a halt chain as the scheduler answered them (peekBlockChain; reused). */
+  private readonly chain: SchedulePeek[] = [];
+
   /**
-   * The decision for pCPU `p`'s VCPU halting into `pub` (hdomid, hvcpu, hfrom, huntil, hlen); false
-   * if none. An idle result is not published: lazy halts cover a pCPU with nothing else to run.
+   * The chain of halt decisions for pCPU `p` (its VCPU, of `running`, halting; then the VCPU
+   * switched to halting in turn, ...) into `pub` (hsteps, hfrom, huntil, hdom, hvcpu, hlen,
+   * hextint); false if none. It ends before an idle result (lazy halts cover a pCPU with nothing
+   * else to run) or a VCPU a pCPU may not switch to by itself.
    */
-  private peekHalt(p: number, now: number, pub: Published): boolean {
+  private peekHalt(p: number, now: number, pub: Published, running: HvDomain): boolean {
     const from = Math.ceil(Math.max(this.schedLast, now));
     const until = from + HALT_WINDOW_NS;
-    const peek = this.host.sched.peekBlock(p, from, until);
-    if (peek === null || peek.vcpu === null || !this.switchable(peek.vcpu.domid)) return false;
-    pub.hdomid = peek.vcpu.domid;
-    pub.hvcpu = peek.vcpu.vcpu;
+    const n = this.host.sched.peekBlockChain(p, from, until, HCHAIN_STEPS, this.chain);
+    let k = 0;
+    for (; k < n; k++) {
+      const v = this.chain[k].vcpu;
+      if (v === null || !this.switchable(v.domid)) break;
+      pub.hdom[k] = v.domid;
+      pub.hvcpu[k] = v.vcpu;
+      pub.hlen[k] = this.chain[k].len;
+      pub.hextint[k] = this.preAnswer(v.domid, v.vcpu, running);
+    }
+    pub.hsteps = k;
     pub.hfrom = from;
     pub.huntil = until;
-    pub.hlen = peek.len;
-    return true;
+    return k > 0;
   }
 }

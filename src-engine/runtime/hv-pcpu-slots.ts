@@ -5,7 +5,7 @@
  * Atomics protocol.
  */
 import {
-  P_HNEXT_EXTINT, P_NEXT_EXTINT, P_HNEXT_DOM, P_HNEXT_FROM, P_HNEXT_LEN, P_HNEXT_UNTIL, P_HNEXT_VCPU, P_TAKEN_KIND,
+  HCHAIN_STEP_WORDS, HC_DOM, HC_EXTINT, HC_LEN, HC_TAKEN_NS, HC_VCPU, P_HCHAIN, P_NEXT_EXTINT, P_HNEXT_STEPS, P_HNEXT_FROM, P_HNEXT_UNTIL, P_TAKEN_KIND,
   P_NEXT_DOM, P_NEXT_FROM, P_NEXT_LEN, P_NEXT_SEQ, P_NEXT_TOKEN, P_NEXT_TOKEN_PCPU, P_NEXT_UNTIL, P_NEXT_VCPU, P_POOL_TOKEN, P_SLICE_EXTEND, P_TAKEN_NS,
   ATTN_EVENT, ATTN_PREEMPT, P_LAZY_HALT, P_ARG0, P_ARG1, P_ARG2, P_ASSIGN_DOM, P_ASSIGN_SEQ, P_ASSIGN_VCPU, P_ATTN, P_DEADLINE, P_POST_HEAD, P_POST_RING,
   P_POST_TAIL, P_REQ, P_RES0, P_RES1, P_RES2, P_RES_STATUS, P_RESP, P_STOP_NS, P_WAKE, POST_ENTRY_WORDS, POST_SLOTS, NO_DEADLINE, getF64, putF64,
@@ -22,20 +22,23 @@ export interface PcpuRequest {
 
 /** The fields of a published next decision (PcpuSlots.publishNext); one reused object per pCPU. */
 export interface NextFields {
+  /** The slice-end decision's VCPU (domid -1: none), window, slice length and injection. */
   domid: number;
   vcpu: number;
   from: number;
   until: number;
   len: number;
-  hdomid: number;
-  hvcpu: number;
-  hfrom: number;
-  huntil: number;
-  hlen: number;
   /** The 8259 vector the pCPU injects into the slice-end decision's VCPU on entry, plus one; 0: none. */
   extint: number;
-  /** The same for the halt decision's VCPU. */
-  hextint: number;
+  /** Steps of the chain of halt decisions (0: none) and their window. */
+  hsteps: number;
+  hfrom: number;
+  huntil: number;
+  /** Per step: the VCPU, its slice length and the 8259 vector plus one to inject (0: none). */
+  hdom: number[];
+  hvcpu: number[];
+  hlen: number[];
+  hextint: number[];
 }
 
 /** The per-pCPU words of one control block, as the hypervisor thread uses them. */
@@ -206,11 +209,11 @@ export class PcpuSlots {
   }
 
   /**
-   * Publishes pCPU `p`'s next decisions under sequence number `seq` (non-zero, never reused): run
-   * VCPU `next.domid`/`next.vcpu` for at least `next.len` ns (Infinity: no end) if it stops at its
-   * slice end in [next.from, next.until] (domid -1: no such decision), or VCPU `next.hdomid`/
-   * `next.hvcpu` for at least `next.hlen` ns if its VCPU halts in [next.hfrom, next.huntil] (hdomid
-   * -1: none); either only if no other pCPU of its pool has switched by itself since the pool's
+   * Publishes pCPU `p`'s next decisions under sequence number `seq` (a non-zero multiple of
+   * HCHAIN_SEQ_STEP, never reused): run VCPU `next.domid`/`next.vcpu` for at least `next.len` ns
+   * (Infinity: no end) if it stops at its slice end in [next.from, next.until] (domid -1: no such
+   * decision), or step k of the halt chain if the VCPU running (that of step k-1) halts in
+   * [next.hfrom, next.huntil]; either only if no other pCPU of its pool has switched by itself since the pool's
    * switch token (in `leader`'s slot) was `token`. Only while nothing is published for `p` (the
    * fields are then the hypervisor's alone).
    */
@@ -223,19 +226,32 @@ export class PcpuSlots {
     putF64(cb, slot(p, P_NEXT_FROM), next.domid >= 0 ? next.from : NO_DEADLINE);
     putF64(cb, slot(p, P_NEXT_UNTIL), next.until);
     putF64(cb, slot(p, P_NEXT_LEN), Number.isFinite(next.len) ? next.len : NO_DEADLINE);
-    cb[slot(p, P_HNEXT_DOM)] = next.hdomid;
-    cb[slot(p, P_HNEXT_VCPU)] = next.hvcpu;
+    cb[slot(p, P_NEXT_EXTINT)] = next.extint;
+    cb[slot(p, P_HNEXT_STEPS)] = next.hsteps;
     putF64(cb, slot(p, P_HNEXT_FROM), next.hfrom);
     putF64(cb, slot(p, P_HNEXT_UNTIL), next.huntil);
-    putF64(cb, slot(p, P_HNEXT_LEN), Number.isFinite(next.hlen) ? next.hlen : NO_DEADLINE);
-    cb[slot(p, P_NEXT_EXTINT)] = next.extint;
-    cb[slot(p, P_HNEXT_EXTINT)] = next.hextint;
+    for (let k = 0; k < next.hsteps; k++) {
+      const e = slot(p, P_HCHAIN + k * HCHAIN_STEP_WORDS);
+      cb[e + HC_DOM] = next.hdom[k];
+      cb[e + HC_VCPU] = next.hvcpu[k];
+      cb[e + HC_EXTINT] = next.hextint[k];
+      putF64(cb, e + HC_LEN, Number.isFinite(next.hlen[k]) ? next.hlen[k] : NO_DEADLINE);
+    }
     Atomics.store(cb, slot(p, P_NEXT_SEQ), seq);
   }
 
-  /** Withdraws decision `seq` of pCPU `p`; false if the pCPU took it first. */
-  revokeNext(p: number, seq: number): boolean {
-    return Atomics.compareExchange(this.cb, slot(p, P_NEXT_SEQ), seq, 0) === seq;
+  /**
+   * Ends pCPU `p`'s publication: no step can be taken after this. Returns the word's last value:
+   * the published sequence number if nothing was taken, 0 after a slice-end take, or the sequence
+   * number plus the count of halt steps taken.
+   */
+  endNext(p: number): number {
+    return Atomics.exchange(this.cb, slot(p, P_NEXT_SEQ), 0);
+  }
+
+  /** The halt instant at which pCPU `p` took step `k` of its chain of halt decisions (engine ns). */
+  chainTakenNs(p: number, k: number): number {
+    return getF64(this.cb, slot(p, P_HCHAIN + k * HCHAIN_STEP_WORDS + HC_TAKEN_NS));
   }
 
   /** Which of its published decisions pCPU `p` took last (TAKE_SLICE_END or TAKE_HALT). */

@@ -31,7 +31,8 @@ import {
   REQ_IO_OUT, REQ_MMIO_READ, REQ_MMIO_WRITE, REQ_MSR_READ, REQ_MSR_WRITE, REQ_HYPERCALL, REQ_SCHEDULE, RES_STOP, REQ_IPI, REQ_EOI,
   SCHED_HALTED, SCHED_PREEMPTED, SCHED_SHUTDOWN, SCHED_SIPI_WAIT, SCHED_START, SCHED_STOPPED, SCHED_IDLE_WAKE,
   P_NEXT_DOM, P_NEXT_FROM, P_NEXT_LEN, P_NEXT_SEQ, P_NEXT_UNTIL, P_NEXT_VCPU, P_NEXT_TOKEN, P_NEXT_TOKEN_PCPU, P_NO_NEXT, P_POOL_TOKEN, P_SLICE_EXTEND, P_TAKEN_NS, P_TAKES, P_TAKE_MISSES, REQ_SWITCHED,
-  P_HNEXT_EXTINT, P_NEXT_EXTINT, P_HALT_TAKES, P_HNEXT_DOM, P_HNEXT_FROM, P_HNEXT_LEN, P_HNEXT_UNTIL, P_HNEXT_VCPU, P_TAKEN_KIND, TAKE_HALT, TAKE_SLICE_END,
+  HCHAIN_SEQ_STEP, HCHAIN_STEP_WORDS, HC_DOM, HC_EXTINT, HC_LEN, HC_TAKEN_NS, HC_VCPU, P_HCHAIN, P_HNEXT_STEPS,
+  P_NEXT_EXTINT, P_HALT_TAKES, P_HNEXT_FROM, P_HNEXT_UNTIL, P_TAKEN_KIND, TAKE_HALT, TAKE_SLICE_END,
   getF64, putF64, ringDoorbell, slot,
 } from './control-block';
 import type { DomainShare, HostToPcpu, PcpuInit } from './messages';
@@ -65,13 +66,14 @@ const NEXT_REACH_NS = 20_000;
  */
 const RING_SWITCHED = false;
 /**
- * Whether a switch at a halt (a halt decision) rings the doorbell at once. It does: the VCPU
- * switched to is often a tick VCPU that halts again within microseconds, and the hypervisor must
- * have replayed the switch and published the next halt decision by then for that halt to switch
- * without a round trip too (50 tick domains beside a spin domain, load 4: 3,100-3,700 of 5,000
- * halts a second switched by the pCPU, against 1,950-2,000 when ringing late).
+ * Whether a switch at a halt (a step of a halt chain) rings the doorbell at once. It does not: the
+ * chain already says what to run when the VCPU switched to halts in turn, and the replay can wait
+ * for the hypervisor's next wake-up (a timer, usually). With 50 tick domains beside a spin domain
+ * (load 4) ringing at once gave 4,000 switches by the pCPU of 5,100 halts a second and the spin
+ * domain 56% of the pCPU; ringing late 4,800 of 5,300 and 69% (the woken hypervisor thread competes
+ * with this one for a host CPU).
  */
-const RING_HALT_SWITCHED = true;
+const RING_HALT_SWITCHED = false;
 /**
  * Instructions of the first run chunk after a take, at whose end REQ_SWITCHED rings the doorbell:
  * about 10 us compiled, 100 us interpreted (a full chunk would be 1 ms interpreted, the whole slice).
@@ -349,35 +351,40 @@ export function pcpuMain(env: WorkerEnv): void {
    * posted for the hypervisor to replay; no round trip. False: ask (or post the HLT) as usual.
    */
   function takeNext(t: number, halt: boolean): boolean {
-    const seq = Atomics.load(cb, base + P_NEXT_SEQ);
-    // The fields are stable while `seq` stands; the compare-exchange below proves it did.
-    const domid = seq === 0 ? -1 : cb[base + (halt ? P_HNEXT_DOM : P_NEXT_DOM)];
+    const word = Atomics.load(cb, base + P_NEXT_SEQ);
+    // The published sequence number and, in the low bits, the halt steps taken since.
+    const step = word % HCHAIN_SEQ_STEP;
+    // The fields are stable while the word stands; the compare-exchange below proves it did.
+    // A slice-end decision holds only before any halt step (it assumed the VCPU running then).
+    const e = base + P_HCHAIN + step * HCHAIN_STEP_WORDS;
+    const domid = word === 0 ? -1 : halt ? (step < cb[base + P_HNEXT_STEPS] ? cb[e + HC_DOM] : -1) : step === 0 ? cb[base + P_NEXT_DOM] : -1;
     if (domid < 0) {
       if (!halt) cb[base + P_NO_NEXT]++;
       return false;
     }
     const from = getF64(cb, base + (halt ? P_HNEXT_FROM : P_NEXT_FROM));
     const until = getF64(cb, base + (halt ? P_HNEXT_UNTIL : P_NEXT_UNTIL));
-    const vcpu = cb[base + (halt ? P_HNEXT_VCPU : P_NEXT_VCPU)];
-    const extint = cb[base + (halt ? P_HNEXT_EXTINT : P_NEXT_EXTINT)];
-    const len = getF64(cb, base + (halt ? P_HNEXT_LEN : P_NEXT_LEN));
+    const vcpu = halt ? cb[e + HC_VCPU] : cb[base + P_NEXT_VCPU];
+    const extint = halt ? cb[e + HC_EXTINT] : cb[base + P_NEXT_EXTINT];
+    const len = getF64(cb, halt ? e + HC_LEN : base + P_NEXT_LEN);
     const tokenIdx = slot(cb[base + P_NEXT_TOKEN_PCPU], P_POOL_TOKEN);
-    const token = cb[base + P_NEXT_TOKEN];
+    // Our own earlier steps moved the pool's token on.
+    const token = (cb[base + P_NEXT_TOKEN] + step) | 0;
     if (t < from || t > until) {
       if (!halt) cb[base + P_TAKE_MISSES]++;
       return false;
     }
-    putF64(cb, base + P_TAKEN_NS, t);
+    putF64(cb, halt ? e + HC_TAKEN_NS : base + P_TAKEN_NS, t);
     cb[base + P_TAKEN_KIND] = halt ? TAKE_HALT : TAKE_SLICE_END;
     Atomics.store(cb, base + P_SLICE_EXTEND, 0);
     // First the pool's token (no sibling switched since; the others' decisions stop holding), then
-    // our own decision (not revoked). Losing the second after winning the first only makes the
-    // siblings ask.
-    if (Atomics.compareExchange(cb, tokenIdx, token, (token + 1) | 0) !== token || Atomics.compareExchange(cb, base + P_NEXT_SEQ, seq, 0) !== seq) {
+    // our own decision (not ended): a halt step counts up, a slice end ends the publication.
+    // Losing the second after winning the first only makes the siblings ask.
+    if (Atomics.compareExchange(cb, tokenIdx, token, (token + 1) | 0) !== token || Atomics.compareExchange(cb, base + P_NEXT_SEQ, word, halt ? word + 1 : 0) !== word) {
       if (!halt) cb[base + P_TAKE_MISSES]++;
       return false;
     }
-    post(REQ_SWITCHED, seq, halt ? TAKE_HALT : TAKE_SLICE_END, 0, halt ? RING_HALT_SWITCHED : RING_SWITCHED);
+    post(REQ_SWITCHED, word - step, halt ? TAKE_HALT : TAKE_SLICE_END, step, halt ? RING_HALT_SWITCHED : RING_SWITCHED);
     takenInject = extint;
     if (extint !== 0) extIntHold = postHead - 1;
     cb[base + (halt ? P_HALT_TAKES : P_TAKES)]++;
@@ -512,7 +519,7 @@ export function pcpuMain(env: WorkerEnv): void {
     const stopNs = Math.floor(env.nowNs());
     putF64(cb, base + P_STOP_NS, stopNs);
     /** An interrupt reached the local APIC as the VCPU halted: the hypervisor keeps it running. */
-    const haltPending = exit === RunExit.Halt && !pvh && lapicHasInterrupt(apic);
+    const haltPending = exit === RunExit.Halt && !pvh && intrLine() !== 0;
     current = null;
     apic = NO_APIC;
     // A slice that ended at its deadline may go on with the published next decision.
