@@ -91,7 +91,7 @@ export const P_POST_HEAD = 30;
 export const P_POST_TAIL = 31;
 /**
  * The posted-request ring: POST_SLOTS entries of POST_ENTRY_WORDS words (kind, arg0-arg2), after
- * the slot's fields (words 36, 42-43 and 46-47 are free).
+ * the slot's fields (words 42-43 and 46-47 are free).
  */
 export const P_POST_RING = 64;
 /**
@@ -178,6 +178,8 @@ export const HC_EXTINT = 2;
 export const HC_LEN = 4;
 /** In a chain step: the halt instant at which the pCPU took it (engine ns, float64, pCPU-written). */
 export const HC_TAKEN_NS = 6;
+/** Preemptions at which the pCPU took the decision published with them (statistic, a count). */
+export const P_PREEMPT_TAKES = 36;
 /** P_TAKEN_KIND: the pCPU stopped at its slice end and switched. */
 export const TAKE_SLICE_END = 0;
 /** P_TAKEN_KIND: the pCPU's VCPU halted and the pCPU switched. */

@@ -189,7 +189,9 @@ export class Hypervisor implements HvCallHost, PcpuSchedHost {
       this.directPending.add(p);
       return;
     }
-    this.slots.preempt(p);
+    // At the pass end, with the decision for the stop published first (wake preemptions).
+    if (this.running[p] !== null) this.ps.deferPreempt(p);
+    else this.slots.preempt(p);
   }
 
   /** Decides for tickled idle pCPUs and wakes them with their assignment. */

@@ -132,6 +132,9 @@ export class PcpuScheduling {
   private readonly pub: Published[];
   /** Pool switch tokens read at the start of publish(), by the pCPU whose slot holds them. */
   private readonly tokens: number[];
+  /** pCPUs to preempt at the end of the pass, with a decision published for the stop (deferPreempt). */
+  private readonly preemptLater: boolean[];
+  private anyPreemptLater = false;
   /** Last sequence number used per pCPU. */
   private readonly seqs: number[];
   /** Sequence number of the last decision replayed per pCPU (its REQ_SWITCHED may come after). */
@@ -151,6 +154,7 @@ export class PcpuScheduling {
       hsteps: 0, hfrom: 0, huntil: 0, hdom: steps(), hvcpu: steps(), hlen: steps(), hextint: steps(),
     }));
     this.seqs = new Array<number>(n).fill(0);
+    this.preemptLater = new Array<boolean>(n).fill(false);
     this.tokens = new Array<number>(n).fill(0);
     this.replayedSeq = new Array<number>(n).fill(0);
   }
@@ -203,6 +207,8 @@ export class PcpuScheduling {
     // Snapshot the wake word and clear the preempt bit BEFORE deciding: a tickle for this pCPU
     // issued during (or after) the decision must not be lost, so the pCPU re-asks at once.
     const wake = replay ? 0 : this.slots.beginDecision(p);
+    // A preemption deferred to the end of the pass is answered by this decision too.
+    if (!replay) this.preemptLater[p] = false;
     this.a.idle[p] = false;
     this.a.directPending.delete(p);
     const [domid, vcpu] = this.decide(p, !replay);
@@ -325,7 +331,28 @@ export class PcpuScheduling {
    * Last thing in a pass: publish, for every pCPU running a VCPU, what the scheduler will decide
    * when that VCPU stops just after its slice end, if it can tell.
    */
+  /**
+   * Asks pCPU `p`, which runs a VCPU, to stop it, at the end of the pass: publish() then first
+   * publishes what schedule() will decide at the stop (a wake preemption), so the pCPU switches
+   * without asking (docs/architecture.md, "Wake preemptions").
+   */
+  deferPreempt(p: number): void {
+    this.preemptLater[p] = true;
+    this.anyPreemptLater = true;
+  }
+
   publish(): void {
+    this.publishAll();
+    if (!this.anyPreemptLater) return;
+    this.anyPreemptLater = false;
+    for (let p = 0; p < this.preemptLater.length; p++) {
+      if (!this.preemptLater[p]) continue;
+      this.preemptLater[p] = false;
+      this.slots.preempt(p);
+    }
+  }
+
+  private publishAll(): void {
     const now = this.host.nowNs();
     // Pool switch tokens before anything is published: a pCPU may take its decision (and move its
     // pool's token on) while its siblings' are still being computed, which must then not hold.
@@ -370,15 +397,17 @@ export class PcpuScheduling {
 
   /** The decision for pCPU `p`'s slice end into `pub` (domid, vcpu, from, until, len); false if none. */
   private peekSliceEnd(p: number, now: number, pub: Published): boolean {
-    const end = this.a.sliceEnd[p];
+    // A pCPU about to be preempted stops within microseconds: the window starts now.
+    const tickled = this.preemptLater[p];
+    const end = tickled ? now : this.a.sliceEnd[p];
     if (!Number.isFinite(end)) return false;
     // Never before an instant the scheduler has seen: the replay accounts exactly there.
-    const from = Math.ceil(Math.max(end + NEXT_LEAD_NS, this.schedLast, now));
+    const from = Math.ceil(Math.max(tickled ? now : end + NEXT_LEAD_NS, this.schedLast, now));
     let until = Math.floor(Math.max(end, now) + NEXT_WINDOW_NS);
-    let peek = this.host.sched.peekNext(p, from, until);
+    let peek = this.host.sched.peekNext(p, from, until, tickled);
     if (peek === null) {
       until = Math.floor(Math.max(end, now) + NEXT_NARROW_WINDOW_NS);
-      peek = from <= until ? this.host.sched.peekNext(p, from, until) : null;
+      peek = from <= until ? this.host.sched.peekNext(p, from, until, tickled) : null;
     }
     if (peek === null || peek.vcpu === null || !this.switchable(peek.vcpu.domid)) return false;
     pub.domid = peek.vcpu.domid;

@@ -32,7 +32,7 @@ import {
   SCHED_HALTED, SCHED_PREEMPTED, SCHED_SHUTDOWN, SCHED_SIPI_WAIT, SCHED_START, SCHED_STOPPED, SCHED_IDLE_WAKE,
   P_NEXT_DOM, P_NEXT_FROM, P_NEXT_LEN, P_NEXT_SEQ, P_NEXT_UNTIL, P_NEXT_VCPU, P_NEXT_TOKEN, P_NEXT_TOKEN_PCPU, P_NO_NEXT, P_POOL_TOKEN, P_SLICE_EXTEND, P_TAKEN_NS, P_TAKES, P_TAKE_MISSES, REQ_SWITCHED,
   HCHAIN_SEQ_STEP, HCHAIN_STEP_WORDS, HC_DOM, HC_EXTINT, HC_LEN, HC_TAKEN_NS, HC_VCPU, P_HCHAIN, P_HNEXT_STEPS,
-  P_NEXT_EXTINT, P_HALT_TAKES, P_HNEXT_FROM, P_HNEXT_UNTIL, P_TAKEN_KIND, TAKE_HALT, TAKE_SLICE_END,
+  P_NEXT_EXTINT, P_HALT_TAKES, P_PREEMPT_TAKES, P_HNEXT_FROM, P_HNEXT_UNTIL, P_TAKEN_KIND, TAKE_HALT, TAKE_SLICE_END,
   getF64, putF64, ringDoorbell, slot,
 } from './control-block';
 import type { DomainShare, HostToPcpu, PcpuInit } from './messages';
@@ -345,12 +345,13 @@ export function pcpuMain(env: WorkerEnv): void {
   }
 
   /**
-   * At a slice end (or, `halt`, a HLT with interrupts enabled) at engine time `t` (integer ns):
+   * At a slice end (or, `halt`, a HLT with interrupts enabled; or a preemption) at engine time `t`
+   * (integer ns; `count`: a slice end, counted in the slice-end statistics):
    * takes the decision the hypervisor published for it, if one stands and `t` is inside its window.
    * Then the next VCPU is in `handed` and its slice end in `takenDeadline`, and REQ_SWITCHED is
    * posted for the hypervisor to replay; no round trip. False: ask (or post the HLT) as usual.
    */
-  function takeNext(t: number, halt: boolean): boolean {
+  function takeNext(t: number, halt: boolean, count: boolean): boolean {
     const word = Atomics.load(cb, base + P_NEXT_SEQ);
     // The published sequence number and, in the low bits, the halt steps taken since.
     const step = word % HCHAIN_SEQ_STEP;
@@ -359,7 +360,7 @@ export function pcpuMain(env: WorkerEnv): void {
     const e = base + P_HCHAIN + step * HCHAIN_STEP_WORDS;
     const domid = word === 0 ? -1 : halt ? (step < cb[base + P_HNEXT_STEPS] ? cb[e + HC_DOM] : -1) : step === 0 ? cb[base + P_NEXT_DOM] : -1;
     if (domid < 0) {
-      if (!halt) cb[base + P_NO_NEXT]++;
+      if (count) cb[base + P_NO_NEXT]++;
       return false;
     }
     const from = getF64(cb, base + (halt ? P_HNEXT_FROM : P_NEXT_FROM));
@@ -371,7 +372,7 @@ export function pcpuMain(env: WorkerEnv): void {
     // Our own earlier steps moved the pool's token on.
     const token = (cb[base + P_NEXT_TOKEN] + step) | 0;
     if (t < from || t > until) {
-      if (!halt) cb[base + P_TAKE_MISSES]++;
+      if (count) cb[base + P_TAKE_MISSES]++;
       return false;
     }
     putF64(cb, halt ? e + HC_TAKEN_NS : base + P_TAKEN_NS, t);
@@ -381,13 +382,13 @@ export function pcpuMain(env: WorkerEnv): void {
     // our own decision (not ended): a halt step counts up, a slice end ends the publication.
     // Losing the second after winning the first only makes the siblings ask.
     if (Atomics.compareExchange(cb, tokenIdx, token, (token + 1) | 0) !== token || Atomics.compareExchange(cb, base + P_NEXT_SEQ, word, halt ? word + 1 : 0) !== word) {
-      if (!halt) cb[base + P_TAKE_MISSES]++;
+      if (count) cb[base + P_TAKE_MISSES]++;
       return false;
     }
     post(REQ_SWITCHED, word - step, halt ? TAKE_HALT : TAKE_SLICE_END, step, halt ? RING_HALT_SWITCHED : RING_SWITCHED);
     takenInject = extint;
     if (extint !== 0) extIntHold = postHead - 1;
-    cb[base + (halt ? P_HALT_TAKES : P_TAKES)]++;
+    cb[base + (halt ? P_HALT_TAKES : count ? P_TAKES : P_PREEMPT_TAKES)]++;
     handed = [domid, vcpu];
     takenDeadline = len === NO_DEADLINE ? NO_DEADLINE : t + len;
     return true;
@@ -522,12 +523,13 @@ export function pcpuMain(env: WorkerEnv): void {
     const haltPending = exit === RunExit.Halt && !pvh && intrLine() !== 0;
     current = null;
     apic = NO_APIC;
-    // A slice that ended at its deadline may go on with the published next decision.
-    if (atDeadline && exit === RunExit.Attention && (Atomics.load(cb, base + P_ATTN) & ATTN_PREEMPT) === 0 && takeNext(stopNs, false)) continue;
+    // A slice that ended at its deadline, or was preempted (a wake), may go on with the published
+    // next decision; at a deadline only if no preemption came meanwhile (it was published after).
+    if (exit === RunExit.Attention && (!atDeadline || (Atomics.load(cb, base + P_ATTN) & ATTN_PREEMPT) === 0) && takeNext(stopNs, false, atDeadline)) continue;
     if (exit === RunExit.Halt && !pvh) {
       // A HLT that an interrupt can end, with nothing pending: switch to the published halt
       // decision (another VCPU of the pool) without a round trip; the hypervisor replays the block.
-      if ((cpu.s[S_EFLAGS] & IF) !== 0 && !haltPending && (Atomics.load(cb, base + P_ATTN) & ATTN_PREEMPT) === 0 && takeNext(stopNs, true)) continue;
+      if ((cpu.s[S_EFLAGS] & IF) !== 0 && !haltPending && (Atomics.load(cb, base + P_ATTN) & ATTN_PREEMPT) === 0 && takeNext(stopNs, true, false)) continue;
       // HLT needs no answer: post it and sleep like an idle pCPU; the hypervisor blocks the VCPU
       // and hands this pCPU whatever it should run next. While the hypervisor sleeps with nothing
       // waiting for this pCPU, a HLT that an interrupt can end is left for its next wake-up

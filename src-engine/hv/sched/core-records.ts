@@ -280,13 +280,14 @@ export interface SchedulePeek {
 
 /**
  * What coreSchedule(cpu) would decide at any instant of [from, until] if nothing else happened
- * first, or null if the pool's scheduler cannot tell (no peekNext, a tickle pending, an idle
- * pCPU). Changes nothing.
+ * first, or null if the pool's scheduler cannot tell (no peekNext, a tickle pending unless
+ * `tickled`: the caller asks exactly for the schedule() that tickle requests, an idle pCPU).
+ * Changes nothing.
  */
-export function corePeekNext(cs: CoreState, cpu: number, from: number, until: number): SchedulePeek | null {
+export function corePeekNext(cs: CoreState, cpu: number, from: number, until: number, tickled = false): SchedulePeek | null {
   const p = cs.pcpus[cpu];
   const pool = p?.pool;
-  if (!pool || !pool.ops.peekNext || p.resched || !p.curr || !(from <= until)) return null;
+  if (!pool || !pool.ops.peekNext || (p.resched && !tickled) || !p.curr || !(from <= until)) return null;
   const prev = p.curr;
   const d = pool.ops.peekNext(pool.state, cpu, prev, from, until);
   if (d === undefined) return null;

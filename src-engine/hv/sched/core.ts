@@ -137,10 +137,11 @@ export class SchedCore {
    * pCPU's schedule ...), with the shortest slice it would give there; null if its scheduler
    * cannot tell. Changes nothing. The engine publishes it
    * so the pCPU can switch at its deadline without a round trip, and replays the real schedule()
-   * afterwards.
+   * afterwards. `tickled`: answer even though the pCPU has a reschedule pending (the caller asks
+   * for the very schedule() that request will make, to publish it with the preemption).
    */
-  peekNext(pcpu: number, from: number, until: number): SchedulePeek | null {
-    return corePeekNext(this.cs, pcpu, from, until);
+  peekNext(pcpu: number, from: number, until: number, tickled = false): SchedulePeek | null {
+    return corePeekNext(this.cs, pcpu, from, until, tickled);
   }
 
   /**
