@@ -80,6 +80,12 @@ export function execBlocks(cpu: Cpu, first: Block, limit: number): Block {
   const mem32 = phys.mem32;
   const mem8 = phys.mem8;
   const jit = cpu.jit.enabled;
+  // Views that stay the same for the Cpu's life (the attention word is placed before a run).
+  const segBase = cpu.segBase;
+  const tlbOff = cpu.tlbOff;
+  const r8 = cpu.r8;
+  const attn = cpu.attn;
+  const attnIdx = cpu.attnIdx;
   let b = first;
   let list = b.insns;
   let n = list.length;
@@ -97,10 +103,10 @@ export function execBlocks(cpu: Cpu, first: Block, limit: number): Block {
           // The memory operand (32-bit addressing): its machine offset if the TLB has the page
           // with the access allowed (and, for a store, no decoded code in the frame).
           const seg = i.seg;
-          const lin = (s[i.base] + (s[i.index] << i.scale) + i.disp + cpu.segBase[seg]) | 0;
+          const lin = (s[i.base] + (s[i.index] << i.scale) + i.disp + segBase[seg]) | 0;
           const lpage = lin >>> 12;
           const idx = lpage & TLB_MASK;
-          off = cpu.tlbOff[idx] + (lin & PAGE_MASK);
+          off = tlbOff[idx] + (lin & PAGE_MASK);
           if (kind < FK.MEM_WRITE) {
             if (((cpu.segOkR >> seg) & 1) === 0 || cpu.tagR[idx] !== lpage) kind = FK.CALL;
           } else if (((cpu.segOkW >> seg) & 1) === 0 || cpu.tagW[idx] !== lpage || phys.codeMark[off >>> 12] !== 0) {
@@ -121,14 +127,14 @@ export function execBlocks(cpu: Cpu, first: Block, limit: number): Block {
             s[i.r1] = (s[i.base] + (s[i.index] << i.scale) + i.disp) | 0;
             break;
           case FK.MOVZX_RR8:
-            s[i.r1] = cpu.r8[i.r2];
+            s[i.r1] = r8[i.r2];
             break;
           case FK.MOV_RM32:
             if ((off & DWORD_MISALIGN) !== 0) slow = true;
             else s[i.r1] = mem32[off >> 2];
             break;
           case FK.MOV_RM8:
-            cpu.r8[i.r1] = mem8[off];
+            r8[i.r1] = mem8[off];
             break;
           case FK.MOVZX_RM8:
             s[i.r1] = mem8[off];
@@ -142,7 +148,7 @@ export function execBlocks(cpu: Cpu, first: Block, limit: number): Block {
             else mem32[off >> 2] = i.imm;
             break;
           case FK.MOV_MR8:
-            mem8[off] = cpu.r8[i.r2];
+            mem8[off] = r8[i.r2];
             break;
           case FK.MOV_MI8:
             mem8[off] = i.imm;
@@ -268,8 +274,7 @@ export function execBlocks(cpu: Cpu, first: Block, limit: number): Block {
           case FK.ALU_MR8:
           case FK.ALU_MI8: {
             // The 8-bit forms (aluRR8 ... aluMI8) with alu8's record: operands and result zero-extended.
-            const r8 = cpu.r8;
-            let a: number;
+              let a: number;
             let v: number;
             if (kind === FK.ALU_RR8) {
               a = r8[i.r1];
@@ -518,10 +523,10 @@ export function execBlocks(cpu: Cpu, first: Block, limit: number): Block {
               slow = true;
               break;
             }
-            const lin = (s[ESP] - DWORD + cpu.segBase[SEG_SS]) | 0;
+            const lin = (s[ESP] - DWORD + segBase[SEG_SS]) | 0;
             const lpage = lin >>> 12;
             const idx = lpage & TLB_MASK;
-            const o = cpu.tlbOff[idx] + (lin & PAGE_MASK);
+            const o = tlbOff[idx] + (lin & PAGE_MASK);
             if (
               !cpu.ss32 || ((cpu.segOkW >> SEG_SS) & 1) === 0 || cpu.tagW[idx] !== lpage ||
               (o & DWORD_MISALIGN) !== 0 || phys.codeMark[o >>> 12] !== 0 ||
@@ -538,10 +543,10 @@ export function execBlocks(cpu: Cpu, first: Block, limit: number): Block {
           case FK.POP32R:
           case FK.RET32: {
             // pop32r, ret32 (pop32, peekStack): the same conditions for a read; RET's target in CS.
-            const lin = (s[ESP] + cpu.segBase[SEG_SS]) | 0;
+            const lin = (s[ESP] + segBase[SEG_SS]) | 0;
             const lpage = lin >>> 12;
             const idx = lpage & TLB_MASK;
-            const o = cpu.tlbOff[idx] + (lin & PAGE_MASK);
+            const o = tlbOff[idx] + (lin & PAGE_MASK);
             if (!cpu.ss32 || ((cpu.segOkR >> SEG_SS) & 1) === 0 || cpu.tagR[idx] !== lpage || (o & DWORD_MISALIGN) !== 0) {
               slow = true;
               break;
@@ -570,9 +575,10 @@ export function execBlocks(cpu: Cpu, first: Block, limit: number): Block {
           if (kind >= FK.JMP && kind <= FK.JCC) n = k + 1;
         }
       }
-      cpu.icount += n;
+      const icount = cpu.icount + n;
+      cpu.icount = icount;
       // The cached successor, when nothing needs the run loop and the successor is interpreted.
-      if (cpu.localAttention || cpu.attn[cpu.attnIdx] !== 0 || cpu.icount >= limit || cpu.slowMode) break;
+      if (cpu.localAttention || attn[attnIdx] !== 0 || icount >= limit || cpu.slowMode) break;
       if (b.linkEpoch !== cpu.linkEpoch) break;
       const eip = s[S_EIP];
       const nb = b.succ0Eip === eip ? b.succ0 : b.succ1Eip === eip ? b.succ1 : null;
