@@ -86,6 +86,8 @@ export function execBlocks(cpu: Cpu, first: Block, limit: number): Block {
   const r8 = cpu.r8;
   const attn = cpu.attn;
   const attnIdx = cpu.attnIdx;
+  const codeMark = phys.codeMark;
+  const codeGen = phys.codeGen;
   let b = first;
   let list = b.insns;
   let n = list.length;
@@ -109,7 +111,7 @@ export function execBlocks(cpu: Cpu, first: Block, limit: number): Block {
           off = tlbOff[idx] + (lin & PAGE_MASK);
           if (kind < FK.MEM_WRITE) {
             if (((cpu.segOkR >> seg) & 1) === 0 || cpu.tagR[idx] !== lpage) kind = FK.CALL;
-          } else if (((cpu.segOkW >> seg) & 1) === 0 || cpu.tagW[idx] !== lpage || phys.codeMark[off >>> 12] !== 0) {
+          } else if (((cpu.segOkW >> seg) & 1) === 0 || cpu.tagW[idx] !== lpage || codeMark[off >>> 12] !== 0) {
             kind = FK.CALL;
           }
         }
@@ -400,39 +402,17 @@ export function execBlocks(cpu: Cpu, first: Block, limit: number): Block {
               s[S_LF_RES] = r;
               if (i.op === SUB) s[i.r1] = r;
               switch (cc) {
-                case CC_B:
-                  taken = a >>> 0 < v >>> 0;
-                  break;
-                case CC_AE:
-                  taken = a >>> 0 >= v >>> 0;
-                  break;
-                case CC_Z:
-                  taken = r === 0;
-                  break;
-                case CC_NZ:
-                  taken = r !== 0;
-                  break;
-                case CC_BE:
-                  taken = a >>> 0 <= v >>> 0;
-                  break;
-                case CC_A:
-                  taken = a >>> 0 > v >>> 0;
-                  break;
-                case CC_L:
-                  taken = a < v;
-                  break;
-                case CC_GE:
-                  taken = a >= v;
-                  break;
-                case CC_LE:
-                  taken = a <= v;
-                  break;
-                case CC_G:
-                  taken = a > v;
-                  break;
-                default:
-                  taken = cond(cpu, cc) !== 0;
-                  break;
+                case CC_B: taken = a >>> 0 < v >>> 0; break;
+                case CC_AE: taken = a >>> 0 >= v >>> 0; break;
+                case CC_Z: taken = r === 0; break;
+                case CC_NZ: taken = r !== 0; break;
+                case CC_BE: taken = a >>> 0 <= v >>> 0; break;
+                case CC_A: taken = a >>> 0 > v >>> 0; break;
+                case CC_L: taken = a < v; break;
+                case CC_GE: taken = a >= v; break;
+                case CC_LE: taken = a <= v; break;
+                case CC_G: taken = a > v; break;
+                default: taken = cond(cpu, cc) !== 0;
               }
             } else {
               if (kind <= FK.TEST_RI32_J) {
@@ -507,17 +487,32 @@ export function execBlocks(cpu: Cpu, first: Block, limit: number): Block {
             n = k + 1;
             break;
           }
+          case FK.CALL32: {
+            // callRel32: push the return address as below, then the target (within CS).
+            const lin = (s[ESP] - DWORD + segBase[SEG_SS]) | 0;
+            const lpage = lin >>> 12;
+            const idx = lpage & TLB_MASK;
+            const o = tlbOff[idx] + (lin & PAGE_MASK);
+            if (
+              !cpu.ss32 || ((cpu.segOkW >> SEG_SS) & 1) === 0 || cpu.tagW[idx] !== lpage ||
+              (o & DWORD_MISALIGN) !== 0 || codeMark[o >>> 12] !== 0 || i.target >>> 0 > cpu.csLimit
+            ) {
+              slow = true;
+              break;
+            }
+            mem32[o >> 2] = i.next;
+            s[ESP] = (s[ESP] - DWORD) | 0;
+            s[S_EIP] = i.target;
+            break;
+          }
           case FK.PUSH32R:
           case FK.PUSH_IMM32:
-          case FK.PUSH_MEM32:
-          case FK.CALL32: {
-            // push32r, pushImm32, pushMem32, callRel32 (push32 in addressing.ts): a flat 32-bit
-            // stack, the dword aligned in a TLB page writable without a code check; CALL's target
-            // in CS.
+          case FK.PUSH_MEM32: {
+            // push32r, pushImm32, pushMem32 (push32 in addressing.ts): a flat 32-bit stack, the
+            // dword aligned in a TLB page writable without a code check.
             let v: number;
             if (kind === FK.PUSH32R) v = s[i.r1];
             else if (kind === FK.PUSH_IMM32) v = i.imm;
-            else if (kind === FK.CALL32) v = i.next;
             else if ((off & DWORD_MISALIGN) === 0) v = mem32[off >> 2];
             else {
               slow = true;
@@ -529,15 +524,13 @@ export function execBlocks(cpu: Cpu, first: Block, limit: number): Block {
             const o = tlbOff[idx] + (lin & PAGE_MASK);
             if (
               !cpu.ss32 || ((cpu.segOkW >> SEG_SS) & 1) === 0 || cpu.tagW[idx] !== lpage ||
-              (o & DWORD_MISALIGN) !== 0 || phys.codeMark[o >>> 12] !== 0 ||
-              (kind === FK.CALL32 && i.target >>> 0 > cpu.csLimit)
+              (o & DWORD_MISALIGN) !== 0 || codeMark[o >>> 12] !== 0
             ) {
               slow = true;
               break;
             }
             mem32[o >> 2] = v;
             s[ESP] = (s[ESP] - DWORD) | 0;
-            if (kind === FK.CALL32) s[S_EIP] = i.target;
             break;
           }
           case FK.POP32R:
@@ -582,7 +575,7 @@ export function execBlocks(cpu: Cpu, first: Block, limit: number): Block {
       if (b.linkEpoch !== cpu.linkEpoch) break;
       const eip = s[S_EIP];
       const nb = b.succ0Eip === eip ? b.succ0 : b.succ1Eip === eip ? b.succ1 : null;
-      if (nb === null || phys.codeGen[nb.frame] !== nb.gen || (jit && nb.jitPage !== null)) break;
+      if (nb === null || codeGen[nb.frame] !== nb.gen || (jit && nb.jitPage !== null)) break;
       b = nb;
       list = b.insns;
       n = list.length;
