@@ -428,6 +428,8 @@ export class PcpuScheduling {
    * else to run) or a VCPU a pCPU may not switch to by itself.
    */
   private peekHalt(p: number, now: number, pub: Published, running: HvDomain): boolean {
+    // Nothing else of the pool is runnable: a halt idles the pCPU (step 0 would be idle).
+    if (!this.host.sched.waiting(p)) return false;
     const from = Math.ceil(Math.max(this.schedLast, now));
     const until = from + HALT_WINDOW_NS;
     const n = this.host.sched.peekBlockChain(p, from, until, HCHAIN_STEPS, this.chain);
