@@ -6,7 +6,7 @@
  */
 import { DomusError, MemoryError } from '../base/errors';
 import { MAX_POOL_BYTES, MachineMemory, type MachineMemoryBuffers } from '../hv/memory/machine-memory';
-import { ATTN_CTRL, ATTN_STATS, CB_HOST_MSGS, P_CUR_DOM, CB_SHUTDOWN, P_ATTN, P_BUSY_NS, P_INSNS, P_NO_NEXT, P_TAKES, P_TAKE_MISSES, P_WAKE, controlBlockBytes, getF64, ringDoorbell, slot } from './control-block';
+import { ATTN_CTRL, ATTN_STATS, CB_HOST_MSGS, P_CUR_DOM, CB_SHUTDOWN, P_ATTN, P_BUSY_NS, P_HALT_TAKES, P_INSNS, P_NO_NEXT, P_PREEMPT_TAKES, P_TAKES, P_TAKE_MISSES, P_WAKE, controlBlockBytes, getF64, ringDoorbell, slot } from './control-block';
 import type { DomainRestore, DomainSpec, PvhSpec } from './hv-domain';
 import type { TextScreen } from '../api/types';
 import type { DomainShare, HostToHv, HostToPcpu, HvInit, HvToHost, PcpuInit, ShutdownReason, WireError } from './messages';
@@ -55,6 +55,10 @@ export interface PcpuStats {
   takeMisses: number;
   /** Slice ends with nothing published: the pCPU asked. */
   noNext: number;
+  /** Halts at which the pCPU switched with a published halt decision (a chain step each), without asking. */
+  haltTakes: number;
+  /** Stops on the hypervisor's preempt bit that the pCPU switched with the decision published for it, without asking. */
+  preemptTakes: number;
 }
 
 /** A created domain's identity. */
@@ -290,6 +294,8 @@ export class Engine {
         takes: this.cb[slot(i, P_TAKES)],
         takeMisses: this.cb[slot(i, P_TAKE_MISSES)],
         noNext: this.cb[slot(i, P_NO_NEXT)],
+        haltTakes: this.cb[slot(i, P_HALT_TAKES)],
+        preemptTakes: this.cb[slot(i, P_PREEMPT_TAKES)],
       });
     }
     return out;

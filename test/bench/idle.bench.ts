@@ -13,7 +13,6 @@
  * by itself (halt decisions, runtime/hv-pcpu-sched.ts) and any error the hypervisor logged.
  */
 import type { SchedulerName } from '../../src-engine/api/types';
-import { slot } from '../../src-engine/runtime/control-block';
 import type { EngineService } from '../../src-engine/node/service/engine-service';
 import { createGuest, domainCpu, hostLine, onePcpuPool, sleep, startRealEngine, threadSnapshot, threadUse } from '../unit/sched-real/real-engine';
 
@@ -29,16 +28,10 @@ const SCHEDS = (process.env.DOMUS_BENCH_IDLE_SCHEDS ?? 'credit2,credit').split('
 /** The pCPU of the second part's pool (onePcpuPool's default). */
 const POOL_PCPU = 1;
 
-/**
- * Halt decisions pCPU `p` took so far, from the control block (Engine.pcpuStats does not carry the
- * counter yet); 0 on a build without them.
- */
+/** Halt decisions pCPU `p` took so far (0 on a build without them). */
 function haltTakes(svc: EngineService, p: number): number {
-  const cb = (svc.engine as unknown as { cb: Int32Array }).cb;
-  return cb[slot(p, P_HALT_TAKES_WORD)] ?? 0;
+  return svc.engine.pcpuStats()[p].haltTakes ?? 0;
 }
-/** P_HALT_TAKES (control-block.ts), by value so that the bench builds against an older tree too. */
-const P_HALT_TAKES_WORD = 44;
 const BESIDE = 50;
 
 /** HLT exits of every domain so far (one per timer interrupt served, for tick.elf). */

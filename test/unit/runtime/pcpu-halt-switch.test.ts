@@ -7,7 +7,6 @@
  * posted EOI raised the next interrupt is woken by the replay), and the spin domain keeps the pCPU.
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import { P_HALT_TAKES, slot } from '../../../src-engine/runtime/control-block';
 import { createGuest, domainCpu, onePcpuPool, sleep, startRealEngine, type RealEngine } from '../sched-real/real-engine';
 import type { EngineService } from '../../../src-engine/node/service/engine-service';
 
@@ -24,13 +23,9 @@ afterEach(async () => {
   engine = undefined;
 });
 
-/**
- * Halt decisions pCPU PCPU took so far. Engine.pcpuStats does not carry this counter yet, so it is
- * read from the control block directly (the engine's private field).
- */
+/** Halt decisions pCPU PCPU took so far. */
 function haltTakes(svc: EngineService): number {
-  const cb = (svc.engine as unknown as { cb: Int32Array }).cb;
-  return cb[slot(PCPU, P_HALT_TAKES)];
+  return svc.engine.pcpuStats()[PCPU].haltTakes;
 }
 
 /** Error lines the hypervisor logged (a replay that disagreed with the pCPU's switch). */
