@@ -10,18 +10,10 @@
 import { describe, expect, it } from 'vitest';
 import type { ScheduleDecision, SchedulePeek } from '../../../src-engine/hv/sched/core-records';
 import { MS, S, US, manualCore } from './helpers';
+import { seededRandom } from '../../../src-engine/hv/sched/sim/workloads';
 
-/** A small deterministic PRNG (mulberry32) so a failure can be replayed. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** A small deterministic PRNG so a failure can be replayed. */
+const prng = seededRandom;
 
 interface Counts {
   checked: number;

@@ -11,6 +11,7 @@ import { describe, expect, it } from 'vitest';
 import type { SchedCore } from '../../../src-engine/hv/sched/core';
 import type { ScheduleDecision } from '../../../src-engine/hv/sched/core-records';
 import { MS, S, US, manualCore, type ManualHost } from './helpers';
+import { seededRandom } from '../../../src-engine/hv/sched/sim/workloads';
 
 /** Windows like the engine's (hv-pcpu-sched.ts): from just after the deadline to 200 us after it. */
 const LEAD_NS = 1 * US;
@@ -19,17 +20,8 @@ const WINDOW_NS = 200 * US;
 const WIDE_WINDOW_NS = 2 * MS;
 const NARROW_WINDOW_NS = 50 * US;
 
-/** A small deterministic PRNG (mulberry32) so a failure can be replayed. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** A small deterministic PRNG so a failure can be replayed. */
+const prng = seededRandom;
 
 interface Counts {
   checked: number;
