@@ -81,6 +81,8 @@ const RING_HALT_SWITCHED = false;
 const SWITCHED_RING_INSNS = 5_000;
 /** Milliseconds to wait for a domain's description before giving up on an assignment. */
 const DOMAIN_WAIT_MS = 5000;
+/** Destroyed domains a pCPU remembers, so that a late assignment of one of their VCPUs is dropped at once. */
+const GONE_REMEMBERED = 256;
 /** First port and count of the 16550A UARTs at COM1-COM4 (their eight registers each). */
 const UART_PORT_RANGES: readonly (readonly [number, number])[] = [[0x3f8, 8], [0x2f8, 8], [0x3e8, 8], [0x2e8, 8]];
 /**
@@ -118,6 +120,8 @@ export function pcpuMain(env: WorkerEnv): void {
   const cb = new Int32Array(init.controlBlock);
   const base = slot(me, 0);
   const domains = new Map<number, PcpuDomain>();
+  /** Domains destroyed lately (domain-gone), oldest first; see cpuFor. */
+  const gone = new Set<number>();
   const blocks = new Map<number, Block>();
   let current: Cpu | null = null;
   /** The running VCPU's local APIC registers. */
@@ -222,8 +226,14 @@ export function pcpuMain(env: WorkerEnv): void {
     for (;;) {
       const m = env.parent.poll() as HostToPcpu | undefined;
       if (m === undefined) return;
-      if (m.t === 'domain') domains.set(m.share.domid, { share: m.share, cpus: [], lapics: lapicRegions(m.share.lapics, m.share.nrVcpus), lsr: new Int32Array(m.share.lsrCache) });
-      else if (m.t === 'domain-gone') domains.delete(m.domid);
+      if (m.t === 'domain') {
+        domains.set(m.share.domid, { share: m.share, cpus: [], lapics: lapicRegions(m.share.lapics, m.share.nrVcpus), lsr: new Int32Array(m.share.lsrCache) });
+        gone.delete(m.share.domid);
+      } else if (m.t === 'domain-gone') {
+        domains.delete(m.domid);
+        gone.add(m.domid);
+        if (gone.size > GONE_REMEMBERED) gone.delete(gone.values().next().value as number);
+      }
     }
   }
 
@@ -302,12 +312,15 @@ export function pcpuMain(env: WorkerEnv): void {
     if (d === undefined) {
       // The host posts the domain description before the domain can be scheduled; it may still
       // be in flight.
+      // A domain destroyed since it was assigned here is dropped at once: waiting for it would
+      // leave this pCPU idle for DOMAIN_WAIT_MS while other VCPUs are assigned to it.
       const deadline = env.wallMs() + DOMAIN_WAIT_MS;
-      while (d === undefined && env.wallMs() < deadline) {
+      while (d === undefined && !gone.has(domid) && env.wallMs() < deadline) {
         drainControl();
         d = domains.get(domid);
-        if (d === undefined) Atomics.wait(cb, base + P_WAKE, Atomics.load(cb, base + P_WAKE), 1);
+        if (d === undefined && !gone.has(domid)) Atomics.wait(cb, base + P_WAKE, Atomics.load(cb, base + P_WAKE), 1);
       }
+      if (d === undefined && gone.has(domid)) return null;
       if (d === undefined) {
         env.debug(`pcpu${me}: no description of domain ${domid}; dropping its VCPU ${vcpu}`);
         return null;
