@@ -5,7 +5,7 @@
  * ports read as all ones.
  */
 import { Cpu, RunExit } from '../../src-engine/cpu/cpu';
-import type { CpuOps } from '../../src-engine/cpu/ops';
+import { INERT_CPU_OPS, type CpuOps } from '../../src-engine/cpu/ops';
 import { getFlags } from '../../src-engine/cpu/lazy-flags';
 import { loadSegment, fetchDescriptor, setSegment } from '../../src-engine/cpu/segments';
 import { flushTlb } from '../../src-engine/cpu/mmu';
@@ -64,6 +64,7 @@ export function createCpuHarness(opts: { memBytes: number }): CpuHarness {
   let out = '';
   let exitStatus: number | undefined;
   const ops: CpuOps = {
+    ...INERT_CPU_OPS,
     ioRead: (port, size) => (port === COM1 + UART_LSR ? LSR_READY : size === 4 ? 0xffffffff : size === 2 ? 0xffff : 0xff),
     ioWrite: (port, _size, value) => {
       if (port === COM1) out += String.fromCharCode(value & 0xff);
@@ -73,12 +74,6 @@ export function createCpuHarness(opts: { memBytes: number }): CpuHarness {
       }
     },
     mmioRead: (_a, size) => (size === 4 ? 0xffffffff : size === 2 ? 0xffff : 0xff),
-    mmioWrite: () => {},
-    rdmsr: () => undefined,
-    wrmsr: () => false,
-    cpuid: () => false,
-    hypercall: () => false,
-    acknowledgeInterrupt: () => -1,
     attention: () => {
       cpu.attn[0] = 0;
       return exitStatus !== undefined;
