@@ -43,6 +43,8 @@ export interface HvmMachineConfig {
   pitShortcut?: boolean;
   /** Do not POST at creation (tests that drive the BIOS themselves). */
   noPowerOn?: boolean;
+  /** The wall clock (ms since the epoch) the machine sees; default Date.now. */
+  wallMs?: () => number;
 }
 
 /** Why run() returned. */
@@ -89,7 +91,7 @@ export function createHvmMachine(config: HvmMachineConfig = {}): HvmMachine {
   const ramBytes = (config.memoryMiB ?? DEFAULT_MEMORY_MIB) * 2 ** 20;
   const pool = new MachineMemory(ramBytes);
   const memory = new DomainMemory(pool, 'hvm-test', { ramBytes });
-  const hostClock: Clock = { now: () => performance.now() * 1e6, wallMs: () => Date.now() };
+  const hostClock: Clock = { now: () => performance.now() * 1e6, wallMs: config.wallMs ?? (() => Date.now()) };
   const clock = new WarpClock(hostClock);
   let serialOut = '';
   let exitStatus: number | undefined;
