@@ -42,6 +42,7 @@ import {
   type CreditState,
   type CreditUnit,
 } from './credit-runq';
+import { creditPeekBlock, creditPeekNext } from './credit-peek';
 import { schedRefuse } from './sched-error';
 import {
   SCHED_ID,
@@ -534,6 +535,8 @@ export const creditOps: SchedOps<CreditState> = {
     cu(unit).yielding = true;
   },
   doSchedule: creditDoSchedule,
+  peekNext: creditPeekNext,
+  peekBlock: creditPeekBlock,
   pickResource: (s, unit) => {
     cu(unit).migrating = true;
     return creditCpuPick(s, unit);
