@@ -16,7 +16,7 @@ import { fetchOffset, NOT_RAM } from './mmu';
 import { markInsnBytes, revalidateBlock } from './code-marks';
 import { GROUPS, G7_REG_LMSW, G7_REG_SMSW, G7_REGISTER_FORMS, ONE_BYTE, TWO_BYTE } from './opcode-table';
 import { FACTORIES, udFactory, udHandler } from './handlers/index';
-import { classify, fuse, isCondBranch } from './fast-kinds';
+import { blockKinds, classify, isCondBranch } from './fast-kinds';
 import {
   EBP, EXC_GP, REG_ZERO, SEG_CS, SEG_DS, SEG_ES, SEG_FS, SEG_GS, SEG_SS, EBX, ESI, EDI, ESP,
 } from './state';
@@ -583,13 +583,8 @@ export function decodeBlock(cpu: Cpu, eip: number, lin: number, cache: Map<numbe
   const last = insns[insns.length - 1];
   const bytes = last.eip - eip + last.len;
   const b = new Block(insns, eip, lin, cacheable ? off : -1, frame, gen, mode, last.next, bytes);
-  // Conditional branches before the last instruction: exits from inside a superblock. Each
-  // conditional branch is fused with the instruction before it when that has a fused kind.
-  for (let k = 0; k < insns.length; k++) {
-    if (!isCondBranch(insns[k].kind)) continue;
-    if (k < insns.length - 1) b.exits++;
-    if (k > 0) insns[k - 1].kind = fuse(insns[k - 1]);
-  }
+  // Exits from inside a superblock, fused pairs and flag-dead kinds (fast-kinds.ts).
+  b.exits = blockKinds(insns);
   if (cacheable) {
     // The copy holds the bytes decoded unless another thread stored into them since they were
     // marked, and then the generation moved: such a block is stale and never revalidated.

@@ -1,21 +1,19 @@
 /**
- * The interpreter's block loop: runs a decoded block's instructions in order, then the block's
- * cached successor while it has one (run-blocks.ts does everything else between blocks). The frequent
- * instruction forms (fast-kinds.ts) run inline in one switch, so V8 sees a single function with
- * no call per instruction; every other instruction, and a fast form whose preconditions do not
- * hold (a TLB miss, a segment that is not flat, an unaligned or page-crossing access, a store
- * into a frame holding decoded code, a branch target beyond the CS limit), calls its handler,
- * which does everything the slow way. Inline code changes state exactly as the handler would:
- * registers, the lazy flags record (the same S_LF_* words), memory and EIP.
+ * The interpreter's block loop: runs a decoded block's instructions, then the block's cached
+ * successor while it has one (run-blocks.ts does everything else between blocks). The frequent
+ * forms (fast-kinds.ts) run inline in one switch: no call per instruction. Every other
+ * instruction, and a fast form whose preconditions do not hold (a TLB miss, a segment that is not
+ * flat, an unaligned or page-crossing access, a store into a frame holding decoded code, a branch
+ * target beyond the CS limit), calls its handler. Inline code changes state exactly as the
+ * handler would (registers, the lazy flags record, memory, EIP), except that a flag-dead kind
+ * (fast-kinds.ts deadFlags) leaves the record to the later instruction that overwrites it.
  *
- * Why: the call through `ins.fn` is megamorphic (hundreds of handler closures), and V8 makes it
- * through its generic Call builtins with a frame per handler: that was about half the time of a
- * simple instruction. A switch over small integers compiles to a jump table. Going on to the
- * cached successor here spares a return to runBlocks and a call per block.
+ * Why: the call through `ins.fn` is megamorphic (hundreds of handler closures) and went through
+ * V8's generic Call builtins with a frame per handler; a switch over small integers compiles to
+ * a jump table. Going on to the cached successor here spares a return to runBlocks per block.
  *
- * Faults: inline code raises nothing itself; handlers throw FAULT as before, and the loop records
- * the faulting block and instruction index in cpu.faultBlock and cpu.faultIndex for the run loop
- * to rewind EIP.
+ * Faults: inline code raises nothing itself; handlers throw FAULT, and the loop records the
+ * faulting block and instruction index in cpu.faultBlock and cpu.faultIndex for the run loop.
  */
 import type { Cpu } from './cpu';
 import type { Block } from './insn';
@@ -135,12 +133,8 @@ export function execBlocks(cpu: Cpu, first: Block, limit: number): Block {
             if ((off & DWORD_MISALIGN) !== 0) slow = true;
             else s[i.r1] = mem32[off >> 2];
             break;
-          case FK.MOV_RM8:
-            r8[i.r1] = mem8[off];
-            break;
-          case FK.MOVZX_RM8:
-            s[i.r1] = mem8[off];
-            break;
+          case FK.MOV_RM8: r8[i.r1] = mem8[off]; break;
+          case FK.MOVZX_RM8: s[i.r1] = mem8[off]; break;
           case FK.MOV_MR32:
             if ((off & DWORD_MISALIGN) !== 0) slow = true;
             else mem32[off >> 2] = s[i.r2];
@@ -276,7 +270,7 @@ export function execBlocks(cpu: Cpu, first: Block, limit: number): Block {
           case FK.ALU_MR8:
           case FK.ALU_MI8: {
             // The 8-bit forms (aluRR8 ... aluMI8) with alu8's record: operands and result zero-extended.
-              let a: number;
+            let a: number;
             let v: number;
             if (kind === FK.ALU_RR8) {
               a = r8[i.r1];
@@ -331,6 +325,16 @@ export function execBlocks(cpu: Cpu, first: Block, limit: number): Block {
             }
             break;
           }
+          // The flag-dead forms (fast-kinds.ts deadFlags): the register only. Pairs as above.
+          case FK.INC32_NF: s[i.r1] = (s[i.r1] + 1) | 0; break;
+          case FK.DEC32_NF: s[i.r1] = (s[i.r1] - 1) | 0; break;
+          case FK.SHL32_NF: s[i.r1] = s[i.r1] << (i.imm & 31); break;
+          case FK.SHR32_NF: s[i.r1] = s[i.r1] >>> (i.imm & 31); break;
+          case FK.ADD_RR32_NF: case FK.ADD_RI32_NF: s[i.r1] = (s[i.r1] + ((kind & 1) === 0 ? s[i.r2] : i.imm)) | 0; break;
+          case FK.SUB_RR32_NF: case FK.SUB_RI32_NF: s[i.r1] = (s[i.r1] - ((kind & 1) === 0 ? s[i.r2] : i.imm)) | 0; break;
+          case FK.AND_RR32_NF: case FK.AND_RI32_NF: s[i.r1] = s[i.r1] & ((kind & 1) === 0 ? s[i.r2] : i.imm); break;
+          case FK.OR_RR32_NF: case FK.OR_RI32_NF: s[i.r1] = s[i.r1] | ((kind & 1) === 0 ? s[i.r2] : i.imm); break;
+          case FK.XOR_RR32_NF: case FK.XOR_RI32_NF: s[i.r1] = s[i.r1] ^ ((kind & 1) === 0 ? s[i.r2] : i.imm); break;
           case FK.INC32:
           case FK.DEC32: {
             // inc32/dec32 (handlers/alu.ts): CF is kept, so it is computed from the old record.

@@ -82,6 +82,23 @@ export const enum FK {
   OR_RI32 = 41,
   XOR_RR32 = 42,
   XOR_RI32 = 43,
+  // Flag-dead forms (deadFlags(), at decode time): the register forms above when a later
+  // instruction of the block overwrites the whole flags record before anything can read it or
+  // fault. Only the register is written; the pairs are ordered as above.
+  INC32_NF = 44,
+  DEC32_NF = 45,
+  SHL32_NF = 46,
+  SHR32_NF = 47,
+  ADD_RR32_NF = 48,
+  ADD_RI32_NF = 49,
+  SUB_RR32_NF = 50,
+  SUB_RI32_NF = 51,
+  AND_RR32_NF = 52,
+  AND_RI32_NF = 53,
+  OR_RR32_NF = 54,
+  OR_RI32_NF = 55,
+  XOR_RR32_NF = 56,
+  XOR_RI32_NF = 57,
   /** Kinds above this one read their memory operand (32-bit addressing, read permission). */
   MEM_READ = 64,
   MOV_RM32 = 65,
@@ -163,6 +180,80 @@ export function fuse(ins: Insn): number {
     default:
       return ins.kind;
   }
+}
+
+/** Shift counts are masked to five bits; a zero count leaves the flags alone. */
+const SHIFT_COUNT_MASK = 31;
+/** ALU op numbers that read CF: ADC and SBB. */
+const ALU_ADC = 2;
+const ALU_SBB = 3;
+
+/**
+ * How an instruction of kind `kind` relates to the flags, for deadFlags(): KILL when it writes
+ * the whole lazy record (all six status flags, none read) and can neither fault nor leave the
+ * block; PASS when it neither reads nor writes flags and can neither fault nor leave the block;
+ * otherwise READ (it may read them, fault, or end the block: the flags before it are live).
+ */
+const READ = 0;
+const PASS = 1;
+const KILL = 2;
+function flagUse(ins: Insn): number {
+  const kind = ins.kind;
+  if (kind >= FK.ADD_RR32 && kind <= FK.XOR_RI32) return KILL;
+  if (kind >= FK.CMP_RR32_J && kind <= FK.TEST_RI32_J) return KILL;
+  if (kind === FK.SHL32_RI || kind === FK.SHR32_RI) return (ins.imm & SHIFT_COUNT_MASK) !== 0 ? KILL : PASS;
+  if (kind === FK.ALU_RR8 || kind === FK.ALU_RI8) return ins.op === ALU_ADC || ins.op === ALU_SBB ? READ : KILL;
+  if (kind === FK.MOV_RR32 || kind === FK.MOV_RI32 || kind === FK.LEA32 || kind === FK.MOVZX_RR8) return PASS;
+  return READ;
+}
+
+/** The flag-dead form of kind `kind`, or `kind` when it has none. */
+function deadKind(kind: number): number {
+  if (kind === FK.INC32) return FK.INC32_NF;
+  if (kind === FK.DEC32) return FK.DEC32_NF;
+  if (kind === FK.SHL32_RI) return FK.SHL32_NF;
+  if (kind === FK.SHR32_RI) return FK.SHR32_NF;
+  if (kind >= FK.ADD_RR32 && kind <= FK.SUB_RI32) return kind - FK.ADD_RR32 + FK.ADD_RR32_NF;
+  if (kind >= FK.AND_RR32 && kind <= FK.AND_RI32) return kind - FK.AND_RR32 + FK.AND_RR32_NF;
+  if (kind >= FK.OR_RR32 && kind <= FK.XOR_RI32) return kind - FK.OR_RR32 + FK.OR_RR32_NF;
+  return kind;
+}
+
+/**
+ * Gives the flag-dead kinds to a decoded block's instructions (after fuse): an instruction whose
+ * flags record is overwritten whole by a later one, with only PASS instructions between (no
+ * fault, no exit, no flag read), writes only its register. Nothing can observe the difference:
+ * no fault can happen in between, interrupts are taken only between blocks, and the record that
+ * follows is the later instruction's (the AUX word, which no ADD, SUB or logic record reads, may
+ * differ from the handlers').
+ */
+function deadFlags(insns: Insn[]): void {
+  let dead = false;
+  for (let k = insns.length - 1; k >= 0; k--) {
+    const ins = insns[k];
+    const use = flagUse(ins);
+    if (dead && use !== PASS) ins.kind = deadKind(ins.kind);
+    // INC and DEC keep CF: the flags before them stay live.
+    if (use === KILL) dead = true;
+    else if (use === READ) dead = false;
+  }
+}
+
+/**
+ * The kinds that depend on a decoded block's neighbours: each conditional branch is fused with
+ * the instruction before it when that has a fused kind, then the flag-dead kinds are given.
+ * Returns the number of conditional branches before the last instruction (exits from inside a
+ * superblock: decoder.ts, Block.exits).
+ */
+export function blockKinds(insns: Insn[]): number {
+  let exits = 0;
+  for (let k = 0; k < insns.length; k++) {
+    if (!isCondBranch(insns[k].kind)) continue;
+    if (k < insns.length - 1) exits++;
+    if (k > 0) insns[k - 1].kind = fuse(insns[k - 1]);
+  }
+  deadFlags(insns);
+  return exits;
 }
 
 /**
