@@ -337,6 +337,21 @@ function rtdsPeekNext(s: RtdsState, cpu: number, prev: SchedUnit, from: number, 
   return { next: a === null ? null : a.unit, time: a === null ? -1 : Math.min(ta, tb) };
 }
 
+/**
+ * SchedOps.peekBlock: a blocked vCPU is neither kept nor put back, so rt_schedule picks the first
+ * runnable queued vCPU allowed here, at any instant (the burn concerns only the blocked vCPU), for
+ * its remaining budget, which does not burn while it waits. `picked` (a chain): the vCPUs earlier
+ * steps switched to, which left the run queue.
+ */
+function rtdsPeekBlock(s: RtdsState, cpu: number, _prev: SchedUnit, from: number, until: number, picked: readonly SchedUnit[] = []): SchedPeek | undefined {
+  if (!(from <= until)) return undefined;
+  if (!maskHas(s.ctx.cpus(), cpu)) return { next: null, time: -1 };
+  for (const svc of s.runq) {
+    if (maskHas(svc.unit.hard, cpu) && svc.unit.runnable() && !picked.includes(svc.unit)) return { next: svc.unit, time: svc.curBudget };
+  }
+  return { next: null, time: -1 };
+}
+
 function rtdsSleep(s: RtdsState, unit: SchedUnit): void {
   const svc = ru(unit);
   if (s.ctx.curr(unit.pcpu) === unit) s.ctx.tickle(unit.pcpu);
@@ -546,6 +561,7 @@ export const rtdsOps: SchedOps<RtdsState> = {
   wake: rtdsWake,
   doSchedule: rtdsDoSchedule,
   peekNext: rtdsPeekNext,
+  peekBlock: rtdsPeekBlock,
   contextSaved: rtdsContextSaved,
   pickResource: rtdsResPick,
   getDomainParams: (): DomainSchedParams => ({ sched: 'rtds', periodUs: RTDS_DEFAULT_PERIOD_US, budgetUs: RTDS_DEFAULT_BUDGET_US, extratime: true }),
