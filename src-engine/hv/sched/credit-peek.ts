@@ -134,9 +134,15 @@ function creditPickAt(s: CreditState, cpu: number, prev: SchedUnit, runnable: bo
   return { svc, kept: false };
 }
 
-/** Adds `x` to `out` if it lies in (from, until]: a test switches value at `x` inside the window. */
+/**
+ * Adds `x` to `out` if it lies in (from, until]: a test switches value at `x` inside the window.
+ * Instants are fractional nanoseconds, and `x` is a sum the test does not compute (it subtracts):
+ * rounding may move the switch by a fraction of a nanosecond, so the instant 1 ns later is tried
+ * too.
+ */
 function creditCut(out: number[], x: number, from: number, until: number): void {
   if (x > from && x <= until) out.push(x);
+  if (x + 1 > from && x + 1 <= until) out.push(x + 1);
 }
 
 /** The pieces of [from, until] over which every instant-dependent test keeps its value. */
@@ -157,12 +163,13 @@ function creditPoints(s: CreditState, cpu: number, prev: SchedUnit, runnable: bo
   const lb = spc.lastLoadBalance + s.loadBalanceRatelimit;
   const lbInside = lb >= from && lb < until;
   if (lbInside) cuts.push(lb);
+  creditCut(cuts, lb + 1, from, until);
   cuts.sort((a, b) => a - b);
   const points: CreditPoint[] = [];
   for (let i = 0; i < cuts.length; i++) {
     const t = cuts[i];
     if (i > 0 && t === cuts[i - 1]) continue;
-    const balance = t > lb;
+    const balance = t - spc.lastLoadBalance > s.loadBalanceRatelimit;
     points.push({ t, balance });
     if (lbInside && t === lb) points.push({ t, balance: true });
     // After an earlier step's balancing, balancing may be off wherever it would be on.

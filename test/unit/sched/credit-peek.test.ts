@@ -73,12 +73,15 @@ class CreditPeekDriver {
   private readonly wakeAt = new Map<string, [number, number, number]>();
   private readonly dec: (ScheduleDecision | null)[];
   private readonly chain: SchedulePeek[] = [];
+  /** Odd seeds stop at fractional nanoseconds, as the engine's clocks do. */
+  private readonly frac: boolean;
 
   constructor(
     private readonly seed: number,
     private readonly o: DriveOpts,
   ) {
     this.rnd = seededRandom(seed);
+    this.frac = seed % 2 === 1;
     const rnd = this.rnd;
     const m = manualCore(o.cpus, 'credit', { boot: { creditMigrationDelayUs: o.migrDelayUs ?? 0 } });
     this.host = m.host;
@@ -114,6 +117,11 @@ class CreditPeekDriver {
     else this.core.setAffinity(d, v, all, all);
   }
 
+  /** A random instant of [from, from + span]. */
+  private instant(from: number, span: number): number {
+    return from + (this.frac ? this.rnd() * span : Math.floor(this.rnd() * (span + 1)));
+  }
+
   private isTick(v: VcpuRef | null): boolean {
     return v !== null && this.ticks.has(v.domid);
   }
@@ -145,7 +153,7 @@ class CreditPeekDriver {
         const from = this.host.t;
         const until = from + (this.rnd() < 0.5 ? NARROW_WINDOW_NS : WIDE_WINDOW_NS);
         const peek = this.core.peekNext(p, from, until, true);
-        this.host.t = from + Math.floor(this.rnd() * (until - from + 1));
+        this.host.t = this.instant(from, until - from);
         if (peek === null) {
           this.dec[p] = this.core.schedule(p);
           continue;
@@ -196,7 +204,7 @@ class CreditPeekDriver {
     const core = this.core;
     const from = this.host.t + Math.floor(rnd() * 20 * US);
     const until = from + Math.floor(rnd() * (rnd() < 0.5 ? WIDE_WINDOW_NS : HALT_WINDOW_NS));
-    const t = from + Math.floor(rnd() * Math.min(until - from + 1, 3 * MS));
+    const t = this.instant(from, Math.min(until - from, 3 * MS));
     if (t >= sliceEnd) {
       this.host.t = Math.max(this.host.t, sliceEnd);
       return;
@@ -207,7 +215,7 @@ class CreditPeekDriver {
     if (steps > 0) expect({ vcpu: this.chain[0].vcpu, len: this.chain[0].len }).toEqual({ vcpu: peek?.vcpu, len: peek?.len });
     let at = t;
     for (let k = 0; k < Math.max(1, steps); k++) {
-      if (k > 0) at += Math.floor(rnd() * Math.min((until - at) / 2, 2 * MS));
+      if (k > 0) at = this.instant(at, Math.floor(Math.min((until - at) / 2, 2 * MS)));
       const cur = (this.dec[p] as ScheduleDecision).vcpu as VcpuRef;
       if (at > until || at >= (this.dec[p] as ScheduleDecision).until) break;
       this.host.t = at;
@@ -243,7 +251,7 @@ class CreditPeekDriver {
       until = deadline + NARROW_WINDOW_NS;
       peek = core.peekNext(p, from, until);
     }
-    this.host.t = from + Math.floor(this.rnd() * (until - from + 1));
+    this.host.t = this.instant(from, until - from);
     if (peek === null) this.dec[p] = core.schedule(p);
     else {
       this.check(p, this.host.t, peek, `slice end (window ${from}-${until})`);
