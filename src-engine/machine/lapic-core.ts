@@ -100,6 +100,22 @@ export function lapicExtIntPending(r: Int32Array): boolean {
 }
 
 /**
+ * True if a rising LINT0 (the 8259's INTR) would reach this CPU as ExtINT: the APIC is
+ * hardware-disabled, or LINT0 is an unmasked ExtINT entry. For a timer tick a pCPU takes by itself
+ * (docs/architecture.md, "Timer interrupts on the pCPU").
+ */
+export function lapicLint0IsExtInt(r: Int32Array): boolean {
+  if (!lapicHardwareEnabled(r)) return true;
+  const lvt = Atomics.load(r, W_LVT_LINT0);
+  return (lvt & LVT_MASKED) === 0 && ((lvt >>> DELIVERY_MODE_SHIFT) & DELIVERY_MODE_MASK) === DM_EXTINT;
+}
+
+/** True while LINT0 is high. */
+export function lapicLint0High(r: Int32Array): boolean {
+  return (Atomics.load(r, W_LINT_LEVELS) & LINT0_LEVEL) !== 0;
+}
+
+/**
  * The CPU's interrupt window asks this: is a maskable interrupt (APIC vector or ExtINT) waiting?
  * Hook it into the CPU's event check (instead of the INTR line) for VCPUs with a local APIC.
  */

@@ -400,6 +400,35 @@ export class Pic8259Pair implements InterruptController, Persistent<Pic8259State
     return slaveIr === NO_IRQ ? -1 : slave.s.vectorBase + slaveIr;
   }
 
+  /**
+   * For a timer tick a pCPU takes by itself (docs/architecture.md, "Timer interrupts on the pCPU"):
+   * the vector an edge on IRQ 0 would be acknowledged with once IRQ 0 is out of service, or -1 if
+   * that cannot be told now. It can when the pair is in plain EOI mode (no automatic EOI, special
+   * mask or special fully nested mode, both chips initialised, no poll pending), IRQ 0 is edge
+   * triggered and unmasked, nothing else requests service (INTR low) and nothing but IRQ 0 is in
+   * service: then the edge latches IRR 0, the INTA cycle moves it into service, and a non-specific
+   * EOI (or a specific EOI of level 0) brings the pair back to this state. irq0InService() tells
+   * whether that EOI is still owed. Changes nothing.
+   */
+  timerTickVector(): number {
+    const [master, slave] = this.chips;
+    if (this.intr) return -1;
+    for (const chip of this.chips) {
+      const s = chip.s;
+      if (chip.autoEoi() || s.specialMask || chip.specialFullyNested() || s.initStep !== InitStep.Ready || s.poll) return -1;
+    }
+    const m = master.s;
+    const irq0 = 1 << 0;
+    if ((master.levelMask() & irq0) !== 0 || (m.imr & irq0) !== 0 || (m.irr & irq0) !== 0) return -1;
+    if ((m.irr & ~m.imr) !== 0 || (m.isr & ~irq0) !== 0 || slave.s.isr !== 0) return -1;
+    return m.vectorBase;
+  }
+
+  /** True while IRQ 0 is in service on the master (its EOI is owed). */
+  irq0InService(): boolean {
+    return (this.chips[0].s.isr & 1) !== 0;
+  }
+
   /** The vectors bases programmed by ICW2 (for debug output): [master, slave]. */
   vectorBases(): [number, number] {
     return [this.chips[0].s.vectorBase, this.chips[1].s.vectorBase];

@@ -472,6 +472,22 @@ export class Pit8254 implements PortDevice, TimedDevice, Persistent<Pit8254State
     return this.channels[CHANNEL_IRQ0].nextEdgeTime(now);
   }
 
+  /**
+   * IRQ 0's period in PIT clocks while channel 0 ticks periodically (mode 2 or 3, counting, GATE
+   * high), else 0. With irq0NextEdge it tells the hypervisor when the next ticks come, so that a
+   * pCPU may take them itself (docs/architecture.md, "Timer interrupts on the pCPU"). Changes nothing.
+   */
+  irq0Period(): number {
+    const s = this.channels[CHANNEL_IRQ0].s;
+    if (s.phase !== 'counting' || !s.running || !s.gate || (s.mode !== 2 && s.mode !== 3)) return 0;
+    return s.active;
+  }
+
+  /** When IRQ 0's next rising edge is due after `now` (ns; Infinity if none comes without an access). Changes nothing. */
+  irq0NextEdge(now: number): number {
+    return this.channels[CHANNEL_IRQ0].nextEdgeTime(now);
+  }
+
   /** OUT of a channel now (channel 2's is port 0x61 bit 5). */
   out(channel: number): boolean {
     return this.channels[channel].out(this.clock.now());

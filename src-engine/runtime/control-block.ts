@@ -25,8 +25,11 @@
 
 /** Words before the first per-pCPU slot. */
 const HEADER_WORDS = 16;
-/** Words per pCPU slot: 64 words of fields, the posted-request ring, the chain of halt decisions. */
-export const PCPU_STRIDE = 64 + 64 * 4 + 7 * 8;
+/**
+ * Words per pCPU slot: 64 words of fields, the posted-request ring, the chain of halt decisions,
+ * the timer offer (P_TIMER).
+ */
+export const PCPU_STRIDE = 64 + 256 * 4 + 7 * 8 + 16;
 
 export const CB_DOORBELL = 0;
 /** Set to 1 when the engine shuts down: every thread leaves its loop. */
@@ -97,9 +100,11 @@ export const P_POST_RING = 64;
 /**
  * Entries in a pCPU's posted-request ring. A full ring wakes the hypervisor and waits for it to
  * drain, so a serial line costs no round trip when it fits: with LSR read on the pCPU a
- * character is one posted THR write (machine/uart-lsr-cache.ts).
+ * character is one posted THR write (machine/uart-lsr-cache.ts). An idle tick taken on the pCPU
+ * (P_TIMER) posts three (EOI, HLT, the take): 85 ticks fill it, so the hypervisor thread, which
+ * does not wake for those ticks, wakes for a full ring about once a second at 100 Hz.
  */
-export const POST_SLOTS = 64;
+export const POST_SLOTS = 256;
 /** Words per posted request: the kind and three arguments. */
 export const POST_ENTRY_WORDS = 4;
 /**
@@ -162,7 +167,7 @@ export const P_HALT_TAKES = 44;
  */
 export const P_NEXT_EXTINT = 45;
 /** The chain of halt decisions: HCHAIN_STEPS steps of HCHAIN_STEP_WORDS words, after the ring. */
-export const P_HCHAIN = 64 + 64 * 4;
+export const P_HCHAIN = P_POST_RING + POST_SLOTS * POST_ENTRY_WORDS;
 /** Most steps in a chain of halt decisions (the low bits of a published sequence number count them). */
 export const HCHAIN_STEPS = 7;
 /** Published sequence numbers are multiples of this; the low bits count the halt steps taken. */
@@ -178,6 +183,44 @@ export const HC_EXTINT = 2;
 export const HC_LEN = 4;
 /** In a chain step: the halt instant at which the pCPU took it (engine ns, float64, pCPU-written). */
 export const HC_TAKEN_NS = 6;
+/**
+ * The timer offer (docs/architecture.md, "Timer interrupts on the pCPU"), after the chain: the
+ * hypervisor does not wake for the PIT of the VCPU named here, which is halted on this pCPU or will
+ * halt there; the pCPU sleeps until the PIT's next edge, takes it (compareExchange(word, word + 1)
+ * on P_TSEQ: the low bits count takes, TSEQ_STEP), switches the VCPU in with the 8259 vector
+ * injected and posts REQ_TIMER_TAKEN; the hypervisor ends the offer with exchange(0) at the start
+ * of its next pass and replays the PIT edge, the 8259's INTA cycle and the scheduler's wake at each
+ * take's instant, in ring order.
+ */
+export const P_TIMER = P_HCHAIN + 7 * 8;
+/** The offer's sequence number (a multiple of TSEQ_STEP, never reused) plus the takes so far; 0: none. */
+export const P_TSEQ = P_TIMER;
+/** The VCPU the offer switches in (domid, vcpu). */
+export const P_TDOM = P_TIMER + 1;
+export const P_TVCPU = P_TIMER + 2;
+/** The 8259 vector plus one the pCPU injects at a take. */
+export const P_TVECTOR = P_TIMER + 3;
+/**
+ * The posted-request count the hypervisor had served when it published the offer: the pCPU looks
+ * at what it posted since (only EOIs of the 8259's IRQ 0 keep the offer valid).
+ */
+export const P_TTAIL = P_TIMER + 4;
+/** EOIs the guest owes the 8259 at publication (IRQ 0 in service: 1), before the first take. */
+export const P_TEOIS = P_TIMER + 5;
+/** 1 while the pCPU sleeps idle without a timeout: a new offer must wake it (pCPU-written). */
+export const P_TIDLE = P_TIMER + 6;
+/** Timer takes of this pCPU (statistic, a count). */
+export const P_TTAKES = P_TIMER + 7;
+/** The PIT edge of the first take (engine ns, float64). */
+export const P_TFIRST = P_TIMER + 8;
+/** The PIT period in picoseconds (float64, an integer): edge j is at P_TFIRST + j * period. */
+export const P_TPERIOD_PS = P_TIMER + 10;
+/** Latest instant a take may happen at (engine ns, float64): the domain's next other device deadline, or a bound. */
+export const P_TLIMIT = P_TIMER + 12;
+/** The instant of the last take (engine ns, float64), written by the pCPU before its compare-exchange. */
+export const P_TTAKEN_NS = P_TIMER + 14;
+/** Offer sequence numbers are multiples of this; the low bits count the takes. */
+export const TSEQ_STEP = 1024;
 /** Preemptions at which the pCPU took the decision published with them (statistic, a count). */
 export const P_PREEMPT_TAKES = 36;
 /** P_TAKEN_KIND: the pCPU stopped at its slice end and switched. */
@@ -230,6 +273,11 @@ export const REQ_EOI = 11;
  * step: HC_TAKEN_NS); the hypervisor replays the schedule() call there (for a halt, the block first).
  */
 export const REQ_SWITCHED = 12;
+/**
+ * Posted only: the pCPU took its timer offer (ARG0 = the P_TSEQ word it took, the offer's sequence
+ * number plus the takes before) at the instant in ARG1 (low 32 bits) and ARG2 (high bits).
+ */
+export const REQ_TIMER_TAKEN = 13;
 
 /** Why a pCPU asks the scheduler (REQ_SCHEDULE ARG0). */
 export const SCHED_START = 0;

@@ -21,7 +21,7 @@ import type { SchedName } from '../hv/sched/sched-ops';
 import { MachineMemory } from '../hv/memory/machine-memory';
 import { S_FAULT_KIND, S_HALTED, S_LAST_PCPU } from '../cpu/state';
 import { describeCpuState } from '../cpu/describe';
-import { ATTN_FLUSH, CB_DOORBELL, CB_HOST_MSGS, CB_SHUTDOWN, REQ_SCHEDULE, REQ_SWITCHED, RES_OK, RES_STOP, SCHED_HALTED, SCHED_SHUTDOWN, SCHED_SIPI_WAIT } from './control-block';
+import { ATTN_FLUSH, CB_DOORBELL, CB_HOST_MSGS, CB_SHUTDOWN, REQ_SCHEDULE, REQ_SWITCHED, REQ_TIMER_TAKEN, RES_OK, RES_STOP, SCHED_HALTED, SCHED_SHUTDOWN, SCHED_SIPI_WAIT } from './control-block';
 import { HvDomain, type DomainRestore, type DomainShutdown, type DomainSpec } from './hv-domain';
 import { lapicStartupPending } from '../machine/lapic-core';
 import { toWire, type HostToHv, type HvInit, type HvToHost } from './messages';
@@ -35,6 +35,9 @@ import { PcpuSlots } from './hv-pcpu-slots';
 import { PcpuScheduling, type PcpuSchedHost, type Running, type SwitchCounts } from './hv-pcpu-sched';
 import { HvConsoleOut } from './hv-console-out';
 import { restoredDomid } from './pvh-save';
+import { PcpuTimers } from './hv-pcpu-timer';
+import { EarliestDeadlines, runDeviceTimers } from './hv-device-timers';
+import { instantOf } from './pcpu-timer';
 
 /** The answer to an exit of a VCPU that must stop (its domain is going away). */
 const NO_ANSWER: ExitAnswer = { r0: 0, r1: 0, r2: 0, stop: true };
@@ -86,6 +89,14 @@ export class Hypervisor implements HvCallHost, PcpuSchedHost {
   private readonly lazyHaltOk = (p: number): boolean => this.running[p] !== null && !this.sched.waiting(p);
   /** Console output and messages to the host thread. */
   private readonly out: HvConsoleOut;
+  /** Timer interrupts taken on the pCPUs: offers and their replays. */
+  readonly timers: PcpuTimers;
+  /**
+   * pCPU `p` may halt lazily: it takes a timer offer (it will run the VCPU it switches in), or
+   * lazyHaltOk and a timer of this thread's comes soon.
+   */
+  private lazyNear = false;
+  private readonly lazyOk = (p: number): boolean => this.timers.offered(p) || (this.lazyNear && this.lazyHaltOk(p));
 
   constructor(
     private readonly env: WorkerEnv,
@@ -103,6 +114,8 @@ export class Hypervisor implements HvCallHost, PcpuSchedHost {
     this.clock = { now: () => env.nowNs(), wallMs: () => env.wallMs() };
     const arrays = { running: this.running, sliceEnd: this.sliceEnd, idle: this.idle, started: this.started, directPending: this.directPending };
     this.ps = new PcpuScheduling(this, this.slots, arrays);
+    this.timers = new PcpuTimers(this.cb, this, this.ps, arrays);
+    this.earliest = new EarliestDeadlines(this.nr + 1);
     this.sched = new SchedCore(
       { now: () => this.ps.schedNow(), tickle: (p) => this.tickle(p) },
       // pCPU 0 is the boot pCPU; the others come online as their workers start.
@@ -212,8 +225,14 @@ export class Hypervisor implements HvCallHost, PcpuSchedHost {
   drainPosted(p: number): void {
     this.slots.drainPosted(p, (r) => {
       if (r.kind === REQ_SCHEDULE) {
-        const [domid, vcpu] = this.ps.schedule(p, r.a0);
-        if (domid >= 0) this.slots.hand(p, domid, vcpu, this.sliceEnd[p]);
+        // A HLT carries its instant (several may wait in the ring while the pCPU takes timer edges).
+        const prev = this.running[p];
+        const taken = this.timers.takePending(p);
+        const [domid, vcpu] = this.ps.schedule(p, r.a0, r.a1 !== 0 || r.a2 !== 0 ? instantOf(r.a1, r.a2) : this.slots.stopNs(p), taken);
+        if (domid < 0) this.timers.halted(p, prev);
+        else if (!taken) this.slots.hand(p, domid, vcpu, this.sliceEnd[p]);
+      } else if (r.kind === REQ_TIMER_TAKEN) {
+        this.timers.posted(p, r.a0, instantOf(r.a1, r.a2));
       } else if (r.kind === REQ_SWITCHED) {
         this.ps.switched(p, r.a0, r.a1, r.a2);
       } else {
@@ -253,9 +272,11 @@ export class Hypervisor implements HvCallHost, PcpuSchedHost {
     if (this.stopped || Atomics.load(cb, CB_SHUTDOWN) !== 0) return -1;
     this.slots.endLazyHalts();
     // Nothing the pCPUs may take stands while this pass changes scheduler state.
+    this.timers.end();
     this.ps.settle();
     // Posted requests first: a lazy HLT was posted before whatever woke this thread.
     let worked = this.drainAllPosted();
+    this.timers.finish();
     const msgs = Atomics.load(cb, CB_HOST_MSGS);
     if (msgs !== this.hostMsgsSeen) {
       this.hostMsgsSeen = msgs;
@@ -272,8 +293,12 @@ export class Hypervisor implements HvCallHost, PcpuSchedHost {
     this.afterWork();
     this.ps.publish();
     if (worked) return 0;
+    const now = this.env.nowNs();
+    // Timer offers: the pCPUs take those PIT edges themselves, so they do not bound the sleep.
+    if (this.timers.publish(now, this.lazyHaltOk)) next = Math.min(this.otherTimers, this.nextUncovered());
+    this.lazyNear = next - now <= LAZY_HALT_MAX_NS;
     // A HLT posted while an earlier offer stood rang no doorbell: serve it instead of sleeping.
-    if (next - this.env.nowNs() <= LAZY_HALT_MAX_NS && this.slots.offerLazyHalts(this.lazyHaltOk) && this.slots.anyPosted()) return 0;
+    if (this.slots.offerLazyHalts(this.lazyOk) && this.slots.anyPosted()) return 0;
     // A pCPU running a VCPU ends its slice itself (P_DEADLINE) and asks: waking for it too
     // would cost a wake-up per VCPU switch. Only idle deadlines (an ARINC 653 window) need one.
     for (let p = 0; p < this.nr; p++) if (this.running[p] === null) next = Math.min(next, this.sliceEnd[p]);
@@ -377,6 +402,13 @@ export class Hypervisor implements HvCallHost, PcpuSchedHost {
     return null;
   }
 
+  /** Carries out the shutdown a device of `d` asked for (DeviceTimerHost). */
+  takeShutdown(d: HvDomain): void {
+    const s = d.pendingShutdown;
+    d.pendingShutdown = undefined;
+    if (s !== undefined) this.shutdownDomain(d, s);
+  }
+
   /** Takes a domain off the CPUs and tells the toolstack why. */
   private shutdownDomain(d: HvDomain, s: DomainShutdown, notify = true): void {
     if (d.shutdown) return;
@@ -441,9 +473,7 @@ export class Hypervisor implements HvCallHost, PcpuSchedHost {
     this.lastExit = ans;
     let status = ans.stop ? RES_STOP : RES_OK;
     if (d.pendingShutdown) {
-      const s = d.pendingShutdown;
-      d.pendingShutdown = undefined;
-      this.shutdownDomain(d, s);
+      this.takeShutdown(d);
       status = RES_STOP;
     }
     if (d.kicks.size > 0) this.processKicks(d);
@@ -492,9 +522,9 @@ export class Hypervisor implements HvCallHost, PcpuSchedHost {
 
   /**
    * Local APICs that gained something (IPI, APIC timer, IOAPIC message, LINT0 from the 8259):
-   * poke the pCPU running that VCPU, or wake it if it is blocked and can now act on it.
+   * poke the pCPU running that VCPU, or wake it if it is blocked and can now act on it (DeviceTimerHost).
    */
-  private processKicks(d: HvDomain): void {
+  processKicks(d: HvDomain): void {
     for (const v of d.kicks) {
       d.kicks.delete(v);
       let onPcpu = -1;
@@ -534,30 +564,10 @@ export class Hypervisor implements HvCallHost, PcpuSchedHost {
   /** Runs due timers; returns the earliest next deadline of device and scheduler timers. */
   private runTimers(): number {
     const now = this.env.nowNs();
-    let next = Infinity;
-    const st = this.sched.nextTimer();
-    if (st <= now) this.sched.runTimers();
-    next = Math.min(next, this.sched.nextTimer());
+    if (this.sched.nextTimer() <= now) this.sched.runTimers();
     if (this.xen.nextDeadline() <= now) this.xen.runTimers();
-    next = Math.min(next, this.xen.nextDeadline());
-    for (const d of this.domains.values()) {
-      if (d.shutdown || d.spec.pvh !== undefined) continue;
-      if (now < d.nextTick && !d.platform.timersChanged) {
-        next = Math.min(next, d.nextTick);
-        continue;
-      }
-      // Device deadlines are in the domain's time, which may run ahead of the host's.
-      const warp = d.clock.offsetNs;
-      const t = d.platform.tick(now + warp) - warp;
-      d.nextTick = t;
-      if (d.kicks.size > 0) this.processKicks(d);
-      if (d.pendingShutdown) {
-        const s = d.pendingShutdown;
-        d.pendingShutdown = undefined;
-        this.shutdownDomain(d, s);
-      }
-      next = Math.min(next, t);
-    }
+    this.otherTimers = Math.min(this.sched.nextTimer(), this.xen.nextDeadline());
+    const next = Math.min(this.otherTimers, runDeviceTimers(this.domains.values(), now, this.earliest, this));
     // Slice ends that are not due yet bound the loop's sleep there (run()).
     for (let p = 0; p < this.nr; p++) {
       if (this.sliceEnd[p] > now) continue;
@@ -566,6 +576,13 @@ export class Hypervisor implements HvCallHost, PcpuSchedHost {
     }
     return next;
   }
+
+  /** The scheduler's and Xen's next timers, and the earliest device deadlines of the domains (runTimers). */
+  private otherTimers = Infinity;
+  private readonly earliest: EarliestDeadlines;
+  /** The earliest device deadline of a domain whose PIT no pCPU takes itself. */
+  private readonly coveredBy = (d: HvDomain): boolean => this.timers.covers(d);
+  private readonly nextUncovered = (): number => this.earliest.firstUncovered(this.coveredBy);
 
   private afterWork(): void {
     // PV console rings written without a notify.

@@ -169,9 +169,24 @@ export class PcpuScheduling {
     return t;
   }
 
-  /** A pCPU stopped its VCPU for `reason`; returns [domid or -1, vcpu, wake snapshot]. */
-  schedule(p: number, reason: number): [number, number, number] {
-    return this.scheduleAt(p, reason, this.slots.stopNs(p), false, false);
+  /**
+   * A pCPU stopped its VCPU for `reason` (at `stopNs`, else at P_STOP_NS); returns [domid or -1,
+   * vcpu, wake snapshot]. `haltTaken`: a HLT the pCPU followed with a timer take (hv-pcpu-timer.ts),
+   * so it blocks whatever the VCPU's state says now (it runs again).
+   */
+  schedule(p: number, reason: number, stopNs = this.slots.stopNs(p), haltTaken = false): [number, number, number] {
+    return this.scheduleAt(p, reason, stopNs, false, haltTaken);
+  }
+
+  /** Runs `fn` with the scheduler's clock at `t` (a replayed event; never before a time it has seen). */
+  runAt<T>(t: number, fn: () => T): T {
+    const was = this.accountAt;
+    this.accountAt = t;
+    try {
+      return fn();
+    } finally {
+      this.accountAt = was;
+    }
   }
 
   /**

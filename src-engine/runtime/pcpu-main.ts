@@ -16,8 +16,9 @@
  * the doorbell (the next request, HLT or the end of a run chunk does), and a HLT of an HVM VCPU,
  * after which the pCPU sleeps at once and the hypervisor hands it its next VCPU like an idle
  * pCPU's; while the hypervisor sleeps with nothing else waiting for this pCPU, even that HLT
- * rings no doorbell (P_LAZY_HALT, lazy halts). An idle timer tick then wakes this thread and the
- * hypervisor thread once each, instead of three times each (docs/performance.md, "An idle domain").
+ * rings no doorbell (P_LAZY_HALT, lazy halts). With a timer offer (pcpu-timer.ts) the pCPU then
+ * sleeps until the PIT's next edge and takes the tick itself, so an idle timer tick wakes this
+ * thread only (docs/architecture.md, "Timer interrupts on the pCPU").
  */
 import { Cpu, RunExit } from '../cpu/cpu';
 import type { CpuOps } from '../cpu/ops';
@@ -32,7 +33,7 @@ import {
   SCHED_HALTED, SCHED_PREEMPTED, SCHED_SHUTDOWN, SCHED_SIPI_WAIT, SCHED_START, SCHED_STOPPED, SCHED_IDLE_WAKE,
   P_NEXT_DOM, P_NEXT_FROM, P_NEXT_LEN, P_NEXT_SEQ, P_NEXT_UNTIL, P_NEXT_VCPU, P_NEXT_TOKEN, P_NEXT_TOKEN_PCPU, P_NO_NEXT, P_POOL_TOKEN, P_SLICE_EXTEND, P_TAKEN_NS, P_TAKES, P_TAKE_MISSES, REQ_SWITCHED,
   HCHAIN_SEQ_STEP, HCHAIN_STEP_WORDS, HC_DOM, HC_EXTINT, HC_LEN, HC_TAKEN_NS, HC_VCPU, P_HCHAIN, P_HNEXT_STEPS,
-  P_NEXT_EXTINT, P_HALT_TAKES, P_PREEMPT_TAKES, P_HNEXT_FROM, P_HNEXT_UNTIL, P_TAKEN_KIND, TAKE_HALT, TAKE_SLICE_END,
+  P_NEXT_EXTINT, P_HALT_TAKES, P_PREEMPT_TAKES, P_HNEXT_FROM, P_HNEXT_UNTIL, P_TAKEN_KIND, TAKE_HALT, TAKE_SLICE_END, P_TIDLE, REQ_TIMER_TAKEN,
   getF64, putF64, ringDoorbell, slot,
 } from './control-block';
 import type { DomainShare, HostToPcpu, PcpuInit } from './messages';
@@ -49,57 +50,10 @@ import { IF, S_EFLAGS, S_HALTED, S_INJECT_VECTOR, S_INTR_LINE, S_NMI_PENDING } f
 import type { WorkerEnv } from './thread-env';
 import { xenCpuid } from '../hv/xen/cpuid-msr';
 import { SLICE_CHECK_INSNS, newSliceRate, sliceChunk, sliceRateUpdate } from './slice-chunk';
-import { LSR_ASK, LSR_CACHE_WORDS, readCachedLsr, uartLineEnd, uartWriteChangesLsr } from '../machine/uart-lsr-cache';
+import { LSR_ASK, LSR_CACHE_WORDS, readCachedLsr, uartLineEnd } from '../machine/uart-lsr-cache';
+import { DOMAIN_WAIT_MS, GONE_REMEMBERED, LAZY_POST_PORTS, NEXT_REACH_NS, RING_HALT_SWITCHED, RING_SWITCHED, SWITCHED_RING_INSNS } from './pcpu-consts';
+import { NS_PER_MS, PcpuTimer, TIMER_TAKE_SLICE_NS, instantHi, instantLo } from './pcpu-timer';
 
-/**
- * Longest a pCPU runs past its slice end to reach the start of a published decision's window
- * (ns): the window starts 1 us after the deadline (hv-pcpu-sched.ts, NEXT_LEAD_NS).
- */
-const NEXT_REACH_NS = 20_000;
-/**
- * Whether a switch made without the hypervisor (REQ_SWITCHED) rings the doorbell at once. It does
- * not: like a posted 8259 write it rings at the end of the new VCPU's first run chunk (or its first
- * exit), some 50 us later, which leaves the hypervisor 0.9 ms to replay the switch and publish the
- * next decision before the next slice end. Ringing at once measured 14.6% overhead against 3.0% at
- * load 6 (credit2, docs/performance.md): the woken hypervisor thread preempted this thread on its
- * host CPU before it had entered the next VCPU, so the switch waited for the replay after all.
- */
-const RING_SWITCHED = false;
-/**
- * Whether a switch at a halt (a step of a halt chain) rings the doorbell at once. It does not: the
- * chain already says what to run when the VCPU switched to halts in turn, and the replay can wait
- * for the hypervisor's next wake-up (a timer, usually). With 50 tick domains beside a spin domain
- * (load 4) ringing at once gave 4,000 switches by the pCPU of 5,100 halts a second and the spin
- * domain 56% of the pCPU; ringing late 4,800 of 5,300 and 69% (the woken hypervisor thread competes
- * with this one for a host CPU).
- */
-const RING_HALT_SWITCHED = false;
-/**
- * Instructions of the first run chunk after a take, at whose end REQ_SWITCHED rings the doorbell:
- * about 10 us compiled, 100 us interpreted (a full chunk would be 1 ms interpreted, the whole slice).
- */
-const SWITCHED_RING_INSNS = 5_000;
-/** Milliseconds to wait for a domain's description before giving up on an assignment. */
-const DOMAIN_WAIT_MS = 5000;
-/** Destroyed domains a pCPU remembers, so that a late assignment of one of their VCPUs is dropped at once. */
-const GONE_REMEMBERED = 256;
-/** First port and count of the 16550A UARTs at COM1-COM4 (their eight registers each). */
-const UART_PORT_RANGES: readonly (readonly [number, number])[] = [[0x3f8, 8], [0x2f8, 8], [0x3e8, 8], [0x2e8, 8]];
-/**
- * Ports whose writes are posted without ringing the doorbell: the master and slave 8259
- * (command 0x20/0xa0, data 0x21/0xa1: EOIs and mask changes), the POST port 0x80 (Linux's I/O
- * delay) and the UARTs' registers (a serial driver writes THR after reading LSR, so a character
- * costs one round trip instead of two). Their effects on other threads are interrupt deliveries
- * and console output, which may come a little later (at most one run chunk) without the guest
- * being able to tell: anything it reads back goes through the mailbox, after the posted writes.
- * The one read answered here, LSR, comes from a copy the hypervisor publishes
- * (machine/uart-lsr-cache.ts), so a character costs no round trip at all; FCR and MCR writes,
- * which may change LSR, are therefore not posted.
- */
-const LAZY_POST_PORTS: ReadonlySet<number> = new Set([
-  0x20, 0x21, 0x80, 0xa0, 0xa1,
-  ...UART_PORT_RANGES.flatMap(([base, n]) => Array.from({ length: n }, (_, i) => base + i)).filter((p) => !uartWriteChangesLsr(p)),
-]);
 /** The local APIC registers of no VCPU (a pCPU running nothing). */
 const NO_APIC = new Int32Array(0);
 /** The LSR cache of a pCPU running nothing: every read asks. */
@@ -402,36 +356,91 @@ export function pcpuMain(env: WorkerEnv): void {
     takenInject = extint;
     if (extint !== 0) extIntHold = postHead - 1;
     cb[base + (halt ? P_HALT_TAKES : count ? P_TAKES : P_PREEMPT_TAKES)]++;
-    handed = [domid, vcpu];
+    handedDom = domid;
+    handedVcpu = vcpu;
     takenDeadline = len === NO_DEADLINE ? NO_DEADLINE : t + len;
     return true;
   }
 
   /**
-   * Sleeps until the hypervisor has work for this pCPU (or control messages arrive); `wakeSnapshot`
-   * is the wake word's value before the hypervisor last decided for this pCPU.
+   * Sleeps until the hypervisor has work for this pCPU (or control messages arrive), or until the
+   * PIT edge of a timer offer this pCPU takes itself (pcpu-timer.ts); `wakeSnapshot` is the wake
+   * word's value before the hypervisor last decided for this pCPU. `mayTake`: the VCPU that halted
+   * here (if any) could take an interrupt (IF set, nothing pending). A standing offer the pCPU
+   * cannot take rings the doorbell: the hypervisor does not wake for that edge by itself.
    */
-  function sleepIdle(wakeSnapshot: number): void {
+  function sleepIdle(wakeSnapshot: number, mayTake = true): void {
     cb[base + P_CUR_DOM] = -1;
-    Atomics.wait(cb, base + P_WAKE, wakeSnapshot);
-    if ((Atomics.load(cb, base + P_ATTN) & ATTN_CTRL) !== 0) {
-      Atomics.and(cb, base + P_ATTN, ~ATTN_CTRL);
-      drainControl();
-    }
-    const seq = Atomics.load(cb, base + P_ASSIGN_SEQ);
-    if (seq !== assignSeen) {
-      assignSeen = seq;
-      if (cb[base + P_ASSIGN_DOM] >= 0) handed = [cb[base + P_ASSIGN_DOM], cb[base + P_ASSIGN_VCPU]];
+    let wake = wakeSnapshot;
+    for (;;) {
+      const word = timer.word();
+      if (word !== 0 && mayTake && word !== timer.declinedSeq && timer.planTake(word, postHead)) {
+        const now = env.nowNs();
+        if (now < timer.plan.at) {
+          Atomics.wait(cb, base + P_WAKE, wake, (timer.plan.at - now) / NS_PER_MS);
+          if (Atomics.load(cb, base + P_WAKE) === wake) continue;
+        } else if (takeTimer(Math.floor(now))) {
+          return;
+        } else if (timer.word() !== word) {
+          continue;
+        }
+      }
+      if (Atomics.load(cb, base + P_WAKE) === wake) {
+        if (word !== 0 && timer.declinedSeq !== word) {
+          timer.declinedSeq = word;
+          ringDoorbell(cb);
+          unrung = false;
+        }
+        Atomics.store(cb, base + P_TIDLE, 1);
+        if (timer.word() === word) Atomics.wait(cb, base + P_WAKE, wake);
+        Atomics.store(cb, base + P_TIDLE, 0);
+        if (Atomics.load(cb, base + P_WAKE) === wake) continue;
+      }
+      if ((Atomics.load(cb, base + P_ATTN) & ATTN_CTRL) !== 0) {
+        Atomics.and(cb, base + P_ATTN, ~ATTN_CTRL);
+        drainControl();
+      }
+      const seq = Atomics.load(cb, base + P_ASSIGN_SEQ);
+      if (seq !== assignSeen) {
+        assignSeen = seq;
+        if (cb[base + P_ASSIGN_DOM] >= 0) {
+          handedDom = cb[base + P_ASSIGN_DOM];
+          handedVcpu = cb[base + P_ASSIGN_VCPU];
+        }
+        break;
+      }
+      // Woken for a new timer offer only: sleep on towards its edge.
+      if (timer.word() === 0 || (Atomics.load(cb, base + P_ATTN) & ATTN_PREEMPT) !== 0) break;
+      wake = Atomics.load(cb, base + P_WAKE);
     }
     reason = SCHED_IDLE_WAKE;
   }
 
+  /** Takes the planned timer edge at `t`: the offer's VCPU runs next with its vector injected. */
+  function takeTimer(t: number): boolean {
+    if (!timer.take(t)) return false;
+    // The take needs no hypervisor soon: it replays it at its next wake-up.
+    const rung = unrung;
+    post(REQ_TIMER_TAKEN, timer.plan.word, instantLo(t), instantHi(t), false);
+    unrung = rung;
+    timer.tookAt(t, postHead);
+    handedDom = timer.plan.domid;
+    handedVcpu = timer.plan.vcpu;
+    takenInject = timer.plan.vector;
+    extIntHold = postHead - 1;
+    takenDeadline = t + TIMER_TAKE_SLICE_NS;
+    return true;
+  }
+
   /** The run rate of this pCPU's chunks (sizes the last chunk of a slice, slice-chunk.ts). */
   const rate = newSliceRate();
+  /** Timer offers this pCPU takes itself (pcpu-timer.ts). */
+  const timer = new PcpuTimer(cb, base);
   let reason = SCHED_START;
   let assignSeen = Atomics.load(cb, base + P_ASSIGN_SEQ);
-  /** A VCPU handed over directly while idle or taken at a slice end ([domid, vcpu]), or undefined. */
-  let handed: [number, number] | undefined;
+  /** A VCPU handed over directly while idle or taken by this pCPU (domid, vcpu), or -1. */
+  let handedDom = -1;
+  let handedVcpu = 0;
   /** The slice end of a VCPU taken at a slice end (takeNext), before the hypervisor extends it. */
   let takenDeadline: number | undefined;
   /** The 8259 vector plus one to inject into the VCPU taken (takeNext), or 0. */
@@ -447,9 +456,10 @@ export function pcpuMain(env: WorkerEnv): void {
     const inject = takenInject;
     takenInject = 0;
     if (inject === 0) extIntHold = -1;
-    if (handed !== undefined) {
-      [domid, vcpu] = handed;
-      handed = undefined;
+    if (handedDom >= 0) {
+      domid = handedDom;
+      vcpu = handedVcpu;
+      handedDom = -1;
     } else {
       domid = call(REQ_SCHEDULE, reason, 0, 0);
       vcpu = cb[base + P_RES1];
@@ -512,6 +522,11 @@ export function pcpuMain(env: WorkerEnv): void {
           ringDoorbell(cb);
           unrung = false;
         }
+        // A timer offer's edge came while a VCPU runs: the hypervisor, which left it to this pCPU, serves it.
+        if (timer.edgePassed(now)) {
+          ringDoorbell(cb);
+          unrung = false;
+        }
         if (deadline !== NO_DEADLINE && now >= deadline) {
           const later = sliceEndAgain(took, tookDeadline, now);
           if (later > now) {
@@ -549,12 +564,13 @@ export function pcpuMain(env: WorkerEnv): void {
       // (P_LAZY_HALT); a HLT with interrupts off may be final and is reported at once.
       const wakeSnapshot = Atomics.load(cb, base + P_WAKE);
       const mayBeLazy = (cpu.s[S_EFLAGS] & IF) !== 0;
-      post(REQ_SCHEDULE, SCHED_HALTED, 0, 0, false);
+      // The instant rides with the HLT: several may wait in the ring while this pCPU takes timer edges.
+      post(REQ_SCHEDULE, SCHED_HALTED, instantLo(stopNs), instantHi(stopNs), false);
       if (!mayBeLazy || Atomics.load(cb, base + P_LAZY_HALT) === 0) {
         ringDoorbell(cb);
         unrung = false;
       }
-      sleepIdle(wakeSnapshot);
+      sleepIdle(wakeSnapshot, mayBeLazy && !haltPending);
       continue;
     }
     reason =
