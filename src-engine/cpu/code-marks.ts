@@ -66,10 +66,10 @@ export function codeStore(phys: PhysMemory, off: number, len: number): boolean {
 export function revalidateBlock(phys: PhysMemory, b: Block): boolean {
   const code = b.code;
   if (code === null || b.off < 0) return false;
-  Atomics.or(phys.codeMark, b.frame, chunkBits(b.off & PAGE_MASK, code.length));
+  Atomics.or(phys.codeMark, b.frame, chunkBits(b.spanOff & PAGE_MASK, code.length));
   const gen = Atomics.load(phys.codeGen, b.frame);
   const m = phys.mem8;
-  const off = b.off;
+  const off = b.spanOff;
   for (let k = 0; k < code.length; k++) if (m[off + k] !== code[k]) return false;
   b.gen = gen;
   return true;

@@ -16,7 +16,7 @@ import { fetchOffset, NOT_RAM } from './mmu';
 import { markInsnBytes, revalidateBlock } from './code-marks';
 import { GROUPS, G7_REG_LMSW, G7_REG_SMSW, G7_REGISTER_FORMS, ONE_BYTE, TWO_BYTE } from './opcode-table';
 import { FACTORIES, udFactory, udHandler } from './handlers/index';
-import { blockKinds, classify, isCondBranch } from './fast-kinds';
+import { blockKinds, classify, follow, isCondBranch } from './fast-kinds';
 import {
   EBP, EXC_GP, REG_ZERO, SEG_CS, SEG_DS, SEG_ES, SEG_FS, SEG_GS, SEG_SS, EBX, ESI, EDI, ESP,
 } from './state';
@@ -74,8 +74,8 @@ const MAX_INSN_LEN = 15;
 /** Longest decoded block. */
 const MAX_BLOCK_INSNS = 256;
 /**
- * A superblock goes on past a conditional branch only while shorter than this: each taken
- * branch starts a block decoded from its target on (unbounded, code was decoded over and over).
+ * A block goes on past a branch not taken or into a followed jump only while shorter than this:
+ * each taken branch starts a block decoded from its target on (unbounded, code was decoded over and over).
  */
 const SUPERBLOCK_INSNS = 32;
 
@@ -556,7 +556,6 @@ export function decodeBlock(cpu: Cpu, eip: number, lin: number, cache: Map<numbe
   const insns: Insn[] = [];
   let pc = eip;
   let cacheable = off !== NOT_RAM;
-  const pageLast = (lin | 0xfff) >>> 0;
   for (;;) {
     const insLin = (lin + (pc - eip)) | 0;
     let ins: Insn;
@@ -576,19 +575,25 @@ export function decodeBlock(cpu: Cpu, eip: number, lin: number, cache: Map<numbe
     }
     insns.push(ins);
     if (insns.length >= MAX_BLOCK_INSNS) break;
-    if (d.endBlock && (!chain || !isCondBranch(ins.kind) || insns.length >= SUPERBLOCK_INSNS)) break;
     pc = ins.next;
-    if ((((lin + (pc - eip)) | 0) >>> 0) > pageLast || pc === 0) break;
+    // At a block end: a jump or call within the page is followed (fast-kinds.ts), a branch passed.
+    const more = d.endBlock && chain && insns.length < SUPERBLOCK_INSNS;
+    if (more && cacheable && follow(ins, (lin + (ins.target - eip)) | 0, lin, mode)) pc = ins.target;
+    else if (d.endBlock && (!more || !isCondBranch(ins.kind))) break;
+    if ((((lin + (pc - eip)) | 0) ^ lin) >>> 12 !== 0 || pc === 0) break;
   }
   const last = insns[insns.length - 1];
-  const bytes = last.eip - eip + last.len;
-  const b = new Block(insns, eip, lin, cacheable ? off : -1, frame, gen, mode, last.next, bytes);
+  // The code bytes: from the lowest instruction to the end of the highest (follow: either side).
+  let [lo, hi] = [eip, eip];
+  for (const i of insns) [lo, hi] = [Math.min(lo, i.eip), Math.max(hi, i.eip + i.len)];
+  const b = new Block(insns, eip, lin, cacheable ? off : -1, frame, gen, mode, last.next, hi - lo);
+  b.spanOff = cacheable ? off + (lo - eip) : -1;
   // Exits from inside a superblock, fused pairs and flag-dead kinds (fast-kinds.ts).
   b.exits = blockKinds(insns);
   if (cacheable) {
     // The copy holds the bytes decoded unless another thread stored into them since they were
     // marked, and then the generation moved: such a block is stale and never revalidated.
-    const code = phys.mem8.slice(off, off + bytes);
+    const code = phys.mem8.slice(b.spanOff, b.spanOff + b.bytes);
     if (Atomics.load(phys.codeGen, frame) === gen) b.code = code;
   }
   return b;

@@ -90,7 +90,7 @@ export function execBlocks(cpu: Cpu, first: Block, limit: number): Block {
   let list = b.insns;
   let n = list.length;
   let k = 0;
-  cpu.curOff = b.off;
+  cpu.curOff = b.spanOff;
   cpu.curBytes = b.bytes;
   s[S_EIP] = b.endEip;
   try {
@@ -117,18 +117,12 @@ export function execBlocks(cpu: Cpu, first: Block, limit: number): Block {
         // call site for every handler, so V8 never specialises it to a few targets.
         let slow = false;
         switch (kind) {
-          case FK.MOV_RR32:
-            s[i.r1] = s[i.r2];
-            break;
-          case FK.MOV_RI32:
-            s[i.r1] = i.imm;
-            break;
+          case FK.MOV_RR32: s[i.r1] = s[i.r2]; break;
+          case FK.MOV_RI32: s[i.r1] = i.imm; break;
           case FK.LEA32:
             s[i.r1] = (s[i.base] + (s[i.index] << i.scale) + i.disp) | 0;
             break;
-          case FK.MOVZX_RR8:
-            s[i.r1] = r8[i.r2];
-            break;
+          case FK.MOVZX_RR8: s[i.r1] = r8[i.r2]; break;
           case FK.MOV_RM32:
             if ((off & DWORD_MISALIGN) !== 0) slow = true;
             else s[i.r1] = mem32[off >> 2];
@@ -491,8 +485,12 @@ export function execBlocks(cpu: Cpu, first: Block, limit: number): Block {
             n = k + 1;
             break;
           }
-          case FK.CALL32: {
-            // callRel32: push the return address as below, then the target (within CS).
+          // A jump the decoder followed (fast-kinds.ts follow): only the handler's CS check.
+          case FK.JMP_IN: slow = i.target >>> 0 > cpu.csLimit; break;
+          case FK.CALL32:
+          case FK.CALL32_IN: {
+            // callRel32: push the return address as below, then the target (within CS; a
+            // followed call leaves EIP at the block's end, the block goes on at the target).
             const lin = (s[ESP] - DWORD + segBase[SEG_SS]) | 0;
             const lpage = lin >>> 12;
             const idx = lpage & TLB_MASK;
@@ -506,7 +504,7 @@ export function execBlocks(cpu: Cpu, first: Block, limit: number): Block {
             }
             mem32[o >> 2] = i.next;
             s[ESP] = (s[ESP] - DWORD) | 0;
-            s[S_EIP] = i.target;
+            if (kind === FK.CALL32) s[S_EIP] = i.target;
             break;
           }
           case FK.PUSH32R:
@@ -570,6 +568,7 @@ export function execBlocks(cpu: Cpu, first: Block, limit: number): Block {
           i.fn(cpu, i);
           // A branch handler that returned took its branch (a fast branch calls it only then).
           if (kind >= FK.JMP && kind <= FK.JCC) n = k + 1;
+          else if (kind === FK.JMP_IN || kind === FK.CALL32_IN) s[S_EIP] = b.endEip;
         }
       }
       const icount = cpu.icount + n;
@@ -583,7 +582,7 @@ export function execBlocks(cpu: Cpu, first: Block, limit: number): Block {
       b = nb;
       list = b.insns;
       n = list.length;
-      cpu.curOff = b.off;
+      cpu.curOff = b.spanOff;
       cpu.curBytes = b.bytes;
       s[S_EIP] = b.endEip;
     }

@@ -105,8 +105,20 @@ function program(): number[] {
   // aligned dword: the memory ALU forms on their fast path.
   const aligned = [0xbb, ...le32(DATA), 0x03, 0x03, 0x39, 0x03, 0x01, 0x03, 0x83, 0x03, 0x01, 0x11, 0x03];
   const code = [...counted, ...aligned, ...body, ...jcc, ...call];
-  // jmp rel32 back to the start
-  return [...code, 0xe9, ...le32(-(code.length + 5))];
+  // call FAR_RET; jmp FAR_JMP, which jumps back to the start: a call and jumps to another page,
+  // which the decoder does not follow (the ones above it does).
+  const end = code.length;
+  return [...code, 0xe8, ...le32(FAR_RET - (end + 5)), 0xe9, ...le32(FAR_JMP - (end + 10))];
+}
+
+/**
+ * Code in the page above the stack (not the data page: a frame holding code takes every store
+ * into it to the handlers): RET, and a JMP rel32 back to the start of the program.
+ */
+const FAR_RET = STACK_TOP;
+const FAR_JMP = STACK_TOP + 0x10;
+function farCode(): number[] {
+  return [0xc3, ...new Array<number>(FAR_JMP - FAR_RET - 1).fill(0x90), 0xe9, ...le32(CODE - (FAR_JMP + 5))];
 }
 
 
@@ -127,6 +139,7 @@ export function primeInterpreter(): void {
       codeGen: new Int32Array(PAGES),
     };
     phys.mem8.set(program(), CODE);
+    phys.mem8.set(farCode(), FAR_RET);
     const cpu = new Cpu(new SharedArrayBuffer(STATE_BYTES), 0, phys, INERT_CPU_OPS);
     cpu.jit = jitOffConfig();
     const flat = (selector: number, access: number) => ({ selector, base: 0, limit: FLAT_LIMIT, access });

@@ -99,6 +99,12 @@ export const enum FK {
   OR_RI32_NF = 55,
   XOR_RR32_NF = 56,
   XOR_RI32_NF = 57,
+  /**
+   * JMP rel and CALL rel32 that the decoder followed into their target (follow()): the block goes
+   * on there, so the inline code leaves EIP at the block's end (CALL still pushes).
+   */
+  JMP_IN = 58,
+  CALL32_IN = 59,
   /** Kinds above this one read their memory operand (32-bit addressing, read permission). */
   MEM_READ = 64,
   MOV_RM32 = 65,
@@ -242,18 +248,36 @@ function deadFlags(insns: Insn[]): void {
 /**
  * The kinds that depend on a decoded block's neighbours: each conditional branch is fused with
  * the instruction before it when that has a fused kind, then the flag-dead kinds are given.
- * Returns the number of conditional branches before the last instruction (exits from inside a
- * superblock: decoder.ts, Block.exits).
+ * Returns the number of conditional branches before the last instruction and of followed
+ * jumps and calls (Block.exits: the JIT never takes such a block).
  */
 export function blockKinds(insns: Insn[]): number {
   let exits = 0;
   for (let k = 0; k < insns.length; k++) {
+    if (insns[k].kind === FK.JMP_IN || insns[k].kind === FK.CALL32_IN) exits++;
     if (!isCondBranch(insns[k].kind)) continue;
     if (k < insns.length - 1) exits++;
     if (k > 0) insns[k - 1].kind = fuse(insns[k - 1]);
   }
   deadFlags(insns);
   return exits;
+}
+
+/** Decode mode bit 0 (Cpu.modeKey): 32-bit code. */
+const MODE_CODE32 = 1;
+
+/**
+ * Whether the decoder goes on at the target of `ins` (decoder.ts decodeBlock, JIT off): a JMP rel
+ * or CALL rel32 in 32-bit code whose target (linear `to`) is in the page of the block's start
+ * (linear `lin`), so that the block's bytes stay in one frame. Gives `ins` its followed kind.
+ * A jump to the next instruction (`jmp $+2`) is not followed: it stays a way to end a block.
+ */
+export function follow(ins: Insn, to: number, lin: number, mode: number): boolean {
+  if ((mode & MODE_CODE32) === 0 || ((to ^ lin) >>> 12) !== 0 || ins.target === ins.next) return false;
+  if (ins.kind === FK.JMP) ins.kind = FK.JMP_IN;
+  else if (ins.kind === FK.CALL32) ins.kind = FK.CALL32_IN;
+  else return false;
+  return true;
 }
 
 /**

@@ -70,7 +70,7 @@ export class Insn {
 /** A run of decoded instructions starting at one guest address. */
 export class Block {
   constructor(
-    /** The instructions; only the last and conditional branches (see exits) change control flow. */
+    /** The instructions; only the last, conditional branches and followed jumps and calls (see exits) change control flow. */
     readonly insns: Insn[],
     /** Offset in CS of the first instruction. */
     readonly eip: number,
@@ -88,9 +88,17 @@ export class Block {
     readonly mode: number,
     /** Offset in CS after the last instruction (EIP when the block falls through). */
     readonly endEip: number,
-    /** Bytes of code the block spans from `off`. */
+    /** Bytes of code the block spans from `spanOff`. */
     readonly bytes: number,
-  ) {}
+  ) {
+    this.spanOff = off;
+  }
+  /**
+   * Machine offset of the block's lowest code byte: `off`, or below it when the decoder followed
+   * a jump or call backwards within the page (decoder.ts). The bytes [spanOff, spanOff + bytes)
+   * are what the self-modifying-code check and revalidation cover (gaps between parts included).
+   */
+  spanOff: number;
 
   /** Number of instructions. */
   get n(): number {
