@@ -20,6 +20,9 @@
  *    fields while P_NEXT_SEQ is 0, then publishes a fresh sequence number with Atomics.store; the
  *    pCPU takes it, and the hypervisor revokes it, with Atomics.compareExchange(seq -> 0): exactly
  *    one side wins. The fields are stable while the sequence number is live.
+ *  - TIMER (per pCPU): the timer offer (see P_TIMER), published like NEXT (fields first, then
+ *    P_TSEQ with Atomics.store); the pCPU takes edges with compareExchange(word -> word + 1), the
+ *    hypervisor ends the offer with Atomics.exchange(0), which tells it how many were taken.
  *  - stats words: written by the pCPU only.
  */
 

@@ -511,7 +511,9 @@ export function pcpuMain(env: WorkerEnv): void {
       let cap = took ? SWITCHED_RING_INSNS : SLICE_CHECK_INSNS;
       for (;;) {
         const start = cpu.icount;
-        exit = cpu.run(start + Math.min(cap, sliceChunk(rate, now, deadline, NO_DEADLINE)));
+        // A timer offer's edge ends the chunk too (edgePassed below).
+        const due = timer.dueNs();
+        exit = cpu.run(start + Math.min(cap, sliceChunk(rate, now, due < deadline ? due : deadline, NO_DEADLINE)));
         cap = SLICE_CHECK_INSNS;
         if (exit !== RunExit.Limit) break;
         const t = env.nowNs();

@@ -15,7 +15,7 @@
  */
 import {
   P_POST_RING, P_SLICE_EXTEND, P_TDOM, P_TEOIS, P_TFIRST, P_TLIMIT, P_TPERIOD_PS, P_TSEQ, P_TTAIL, P_TTAKEN_NS, P_TTAKES, P_TVCPU, P_TVECTOR,
-  POST_ENTRY_WORDS, POST_SLOTS, REQ_IO_OUT, REQ_SCHEDULE, REQ_TIMER_TAKEN, TSEQ_STEP, getF64, putF64,
+  NO_DEADLINE, POST_ENTRY_WORDS, POST_SLOTS, REQ_IO_OUT, REQ_SCHEDULE, REQ_TIMER_TAKEN, TSEQ_STEP, getF64, putF64,
 } from './control-block';
 
 /** The master 8259's command port (OCW2 EOIs). */
@@ -142,6 +142,16 @@ export class PcpuTimer {
     if (now < this.edgeAt(edge)) return false;
     this.declinedSeq = w;
     return true;
+  }
+
+  /**
+   * While a VCPU runs: the instant of the offer's next edge (engine ns), or NO_DEADLINE; the pCPU
+   * ends its run chunk there, so that edgePassed rings the doorbell on time.
+   */
+  dueNs(): number {
+    const w = this.word();
+    if (w === 0 || w === this.declinedSeq) return NO_DEADLINE;
+    return this.edgeAt(w - (w % TSEQ_STEP) === this.tookSeq ? this.nextEdge : 0);
   }
 
   /** The instant edge `edge` of the offer may be taken at (engine ns). */

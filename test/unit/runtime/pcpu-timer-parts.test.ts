@@ -10,7 +10,7 @@ import { Pit8254 } from '../../../src-engine/machine/pit-8254';
 import { PIT_FREQUENCY_HZ } from '../../../src-engine/machine/pit-8254';
 import {
   P_POST_RING, P_TDOM, P_TEOIS, P_TFIRST, P_TLIMIT, P_TPERIOD_PS, P_TSEQ, P_TTAIL, P_TVCPU, P_TVECTOR, POST_ENTRY_WORDS, POST_SLOTS, PCPU_STRIDE,
-  REQ_IO_OUT, REQ_SCHEDULE, REQ_TIMER_TAKEN, SCHED_HALTED, TSEQ_STEP, putF64,
+  NO_DEADLINE, REQ_IO_OUT, REQ_SCHEDULE, REQ_TIMER_TAKEN, SCHED_HALTED, TSEQ_STEP, putF64,
 } from '../../../src-engine/runtime/control-block';
 import { PcpuTimer, TIMER_TAKE_MARGIN_NS, instantHi, instantLo, instantOf } from '../../../src-engine/runtime/pcpu-timer';
 import { EarliestDeadlines } from '../../../src-engine/runtime/hv-device-timers';
@@ -132,6 +132,13 @@ describe("the pCPU's check of what the guest posted since the offer", () => {
     // A character written to COM1 since: the edge is left to the hypervisor.
     post(cb, 15, REQ_IO_OUT, 0x3f8, 1, 0x41);
     expect(t.planTake(seq + 1, 16)).toBe(false);
+    // A VCPU still running at the edge: its chunk ends there and the pCPU rings once.
+    const due = t.dueNs();
+    expect(due).toBe(t.plan.at);
+    expect(t.edgePassed(due - 1)).toBe(false);
+    expect(t.edgePassed(due)).toBe(true);
+    expect(t.edgePassed(due + 1)).toBe(false);
+    expect(t.dueNs()).toBe(NO_DEADLINE);
     // A take loses to the hypervisor ending the offer.
     Atomics.store(cb, base + P_TSEQ, 0);
     expect(t.take(t.plan.at)).toBe(false);
