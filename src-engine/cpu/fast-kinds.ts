@@ -252,6 +252,11 @@ function deadFlags(insns: Insn[]): void {
  * jumps and calls (Block.exits: the JIT never takes such a block).
  */
 export function blockKinds(insns: Insn[]): number {
+  // A followed jump or call whose target could not go into the block (an instruction there
+  // crossing the page, target 0) ends it after all.
+  const last = insns[insns.length - 1];
+  if (last.kind === FK.JMP_IN) last.kind = FK.JMP;
+  else if (last.kind === FK.CALL32_IN) last.kind = FK.CALL32;
   let exits = 0;
   for (let k = 0; k < insns.length; k++) {
     if (insns[k].kind === FK.JMP_IN || insns[k].kind === FK.CALL32_IN) exits++;

@@ -134,6 +134,23 @@ describe('followed jumps and calls match the handlers', () => {
     expect(failures).toEqual([]);
   });
 
+  it('a jump whose target crosses the page end ends the block as a plain jump', () => {
+    const l = pair.layout;
+    // jmp END-2; at END-2: mov eax, 0x12345678 (two bytes in this page, three in the next); spin
+    const code = jmp(0, 0xffe);
+    const tail = [0xb8, 0x78, 0x56, 0x34, 0x12, ...SPIN];
+    for (const budget of [1, 100]) {
+      const c = pair.program(code);
+      for (const h of [pair.interp, pair.jit]) {
+        pair.setUp(h, c);
+        h.writePhys(l.codeWindow + 0xffe, new Uint8Array(tail));
+        h.cpu.flushBlocks();
+      }
+      expect(pair.jit.cpu.lookupBlock().insns.map((i) => i.kind)).toEqual([FK.JMP]);
+      expect(lockstep(pair.interp, pair.jit, RUNNER_RANGES, 4, budget)).toBeNull();
+    }
+  });
+
   it('a call and a jump past the CS limit raise #GP from the call or jump', () => {
     const l = pair.layout;
     const failures: string[] = [];
