@@ -6,7 +6,7 @@
  */
 import { DomusError, MemoryError } from '../base/errors';
 import { MAX_POOL_BYTES, MachineMemory, type MachineMemoryBuffers } from '../hv/memory/machine-memory';
-import { ATTN_CTRL, ATTN_STATS, CB_HOST_MSGS, P_CUR_DOM, CB_SHUTDOWN, P_ATTN, P_BUSY_NS, P_HALT_TAKES, P_INSNS, P_NO_NEXT, P_PREEMPT_TAKES, P_TAKES, P_TAKE_MISSES, P_WAKE, controlBlockBytes, getF64, ringDoorbell, slot } from './control-block';
+import { ATTN_CTRL, ATTN_STATS, CB_HOST_MSGS, P_CUR_DOM, CB_SHUTDOWN, P_ATTN, P_BUSY_NS, P_HALT_TAKES, P_INSNS, P_NO_NEXT, P_PREEMPT_TAKES, P_TAKES, P_TTAKES, P_TAKE_MISSES, P_WAKE, controlBlockBytes, getF64, ringDoorbell, slot } from './control-block';
 import type { DomainRestore, DomainSpec, PvhSpec } from './hv-domain';
 import type { TextScreen } from '../api/types';
 import type { DomainShare, HostToHv, HostToPcpu, HvInit, HvToHost, PcpuInit, ShutdownReason, WireError } from './messages';
@@ -59,6 +59,8 @@ export interface PcpuStats {
   haltTakes: number;
   /** Stops on the hypervisor's preempt bit that the pCPU switched with the decision published for it, without asking. */
   preemptTakes: number;
+  /** PIT edges the pCPU took from a timer offer (injected without the hypervisor waking). */
+  timerTakes: number;
 }
 
 /** A created domain's identity. */
@@ -296,6 +298,7 @@ export class Engine {
         noNext: this.cb[slot(i, P_NO_NEXT)],
         haltTakes: this.cb[slot(i, P_HALT_TAKES)],
         preemptTakes: this.cb[slot(i, P_PREEMPT_TAKES)],
+        timerTakes: this.cb[slot(i, P_TTAKES)],
       });
     }
     return out;

@@ -52,8 +52,10 @@ export const NEXT_WINDOW_NS = 2_000_000;
 export const NEXT_NARROW_WINDOW_NS = 50_000;
 /**
  * Halt instants a halt decision covers from the end of the pass that publishes it. What block()
- * then schedule() decide does not depend on the instant for credit2 (credit2-peek.ts), so this only
- * bounds how long a decision may stand; any pass revokes it first.
+ * then schedule() decide does not depend on the instant for credit2 (credit2-peek.ts) and RTDS, so
+ * there this only bounds how long a decision may stand; any pass revokes it first. Under credit
+ * (credit-peek.ts) a window this long on a pool of several pCPUs crosses the 1 ms load-balance rate
+ * limit, so a step is published only when balancing would steal nothing either way.
  */
 export const HALT_WINDOW_NS = 20_000_000;
 /** Largest slice extension one word carries (ns, int32). */
