@@ -12,8 +12,6 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { lockstep, RunnerPair, RUNNER_RANGES } from './jit-lockstep';
 import { jitOffConfig, JIT_DEFAULTS } from '../../../src-engine/cpu/jit/jit-config';
 import { FK } from '../../../src-engine/cpu/fast-kinds';
-import { setSegment } from '../../../src-engine/cpu/segments';
-import { SEG_CS, S_SEG_AR, S_SEG_BASE, S_SEG_SEL } from '../../../src-engine/cpu/state';
 
 let pair: RunnerPair;
 
@@ -52,18 +50,6 @@ function loopProgram(): number[] {
   ];
   expect(code.length).toBe(g + 8);
   return code;
-}
-
-/** Both CPUs of the pair at the start of `code` with CS's limit set to `limit`. */
-function withCsLimit(code: number[], limit: number): void {
-  const c = pair.program(code);
-  for (const h of [pair.interp, pair.jit]) {
-    pair.setUp(h, c);
-    const s = h.cpu.s;
-    setSegment(h.cpu, SEG_CS, s[S_SEG_SEL + SEG_CS], s[S_SEG_BASE + SEG_CS], limit, s[S_SEG_AR + SEG_CS]);
-    h.cpu.updateMode();
-    h.cpu.flushBlocks();
-  }
 }
 
 describe('followed jumps and calls match the handlers', () => {
@@ -158,7 +144,7 @@ describe('followed jumps and calls match the handlers', () => {
     const programs = [[0x40, ...call(1, 0x46), ...SPIN], [0x40, ...jmp(1, 0x46), ...SPIN]];
     for (const code of programs) {
       for (const budget of [1, 1000]) {
-        withCsLimit(code, (l.codeWindow + 0x20) >>> 0);
+        pair.withCsLimit(code, (l.codeWindow + 0x20) >>> 0);
         const d = lockstep(pair.interp, pair.jit, RUNNER_RANGES, 4, budget);
         if (d !== null) failures.push(`${code.join(',')} budget ${budget}:\n${d}`);
       }

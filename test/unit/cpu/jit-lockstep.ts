@@ -12,7 +12,8 @@ import { createCpuHarness, type CpuHarness } from '../../support/cpu-harness';
 import { caseMemWrites, FLAG, idtHelperRegs, tableFor, CR0_ET, CR0_PE, CR0_PG, CR0_WP, type DiffCase, type InterruptTable } from '../../diff/case';
 import { loadRunnerLayout, type RunnerLayout } from '../../diff/runner-layout';
 import { jitAllConfig, jitOffConfig } from '../../../src-engine/cpu/jit/jit-config';
-import { S_ICOUNT_HI, S_ICOUNT_LO, S_LF_AUX, S_LF_OP } from '../../../src-engine/cpu/state';
+import { SEG_CS, S_ICOUNT_HI, S_ICOUNT_LO, S_LF_AUX, S_LF_OP, S_SEG_AR, S_SEG_BASE, S_SEG_SEL } from '../../../src-engine/cpu/state';
+import { setSegment } from '../../../src-engine/cpu/segments';
 import { LF_ADD, LF_LOGIC, LF_NONE, LF_SUB } from '../../../src-engine/cpu/lazy-flags';
 import { RunExit } from '../../../src-engine/cpu/cpu';
 
@@ -152,6 +153,18 @@ export class RunnerPair {
     h.setRegs({ cr0: c.regs.cr0, cr3: c.regs.cr3, cr4: c.regs.cr4 });
     h.setRegs({ cs: c.regs.cs });
     h.setRegs(c.regs);
+  }
+
+  /** Both CPUs at the start of `code` (program()) with CS's limit set to `limit`. */
+  withCsLimit(code: number[], limit: number): void {
+    const c = this.program(code);
+    for (const h of [this.interp, this.jit]) {
+      this.setUp(h, c);
+      const s = h.cpu.s;
+      setSegment(h.cpu, SEG_CS, s[S_SEG_SEL + SEG_CS], s[S_SEG_BASE + SEG_CS], limit, s[S_SEG_AR + SEG_CS]);
+      h.cpu.updateMode();
+      h.cpu.flushBlocks();
+    }
   }
 
   /** Sets both CPUs up for `c` and compares them in lock step; a divergence report or null. */

@@ -12,8 +12,6 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { lockstep, RunnerPair, RUNNER_RANGES } from './jit-lockstep';
 import { jitOffConfig, JIT_DEFAULTS } from '../../../src-engine/cpu/jit/jit-config';
 import { FK } from '../../../src-engine/cpu/fast-kinds';
-import { setSegment } from '../../../src-engine/cpu/segments';
-import { SEG_CS, S_SEG_AR, S_SEG_BASE, S_SEG_SEL } from '../../../src-engine/cpu/state';
 
 let pair: RunnerPair;
 
@@ -69,18 +67,6 @@ const SPIN = [0xeb, 0xfe];
 /** `body` run `count` times: mov esi, count; body; dec esi; jnz body. */
 function loop(body: number[], count: number): number[] {
   return [0xbe, ...le32(count), ...body, 0x4e, 0x0f, 0x85, ...le32(-(body.length + 7))];
-}
-
-/** Both CPUs of the pair at the start of `code` with CS's limit set to `limit`. */
-function withCsLimit(code: number[], limit: number): void {
-  const c = pair.program(code);
-  for (const h of [pair.interp, pair.jit]) {
-    pair.setUp(h, c);
-    const s = h.cpu.s;
-    setSegment(h.cpu, SEG_CS, s[S_SEG_SEL + SEG_CS], s[S_SEG_BASE + SEG_CS], limit, s[S_SEG_AR + SEG_CS]);
-    h.cpu.updateMode();
-    h.cpu.flushBlocks();
-  }
 }
 
 describe('superblocks and fused branches match the handlers', () => {
@@ -150,7 +136,7 @@ describe('superblocks and fused branches match the handlers', () => {
     const limit = (l.codeWindow + 0x20) >>> 0;
     for (const eax of [0, 1]) {
       for (const budget of [1, 3, 1000]) {
-        withCsLimit(code, limit);
+        pair.withCsLimit(code, limit);
         // setRegs leaves CS's cache as it is (no selector given).
         for (const h of [pair.interp, pair.jit]) h.setRegs({ eax, ecx: 0, ebx: 1 });
         const d = lockstep(pair.interp, pair.jit, RUNNER_RANGES, 6, budget);
