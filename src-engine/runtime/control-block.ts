@@ -290,6 +290,12 @@ export const SCHED_SHUTDOWN = 3;
 export const SCHED_STOPPED = 4;
 export const SCHED_IDLE_WAKE = 5;
 export const SCHED_SIPI_WAIT = 6;
+/**
+ * Or'ed into a posted SCHED_HALTED: the VCPU halted with interrupts on, so the halt is not final.
+ * The hypervisor replays a posted HLT later, when the VCPU may have run on (a timer edge taken on
+ * the pCPU) and its EFLAGS no longer show the halt's.
+ */
+export const HALT_IF_ON = 0x100;
 
 /** Response status: keep running. */
 export const RES_OK = 0;

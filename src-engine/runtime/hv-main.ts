@@ -3,15 +3,15 @@
  * state blocks) and the scheduler core. It serves the pCPU workers' exits synchronously from
  * their mailboxes, runs device and scheduler timers, and answers the toolstack's calls.
  *
- * Design. One loop: serve posted requests, drain toolstack messages, serve every pCPU mailbox
- * with a request, run due timers (device ticks, scheduler timers, slice ends), post console output
- * and events, then sleep in Atomics.wait on the doorbell until the earliest deadline. Before it
- * sleeps, pCPUs with nothing else waiting may leave their VCPU's HLT for the next wake-up (lazy
- * halts, PcpuSlots.offerLazyHalts). Nothing here busy-waits.
+ * Design. One loop: serve posted requests, drain toolstack messages, serve every pCPU mailbox with
+ * a request, run due timers (device ticks, scheduler timers, slice ends), post console output and
+ * events, then sleep in Atomics.wait on the doorbell until the earliest deadline. Before it sleeps,
+ * pCPUs with nothing else waiting may leave their VCPU's HLT for the next wake-up (lazy halts,
+ * PcpuSlots.offerLazyHalts). Nothing here busy-waits.
  *
- * Concurrency. This thread alone mutates the scheduler, the pool allocator and device state.
- * pCPU workers only touch their own mailbox words, VCPU state blocks of the VCPU they run, and
- * guest memory. Interrupts travel through each VCPU's local APIC region (shared memory, see
+ * Concurrency. This thread alone mutates the scheduler, the pool allocator and device state. pCPU
+ * workers only touch their own mailbox words, VCPU state blocks of the VCPU they run, and guest
+ * memory. Interrupts travel through each VCPU's local APIC region (shared memory, see
  * machine/lapic-regs.ts): this thread sets IRR bits and pokes the pCPU running the VCPU with
  * ATTN_EVENT, or wakes the VCPU if it is blocked.
  */
@@ -21,7 +21,7 @@ import type { SchedName } from '../hv/sched/sched-ops';
 import { MachineMemory } from '../hv/memory/machine-memory';
 import { S_FAULT_KIND, S_HALTED, S_LAST_PCPU } from '../cpu/state';
 import { describeCpuState } from '../cpu/describe';
-import { ATTN_FLUSH, CB_DOORBELL, CB_HOST_MSGS, CB_SHUTDOWN, REQ_SCHEDULE, REQ_SWITCHED, REQ_TIMER_TAKEN, RES_OK, RES_STOP, SCHED_HALTED, SCHED_SHUTDOWN, SCHED_SIPI_WAIT } from './control-block';
+import { ATTN_FLUSH, CB_DOORBELL, CB_HOST_MSGS, CB_SHUTDOWN, REQ_SCHEDULE, REQ_SWITCHED, REQ_TIMER_TAKEN, RES_OK, RES_STOP, HALT_IF_ON, SCHED_HALTED, SCHED_SHUTDOWN, SCHED_SIPI_WAIT } from './control-block';
 import { HvDomain, type DomainRestore, type DomainShutdown, type DomainSpec } from './hv-domain';
 import { lapicStartupPending } from '../machine/lapic-core';
 import { toWire, type HostToHv, type HvInit, type HvToHost } from './messages';
@@ -228,7 +228,9 @@ export class Hypervisor implements HvCallHost, PcpuSchedHost {
         // A HLT carries its instant (several may wait in the ring while the pCPU takes timer edges).
         const prev = this.running[p];
         const taken = this.timers.takePending(p);
-        const [domid, vcpu] = this.ps.schedule(p, r.a0, r.a1 !== 0 || r.a2 !== 0 ? instantOf(r.a1, r.a2) : this.slots.stopNs(p), taken);
+        this.haltIfOn = (r.a0 & HALT_IF_ON) !== 0;
+        const [domid, vcpu] = this.ps.schedule(p, r.a0 & ~HALT_IF_ON, r.a1 !== 0 || r.a2 !== 0 ? instantOf(r.a1, r.a2) : this.slots.stopNs(p), taken);
+        this.haltIfOn = false;
         if (domid < 0) this.timers.halted(p, prev);
         else if (!taken) this.slots.hand(p, domid, vcpu, this.sliceEnd[p]);
       } else if (r.kind === REQ_TIMER_TAKEN) {
@@ -372,10 +374,7 @@ export class Hypervisor implements HvCallHost, PcpuSchedHost {
    */
   private reloadVcpu(d: HvDomain, v: number): void {
     d.vcpuState[v][S_LAST_PCPU] = 0;
-    for (let p = 0; p < this.nr; p++) {
-      const r = this.running[p];
-      if (r !== null && r.dom === d && r.vcpu === v) this.slots.attention(p, ATTN_FLUSH);
-    }
+    for (let p = 0; p < this.nr; p++) if (this.running[p]?.dom === d && this.running[p]?.vcpu === v) this.slots.attention(p, ATTN_FLUSH);
   }
 
   setPaused(d: HvDomain, paused: boolean): null {
@@ -457,6 +456,8 @@ export class Hypervisor implements HvCallHost, PcpuSchedHost {
     this.slots.answer(p, ans.r0, ans.r1, ans.r2, status);
   }
 
+  /** The posted HLT being replayed had interrupts on (HALT_IF_ON): not final, whatever EFLAGS shows now. */
+  private haltIfOn = false;
   /** The answer of the last device exit served by exit(). */
   private lastExit: ExitAnswer = { r0: 0, r1: 0, r2: 0, stop: false };
 
@@ -496,7 +497,7 @@ export class Hypervisor implements HvCallHost, PcpuSchedHost {
           d.vcpuState[v][S_HALTED] = 0;
           return true;
         }
-        d.deadHalt[v] = d.spec.pvh !== undefined ? this.xen.haltIsFinal(d.domid, v) : d.haltIsFinal(v);
+        d.deadHalt[v] = !this.haltIfOn && (d.spec.pvh !== undefined ? this.xen.haltIsFinal(d.domid, v) : d.haltIsFinal(v));
         this.sched.block(d.domid, v);
         if (d.allDeadHalted() && !d.haltReported) {
           // Nothing but a reset can wake it; xl would show it blocked forever. Tell the toolstack
