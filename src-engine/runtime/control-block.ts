@@ -312,16 +312,33 @@ export function slot(p: number, off: number): number {
   return HEADER_WORDS + p * PCPU_STRIDE + off;
 }
 
+/** 2^32: a number (an instant, a statistic) split over two int32 words. */
+const WORD_SPAN = 4294967296;
+
+/** The low word of `t` (an instant in a posted entry, a statistic). */
+export function instantLo(t: number): number {
+  return (t - Math.floor(t / WORD_SPAN) * WORD_SPAN) | 0;
+}
+
+/** The high word of `t`. */
+export function instantHi(t: number): number {
+  return Math.floor(t / WORD_SPAN);
+}
+
+/** The number of two words made by instantLo and instantHi. */
+export function instantOf(lo: number, hi: number): number {
+  return (lo >>> 0) + hi * WORD_SPAN;
+}
+
 /** Writes a float64 statistic into two words (pCPU side; readers accept a torn read). */
 export function putF64(cb: Int32Array, idx: number, v: number): void {
-  const hi = Math.floor(v / 4294967296);
-  cb[idx] = v - hi * 4294967296;
-  cb[idx + 1] = hi;
+  cb[idx] = instantLo(v);
+  cb[idx + 1] = instantHi(v);
 }
 
 /** Reads a float64 statistic written by putF64. */
 export function getF64(cb: Int32Array, idx: number): number {
-  return (cb[idx] >>> 0) + cb[idx + 1] * 4294967296;
+  return instantOf(cb[idx], cb[idx + 1]);
 }
 
 /** Rings the hypervisor's doorbell. */

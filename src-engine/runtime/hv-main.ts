@@ -21,7 +21,7 @@ import type { SchedName } from '../hv/sched/sched-ops';
 import { MachineMemory } from '../hv/memory/machine-memory';
 import { S_FAULT_KIND, S_HALTED, S_LAST_PCPU } from '../cpu/state';
 import { describeCpuState } from '../cpu/describe';
-import { ATTN_FLUSH, CB_DOORBELL, CB_HOST_MSGS, CB_SHUTDOWN, REQ_SCHEDULE, REQ_SWITCHED, REQ_TIMER_TAKEN, RES_OK, RES_STOP, HALT_IF_ON, SCHED_HALTED, SCHED_SHUTDOWN, SCHED_SIPI_WAIT } from './control-block';
+import { ATTN_FLUSH, CB_DOORBELL, CB_HOST_MSGS, CB_SHUTDOWN, REQ_SCHEDULE, REQ_SWITCHED, REQ_TIMER_TAKEN, RES_OK, RES_STOP, HALT_IF_ON, SCHED_HALTED, SCHED_SHUTDOWN, SCHED_SIPI_WAIT, instantOf } from './control-block';
 import { HvDomain, type DomainRestore, type DomainShutdown, type DomainSpec } from './hv-domain';
 import { lapicStartupPending } from '../machine/lapic-core';
 import { toWire, type HostToHv, type HvInit, type HvToHost } from './messages';
@@ -37,7 +37,6 @@ import { HvConsoleOut } from './hv-console-out';
 import { restoredDomid } from './pvh-save';
 import { PcpuTimers } from './hv-pcpu-timer';
 import { EarliestDeadlines, runDeviceTimers } from './hv-device-timers';
-import { instantOf } from './pcpu-timer';
 
 /** The answer to an exit of a VCPU that must stop (its domain is going away). */
 const NO_ANSWER: ExitAnswer = { r0: 0, r1: 0, r2: 0, stop: true };

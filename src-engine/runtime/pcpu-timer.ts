@@ -41,8 +41,6 @@ export const TIMER_TAKE_SLICE_NS = 1_000_000;
 export const NS_PER_MS = 1e6;
 /** Picoseconds per nanosecond. */
 const PS_PER_NS = 1000;
-/** 2^32, to split an instant over two posted words. */
-const TWO_32 = 4294967296;
 
 /** The next take planned by planTake: the offer word, the instant, the edge index and what to switch in. */
 export interface TimerPlan {
@@ -175,19 +173,4 @@ export class PcpuTimer {
     this.nextEdge = edge;
     cb[b + P_TTAKES]++;
   }
-}
-
-/** The low word of instant `t` for a posted entry. */
-export function instantLo(t: number): number {
-  return (t - Math.floor(t / TWO_32) * TWO_32) | 0;
-}
-
-/** The high word of instant `t` for a posted entry. */
-export function instantHi(t: number): number {
-  return Math.floor(t / TWO_32);
-}
-
-/** The instant of a posted entry's two words. */
-export function instantOf(lo: number, hi: number): number {
-  return (lo >>> 0) + hi * TWO_32;
 }

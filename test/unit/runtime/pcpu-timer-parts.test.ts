@@ -10,9 +10,9 @@ import { Pit8254 } from '../../../src-engine/machine/pit-8254';
 import { PIT_FREQUENCY_HZ } from '../../../src-engine/machine/pit-8254';
 import {
   P_POST_RING, P_TDOM, P_TEOIS, P_TFIRST, P_TLIMIT, P_TPERIOD_PS, P_TSEQ, P_TTAIL, P_TVCPU, P_TVECTOR, POST_ENTRY_WORDS, POST_SLOTS, PCPU_STRIDE,
-  NO_DEADLINE, REQ_IO_OUT, REQ_SCHEDULE, REQ_TIMER_TAKEN, SCHED_HALTED, TSEQ_STEP, putF64,
+  NO_DEADLINE, REQ_IO_OUT, REQ_SCHEDULE, REQ_TIMER_TAKEN, SCHED_HALTED, TSEQ_STEP, putF64, instantHi, instantLo, instantOf,
 } from '../../../src-engine/runtime/control-block';
-import { PcpuTimer, TIMER_TAKE_MARGIN_NS, instantHi, instantLo, instantOf } from '../../../src-engine/runtime/pcpu-timer';
+import { PcpuTimer, TIMER_TAKE_MARGIN_NS } from '../../../src-engine/runtime/pcpu-timer';
 import { EarliestDeadlines } from '../../../src-engine/runtime/hv-device-timers';
 import type { HvDomain } from '../../../src-engine/runtime/hv-domain';
 
