@@ -19,6 +19,7 @@ import { JIT_DEFAULTS, type JitConfig } from './jit/jit-config';
 import { registerBlock, registryFor, type JitRegistry } from './jit/jit-page';
 import type { Region } from './jit/region-compiler';
 import { createTlb, flushTlb } from './mmu';
+import { wasmPoolOf } from './wasm/wasm-pool';
 import type { CpuOps, PhysMemory } from './ops';
 import { FAULT, STOP, VEC_SMC_RESTART } from './fault';
 import { DR6_BS, DR7_ENABLES, instructionBreakpoints } from './debug';
@@ -191,7 +192,8 @@ export class Cpu {
     this.f64 = new Float64Array(state, stateOffset, STATE_BYTES / 8);
     this.phys = phys;
     this.ops = ops;
-    const t = createTlb();
+    // In the pool's WebAssembly.Memory when it is one (wasm regions read the TLB there).
+    const t = createTlb(wasmPoolOf(phys.mem8.buffer));
     this.tlbOff = t.off;
     this.tagRS = t.tagRS;
     this.tagWS = t.tagWS;

@@ -20,6 +20,7 @@ import { codeStore } from './code-marks';
 import { checkAlignment, noteDataAccess, pageWatched } from './debug';
 import { PERM_ALL, PERM_SW, PERM_SX, PERM_UR, PERM_UW, PERM_UX, walk32, walkPae } from './paging';
 import { CR0_PG, CR4_PAE, S_A20_MASK, S_CR0, S_CR4 } from './state';
+import { allocateArea, type WasmPool } from './wasm/wasm-pool';
 
 export const TLB_BITS = 12;
 export const TLB_SIZE = 1 << TLB_BITS;
@@ -29,8 +30,8 @@ const TWO32 = 4294967296;
 /** Marker returned by translation for guest-physical addresses that are not RAM. */
 export const NOT_RAM = -1;
 
-/** Allocates the TLB arrays of one Cpu. */
-export function createTlb(): {
+/** The TLB arrays of one Cpu. */
+export interface TlbArrays {
   off: Int32Array;
   tagRS: Int32Array;
   tagWS: Int32Array;
@@ -40,19 +41,40 @@ export function createTlb(): {
   tagXU: Int32Array;
   global: Uint8Array;
   used: Int32Array;
-} {
-  const mk = () => new Int32Array(TLB_SIZE).fill(-1);
-  return {
-    off: new Int32Array(TLB_SIZE),
-    tagRS: mk(),
-    tagWS: mk(),
-    tagRU: mk(),
-    tagWU: mk(),
-    tagXS: mk(),
-    tagXU: mk(),
-    global: new Uint8Array(TLB_SIZE),
-    used: new Int32Array(TLB_SIZE + 1),
+}
+
+/** Int32 arrays of TLB_SIZE entries in a TLB (off and the six tag arrays). */
+const TLB_INT_ARRAYS = 7;
+/** Entries of `used`: a slot list and its length. */
+const TLB_USED_LEN = TLB_SIZE + 1;
+/** Bytes of a TLB laid out in one area (createTlb with a pool). */
+export const TLB_AREA_BYTES = TLB_INT_ARRAYS * TLB_SIZE * 4 + TLB_USED_LEN * 4 + TLB_SIZE;
+
+/**
+ * Allocates the TLB arrays of one Cpu: in an area of the pool memory when the pool is a
+ * WebAssembly.Memory (compiled wasm regions read the tags and offsets there, wasm/wasm-pool.ts),
+ * else as plain arrays.
+ */
+export function createTlb(pool?: WasmPool): TlbArrays {
+  let buffer: ArrayBufferLike | undefined;
+  let at = 0;
+  if (pool !== undefined) {
+    const a = allocateArea(pool, TLB_AREA_BYTES);
+    buffer = a.buffer;
+    at = a.offset;
+  }
+  const next = (): Int32Array => {
+    if (buffer === undefined) return new Int32Array(TLB_SIZE);
+    const v = new Int32Array(buffer, at, TLB_SIZE);
+    at += TLB_SIZE * 4;
+    return v;
   };
+  const tag = (): Int32Array => next().fill(-1);
+  const off = next();
+  const tags = { tagRS: tag(), tagWS: tag(), tagRU: tag(), tagWU: tag(), tagXS: tag(), tagXU: tag() };
+  const used = buffer === undefined ? new Int32Array(TLB_USED_LEN) : new Int32Array(buffer, at, TLB_USED_LEN);
+  const global = buffer === undefined ? new Uint8Array(TLB_SIZE) : new Uint8Array(buffer, at + TLB_USED_LEN * 4, TLB_SIZE);
+  return { off, ...tags, global, used };
 }
 
 function clearSlot(cpu: Cpu, idx: number): void {

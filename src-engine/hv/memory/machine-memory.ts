@@ -1,6 +1,8 @@
 /**
  * Machine memory: the pool of 4 KiB frames every domain's RAM comes from (Xen's domain heap),
- * in one SharedArrayBuffer so every pCPU worker sees the same bytes. Accounting follows `xl info`
+ * in one shared WebAssembly.Memory so every pCPU worker sees the same bytes and compiled
+ * WebAssembly regions can address them (cpu/wasm/wasm-pool.ts lays it out: frames from address
+ * 0, then the code marks and generations, then per-Cpu areas). Accounting follows `xl info`
  * (total and free memory); frames handed back are zeroed before anyone else gets them, so no
  * domain ever sees another's data.
  *
@@ -11,6 +13,7 @@
  */
 import { MemoryError } from '../../base/errors';
 import type { PhysMemory } from '../../cpu/ops';
+import { createPoolMemory, poolLayout, registerWasmPool, type WasmPool } from '../../cpu/wasm/wasm-pool';
 
 /** Bytes per frame. */
 export const FRAME_SIZE = 4096;
@@ -18,11 +21,40 @@ export const FRAME_SHIFT = 12;
 /** Largest pool: machine offsets must fit in a signed 32-bit integer. */
 export const MAX_POOL_BYTES = 2 ** 31;
 
-/** The shared buffers of a pool, as sent to worker threads. */
+/**
+ * The shared buffers of a pool, as sent to worker threads. With `wasm`, all three are the
+ * memory's buffer and the views start at its layout's offsets (frames at 0); without it (a
+ * MachineMemory made with `{ wasm: false }`), three separate buffers as before.
+ */
 export interface MachineMemoryBuffers {
   mem: SharedArrayBuffer;
   codeMark: SharedArrayBuffer;
   codeGen: SharedArrayBuffer;
+  /** Bytes of frames (mem may be longer). */
+  poolBytes: number;
+  /** The pool memory when the pool is one (posted to workers with the buffers). */
+  wasm?: WebAssembly.Memory;
+}
+
+/** Options of a new pool. */
+export interface MachineMemoryConfig {
+  /** Allocate the pool as a shared WebAssembly.Memory (default true). */
+  wasm?: boolean;
+}
+
+/** The frame, code-mark and generation views of a pool's buffers. */
+function viewsOf(b: MachineMemoryBuffers): Pick<PhysMemory, 'mem8' | 'mem16' | 'mem32' | 'codeMark' | 'codeGen'> {
+  const frames = b.poolBytes / FRAME_SIZE;
+  const l = b.wasm !== undefined ? poolLayout(b.poolBytes) : { codeMarkOff: 0, codeGenOff: 0 };
+  const views = {
+    mem8: new Uint8Array(b.mem, 0, b.poolBytes),
+    mem16: new Uint16Array(b.mem, 0, b.poolBytes / 2),
+    mem32: new Int32Array(b.mem, 0, b.poolBytes / 4),
+    codeMark: new Uint8Array(b.codeMark, l.codeMarkOff, frames),
+    codeGen: new Int32Array(b.codeGen, l.codeGenOff, frames),
+  };
+  if (b.wasm !== undefined) registerWasmPool(b.mem, { memory: b.wasm, layout: poolLayout(b.poolBytes) } satisfies WasmPool);
+  return views;
 }
 
 /** The machine frame pool. */
@@ -43,10 +75,10 @@ export class MachineMemory {
 
   /** A pool over buffers created elsewhere (the hypervisor thread gets them from the host). */
   static fromBuffers(buffers: MachineMemoryBuffers): MachineMemory {
-    return new MachineMemory(buffers.mem.byteLength, buffers);
+    return new MachineMemory(buffers.poolBytes, buffers);
   }
 
-  constructor(bytes: number, existing?: MachineMemoryBuffers) {
+  constructor(bytes: number, existing?: MachineMemoryBuffers, config: MachineMemoryConfig = {}) {
     if (!Number.isInteger(bytes) || bytes < FRAME_SIZE || bytes > MAX_POOL_BYTES || bytes % FRAME_SIZE !== 0) {
       throw new MemoryError(
         'memory.pool-size',
@@ -54,16 +86,13 @@ export class MachineMemory {
       );
     }
     this.totalFrames = bytes / FRAME_SIZE;
-    this.buffers = existing ?? {
-      mem: new SharedArrayBuffer(bytes),
-      codeMark: new SharedArrayBuffer(this.totalFrames),
-      codeGen: new SharedArrayBuffer(this.totalFrames * 4),
-    };
-    this.mem8 = new Uint8Array(this.buffers.mem);
-    this.mem16 = new Uint16Array(this.buffers.mem);
-    this.mem32 = new Int32Array(this.buffers.mem);
-    this.codeMark = new Uint8Array(this.buffers.codeMark);
-    this.codeGen = new Int32Array(this.buffers.codeGen);
+    this.buffers = existing ?? newBuffers(bytes, config.wasm ?? true);
+    const v = viewsOf(this.buffers);
+    this.mem8 = v.mem8;
+    this.mem16 = v.mem16;
+    this.mem32 = v.mem32;
+    this.codeMark = v.codeMark;
+    this.codeGen = v.codeGen;
     this.used = new Uint8Array(this.totalFrames);
     this.dirty = new Uint8Array(this.totalFrames);
     this.freeCount = this.totalFrames;
@@ -148,18 +177,28 @@ export class MachineMemory {
   }
 }
 
+function newBuffers(bytes: number, wasm: boolean): MachineMemoryBuffers {
+  if (!wasm) {
+    return {
+      mem: new SharedArrayBuffer(bytes),
+      codeMark: new SharedArrayBuffer(bytes / FRAME_SIZE),
+      codeGen: new SharedArrayBuffer((bytes / FRAME_SIZE) * 4),
+      poolBytes: bytes,
+    };
+  }
+  const pool = createPoolMemory(bytes);
+  // A shared memory's buffer is a SharedArrayBuffer.
+  const buf = pool.memory.buffer as unknown as SharedArrayBuffer;
+  return { mem: buf, codeMark: buf, codeGen: buf, poolBytes: bytes, wasm: pool.memory };
+}
+
 function mib(frames: number): number {
   return Math.round((frames * FRAME_SIZE) / 2 ** 20);
 }
 
 /** A PhysMemory (the CPU's view) for one P2M over a pool's buffers (works in any thread). */
 export function physMemoryOf(buffers: MachineMemoryBuffers, p2m: SharedArrayBuffer): PhysMemory {
-  return {
-    mem8: new Uint8Array(buffers.mem),
-    mem16: new Uint16Array(buffers.mem),
-    mem32: new Int32Array(buffers.mem),
-    p2m: new Int32Array(p2m),
-    codeMark: new Uint8Array(buffers.codeMark),
-    codeGen: new Int32Array(buffers.codeGen),
-  };
+  const v = viewsOf(buffers);
+  // The same field order as every other PhysMemory (one hidden class for the CPU's loads).
+  return { mem8: v.mem8, mem16: v.mem16, mem32: v.mem32, p2m: new Int32Array(p2m), codeMark: v.codeMark, codeGen: v.codeGen };
 }
