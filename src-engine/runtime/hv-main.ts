@@ -176,7 +176,7 @@ export class Hypervisor implements HvCallHost, PcpuSchedHost {
     if (d === undefined) return;
     if (online) {
       d.deadHalt[v] = false;
-      if (!d.paused && !d.shutdown) this.sched.wake(d.domid, v);
+      if (!d.shutdown) this.sched.wake(d.domid, v);
       return;
     }
     // Going down: the pCPU running it stops it (it then waits to be brought up and blocks).
@@ -536,7 +536,8 @@ export class Hypervisor implements HvCallHost, PcpuSchedHost {
         this.slots.poke(onPcpu);
         continue;
       }
-      if (this.wakeable(d, v) && !d.paused && !d.shutdown) {
+      // Paused or not (Xen's vcpu_unblock): the pause count keeps it off the pCPUs until unpause.
+      if (this.wakeable(d, v) && !d.shutdown) {
         d.deadHalt[v] = false;
         this.sched.wake(d.domid, v);
       }
@@ -546,7 +547,7 @@ export class Hypervisor implements HvCallHost, PcpuSchedHost {
   /** A VCPU blocked by a halt decision's replay wakes if an interrupt arrived since (PcpuSchedHost). */
   wakeAfterHalt(prev: Running): void {
     const d = prev.dom;
-    if (d.shutdown || d.paused || !this.wakeable(d, prev.vcpu)) return;
+    if (d.shutdown || !this.wakeable(d, prev.vcpu)) return;
     d.deadHalt[prev.vcpu] = false;
     this.sched.wake(d.domid, prev.vcpu);
   }
