@@ -43,7 +43,9 @@ import {
   coreYield,
   type SchedDomainConfig,
 } from './core-domains';
-import { corePeekBlock, corePeekNext, coreSchedule, type CoreState, type VcpuRecord, type PcpuRecord, type ScheduleDecision, type SchedHost, type SchedulePeek } from './core-records';
+import type { Credit2EdgeModel } from './credit2-edge-model';
+import { credit2Rqd, type Credit2State } from './credit2-runqueue';
+import { corePeekBlock, corePeekNext, coreSchedule, type CoreState, type VcpuRecord, type PcpuRecord, type ScheduleDecision, type SchedHost, type SchedulePeek, type VcpuRef } from './core-records';
 import { viewPcpus, viewVcpu, viewXlCpupoolList, viewXlList, viewXlSchedCredit, viewXlSchedRtds, viewXlVcpuList } from './core-view';
 import type { PcpuInfo, VcpuInfo, XlCpupoolRow, XlListRow, XlSchedCreditPool, XlSchedRtdsPool, XlVcpuListRow } from './core-view';
 import { POOL0_ID, POOL0_NAME, poolCpuAdd, poolCpuRemove, poolCreate, poolDestroy, poolFind, poolGetParams, poolMoveDomain, poolRename, poolSetParams } from './cpupool';
@@ -175,6 +177,31 @@ export class SchedCore {
       picked.push(coreFindVcpu(this.cs, d.vcpu.domid, d.vcpu.vcpu));
     }
     return max;
+  }
+
+  /** The offered vCPUs of a loadEdgeModel call (reused). */
+  private readonly edgeOffered: VcpuRecord[] = [];
+
+  /**
+   * Copies pCPU `pcpu`'s credit2 pool into `model` (credit2-edge-model.ts: the numbers a pCPU steps
+   * to take timer edges by itself), with the blocked vCPUs `offered` it may wake. False if the pool
+   * is not credit2, a reschedule is pending for another reason than credit2's tickle, or the pool is
+   * outside what the model mirrors. Side-effect free.
+   */
+  loadEdgeModel(pcpu: number, offered: readonly VcpuRef[], model: Credit2EdgeModel): boolean {
+    const p = this.cs.pcpus[pcpu];
+    const pool = p?.pool;
+    if (!pool || pool.sched !== 'credit2') return false;
+    const s = pool.state as Credit2State;
+    if (p.resched && !credit2Rqd(s, pcpu).tickled.has(pcpu)) return false;
+    const units = this.edgeOffered;
+    units.length = 0;
+    for (const r of offered) {
+      const v = coreFindVcpu(this.cs, r.domid, r.vcpu);
+      if (v.domain.pool !== pool) return false;
+      units.push(v);
+    }
+    return model.load(s, pcpu, units);
   }
 
   /**

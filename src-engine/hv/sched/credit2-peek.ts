@@ -53,7 +53,7 @@ const NS_PER_US = 1000;
  * undefined if empty) and the credit of a vCPU just put back (`inflightCredit`, 0 if none).
  */
 export function credit2SliceLength(
-  s: Credit2State, maxWeight: number, unit: SchedUnit, credit: number, weight: number, budget: number,
+  s: Pick<Credit2State, 'ratelimitUs'>, maxWeight: number, unit: Pick<SchedUnit, 'isRunning' | 'stateEntryTime'>, credit: number, weight: number, budget: number,
   now: number, headCredit: number | undefined, inflightCredit: number,
 ): number {
   let minTime = CREDIT2_MIN_TIMER;

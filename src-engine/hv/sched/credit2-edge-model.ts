@@ -1,0 +1,328 @@
+/**
+ * Credit2's decisions as numbers a pCPU can step by itself (docs/architecture.md, "Timer edges
+ * taken by a busy pCPU"). Not in Xen (Xen's pCPUs run the scheduler themselves).
+ *
+ * Why a model and not a published decision. A pCPU that takes the timer edges of halted tick VCPUs
+ * while it runs a busy VCPU must know, at each edge, whether the wake preempts (runq_tickle), and at
+ * each stop what csched2_schedule picks. The tick VCPUs sit at nearly the same credit (an epoch end
+ * lifts them all to the carry-over cap, each handler burns a few microseconds), so which runs first
+ * depends on how long each handler ran: no window of instants (credit2-peek.ts) holds for such a
+ * chain. But the replay burns credit by exactly the instants the pCPU writes into its ring. So the
+ * hypervisor thread copies the pool's credit2 state into a Float64Array (load) and the pCPU steps it
+ * with the same arithmetic, calls in the same order and the same instants as the replay's real
+ * wake, block and schedule calls: wake (runq_insert, runq_tickle's score on the one busy pCPU),
+ * block of the running unit, schedule (burn_credits, the rate limit, runq_candidate,
+ * context_saved's re-insert and tickle, csched2_runtime through credit2SliceLength). Nothing is
+ * approximated, so the answers are exact, not valid over a window.
+ *
+ * What it covers: a pool of one pCPU with one runqueue, a unit running, no caps, no soft affinity,
+ * no yield or migration pending. It answers MODEL_ASK (and is then not to be stepped again) where
+ * it leaves that part: an epoch end (reset_credit touches every unit of the runqueue, also those
+ * the model does not carry, and may balance load), a credit clamped at CSCHED2_CREDIT_MIN, an idle
+ * result, a unit that is not blocked woken. Per step it loops over the queued units only (a
+ * handful), never over the pool's domains, and allocates nothing. The array can live in a
+ * SharedArrayBuffer: the hypervisor writes it while nothing may step it, the pCPU then owns it.
+ */
+import { hasSoftAffinity, maskHas } from './cpumask';
+import { CREDIT2_CREDIT_RESET, credit2SliceLength } from './credit2-peek';
+import {
+  CREDIT2_CREDIT_MIN,
+  CREDIT2_RATELIMIT_TICKLE_TOLERANCE,
+  c2u,
+  credit2HasCap,
+  credit2Rqd,
+  type Credit2State,
+  type Credit2Unit,
+} from './credit2-runqueue';
+import type { SchedUnit } from './sched-ops';
+
+/** wake(): the unit is queued and the running unit runs on. */
+export const EDGE_QUIET = 0;
+/** wake(): runq_tickle tickled the pCPU: schedule() at the stop that follows. */
+export const EDGE_TICKLE = 1;
+/** The model cannot tell (or left the part of credit2 it mirrors): the pCPU must ask. */
+export const MODEL_ASK = -1;
+
+const NS_PER_US = 1000;
+
+// Header words.
+/** Units carried. */
+const H_COUNT = 0;
+/** The runqueue's max_weight (t2c's scale). */
+const H_MAX_WEIGHT = 1;
+/** The pool's rate limit (ns; 0 = off). */
+const H_RATELIMIT_NS = 2;
+/** The running unit's index (-1: none; the model then asks). */
+const H_RUNNING = 3;
+/** The pCPU is in the runqueue's tickled mask (1) or not. */
+const H_TICKLED = 4;
+/** Units queued (their indices follow the header, in runqueue order). */
+const H_RUNQ_LEN = 5;
+/** The slice length the last schedule() gave (ns). */
+const H_SLICE = 6;
+/** The capacity (units) the array was sized for. */
+const H_CAPACITY = 7;
+const HEADER_WORDS = 8;
+
+// Unit fields, after the runqueue area.
+const U_CREDIT = 0;
+const U_RESIDUAL = 1;
+const U_WEIGHT = 2;
+/** svc->start_time: credit is burnt from here. */
+const U_START = 3;
+/** The unit's state entry time (when it last started or stopped running). */
+const U_ENTRY = 4;
+const U_STATE = 5;
+const U_DOMID = 6;
+const U_VCPU = 7;
+const UNIT_WORDS = 8;
+
+/** U_STATE values. */
+const ST_BLOCKED = 0;
+const ST_QUEUED = 1;
+const ST_RUNNING = 2;
+/** Running but blocked (a HLT not yet followed by schedule()). */
+const ST_RUNNING_BLOCKED = 3;
+
+/** Float64 words a model of `capacity` units needs. */
+export function credit2EdgeModelWords(capacity: number): number {
+  return HEADER_WORDS + capacity + capacity * UNIT_WORDS;
+}
+
+/** A credit2 model over a Float64Array (see the file comment). */
+export class Credit2EdgeModel {
+  private readonly units: number;
+  /** credit2SliceLength's view of the pool and of the unit it sizes (reused). */
+  private readonly pool = { ratelimitUs: 0 };
+  private readonly sized = { isRunning: false, stateEntryTime: 0 };
+
+  constructor(readonly m: Float64Array) {
+    const capacity = m[H_CAPACITY] > 0 ? m[H_CAPACITY] : Math.floor((m.length - HEADER_WORDS) / (1 + UNIT_WORDS));
+    m[H_CAPACITY] = capacity;
+    this.units = HEADER_WORDS + capacity;
+  }
+
+  /** Units the model carries. */
+  count(): number {
+    return this.m[H_COUNT];
+  }
+
+  /** The running unit's index, or -1. */
+  running(): number {
+    return this.m[H_RUNNING];
+  }
+
+  /** The slice length the last schedule() gave (ns). */
+  slice(): number {
+    return this.m[H_SLICE];
+  }
+
+  /** True while a tickle of the pCPU is pending (a schedule() must follow). */
+  tickled(): boolean {
+    return this.m[H_TICKLED] !== 0;
+  }
+
+  /** Unit `i`'s domain and VCPU. */
+  domid(i: number): number {
+    return this.m[this.units + i * UNIT_WORDS + U_DOMID];
+  }
+
+  vcpu(i: number): number {
+    return this.m[this.units + i * UNIT_WORDS + U_VCPU];
+  }
+
+  /** The index of (domid, vcpu), or -1 (a publication-time lookup; it loops over the units). */
+  indexOf(domid: number, vcpu: number): number {
+    for (let i = 0; i < this.m[H_COUNT]; i++) if (this.domid(i) === domid && this.vcpu(i) === vcpu) return i;
+    return -1;
+  }
+
+  /** Unit `i`'s credit (tests). */
+  credit(i: number): number {
+    return this.m[this.units + i * UNIT_WORDS + U_CREDIT];
+  }
+
+  /**
+   * Hypervisor side: copies pool state for pCPU `cpu` (running its current unit, the runqueue,
+   * and the blocked units `offered`, which the pCPU may wake). False if the pool is outside what
+   * the model mirrors (the array is then left with no running unit, so every step asks). The
+   * caller must also know that no schedule() is pending for `cpu` other than through the
+   * runqueue's tickled mask (SchedCore.reschedPending).
+   */
+  load(s: Credit2State, cpu: number, offered: readonly SchedUnit[]): boolean {
+    const m = this.m;
+    m[H_RUNNING] = -1;
+    m[H_COUNT] = 0;
+    m[H_RUNQ_LEN] = 0;
+    const rqd = credit2Rqd(s, cpu);
+    const online = s.ctx.cpus();
+    const cur = s.ctx.curr(cpu);
+    if (rqd.nrCpus !== 1 || online.length !== 1 || cur === null || !cur.runnable()) return false;
+    if (1 + rqd.runq.length + offered.length > m[H_CAPACITY]) return false;
+    m[H_MAX_WEIGHT] = rqd.maxWeight;
+    m[H_RATELIMIT_NS] = s.ratelimitUs * NS_PER_US;
+    m[H_TICKLED] = rqd.tickled.has(cpu) ? 1 : 0;
+    if (!this.put(c2u(cur), ST_RUNNING, cpu, online)) return false;
+    m[H_RUNNING] = 0;
+    for (const svc of rqd.runq) {
+      const u = svc.unit;
+      if (u === null || !u.runnable() || u.isRunning || !this.put(svc, ST_QUEUED, cpu, online)) return this.fail();
+      m[HEADER_WORDS + m[H_RUNQ_LEN]++] = m[H_COUNT] - 1;
+    }
+    for (const u of offered) {
+      const svc = c2u(u);
+      if (svc.rqd !== rqd || svc.onRunq || svc.scheduled || u.runnable() || !this.put(svc, ST_BLOCKED, cpu, online)) return this.fail();
+    }
+    return true;
+  }
+
+  /** Leaves the model with no running unit (every later step asks); false. */
+  private fail(): false {
+    this.m[H_RUNNING] = -1;
+    return false;
+  }
+
+  /** Leaves the model with no running unit (every later step asks); MODEL_ASK. */
+  private ask(): number {
+    this.m[H_RUNNING] = -1;
+    return MODEL_ASK;
+  }
+
+  /** Appends one unit; false if it is outside the model (a cap, soft affinity, a yield or move pending). */
+  private put(svc: Credit2Unit, state: number, cpu: number, online: readonly number[]): boolean {
+    const u = svc.unit;
+    if (u === null || credit2HasCap(svc) || svc.yielding || svc.delayedRunqAdd || svc.runqMigrateRequest || u.pcpu !== cpu) return false;
+    if (!maskHas(u.hard, cpu) || hasSoftAffinity(u, online)) return false;
+    const m = this.m;
+    const e = this.units + m[H_COUNT] * UNIT_WORDS;
+    m[e + U_CREDIT] = svc.credit;
+    m[e + U_RESIDUAL] = svc.residual;
+    m[e + U_WEIGHT] = svc.weight;
+    m[e + U_START] = svc.startTime;
+    m[e + U_ENTRY] = u.stateEntryTime;
+    m[e + U_STATE] = state;
+    m[e + U_DOMID] = u.domid;
+    m[e + U_VCPU] = u.vcpuId;
+    m[H_COUNT]++;
+    return true;
+  }
+
+  /** burn_credits of unit `i` up to `now`; false if the credit would be clamped (the model asks). */
+  private burn(i: number, now: number): boolean {
+    const m = this.m;
+    const e = this.units + i * UNIT_WORDS;
+    const delta = now - m[e + U_START];
+    if (delta <= 0) return true;
+    const weight = m[e + U_WEIGHT];
+    const val = delta * m[H_MAX_WEIGHT] + m[e + U_RESIDUAL];
+    const credit = m[e + U_CREDIT] - Math.floor(val / weight);
+    if (credit < CREDIT2_CREDIT_MIN) return false;
+    m[e + U_RESIDUAL] = val % weight;
+    m[e + U_CREDIT] = credit;
+    m[e + U_START] = now;
+    return true;
+  }
+
+  /** runq_insert: before the first queued unit with less credit. */
+  private insert(i: number): void {
+    const m = this.m;
+    const c = m[this.units + i * UNIT_WORDS + U_CREDIT];
+    let k = m[H_RUNQ_LEN];
+    // Shift the units with less credit one place back (from the tail: no second array).
+    while (k > 0 && c > m[this.units + m[HEADER_WORDS + k - 1] * UNIT_WORDS + U_CREDIT]) {
+      m[HEADER_WORDS + k] = m[HEADER_WORDS + k - 1];
+      k--;
+    }
+    m[HEADER_WORDS + k] = i;
+    m[H_RUNQ_LEN]++;
+    m[this.units + i * UNIT_WORDS + U_STATE] = ST_QUEUED;
+  }
+
+  /** runq_tickle of queued unit `i` on the one pCPU, which runs a unit; EDGE_TICKLE if it tickled. */
+  private tickle(i: number, now: number): number {
+    const m = this.m;
+    if (m[H_TICKLED] !== 0) return EDGE_QUIET;
+    const cur = m[H_RUNNING];
+    const rl = m[H_RATELIMIT_NS];
+    const ce = this.units + cur * UNIT_WORDS;
+    // is_preemptable
+    if (rl > CREDIT2_RATELIMIT_TICKLE_TOLERANCE && !(now - m[ce + U_ENTRY] > rl - CREDIT2_RATELIMIT_TICKLE_TOLERANCE)) return EDGE_QUIET;
+    if (!this.burn(cur, now)) return this.ask();
+    if (m[this.units + i * UNIT_WORDS + U_CREDIT] - m[ce + U_CREDIT] <= 0) return EDGE_QUIET;
+    m[H_TICKLED] = 1;
+    return EDGE_TICKLE;
+  }
+
+  /**
+   * Blocked unit `i` wakes at `now` (vcpu_wake, csched2_unit_wake): EDGE_TICKLE if the pCPU is
+   * to stop its unit (a schedule() at the stop follows), EDGE_QUIET if it runs on, or MODEL_ASK.
+   */
+  wake(i: number, now: number): number {
+    const m = this.m;
+    if (m[H_RUNNING] < 0 || i < 0 || i >= m[H_COUNT] || m[this.units + i * UNIT_WORDS + U_STATE] !== ST_BLOCKED) return this.ask();
+    this.insert(i);
+    return this.tickle(i, now);
+  }
+
+  /** The running unit halts (vcpu_block); a schedule() at the same instant follows. */
+  block(): boolean {
+    const m = this.m;
+    const cur = m[H_RUNNING];
+    if (cur < 0 || m[this.units + cur * UNIT_WORDS + U_STATE] !== ST_RUNNING) return false;
+    m[this.units + cur * UNIT_WORDS + U_STATE] = ST_RUNNING_BLOCKED;
+    return true;
+  }
+
+  /**
+   * csched2_schedule on the pCPU at `now` (a slice end, a tickle's stop, after block()): the index
+   * of the unit to run (the running one kept, or another; slice() its slice length), or MODEL_ASK.
+   */
+  schedule(now: number): number {
+    const m = this.m;
+    const cur = m[H_RUNNING];
+    if (cur < 0) return MODEL_ASK;
+    m[H_TICKLED] = 0;
+    if (!this.burn(cur, now)) return this.ask();
+    const u = this.units;
+    const ce = u + cur * UNIT_WORDS;
+    const runnable = m[ce + U_STATE] === ST_RUNNING;
+    const rl = m[H_RATELIMIT_NS];
+    // runq_candidate: the rate limit keeps a runnable unit; else the queue's head if it has more credit.
+    let next = runnable ? cur : -1;
+    if (!(rl > 0 && runnable && now - m[ce + U_ENTRY] < rl) && m[H_RUNQ_LEN] > 0) {
+      const head = m[HEADER_WORDS];
+      if (next < 0 || m[u + head * UNIT_WORDS + U_CREDIT] > m[ce + U_CREDIT]) next = head;
+    }
+    if (next < 0) return this.ask();
+    const ne = u + next * UNIT_WORDS;
+    if (next !== cur) {
+      // runq_remove of the head.
+      const len = --m[H_RUNQ_LEN];
+      for (let k = 0; k < len; k++) m[HEADER_WORDS + k] = m[HEADER_WORDS + k + 1];
+    }
+    const headCredit = m[H_RUNQ_LEN] > 0 ? m[u + m[HEADER_WORDS] * UNIT_WORDS + U_CREDIT] : undefined;
+    const top = headCredit === undefined ? m[ne + U_CREDIT] : Math.max(m[ne + U_CREDIT], headCredit);
+    // reset_credit: an epoch end; the real call does it.
+    if (top <= CREDIT2_CREDIT_RESET) return this.ask();
+    const putBack = next !== cur && runnable;
+    m[ne + U_START] = now;
+    this.pool.ratelimitUs = rl / NS_PER_US;
+    this.sized.isRunning = next === cur;
+    this.sized.stateEntryTime = m[ne + U_ENTRY];
+    m[H_SLICE] = credit2SliceLength(this.pool, m[H_MAX_WEIGHT], this.sized, m[ne + U_CREDIT], m[ne + U_WEIGHT], Infinity, now, headCredit, putBack ? m[ce + U_CREDIT] : 0);
+    if (next !== cur) {
+      m[ne + U_ENTRY] = now;
+      m[ne + U_STATE] = ST_RUNNING;
+      m[H_RUNNING] = next;
+      m[ce + U_ENTRY] = now;
+      if (putBack) {
+        // context_saved: the unit put back is queued. Its runq_tickle cannot tickle one pCPU: it has
+        // less credit than the unit just picked, and burning that one at its start burns nothing.
+        this.insert(cur);
+      } else {
+        m[ce + U_STATE] = ST_BLOCKED;
+      }
+    }
+    return next;
+  }
+}
