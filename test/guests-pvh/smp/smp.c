@@ -15,6 +15,21 @@ static volatile evtchn_port_t to_boot, to_ap;
 
 static void lock_inc(volatile uint32_t *p) { __asm__ volatile("lock incl %0" : "+m"(*p) :: "memory"); }
 
+/*
+ * What the event machinery looked like when a ping-pong wait timed out (for the rare lost-event
+ * failure after a restore, docs/xen-abi.md "Save and restore"): both ports, word 0 of the pending
+ * and mask bitmaps, each VCPU's selector, upcall_pending and upcall_mask, upcall counts.
+ */
+static void ping_report(const char *who, int round) {
+  printf("ping-pong timeout: %s round %d to_boot=%u hits=%u to_ap=%u hits=%u pending0=0x%x mask0=0x%x", who, round, to_boot,
+         port_hits[to_boot], to_ap, port_hits[to_ap], (unsigned)shared->evtchn_pending[0], (unsigned)shared->evtchn_mask[0]);
+  for (int v = 0; v < 2; v++) {
+    struct vcpu_info *vi = vcpu_infos[v];
+    printf(" v%d sel=0x%x up=%u umask=%u upcalls=%u", v, (unsigned)vi->evtchn_pending_sel, vi->evtchn_upcall_pending, vi->evtchn_upcall_mask, upcalls[v]);
+  }
+  printf("\n");
+}
+
 static uint32_t vcpu_id(void) {
   uint32_t r[4];
   cpuid(xen_cpuid_base + 4, 0, r);
@@ -41,7 +56,10 @@ void ap_main(unsigned id) {
   sti();
   ap_timer_ok = system_time() >= t0 + 1000000;
   for (int r = 0; r < ROUNDS; r++) {
-    if (!wait_port(to_ap, 1000000000ull)) break;
+    if (!wait_port(to_ap, 1000000000ull)) {
+      ping_report("ap", r);
+      break;
+    }
     notify_port(to_boot);
   }
   ap_upcalls = upcalls[1];
@@ -98,6 +116,7 @@ int main(void) {
   for (int r = 0; r < ROUNDS; r++) {
     notify_port(to_ap);
     if (wait_port(to_boot, 1000000000ull)) pongs++;
+    else ping_report("boot", r);
   }
   CHECK_EQ("smp-ipi-ping-pong", pongs, ROUNDS);
   uint64_t t0 = system_time();
