@@ -20,19 +20,11 @@ import type { Block } from './insn';
 import { alu32, alu8 } from './handlers/alu';
 import { cond, LF_ADD, LF_DEC, LF_INC, LF_LOGIC, LF_SHL, LF_SHR, LF_SUB, SZ32, SZ8, getCF } from './lazy-flags';
 import { TLB_MASK } from './mmu';
-import { FK } from './fast-kinds';
+import { deferredRecord, FK } from './fast-kinds';
 import { ESP, S_EFLAGS, S_EIP, S_LF_A, S_LF_AUX, S_LF_B, S_LF_OP, S_LF_RES, SEG_SS, ZF } from './state';
 
 // ALU op numbers (handlers/alu.ts, group-1 order).
-const ADD = 0;
-const OR = 1;
-const ADC = 2;
-const SBB = 3;
-const AND = 4;
-const SUB = 5;
-const XOR = 6;
-const CMP = 7;
-const TEST = 8;
+const ADD = 0, OR = 1, ADC = 2, SBB = 3, AND = 4, SUB = 5, XOR = 6, CMP = 7, TEST = 8;
 
 const ADD32 = (LF_ADD << 2) | SZ32;
 const SUB32 = (LF_SUB << 2) | SZ32;
@@ -45,16 +37,8 @@ const ADD8 = (LF_ADD << 2) | SZ8;
 const SUB8 = (LF_SUB << 2) | SZ8;
 const LOGIC8 = (LF_LOGIC << 2) | SZ8;
 /** Condition codes (SDM Vol. 2 Table B-1, the low nibble of Jcc) the fused kinds test inline. */
-const CC_B = 0x2;
-const CC_AE = 0x3;
-const CC_Z = 0x4;
-const CC_NZ = 0x5;
-const CC_BE = 0x6;
-const CC_A = 0x7;
-const CC_L = 0xc;
-const CC_GE = 0xd;
-const CC_LE = 0xe;
-const CC_G = 0xf;
+const CC_B = 0x2, CC_AE = 0x3, CC_Z = 0x4, CC_NZ = 0x5, CC_BE = 0x6, CC_A = 0x7;
+const CC_L = 0xc, CC_GE = 0xd, CC_LE = 0xe, CC_G = 0xf;
 /** The low byte of an immediate (8-bit operand size). */
 const BYTE_MASK = 0xff;
 /** Offset bits of a 4-KiB page. */
@@ -63,6 +47,8 @@ const PAGE_MASK = 0xfff;
 const DWORD_MISALIGN = 3;
 /** Bytes of a pushed or popped dword. */
 const DWORD = 4;
+/** Most instructions one execBlocks call retires (the run loop checks the budget again): a small integer count. */
+const RUN_CAP = 0x3fffffff;
 
 /**
  * Runs block `first` (all its instructions, or fewer when a conditional branch inside a
@@ -86,12 +72,18 @@ export function execBlocks(cpu: Cpu, first: Block, limit: number): Block {
   const attnIdx = cpu.attnIdx;
   const codeMark = phys.codeMark;
   const codeGen = phys.codeGen;
+  // Retired instructions are counted in a small integer against an allowance (the budget, capped)
+  // and written to cpu.icount before every handler call and on the way out. What a handler may
+  // change that stops the run (local attention, single-step mode, link epoch) is read after it.
+  const base = cpu.icount;
+  const epoch = cpu.linkEpoch;
+  const allowance = limit - base;
+  let left = allowance > RUN_CAP ? RUN_CAP : allowance > 0 ? allowance | 0 : 0;
+  let done = 0;
   let b = first;
   let list = b.insns;
   let n = list.length;
   let k = 0;
-  cpu.curOff = b.spanOff;
-  cpu.curBytes = b.bytes;
   s[S_EIP] = b.endEip;
   try {
     for (;;) {
@@ -329,6 +321,9 @@ export function execBlocks(cpu: Cpu, first: Block, limit: number): Block {
           case FK.AND_RR32_NF: case FK.AND_RI32_NF: s[i.r1] = s[i.r1] & ((kind & 1) === 0 ? s[i.r2] : i.imm); break;
           case FK.OR_RR32_NF: case FK.OR_RI32_NF: s[i.r1] = s[i.r1] | ((kind & 1) === 0 ? s[i.r2] : i.imm); break;
           case FK.XOR_RR32_NF: case FK.XOR_RI32_NF: s[i.r1] = s[i.r1] ^ ((kind & 1) === 0 ? s[i.r2] : i.imm); break;
+          // The flag-deferred forms: the register only (the record is written before a handler).
+          case FK.ADD_RI32_DF: s[i.r1] = (s[i.r1] + i.imm) | 0; break;
+          case FK.SUB_RI32_DF: s[i.r1] = (s[i.r1] - i.imm) | 0; break;
           case FK.INC32:
           case FK.DEC32: {
             // inc32/dec32 (handlers/alu.ts): CF is kept, so it is computed from the old record.
@@ -565,33 +560,40 @@ export function execBlocks(cpu: Cpu, first: Block, limit: number): Block {
             break;
         }
         if (slow) {
+          // What the handler may look at: the retired count and the running block's code bytes
+          // (mmu.checkSmc), both kept out of the inline path.
+          cpu.icount = base + done;
+          cpu.curOff = b.spanOff;
+          cpu.curBytes = b.bytes;
+          // The record a flag-deferred instruction before this one left to be written.
+          if (i.flagsFrom !== 0) deferredRecord(s, list[i.flagsFrom - 1]);
           i.fn(cpu, i);
           // A branch handler that returned took its branch (a fast branch calls it only then).
           if (kind >= FK.JMP && kind <= FK.JCC) n = k + 1;
           else if (kind === FK.JMP_IN || kind === FK.CALL32_IN) s[S_EIP] = b.endEip;
+          // Something for the run loop: stop after this block.
+          if (cpu.localAttention || cpu.slowMode || cpu.linkEpoch !== epoch) left = 0;
         }
       }
-      const icount = cpu.icount + n;
-      cpu.icount = icount;
+      done += n;
       // The cached successor, when nothing needs the run loop and the successor is interpreted.
-      if (cpu.localAttention || attn[attnIdx] !== 0 || icount >= limit || cpu.slowMode) break;
-      if (b.linkEpoch !== cpu.linkEpoch) break;
+      if (done >= left || attn[attnIdx] !== 0 || b.linkEpoch !== epoch) break;
       const eip = s[S_EIP];
       const nb = b.succ0Eip === eip ? b.succ0 : b.succ1Eip === eip ? b.succ1 : null;
       if (nb === null || codeGen[nb.frame] !== nb.gen || (jit && nb.jitPage !== null)) break;
       b = nb;
       list = b.insns;
       n = list.length;
-      cpu.curOff = b.spanOff;
-      cpu.curBytes = b.bytes;
       s[S_EIP] = b.endEip;
     }
   } catch (e) {
+    cpu.icount = base + done;
     cpu.faultIndex = k;
     cpu.faultBlock = b;
     cpu.curOff = -1;
     throw e;
   }
+  cpu.icount = base + done;
   cpu.curOff = -1;
   return b;
 }

@@ -104,7 +104,11 @@ function program(): number[] {
   // mov ebx, DATA (the body moves EBX off alignment); ADD, CMP, ADD-to, ADD imm and ADC on an
   // aligned dword: the memory ALU forms on their fast path.
   const aligned = [0xbb, ...le32(DATA), 0x03, 0x03, 0x39, 0x03, 0x01, 0x03, 0x83, 0x03, 0x01, 0x11, 0x03];
-  const code = [...counted, ...aligned, ...body, ...jcc, ...call];
+  // The flag-deferred forms (add eax, 5 and sub eax, 1, then a store, then cmp eax, ecx): the
+  // store aligned (inline) and unaligned at ESI (its handler, after the deferred record).
+  const deferred = [[0x89, 0x03], [0x89, 0x06]].flatMap((store) =>
+    [[0x83, 0xc0, 0x05], [0x83, 0xe8, 0x01]].flatMap((form) => [...form, ...store, 0x39, 0xc8]));
+  const code = [...counted, ...aligned, ...deferred, ...body, ...jcc, ...call];
   // call FAR_RET; jmp FAR_JMP, which jumps back to the start: a call and jumps to another page,
   // which the decoder does not follow (the ones above it does).
   const end = code.length;

@@ -18,6 +18,12 @@ import { CONTROL_FAST_HANDLERS } from './handlers/control';
 import { DATA_FAST_HANDLERS } from './handlers/data';
 import { SHIFT_FAST_HANDLERS } from './handlers/shift';
 import { STACK_FAST_HANDLERS } from './handlers/stack';
+import { LF_ADD, LF_SUB, SZ32 } from './lazy-flags';
+import { S_LF_A, S_LF_B, S_LF_OP, S_LF_RES } from './state';
+
+/** The lazy records (lazy-flags.ts: op << 2 | size) of a 32-bit ADD and SUB. */
+const ADD32 = (LF_ADD << 2) | SZ32;
+const SUB32 = (LF_SUB << 2) | SZ32;
 
 /**
  * The fast kinds. A const enum, so the bundler writes each as its number: the block loop's
@@ -105,6 +111,15 @@ export const enum FK {
    */
   JMP_IN = 58,
   CALL32_IN = 59,
+  /**
+   * Flag-deferred forms (deadFlags()): ADD and SUB r32, imm whose record a later instruction
+   * overwrites with only moves and memory moves between (a memory move may call its handler).
+   * Only the register is written; before any handler of the instructions between runs, the loop
+   * writes the record from the register and the immediate (deferredRecord), so a fault or a
+   * handler sees exact flags.
+   */
+  ADD_RI32_DF = 60,
+  SUB_RI32_DF = 61,
   /** Kinds above this one read their memory operand (32-bit addressing, read permission). */
   MEM_READ = 64,
   MOV_RM32 = 65,
@@ -203,6 +218,11 @@ const ALU_SBB = 3;
 const READ = 0;
 const PASS = 1;
 const KILL = 2;
+/**
+ * MOVE: neither reads nor writes flags nor leaves the block, but may call its handler (a memory
+ * move or push or pop, a followed jump or call: TLB miss, fault, MMIO, #GP past the CS limit).
+ */
+const MOVE = 3;
 function flagUse(ins: Insn): number {
   const kind = ins.kind;
   if (kind >= FK.ADD_RR32 && kind <= FK.XOR_RI32) return KILL;
@@ -210,7 +230,28 @@ function flagUse(ins: Insn): number {
   if (kind === FK.SHL32_RI || kind === FK.SHR32_RI) return (ins.imm & SHIFT_COUNT_MASK) !== 0 ? KILL : PASS;
   if (kind === FK.ALU_RR8 || kind === FK.ALU_RI8) return ins.op === ALU_ADC || ins.op === ALU_SBB ? READ : KILL;
   if (kind === FK.MOV_RR32 || kind === FK.MOV_RI32 || kind === FK.LEA32 || kind === FK.MOVZX_RR8) return PASS;
+  if (kind >= FK.MOV_RM32 && kind <= FK.MOVZX_RM8) return MOVE;
+  if (kind >= FK.MOV_MR32 && kind <= FK.MOV_MI8) return MOVE;
+  if (kind === FK.PUSH32R || kind === FK.PUSH_IMM32 || kind === FK.PUSH_MEM32 || kind === FK.POP32R) return MOVE;
+  if (kind === FK.JMP_IN || kind === FK.CALL32_IN) return MOVE;
   return READ;
+}
+
+/** Register number of ESP (state.ts), which pushes, pops and calls write. */
+const REG_ESP = 4;
+/** An 8-bit register's index in the byte view (AL 0, AH 1, CL 4 ...) to its 32-bit register. */
+const BYTE_REG_SHIFT = 2;
+
+/** The 32-bit registers a PASS or MOVE instruction writes, one bit per register number. */
+function regsWritten(ins: Insn): number {
+  switch (ins.kind) {
+    case FK.MOV_RR32: case FK.MOV_RI32: case FK.LEA32: case FK.MOVZX_RR8: case FK.MOV_RM32: case FK.MOVZX_RM8:
+      return 1 << ins.r1;
+    case FK.MOV_RM8: return 1 << (ins.r1 >> BYTE_REG_SHIFT);
+    case FK.PUSH32R: case FK.PUSH_IMM32: case FK.PUSH_MEM32: case FK.CALL32_IN: return 1 << REG_ESP;
+    case FK.POP32R: return (1 << REG_ESP) | (1 << ins.r1);
+    default: return 0;
+  }
 }
 
 /** The flag-dead form of kind `kind`, or `kind` when it has none. */
@@ -234,15 +275,56 @@ function deadKind(kind: number): number {
  * differ from the handlers').
  */
 function deadFlags(insns: Insn[]): void {
+  // A later KILL overwrites the record with only PASS and MOVE instructions before it (`dead`),
+  // at least one a MOVE (`moves`): then the record is deferred instead (ADD/SUB r32, imm whose
+  // register nothing between writes), and the MOVEs between get the index + 1 of the deferred
+  // instruction (Insn.flagsFrom) for the loop to write its record before their handler.
   let dead = false;
+  let moves = false;
+  let killer = 0;
+  let written = 0;
   for (let k = insns.length - 1; k >= 0; k--) {
     const ins = insns[k];
     const use = flagUse(ins);
-    if (dead && use !== PASS) ins.kind = deadKind(ins.kind);
+    if (dead && !moves && (use === KILL || use === READ)) ins.kind = deadKind(ins.kind);
+    else if (dead && use === KILL && ((written >> ins.r1) & 1) === 0 && deferKind(ins.kind) !== ins.kind) {
+      ins.kind = deferKind(ins.kind);
+      for (let m = k + 1; m < killer; m++) if (flagUse(insns[m]) === MOVE) insns[m].flagsFrom = k + 1;
+    }
     // INC and DEC keep CF: the flags before them stay live.
-    if (use === KILL) dead = true;
-    else if (use === READ) dead = false;
+    if (use === KILL) {
+      dead = true;
+      moves = false;
+      killer = k;
+      written = 0;
+    } else if (use === READ) {
+      dead = false;
+    } else {
+      if (use === MOVE) moves = true;
+      written |= regsWritten(ins);
+    }
   }
+}
+
+/**
+ * Writes the lazy flags record of flag-deferred instruction `d` (ADD or SUB r32, imm) into state
+ * `s`, as its handler would have: the first operand from the result it left in its register,
+ * which nothing after it in the block has written since (deadFlags).
+ */
+export function deferredRecord(s: Int32Array, d: Insn): void {
+  const r = s[d.r1];
+  const sub = d.kind === FK.SUB_RI32_DF;
+  s[S_LF_OP] = sub ? SUB32 : ADD32;
+  s[S_LF_A] = sub ? r + d.imm : r - d.imm;
+  s[S_LF_B] = d.imm;
+  s[S_LF_RES] = r;
+}
+
+/** The flag-deferred form of kind `kind` (ADD and SUB r32, imm), or `kind` when it has none. */
+function deferKind(kind: number): number {
+  if (kind === FK.ADD_RI32) return FK.ADD_RI32_DF;
+  if (kind === FK.SUB_RI32) return FK.SUB_RI32_DF;
+  return kind;
 }
 
 /**

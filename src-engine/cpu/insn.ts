@@ -42,6 +42,12 @@ export class Insn {
   next = 0;
   /** The handler that executes it. */
   fn: Handler;
+  /**
+   * 1 + the index in its block of an earlier instruction whose flags record is deferred
+   * (fast-kinds.ts deadFlags, FK.ADD_RI32_DF / SUB_RI32_DF) and not yet overwritten here: the
+   * block loop writes that record before calling this instruction's handler. 0: none.
+   */
+  flagsFrom = 0;
   /** Offset in CS of the first byte. */
   eip = 0;
   /** Length in bytes. */

@@ -53,6 +53,21 @@ const LIVE = [
   [0x11, 0xca], [0x10, 0xca], [0x42], [0xc1, 0xe2, 0x00, 0x11, 0xca], [0x0f, 0x92, 0xc2], [0x72, 0x00, 0x31, 0xca], [],
 ];
 
+/** Forms that get a flag-deferred kind before memory moves: add eax, 5 / 0x80000001; sub eax, 3 / 0x7fffffff. */
+const DEFER_FORMS = [[0x83, 0xc0, 0x05], [0x05, ...le32(0x80000001)], [0x83, 0xe8, 0x03], [0x2d, ...le32(0x7fffffff)]];
+
+/**
+ * Moves between a deferred form and the overwriting instruction (EBX: an aligned dword of the data
+ * window, ESI one byte past it): none; mov [ebx], eax (inline); mov [esi], eax and mov edi, [esi]
+ * (unaligned: their handlers, after the deferred record is written); push eax, pop edi; mov [ebx],
+ * al, movzx edi, byte [ebx]; a call over one byte into pop edi and a jump over one byte (both
+ * followed); mov eax, [ebx] (writes EAX: the record cannot be deferred and stays live).
+ */
+const MOVES = [
+  [], [0x89, 0x03], [0x89, 0x06], [0x8b, 0x3e], [0x50, 0x5f], [0x88, 0x03, 0x0f, 0xb6, 0x3b],
+  [0xe8, ...le32(1), 0x90, 0x5f], [0xeb, 0x01, 0x90], [0x8b, 0x03],
+];
+
 /** pushfd; pop esi: the flags into ESI. jmp $+2: ends the block. */
 const READ_FLAGS = [0x9c, 0x5e];
 const JMP_NEXT = [0xeb, 0x00];
@@ -129,6 +144,65 @@ describe('flag-dead kinds match the handlers', () => {
       const code = [...LIVE.flatMap((after) => groups(form, [0x89, 0xcf], after)), ...SPIN];
       const d = runBoth(code, 2 * LIVE.length * OPERANDS.length + 2);
       if (d !== null) failures.push(`form ${form.join(',')}:\n${d}`);
+    }
+    expect(failures).toEqual([]);
+  });
+
+  it('defers the record of ADD/SUB r32, imm across memory moves when nothing between writes the register', () => {
+    const h = pair.jit;
+    const l = pair.layout;
+    const block = (code: number[]) => {
+      h.writePhys(l.codeWindow, new Uint8Array(code));
+      h.setRegs({ eip: l.codeWindow });
+      h.cpu.flushBlocks();
+      return h.cpu.lookupBlock().insns;
+    };
+    // fib's entry as GCC compiles it: sub esp, 28; mov [esp+20], ebx; mov ebx, [esp+32];
+    // mov [esp+24], esi; cmp ebx, 1; jbe; ret
+    const fib = block([0x83, 0xec, 0x1c, 0x89, 0x5c, 0x24, 0x14, 0x8b, 0x5c, 0x24, 0x20, 0x89, 0x74, 0x24, 0x18, 0x83, 0xfb, 0x01, 0x76, 0x00, 0xc3]);
+    expect(fib.map((i) => i.kind).slice(0, 5)).toEqual([FK.SUB_RI32_DF, FK.MOV_MR32, FK.MOV_RM32, FK.MOV_MR32, FK.CMP_RI32_J]);
+    expect(fib.map((i) => i.flagsFrom)).toEqual([0, 1, 1, 1, 0, 0, 0]);
+    // sub esp, 28; push eax; cmp: the push writes ESP, so the SUB keeps its record.
+    expect(block([0x83, 0xec, 0x1c, 0x50, 0x39, 0xca, 0xc3])[0].kind).toBe(FK.SUB_RI32);
+    // add eax, 5; mov [ebx], eax; inc edx: INC reads CF, so the ADD keeps its record.
+    expect(block([0x83, 0xc0, 0x05, 0x89, 0x03, 0x42, 0xc3])[0].kind).toBe(FK.ADD_RI32);
+    // sub ebx, 2; mov [esp], eax; call (followed); sub esp, 28: deferred across the call.
+    const call = block([0x83, 0xeb, 0x02, 0x89, 0x04, 0x24, 0xe8, ...le32(1), 0x90, 0x83, 0xec, 0x1c, 0x39, 0xca, 0xc3]);
+    expect(call.map((i) => i.kind)).toEqual([FK.SUB_RI32_DF, FK.MOV_MR32, FK.CALL32_IN, FK.SUB_RI32_NF, FK.CMP_RR32, FK.RET32]);
+    expect(call.map((i) => i.flagsFrom)).toEqual([0, 1, 1, 0, 0, 0]);
+  });
+
+  it('every flag-deferred form across memory moves, inline and through their handlers, before every overwriting form', () => {
+    const l = pair.layout;
+    const failures: string[] = [];
+    for (const form of DEFER_FORMS) {
+      const code = [...MOVES.flatMap((between) => OVERWRITE.flatMap((after) => groups(form, between, after))), ...SPIN];
+      const d = runBoth(code, 2 * MOVES.length * OVERWRITE.length * OPERANDS.length + 2, { ebx: l.dataWindow, esi: l.dataWindow + 1 });
+      if (d !== null) failures.push(`form ${form.join(',')}:\n${d}`);
+    }
+    expect(failures).toEqual([]);
+  });
+
+  it('a page fault in a memory move after a flag-deferred form sees its flags', () => {
+    const l = pair.layout;
+    // EBX: a page not present; ESI: the data window. mov edi, [ebx]; mov [ebx], eax; mov [ebx],
+    // al; movzx edi, byte [ebx]; push dword [ebx]; a store that works, then the fault; a push,
+    // then the fault; a followed call over one byte into the fault; mov eax, [esi] (EAX written:
+    // not deferred), then the fault.
+    const faulting = [
+      [0x8b, 0x3b], [0x89, 0x03], [0x88, 0x03], [0x0f, 0xb6, 0x3b], [0xff, 0x33], [0x89, 0x06, 0x8b, 0x3b],
+      [0x50, 0x8b, 0x3b], [0xe8, ...le32(1), 0x90, 0x8b, 0x3b], [0x8b, 0x06, 0x8b, 0x3b],
+    ];
+    const failures: string[] = [];
+    // The deferred forms on EAX, and sub esp, 28 (a function's entry).
+    for (const form of [...DEFER_FORMS, [0x83, 0xec, 0x1c]]) {
+      for (const moves of faulting) {
+        for (const ops of OPERANDS.slice(0, 3)) {
+          const code = [...setRegs(ops), ...form, ...moves, 0x39, 0xca, ...SPIN];
+          const d = runBoth(code, 4, { ebx: l.npPage, esi: l.dataWindow }, true);
+          if (d !== null) failures.push(`form ${form.join(',')} moves ${moves.join(',')} operands ${ops.join(',')}:\n${d}`);
+        }
+      }
     }
     expect(failures).toEqual([]);
   });
