@@ -8,6 +8,7 @@
  *   DOMUS_JIT=off   pure interpreter (no region or block compilation)
  *   DOMUS_JIT=all   compile every block into a region the first time it runs
  *   DOMUS_JIT=on    the normal thresholds (also the default when the variable is absent)
+ * and DOMUS_JIT_BACKEND=wasm compiles regions to WebAssembly (JitConfig.backend).
  */
 
 /** JIT settings of one Cpu. */
@@ -38,7 +39,15 @@ export interface JitConfig {
   throwOnFailure: boolean;
   /** Run recognised element-copy loops in bulk (copy-loops.ts). */
   copyLoops: boolean;
+  /**
+   * What regions are compiled to: 'js' (region-compiler.ts, one JavaScript function) or 'wasm'
+   * (wasm/region-wasm.ts, one WebAssembly function; needs the pool memory, else 'js').
+   */
+  backend: JitBackend;
 }
+
+/** Region backends. */
+export type JitBackend = 'js' | 'wasm';
 
 /** Executions of a block before it seeds a region. */
 const THRESHOLD = 64;
@@ -73,9 +82,9 @@ const COMPILE_KNEE = 16;
  */
 const MAX_REGION_INSNS = 400;
 
-function fromEnvironment(): string | undefined {
+function fromEnvironment(name = 'DOMUS_JIT'): string | undefined {
   const g = globalThis as { process?: { env?: Record<string, string | undefined> } };
-  return g.process?.env?.DOMUS_JIT;
+  return g.process?.env?.[name];
 }
 
 function defaults(): JitConfig {
@@ -90,6 +99,7 @@ function defaults(): JitConfig {
     compileKnee: COMPILE_KNEE,
     throwOnFailure: false,
     copyLoops: true,
+    backend: fromEnvironment('DOMUS_JIT_BACKEND') === 'wasm' ? 'wasm' : 'js',
   };
   const env = fromEnvironment();
   if (env === 'off' || env === '0') base.enabled = false;

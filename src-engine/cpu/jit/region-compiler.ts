@@ -40,6 +40,7 @@ import { ALU_TEMPLATES } from './templates-alu';
 import { CONTROL_TEMPLATES } from './templates-control';
 import { DATA_TEMPLATES } from './templates-data';
 import { STRING_TEMPLATES } from './templates-string';
+import { compileWasmRegion } from '../wasm/region-wasm';
 
 /** A compiled region: runs from block `bi` until it leaves; returns instructions retired. */
 export type RegionFn = (bi: number, max: number) => number;
@@ -203,6 +204,10 @@ export class RegionTooLarge {
  * or returns RegionTooLarge when its source would have more than `maxChars` characters.
  */
 export function compileRegion(blocksIn: readonly Block[], key: RegionKey, cpu: Cpu, maxChars = Infinity): Region | RegionTooLarge {
+  if (cpu.jit.backend === 'wasm') {
+    const w = compileWasmRegion(blocksIn, key, cpu);
+    if (w !== null) return w;
+  }
   const blocks = [...blocksIn].sort((a, b) => (a.eip >>> 0) - (b.eip >>> 0));
   const e0 = ((key.linPage << 12) - key.csBase) | 0;
   const table = new Int32Array(PAGE_BYTES);

@@ -1,0 +1,355 @@
+/**
+ * The WebAssembly region backend: compiles the blocks of a region (the same regions jit-page.ts
+ * forms for the JavaScript backend) into one WebAssembly function, run by Liftoff within
+ * milliseconds of compiling instead of waiting for TurboFan.
+ *
+ * Shape of the function `run(bi, max, gen) -> retired | -1`:
+ *
+ *   load registers, flags, segment bases from the Cpu's context words
+ *   block $fault  block $exit  loop $L  block $default  block $b(N-1) ... block $b0
+ *     br_table bi -> $b0 .. $b(N-1), $default
+ *   end $b0: block 0 (an edge is `bi = j; br $L`, a fall-through into the next block, or
+ *            EIP into the context and `br $exit`) ... end $b(N-1): block N-1
+ *   end $default: br $exit (EIP stays what the entry put there)
+ *   end $L, end $exit: write back, return n
+ *   end $fault: write back, store n and the fault point, return -1
+ *
+ * The JavaScript entry (the Region's fn) copies the state block's registers, flags, EFLAGS,
+ * segment bases and flat masks into the context, calls run, and copies back; after a fault it
+ * sets EIP and the retired count of the faulting instruction and rethrows what the import
+ * caught, as the JavaScript regions' catch does. The instruction budget and the frame's code
+ * generation are checked on every backward edge, the attention word every POLL_PERIOD of them
+ * and at the next edge after any import ran JavaScript.
+ */
+import type { Cpu } from '../cpu';
+import type { Block } from '../insn';
+import { udHandler } from '../handlers/common';
+import { gp } from '../fault';
+import { probeWrite, rd16, rd32, rd8, wr16, wr32, wr8 } from '../mmu';
+import { checkSegmentAccess } from '../segments';
+import { S_EFLAGS, S_EIP, S_LF_OP, S_SEG_BASE } from '../state';
+import type { Region, RegionKey } from '../jit/region-compiler';
+import { I32, ModuleBuilder, Op } from './wasm-encoder';
+import { CTX, CTX_BYTES, type ImportIds } from './wasm-ctx';
+import { addFlagHelpers } from './wasm-flags';
+import { POLL_PERIOD, WasmEmitter, type WasmLayout } from './wasm-emitter';
+import { WASM_TEMPLATES } from './wasm-templates';
+import { allocateArea, wasmPoolOf, type WasmPool } from './wasm-pool';
+
+const PAGE_BYTES = 4096;
+/** Words of lazy-flags record (S_LF_OP..S_LF_AUX). */
+const LF_WORDS = 5;
+/** Segment registers with cached bases (ES CS SS DS FS GS). */
+const SEGS = 6;
+const W_LF = CTX.LF / 4;
+const W_EFLAGS = CTX.EFLAGS / 4;
+const W_EO = CTX.EO / 4;
+const W_N = CTX.N / 4;
+const W_AT = CTX.AT / 4;
+const W_FAULT = CTX.FAULT / 4;
+const W_OK_R = CTX.OK_R / 4;
+const W_OK_W = CTX.OK_W / 4;
+const W_SEG = CTX.SEG_BASE / 4;
+
+/** A Cpu's context words in its pool's memory. */
+interface CpuCtx {
+  pool: WasmPool;
+  addr: number;
+  words: Int32Array;
+}
+
+const CONTEXTS = new WeakMap<Cpu, CpuCtx>();
+
+function contextOf(cpu: Cpu, pool: WasmPool): CpuCtx {
+  let c = CONTEXTS.get(cpu);
+  if (c === undefined || c.pool.memory !== pool.memory) {
+    const a = allocateArea(pool, CTX_BYTES);
+    c = { pool, addr: a.offset, words: new Int32Array(a.buffer, a.offset, CTX_BYTES / 4) };
+    CONTEXTS.set(cpu, c);
+  }
+  return c;
+}
+
+/** Whether the Cpu's memory is a pool memory the backend can compile for. */
+export function wasmAvailable(cpu: Cpu): boolean {
+  return wasmPoolOf(cpu.phys.mem8.buffer) !== undefined;
+}
+
+/** Writes the blocks through the emitter; returns how many instructions had a template. */
+function emitBlocks(e: WasmEmitter, blocks: readonly Block[]): number {
+  const f = e.f;
+  let templated = 0;
+  const labels = blocks.map(() => f.open(Op.Block));
+  // labels were opened outermost first: block N-1 is the outermost, so reverse the roles.
+  labels.reverse();
+  f.get(e.bi).brTable(labels, e.defaultLabel);
+  for (let j = 0; j < blocks.length; j++) {
+    f.end(labels[j]);
+    const b = blocks[j];
+    e.beginBlock(b, j);
+    e.ended = false;
+    const list = b.insns;
+    for (let k = 0; k < list.length; k++) {
+      const ins = list[k];
+      const last = k === list.length - 1;
+      const tpl = ins.fn === udHandler ? undefined : WASM_TEMPLATES[ins.mnem];
+      let done = false;
+      if (tpl !== undefined) {
+        const mark = f.code.length;
+        const atMark = e.atEip.length;
+        const known = e.known;
+        const stores = e.stores;
+        const wrote = e.wroteMemory;
+        e.beginInsn(ins, k, false);
+        done = tpl(e, ins, last);
+        if (!done) {
+          f.code.length = mark;
+          e.atEip.length = atMark;
+          e.atK.length = atMark;
+          e.atSynced.length = atMark;
+          e.known = known;
+          e.stores = stores;
+          e.wroteMemory = wrote;
+        } else {
+          templated++;
+          if (e.ended && !last) throw new Error(`wasm JIT: ${ins.mnem} at ${(ins.eip >>> 0).toString(16)} ends a block in its middle`);
+          if (!last && e.stores !== stores) e.checkWrittenCode();
+        }
+      }
+      if (!done) {
+        e.beginInsn(ins, k, true);
+        e.callHandler(last);
+        if (last) e.ended = true;
+      }
+      e.endInsn();
+    }
+    if (!e.ended) e.endFallThrough();
+  }
+  return templated;
+}
+
+/**
+ * Compiles `blocksIn` (all from the page `key` describes) into a WebAssembly region for `cpu`,
+ * or returns null when the Cpu's memory is not a pool memory.
+ */
+export function compileWasmRegion(blocksIn: readonly Block[], key: RegionKey, cpu: Cpu): Region | null {
+  const pool = wasmPoolOf(cpu.phys.mem8.buffer);
+  if (pool === undefined) return null;
+  const ctx = contextOf(cpu, pool);
+  const blocks = [...blocksIn].sort((a, b) => (a.eip >>> 0) - (b.eip >>> 0));
+  const e0 = ((key.linPage << 12) - key.csBase) | 0;
+  const table = new Int32Array(PAGE_BYTES);
+  for (let j = 0; j < blocks.length; j++) {
+    const d = (blocks[j].eip - e0) | 0;
+    if (d < 0 || d >= PAGE_BYTES) throw new Error(`wasm JIT: block ${(blocks[j].eip >>> 0).toString(16)} is not in page ${key.linPage.toString(16)}`);
+    table[d] = j + 1;
+  }
+  const layout: WasmLayout = {
+    indexOf: (eip) => {
+      const d = (eip - e0) | 0;
+      return d >= 0 && d < PAGE_BYTES ? table[d] - 1 : -1;
+    },
+    ss32: key.ss32,
+    csLimit: cpu.csLimit >>> 0,
+    frame: key.frame,
+    ctx: ctx.addr,
+    tagR: cpu.tagR.byteOffset,
+    tagW: cpu.tagW.byteOffset,
+    tlbOff: cpu.tlbOff.byteOffset,
+    codeMark: cpu.phys.codeMark.byteOffset,
+    codeGen: cpu.phys.codeGen.byteOffset,
+    blockEips: blocks.map((b) => b.eip),
+  };
+
+  const mb = new ModuleBuilder();
+  const ids: ImportIds = {
+    rd: mb.importFn('rd', [I32, I32], [I32]),
+    wr: mb.importFn('wr', [I32, I32, I32], [I32]),
+    rmw: mb.importFn('rmw', [I32, I32], [I32]),
+    chkSeg: mb.importFn('chkSeg', [I32, I32, I32, I32], []),
+    gp: mb.importFn('gp', [], []),
+    handler: mb.importFn('handler', [I32], [I32]),
+    attn: mb.importFn('attn', [], [I32]),
+    cfFn: 0,
+    condFn: 0,
+  };
+  const helpers = addFlagHelpers(mb);
+  ids.cfFn = helpers.cfFn;
+  ids.condFn = helpers.condFn;
+
+  const e = new WasmEmitter(layout, ids);
+  const f = e.f;
+  e.reload();
+  f.i32(0).set(e.n).i32(0).set(e.cw).i32(POLL_PERIOD).set(e.poll);
+  e.faultLabel = f.open(Op.Block);
+  e.exitLabel = f.open(Op.Block);
+  e.loopLabel = f.open(Op.Loop);
+  e.defaultLabel = f.open(Op.Block);
+  const templated = emitBlocks(e, blocks);
+  f.end(e.defaultLabel);
+  f.br(e.exitLabel);
+  f.end(e.loopLabel);
+  f.end(e.exitLabel);
+  e.writeBack();
+  f.get(e.n).op(Op.Return);
+  f.end(e.faultLabel);
+  e.writeBack();
+  f.i32(0).get(e.n).mem(Op.I32Store, ctx.addr + CTX.N);
+  f.i32(0).get(e.at).mem(Op.I32Store, ctx.addr + CTX.AT);
+  f.i32(-1);
+  mb.addFn(f, 'run');
+  const bytes = mb.encode();
+
+  const { fn, genCell } = bindRegion(cpu, ctx, bytes, e, key);
+  const insns = blocks.reduce((sum, b) => sum + b.insns.length, 0);
+  return {
+    fn,
+    cpu,
+    phys: cpu.phys,
+    tagR: cpu.tagR,
+    attn: cpu.attn,
+    attnIdx: cpu.attnIdx,
+    csLimit: cpu.csLimit,
+    table,
+    e0,
+    frame: key.frame,
+    gen: genCell,
+    dead: false,
+    ss32: key.ss32,
+    blocks,
+    insns,
+    templated,
+    source: `/* WebAssembly region, ${bytes.length} bytes */`,
+    copyLoop: false,
+  };
+}
+
+/** Instantiates the module and returns the region's JavaScript entry. */
+function bindRegion(
+  cpu: Cpu,
+  ctx: CpuCtx,
+  bytes: Uint8Array<ArrayBuffer>,
+  e: WasmEmitter,
+  key: RegionKey,
+): { fn: (bi: number, max: number) => number; genCell: Int32Array } {
+  const ss32 = key.ss32;
+  const w = ctx.words;
+  const s = cpu.s;
+  const tR = cpu.tagR;
+  const csLimit = cpu.csLimit;
+  const sites = e.handlers;
+  const atEip = Int32Array.from(e.atEip);
+  const atK = Int32Array.from(e.atK);
+  const atSynced = Int8Array.from(e.atSynced);
+  // The frame's code generation the region is valid in (enterRegion moves it on revalidation).
+  const genCell = Int32Array.of(key.gen);
+  let pending: unknown = null;
+  let ep = 0;
+  const caught = (ex: unknown): void => {
+    pending = ex;
+    w[W_FAULT] = 1;
+  };
+  const toState = (): void => {
+    for (let k = 0; k < 8; k++) s[k] = w[k];
+    for (let k = 0; k < LF_WORDS; k++) s[S_LF_OP + k] = w[W_LF + k];
+  };
+  const fromState = (): void => {
+    for (let k = 0; k < 8; k++) w[k] = s[k];
+    for (let k = 0; k < LF_WORDS; k++) w[W_LF + k] = s[S_LF_OP + k];
+    w[W_EFLAGS] = s[S_EFLAGS];
+    w[W_OK_R] = cpu.segOkR;
+    w[W_OK_W] = cpu.segOkW;
+    for (let k = 0; k < SEGS; k++) w[W_SEG + k] = s[S_SEG_BASE + k];
+  };
+  const imports = {
+    m: ctx.pool.memory,
+    rd: (l: number, size: number): number => {
+      try {
+        return size === 4 ? rd32(cpu, l) : size === 2 ? rd16(cpu, l) : rd8(cpu, l);
+      } catch (ex) {
+        caught(ex);
+        return 0;
+      }
+    },
+    wr: (l: number, size: number, v: number): number => {
+      try {
+        if (size === 4) wr32(cpu, l, v);
+        else if (size === 2) wr16(cpu, l, v);
+        else wr8(cpu, l, v);
+        return cpu.codeWritten ? 1 : 0;
+      } catch (ex) {
+        caught(ex);
+        return 0;
+      }
+    },
+    rmw: (l: number, size: number): number => {
+      try {
+        probeWrite(cpu, l, size);
+        return size === 4 ? rd32(cpu, l) : size === 2 ? rd16(cpu, l) : rd8(cpu, l);
+      } catch (ex) {
+        caught(ex);
+        return 0;
+      }
+    },
+    chkSeg: (seg: number, off: number, size: number, write: number): void => {
+      try {
+        checkSegmentAccess(cpu, seg, off, size, write !== 0);
+      } catch (ex) {
+        caught(ex);
+      }
+    },
+    gp: (): void => {
+      try {
+        gp(cpu, 0);
+      } catch (ex) {
+        caught(ex);
+      }
+    },
+    handler: (id: number): number => {
+      const site = sites[id];
+      toState();
+      s[S_EIP] = site.endEip;
+      try {
+        site.ins.fn(cpu, site.ins);
+      } catch (ex) {
+        pending = ex;
+        return 2;
+      }
+      fromState();
+      if (
+        cpu.codeWritten || cpu.linkEpoch !== ep || cpu.ss32 !== ss32 || cpu.tagR !== tR || cpu.csLimit !== csLimit ||
+        cpu.localAttention || cpu.slowMode
+      ) {
+        w[W_EO] = site.last ? s[S_EIP] : site.ins.next;
+        return 1;
+      }
+      if (site.last) w[W_EO] = s[S_EIP];
+      return 0;
+    },
+    attn: (): number => (cpu.attn[cpu.attnIdx] !== 0 ? 1 : 0),
+  };
+  const mod = new WebAssembly.Module(bytes);
+  const inst = new WebAssembly.Instance(mod, { e: imports });
+  const run = inst.exports.run as unknown as (bi: number, max: number, gen: number) => number;
+  const fn = (bi: number, max: number): number => {
+    fromState();
+    w[W_EO] = s[S_EIP];
+    w[W_FAULT] = 0;
+    cpu.codeWritten = false;
+    ep = cpu.linkEpoch;
+    const n = run(bi, max, genCell[0]);
+    if (n < 0) {
+      const at = w[W_AT];
+      if (atSynced[at] === 0) toState();
+      cpu.icount += w[W_N] + atK[at];
+      s[S_EIP] = atEip[at];
+      const ex = pending;
+      pending = null;
+      throw ex;
+    }
+    toState();
+    s[S_EIP] = w[W_EO];
+    return n;
+  };
+  return { fn, genCell };
+}
