@@ -40,6 +40,7 @@ export const enum Op {
   I32Store8 = 0x3a,
   I32Store16 = 0x3b,
   I32Const = 0x41,
+  I64Const = 0x42,
   I32Eqz = 0x45,
   I32Eq = 0x46,
   I32Ne = 0x47,
@@ -63,8 +64,10 @@ export const enum Op {
   I32ShrS = 0x75,
   I32ShrU = 0x76,
   I64Mul = 0x7e,
+  I64ShrU = 0x88,
   I32WrapI64 = 0xa7,
   I64ExtendI32S = 0xac,
+  I64ExtendI32U = 0xad,
   I32Extend8S = 0xc0,
   I32Extend16S = 0xc1,
 }
@@ -121,6 +124,13 @@ export class FnBuilder {
 
   i32(v: number): this {
     this.code.push(Op.I32Const);
+    sleb(this.code, v);
+    return this;
+  }
+
+  /** i64.const of an int32 value (sign-extended). */
+  i64(v: number): this {
+    this.code.push(Op.I64Const);
     sleb(this.code, v);
     return this;
   }

@@ -6,11 +6,13 @@
  *
  * Covered: MOV (not segment registers), MOVZX MOVSX LEA, ADD OR ADC SBB AND SUB XOR CMP TEST in
  * every operand form and size, INC DEC NOT NEG, SHL SHR SAR by an immediate, JMP Jcc CALL RET,
- * PUSH (register, immediate, memory), POP to a register, XCHG of registers, NOP, SETcc, CMOVcc.
+ * PUSH (register, immediate, memory), POP to a register, XCHG of registers, NOP, SETcc, CMOVcc,
+ * MUL and IMUL (one, two and three operands), LOOP LOOPE LOOPNE JCXZ.
  */
 import type { Insn } from '../insn';
 import { OP_IMM, OP_MEM, OP_REG } from '../decoder';
-import { LF_ADC, LF_ADD, LF_DEC, LF_INC, LF_LOGIC, LF_SAR, LF_SBB, LF_SHL, LF_SHR, LF_SUB } from '../lazy-flags';
+import { LF_ADC, LF_ADD, LF_DEC, LF_INC, LF_LOGIC, LF_MUL, LF_SAR, LF_SBB, LF_SHL, LF_SHR, LF_SUB } from '../lazy-flags';
+import { EAX, ECX, EDX } from '../state';
 import { kindOf, sizeIndex } from '../jit/template';
 import { Op } from './wasm-encoder';
 import type { WasmEmitter } from './wasm-emitter';
@@ -378,6 +380,136 @@ const pop: WasmTemplate = (e, i) => {
   return true;
 };
 
+/** Records MUL/IMUL flags (handlers/muldiv.ts mulFlags: A and B zero, AUX = CF = OF). */
+function mulFlags(e: WasmEmitter, size: number, lo: number, cf: number): void {
+  const z = e.tmp();
+  e.f.i32(0).set(z);
+  e.setFlags((LF_MUL << 2) | sizeIndex(size), z, z, lo, cf);
+}
+
+/** MUL and IMUL with one operand: AX, DX:AX or EDX:EAX = accumulator times r/m. */
+function mul1(signed: boolean): WasmTemplate {
+  return (e, i) => {
+    const size = i.size;
+    const k0 = kindOf(i, 0);
+    if (kindOf(i, 1) !== 0 || (k0 !== OP_REG && k0 !== OP_MEM)) return false;
+    const f = e.f;
+    const src = k0 === OP_REG ? regLocal(e, size, i.r1) : e.load(size, e.lin(i, size, false));
+    const lo = e.tmp();
+    const hi = e.tmp();
+    const cf = e.tmp();
+    if (size === 4) {
+      const p = e.f.local(0x7e);
+      const ext = signed ? Op.I64ExtendI32S : Op.I64ExtendI32U;
+      f.get(e.r[EAX]).op(ext).get(src).op(ext).op(Op.I64Mul).tee(p).op(Op.I32WrapI64).set(lo);
+      f.get(p).i64(32).op(Op.I64ShrU).op(Op.I32WrapI64).set(hi);
+      if (signed) f.get(hi).get(lo).i32(31).op(Op.I32ShrS).op(Op.I32Ne).set(cf);
+      else f.get(hi).i32(0).op(Op.I32Ne).set(cf);
+      f.get(lo).set(e.r[EAX]).get(hi).set(e.r[EDX]);
+      mulFlags(e, size, lo, cf);
+      return true;
+    }
+    const ext = size === 1 ? Op.I32Extend8S : Op.I32Extend16S;
+    const pr = e.tmp();
+    e.rd(size, 0);
+    if (signed) f.op(ext);
+    f.get(src);
+    if (signed) f.op(ext);
+    f.op(Op.I32Mul).set(pr);
+    if (size === 1) {
+      f.get(pr).i32(0xff).op(Op.I32And).set(lo);
+      if (signed) f.get(pr).get(pr).op(Op.I32Extend8S).op(Op.I32Ne).set(cf);
+      else f.get(pr).i32(0xff00).op(Op.I32And).i32(0).op(Op.I32Ne).set(cf);
+      e.wr(2, 0, pr);
+    } else {
+      f.get(pr).i32(0xffff).op(Op.I32And).set(lo);
+      f.get(pr).i32(16).op(Op.I32ShrS).set(hi);
+      if (signed) f.get(pr).get(pr).op(Op.I32Extend16S).op(Op.I32Ne).set(cf);
+      else f.get(pr).i32(-65536).op(Op.I32And).i32(0).op(Op.I32Ne).set(cf);
+      e.wr(2, 0, pr);
+      e.wr(2, EDX * 2, hi);
+    }
+    mulFlags(e, size, lo, cf);
+    return true;
+  };
+}
+
+const mulOne = mul1(false);
+const imulOne = mul1(true);
+
+/** IMUL r, r/m and IMUL r, r/m, imm (16 and 32 bits), else the one-operand form. */
+const imul: WasmTemplate = (e, i, last) => {
+  const k1 = kindOf(i, 1);
+  if (kindOf(i, 0) !== OP_REG || (k1 !== OP_REG && k1 !== OP_MEM)) return imulOne(e, i, last);
+  const size = i.size;
+  if (size !== 4 && size !== 2) return false;
+  const f = e.f;
+  const b = k1 === OP_MEM ? e.load(size, e.lin(i, size, false)) : regLocal(e, size, i.r2);
+  const a = e.tmp();
+  if (kindOf(i, 2) === OP_IMM) f.i32(i.imm | 0).set(a);
+  else {
+    e.rd(size, i.r1);
+    f.set(a);
+  }
+  const lo = e.tmp();
+  const cf = e.tmp();
+  if (size === 4) {
+    const p = f.local(0x7e);
+    f.get(b).op(Op.I64ExtendI32S).get(a).op(Op.I64ExtendI32S).op(Op.I64Mul).tee(p).op(Op.I32WrapI64).set(lo);
+    f.get(p).get(lo).op(Op.I64ExtendI32S).op(Op.I64Ne).set(cf);
+  } else {
+    const pr = e.tmp();
+    f.get(b).op(Op.I32Extend16S).get(a).op(Op.I32Extend16S).op(Op.I32Mul).set(pr);
+    f.get(pr).i32(0xffff).op(Op.I32And).set(lo);
+    f.get(pr).get(pr).op(Op.I32Extend16S).op(Op.I32Ne).set(cf);
+  }
+  mulFlags(e, size, lo, cf);
+  e.wr(size, i.r1, lo);
+  return true;
+};
+
+function loop(kind: 'LOOP' | 'LOOPE' | 'LOOPNE'): WasmTemplate {
+  return (e, i) => {
+    const f = e.f;
+    const cnt = e.tmp();
+    const tk = e.tmp();
+    f.get(e.r[ECX]).i32(1).op(Op.I32Sub);
+    if (i.a16) f.i32(0xffff).op(Op.I32And);
+    f.tee(cnt).i32(0).op(Op.I32Ne);
+    if (kind !== 'LOOP') {
+      e.cond(kind === 'LOOPE' ? 4 : 5);
+      f.op(Op.I32And);
+    }
+    f.set(tk);
+    if (i.target >>> 0 > e.layout.csLimit >>> 0) {
+      f.get(tk);
+      const b = f.open(Op.If);
+      e.checkTarget({ value: i.target });
+      f.end(b);
+    }
+    if (i.a16) e.wr(2, ECX * 2, cnt);
+    else e.wr(4, ECX, cnt);
+    e.endBranch(tk, i.target);
+    return true;
+  };
+}
+
+const jcxz: WasmTemplate = (e, i) => {
+  const f = e.f;
+  const tk = e.tmp();
+  f.get(e.r[ECX]);
+  if (i.a16) f.i32(0xffff).op(Op.I32And);
+  f.op(Op.I32Eqz).set(tk);
+  if (i.target >>> 0 > e.layout.csLimit >>> 0) {
+    f.get(tk);
+    const b = f.open(Op.If);
+    e.checkTarget({ value: i.target });
+    f.end(b);
+  }
+  e.endBranch(tk, i.target);
+  return true;
+};
+
 /** Every template of the backend, by mnemonic. */
 export const WASM_TEMPLATES: Readonly<Record<string, WasmTemplate>> = {
   ADD: alu, OR: alu, ADC: alu, SBB: alu, AND: alu, SUB: alu, XOR: alu, CMP: alu, TEST: alu,
@@ -385,4 +517,5 @@ export const WASM_TEMPLATES: Readonly<Record<string, WasmTemplate>> = {
   MOV: mov, MOVZX: extend(false), MOVSX: extend(true), LEA: lea, XCHG: xchg, NOP: nop,
   SETCC: setcc, CMOV: cmov, SHL: shift, SHR: shift, SAR: shift,
   JMP: jmp, JCC: jcc, CALL: call, RET: ret, PUSH: push, POP: pop,
+  MUL: mulOne, IMUL: imul, LOOP: loop('LOOP'), LOOPE: loop('LOOPE'), LOOPNE: loop('LOOPNE'), JCXZ: jcxz,
 };
