@@ -43,7 +43,9 @@ import {
   coreYield,
   type SchedDomainConfig,
 } from './core-domains';
-import type { Credit2EdgeModel } from './credit2-edge-model';
+import { Credit2EdgeModel } from './credit2-edge-model';
+import { CreditEdgeModel } from './credit-edge-model';
+import type { CreditState } from './credit-runq';
 import { credit2Rqd, type Credit2State } from './credit2-runqueue';
 import { corePeekBlock, corePeekNext, coreSchedule, type CoreState, type VcpuRecord, type PcpuRecord, type ScheduleDecision, type SchedHost, type SchedulePeek, type VcpuRef } from './core-records';
 import { viewPcpus, viewVcpu, viewXlCpupoolList, viewXlList, viewXlSchedCredit, viewXlSchedRtds, viewXlVcpuList } from './core-view';
@@ -183,17 +185,16 @@ export class SchedCore {
   private readonly edgeOffered: VcpuRecord[] = [];
 
   /**
-   * Copies pCPU `pcpu`'s credit2 pool into `model` (credit2-edge-model.ts: the numbers a pCPU steps
-   * to take timer edges by itself), with the blocked vCPUs `offered` it may wake. False if the pool
-   * is not credit2, a reschedule is pending for another reason than credit2's tickle, or the pool is
+   * Copies pCPU `pcpu`'s pool into `model` (edge-model.ts: the numbers a pCPU steps to take timer
+   * edges by itself; a Credit2EdgeModel for a credit2 pool, a CreditEdgeModel for credit), with the
+   * blocked vCPUs `offered` it may wake. False if the model is not the pool's scheduler's, a
+   * reschedule is pending (under credit2, other than through its tickled mask), or the pool is
    * outside what the model mirrors. Side-effect free.
    */
-  loadEdgeModel(pcpu: number, offered: readonly VcpuRef[], model: Credit2EdgeModel): boolean {
+  loadEdgeModel(pcpu: number, offered: readonly VcpuRef[], model: Credit2EdgeModel | CreditEdgeModel): boolean {
     const p = this.cs.pcpus[pcpu];
     const pool = p?.pool;
-    if (!pool || pool.sched !== 'credit2') return false;
-    const s = pool.state as Credit2State;
-    if (p.resched && !credit2Rqd(s, pcpu).tickled.has(pcpu)) return false;
+    if (!pool) return false;
     const units = this.edgeOffered;
     units.length = 0;
     for (const r of offered) {
@@ -201,7 +202,13 @@ export class SchedCore {
       if (v.domain.pool !== pool) return false;
       units.push(v);
     }
-    return model.load(s, pcpu, units);
+    if (pool.sched === 'credit2' && model instanceof Credit2EdgeModel) {
+      const s = pool.state as Credit2State;
+      if (p.resched && !credit2Rqd(s, pcpu).tickled.has(pcpu)) return false;
+      return model.load(s, pcpu, units);
+    }
+    if (pool.sched === 'credit' && model instanceof CreditEdgeModel && !p.resched) return model.load(pool.state as CreditState, pcpu, units);
+    return false;
   }
 
   /**

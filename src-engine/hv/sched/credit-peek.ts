@@ -39,7 +39,7 @@ import { PRI_IDLE, PRI_OVER, creditPcpu, cu, type CreditState, type CreditUnit }
 import type { SchedPeek, SchedUnit } from './sched-ops';
 
 /** CSCHED_MIN_TIMER = XEN_SYSCTL_SCHED_RATELIMIT_MIN: shortest slice, 100 us (as credit.ts). */
-const CREDIT_MIN_TIMER_NS = 100_000;
+export const CREDIT_MIN_TIMER_NS = 100_000;
 
 /** What earlier steps of a chain changed (nothing for a single decision). */
 interface CreditChain {

@@ -34,14 +34,9 @@ import {
   type Credit2State,
   type Credit2Unit,
 } from './credit2-runqueue';
+import { EDGE_QUIET, EDGE_TICKLE, MODEL_ASK, type EdgeModel } from './edge-model';
 import type { SchedUnit } from './sched-ops';
 
-/** wake(): the unit is queued and the running unit runs on. */
-export const EDGE_QUIET = 0;
-/** wake(): runq_tickle tickled the pCPU: schedule() at the stop that follows. */
-export const EDGE_TICKLE = 1;
-/** The model cannot tell (or left the part of credit2 it mirrors): the pCPU must ask. */
-export const MODEL_ASK = -1;
 
 const NS_PER_US = 1000;
 
@@ -90,7 +85,7 @@ export function credit2EdgeModelWords(capacity: number): number {
 }
 
 /** A credit2 model over a Float64Array (see the file comment). */
-export class Credit2EdgeModel {
+export class Credit2EdgeModel implements EdgeModel {
   private readonly units: number;
   /** credit2SliceLength's view of the pool and of the unit it sizes (reused). */
   private readonly pool = { ratelimitUs: 0 };

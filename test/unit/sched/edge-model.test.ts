@@ -1,16 +1,20 @@
 /**
- * Credit2EdgeModel (src-engine/hv/sched/credit2-edge-model.ts): the numbers a pCPU steps to take
+ * Credit2EdgeModel and CreditEdgeModel (src-engine/hv/sched/credit2-edge-model.ts,
+ * credit-edge-model.ts): the numbers a pCPU steps to take
  * the timer edges of halted tick VCPUs while it runs a busy one (docs/architecture.md, "Timer
  * edges taken by a busy pCPU") must give exactly what SchedCore's wake, block and schedule give at
  * the same instants: whether a wake tickles the pCPU, which VCPU each schedule picks, its slice end,
- * and whether context_saved's re-insert tickles again. Random 1-pCPU credit2 pools of spin-like and
+ * and whether context_saved's re-insert tickles again. Random 1-pCPU credit2 and credit pools of spin-like and
  * tick-like VCPUs (PIT edges every 10 ms at random phases, handlers of a few microseconds) under
  * rate limits from 0 to 2 ms, driven on a manual clock; the model is loaded as a hypervisor pass
- * would (SchedCore.loadEdgeModel) at random points and stepped beside the real calls until it asks.
+ * would (SchedCore.loadEdgeModel) at random points and stepped beside the real calls until it asks
+ * or a scheduler timer runs (credit's tick and accounting: a pass, which ends the model).
  */
 import { describe, expect, it } from 'vitest';
 import type { ScheduleDecision } from '../../../src-engine/hv/sched/core-records';
-import { Credit2EdgeModel, EDGE_TICKLE, MODEL_ASK, credit2EdgeModelWords } from '../../../src-engine/hv/sched/credit2-edge-model';
+import { Credit2EdgeModel, credit2EdgeModelWords } from '../../../src-engine/hv/sched/credit2-edge-model';
+import { CreditEdgeModel, creditEdgeModelWords } from '../../../src-engine/hv/sched/credit-edge-model';
+import { EDGE_TICKLE, MODEL_ASK } from '../../../src-engine/hv/sched/edge-model';
 import { seededRandom } from '../../../src-engine/hv/sched/sim/workloads';
 import { MS, S, US, manualCore } from './helpers';
 
@@ -29,12 +33,12 @@ interface Counts {
   loads: number;
 }
 
-function drive(seed: number, ratelimitUs: number, c: Counts): void {
+function drive(seed: number, sched: 'credit2' | 'credit', ratelimitUs: number, c: Counts): void {
   const rnd = seededRandom(seed);
   // Odd seeds run at fractional instants, as the engine's clock does.
   const frac = seed % 2 === 1 ? (): number => Math.floor(rnd() * 1000) / 1000 : (): number => 0;
-  const { host, core } = manualCore(1, 'credit2');
-  core.setPoolParams('Pool-0', { sched: 'credit2', ratelimitUs });
+  const { host, core } = manualCore(1, sched);
+  core.setPoolParams('Pool-0', sched === 'credit2' ? { sched, ratelimitUs } : { sched, ratelimitUs });
   const nrSpin = 1 + Math.floor(rnd() * 2);
   const nrTicks = 3 + Math.floor(rnd() * 10);
   const ticks = new Set<number>();
@@ -45,7 +49,7 @@ function drive(seed: number, ratelimitUs: number, c: Counts): void {
   /** Each tick VCPU's next PIT edge. */
   const edge = new Map<number, number>();
   for (const d of ticks) edge.set(d, Math.floor(rnd() * PERIOD) + frac());
-  const model = new Credit2EdgeModel(new Float64Array(credit2EdgeModelWords(32)));
+  const model = sched === 'credit2' ? new Credit2EdgeModel(new Float64Array(credit2EdgeModelWords(32))) : new CreditEdgeModel(new Float64Array(creditEdgeModelWords(32)));
   let live = false;
   let dec: ScheduleDecision = core.schedule(0);
   host.take();
@@ -86,7 +90,8 @@ function drive(seed: number, ratelimitUs: number, c: Counts): void {
     }
     startRun(t);
   };
-  while (host.t < S / 4) {
+  for (let steps = 0; host.t < S / 4; steps++) {
+    if (steps > 200_000) throw new Error(`seed ${seed}: no progress at ${host.t} (running d${running()}, until ${dec.until}, timer ${core.nextTimer()})`);
     // A hypervisor pass loads the model now and then (and after it asked, sooner).
     if (!live && rnd() < 0.3) {
       const offered = [...ticks].filter((d) => core.vcpuInfo(d, 0).state === 'blocked').map((d) => ({ domid: d, vcpu: 0 }));
@@ -103,13 +108,29 @@ function drive(seed: number, ratelimitUs: number, c: Counts): void {
         who = d;
       }
     }
-    const t = Math.min(nextEdge, haltAt, dec.until, stopAt);
-    if (t === haltAt) {
+    const timer = core.nextTimer();
+    // A pCPU past its slice end stops at stopAt (a little late; edges may come first).
+    const sliceEnd = stopAt === Infinity ? dec.until : Infinity;
+    const t = Math.min(nextEdge, haltAt, sliceEnd, stopAt, timer);
+    expect(t, `seed ${seed}: the clock goes forwards`).toBeGreaterThanOrEqual(host.t);
+    if (t === timer) {
+      // A scheduler timer (credit's tick and accounting) wakes the hypervisor: its pass ends the model.
+      host.t = t;
+      core.runTimers();
+      live = false;
+      if (host.take().includes(0)) {
+        stopAt = Infinity;
+        schedule(t, false);
+      }
+    } else if (t === haltAt) {
       stopAt = Infinity;
       schedule(t, true);
-    } else if (t === dec.until || t === stopAt) {
+    } else if (t === stopAt) {
       stopAt = Infinity;
       schedule(t, false);
+    } else if (t === sliceEnd) {
+      // The pCPU stops at or a little after its slice end (never at the very instant it started).
+      stopAt = Math.max(t + (rnd() < 0.5 ? 0 : Math.floor(rnd() * 5 * US) + frac()), host.t + 1);
     } else {
       edge.set(who, nextEdge + PERIOD);
       // An edge of a VCPU that is not blocked only sets IRR: no wake.
@@ -135,17 +156,19 @@ function drive(seed: number, ratelimitUs: number, c: Counts): void {
   }
 }
 
-describe('Credit2EdgeModel: a pCPU stepping credit2 by itself', () => {
-  it('gives what wake, block and schedule give, at every step, on random 1-pCPU pools', () => {
-    const c: Counts = { wakes: 0, tickles: 0, schedules: 0, switches: 0, asks: 0, loads: 0 };
-    for (let seed = 1; seed <= 60; seed++) drive(seed, [0, 100, 500, 1000, 2000][seed % 5], c);
-    console.log(`credit2 edge model: ${c.loads} loads, ${c.wakes} wakes (${c.tickles} tickled), ${c.schedules} schedules (${c.switches} switches), ${c.asks} asks`);
-    // The steps the pCPU needs in the 50-ticks-beside-spin case all came up, many times.
-    expect(c.wakes).toBeGreaterThan(2000);
-    expect(c.tickles).toBeGreaterThan(200);
-    expect(c.switches).toBeGreaterThan(1000);
-    expect(c.loads).toBeGreaterThan(100);
-  });
+describe('edge models: a pCPU stepping the scheduler by itself', () => {
+  for (const sched of ['credit2', 'credit'] as const) {
+    it(`${sched}: gives what wake, block and schedule give, at every step, on random 1-pCPU pools`, () => {
+      const c: Counts = { wakes: 0, tickles: 0, schedules: 0, switches: 0, asks: 0, loads: 0 };
+      for (let seed = 1; seed <= 60; seed++) drive(seed, sched, [0, 100, 500, 1000, 2000][seed % 5], c);
+      console.log(`${sched} edge model: ${c.loads} loads, ${c.wakes} wakes (${c.tickles} tickled), ${c.schedules} schedules (${c.switches} switches), ${c.asks} asks`);
+      // The steps the pCPU needs in the 50-ticks-beside-spin case all came up, many times.
+      expect(c.wakes).toBeGreaterThan(2000);
+      expect(c.tickles).toBeGreaterThan(200);
+      expect(c.switches).toBeGreaterThan(1000);
+      expect(c.loads).toBeGreaterThan(100);
+    });
+  }
 
   it('refuses a pool it does not mirror: a capped domain, or two pCPUs', () => {
     const model = new Credit2EdgeModel(new Float64Array(credit2EdgeModelWords(8)));
@@ -163,5 +186,8 @@ describe('Credit2EdgeModel: a pCPU stepping credit2 by itself', () => {
     b.core.schedule(0);
     b.core.schedule(1);
     expect(b.core.loadEdgeModel(0, [], model) || b.core.loadEdgeModel(1, [], model)).toBe(false);
+    // The model must be the pool's scheduler's.
+    const credit = new CreditEdgeModel(new Float64Array(creditEdgeModelWords(8)));
+    expect(a.core.loadEdgeModel(0, [], credit)).toBe(false);
   });
 });
