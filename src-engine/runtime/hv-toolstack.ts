@@ -140,6 +140,9 @@ export class HvToolstack {
    * and restore": the save is transparent, the guest is not asked to suspend).
    */
   private snapshot(d: HvDomain, onPcpu: boolean): unknown {
+    // A VCPU still on its pCPU when the pause came may have shut the domain down since.
+    const down = d.shutdown ?? d.pendingShutdown;
+    if (down !== undefined) throw new DomusError('domain.shut-down', `Domain ${d.spec.name} has shut down (${down.reason}); there is nothing to save.`, d.spec.name);
     if (!d.paused) throw new DomusError('domain.not-paused', `Domain ${d.spec.name} must be paused to be saved.`, d.spec.name);
     if (onPcpu) throw new DomusError('domain.busy', `Domain ${d.spec.name} is still leaving its pCPUs; try again.`, d.spec.name);
     const onlineVcpus = this.deps.sched.xlList().find((r) => r.domid === d.domid)?.vcpus ?? d.vcpuState.length;

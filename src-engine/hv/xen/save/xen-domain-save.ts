@@ -163,7 +163,10 @@ export function loadXenCore(env: XenCoreLoadEnv, d: XenDomain, s: XenCoreSave, n
     d.maptrack.set(m.handle, { grantor: d.domid, ref: m.ref, gfn: m.gfn, frame, grantorGfn: d.grants.read(m.ref)?.frame ?? -1 });
   }
   d.nextHandle = isInt(s.nextHandle) ? s.nextHandle : 0;
-  d.shutdownCode = s.shutdownCode ?? undefined;
+  // A restored domain has not shut down, whatever the image says: a domain saved after its
+  // SCHEDOP_shutdown (an image from before the engine refused that) would otherwise ignore every
+  // later SCHEDOP_shutdown (xenShutdown acts on the first only) and never power off.
+  d.shutdownCode = undefined;
   d.pendingShutdownCode = s.pendingShutdownCode ?? undefined;
   for (const [nr, n] of s.hypercalls) d.hypercalls.set(nr, n);
 }
