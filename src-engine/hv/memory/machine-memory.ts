@@ -86,7 +86,7 @@ export class MachineMemory {
       );
     }
     this.totalFrames = bytes / FRAME_SIZE;
-    this.buffers = existing ?? newBuffers(bytes, config.wasm ?? true);
+    this.buffers = existing ?? newBuffers(bytes, config.wasm ?? poolIsWasmByDefault());
     const v = viewsOf(this.buffers);
     this.mem8 = v.mem8;
     this.mem16 = v.mem16;
@@ -175,6 +175,15 @@ export class MachineMemory {
       this.freeCount++;
     }
   }
+}
+
+/**
+ * Whether new pools are WebAssembly memories: yes, unless the environment variable DOMUS_POOL is
+ * "plain" (read where a `process` global exists; for comparing the two in benchmarks).
+ */
+function poolIsWasmByDefault(): boolean {
+  const g = globalThis as { process?: { env?: Record<string, string | undefined> } };
+  return g.process?.env?.DOMUS_POOL !== 'plain';
 }
 
 function newBuffers(bytes: number, wasm: boolean): MachineMemoryBuffers {

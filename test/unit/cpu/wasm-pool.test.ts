@@ -40,6 +40,18 @@ describe('the machine pool as one WebAssembly.Memory', () => {
     expect(wasmPoolOf(pool.mem8.buffer)).toBeUndefined();
   });
 
+  it('makes plain pools by default when DOMUS_POOL=plain (for comparing the two)', () => {
+    const was = process.env.DOMUS_POOL;
+    process.env.DOMUS_POOL = 'plain';
+    try {
+      expect(new MachineMemory(POOL).buffers.wasm).toBeUndefined();
+    } finally {
+      if (was === undefined) delete process.env.DOMUS_POOL;
+      else process.env.DOMUS_POOL = was;
+    }
+    expect(new MachineMemory(POOL).buffers.wasm).toBeInstanceOf(WebAssembly.Memory);
+  });
+
   it('allocates aligned, disjoint areas after the frames and grows the memory for them', () => {
     const pool = new MachineMemory(POOL);
     const wp = wasmPoolOf(pool.mem8.buffer);
