@@ -8,8 +8,8 @@
  * scheduler's next timer at most (the caller bounds it with SchedCore.nextTimer), and inside that
  * span the classes change only where a wake promotes UNDER to BOOST. So the model carries each
  * unit's class, the queue order and the running unit's state entry time (the rate limit), and
- * mirrors: wake (csched_unit_wake's BOOST, __runq_insert behind every unit of an equal or higher
- * class, __runq_tickle on a pool of one busy pCPU: a tickle when the woken class is above the
+ * mirrors: wake (csched_unit_wake's BOOST, __runq_insert before the first unit of a lower class
+ * from the head, __runq_tickle on a pool of one busy pCPU: a tickle when the woken class is above the
  * running one), block of the running unit, and csched_schedule (the rate limit keeps a runnable
  * unit for its remainder, at least CSCHED_MIN_TIMER; else the unit goes back into the queue and the
  * head runs for a time slice; load balancing has no peer on one pCPU and only takes the head off).
@@ -169,16 +169,17 @@ export class CreditEdgeModel implements EdgeModel {
     return true;
   }
 
-  /** __runq_insert: behind every queued unit of an equal or higher class. */
+  /** __runq_insert: before the first queued unit of a lower class, scanning from the head. */
   private insert(i: number): void {
     const m = this.m;
     const pri = m[this.units + i * UNIT_WORDS + U_PRI];
-    let k = m[H_RUNQ_LEN];
-    while (k > 0 && pri > m[this.units + m[HEADER_WORDS + k - 1] * UNIT_WORDS + U_PRI]) {
-      m[HEADER_WORDS + k] = m[HEADER_WORDS + k - 1];
-      k--;
-    }
-    m[HEADER_WORDS + k] = i;
+    const len = m[H_RUNQ_LEN];
+    // Scanned from the head as Xen does: the queue need not be sorted (the accounting moves queued
+    // units between classes, and the tick's runq_sort only moves OVER units behind the others).
+    let at = 0;
+    while (at < len && !(pri > m[this.units + m[HEADER_WORDS + at] * UNIT_WORDS + U_PRI])) at++;
+    for (let k = len; k > at; k--) m[HEADER_WORDS + k] = m[HEADER_WORDS + k - 1];
+    m[HEADER_WORDS + at] = i;
     m[H_RUNQ_LEN]++;
     m[this.units + i * UNIT_WORDS + U_STATE] = ST_QUEUED;
   }

@@ -222,13 +222,12 @@ export class Credit2EdgeModel implements EdgeModel {
   private insert(i: number): void {
     const m = this.m;
     const c = m[this.units + i * UNIT_WORDS + U_CREDIT];
-    let k = m[H_RUNQ_LEN];
-    // Shift the units with less credit one place back (from the tail: no second array).
-    while (k > 0 && c > m[this.units + m[HEADER_WORDS + k - 1] * UNIT_WORDS + U_CREDIT]) {
-      m[HEADER_WORDS + k] = m[HEADER_WORDS + k - 1];
-      k--;
-    }
-    m[HEADER_WORDS + k] = i;
+    const len = m[H_RUNQ_LEN];
+    // Scanned from the head as runq_insert does, then the rest shifted one place back.
+    let at = 0;
+    while (at < len && !(c > m[this.units + m[HEADER_WORDS + at] * UNIT_WORDS + U_CREDIT])) at++;
+    for (let k = len; k > at; k--) m[HEADER_WORDS + k] = m[HEADER_WORDS + k - 1];
+    m[HEADER_WORDS + at] = i;
     m[H_RUNQ_LEN]++;
     m[this.units + i * UNIT_WORDS + U_STATE] = ST_QUEUED;
   }
