@@ -11,21 +11,25 @@
  * hypervisor thread copies the pool's credit2 state into a Float64Array (load) and the pCPU steps it
  * with the same arithmetic, calls in the same order and the same instants as the replay's real
  * wake, block and schedule calls: wake (runq_insert, runq_tickle's score on the one busy pCPU),
- * block of the running unit, schedule (burn_credits, the rate limit, runq_candidate,
- * context_saved's re-insert and tickle, csched2_runtime through credit2SliceLength). Nothing is
+ * block of the running unit, schedule (burn_credits, the rate limit, runq_candidate, reset_credit,
+ * context_saved's re-insert, csched2_runtime through credit2SliceLength). Nothing is
  * approximated, so the answers are exact, not valid over a window.
  *
  * What it covers: a pool of one pCPU with one runqueue, a unit running, no caps, no soft affinity,
- * no yield or migration pending. It answers MODEL_ASK (and is then not to be stepped again) where
- * it leaves that part: an epoch end (reset_credit touches every unit of the runqueue, also those
- * the model does not carry, and may balance load), a credit clamped at CSCHED2_CREDIT_MIN, an idle
- * result, a unit that is not blocked woken. Per step it loops over the queued units only (a
- * handful), never over the pool's domains, and allocates nothing. The array can live in a
- * SharedArrayBuffer: the hypervisor writes it while nothing may step it, the pCPU then owns it.
+ * no yield or migration pending. An epoch end (reset_credit) is stepped too when the model carries
+ * every unit of the runqueue (blocked ones it may not wake as well): it credits them all, and load
+ * balancing has no other runqueue to look at. It answers MODEL_ASK (and is then not to be stepped
+ * again) where it leaves that part: an epoch end with units not carried, a credit clamped at
+ * CSCHED2_CREDIT_MIN, an idle result, a unit that is not blocked woken. Per step it loops over the
+ * queued units only (a handful; an epoch end over the units carried) and allocates nothing. The
+ * array can live in a SharedArrayBuffer: the hypervisor writes it while nothing may step it, the
+ * pCPU then owns it.
  */
 import { hasSoftAffinity, maskHas } from './cpumask';
 import { CREDIT2_CREDIT_RESET, credit2SliceLength } from './credit2-peek';
 import {
+  CREDIT2_CARRYOVER_MAX,
+  CREDIT2_CREDIT_INIT,
   CREDIT2_CREDIT_MIN,
   CREDIT2_RATELIMIT_TICKLE_TOLERANCE,
   c2u,
@@ -57,7 +61,9 @@ const H_RUNQ_LEN = 5;
 const H_SLICE = 6;
 /** The capacity (units) the array was sized for. */
 const H_CAPACITY = 7;
-const HEADER_WORDS = 8;
+/** Every unit of the runqueue is carried (1), so an epoch end can be stepped too. */
+const H_COMPLETE = 8;
+const HEADER_WORDS = 9;
 
 // Unit fields, after the runqueue area.
 const U_CREDIT = 0;
@@ -78,6 +84,8 @@ const ST_QUEUED = 1;
 const ST_RUNNING = 2;
 /** Running but blocked (a HLT not yet followed by schedule()). */
 const ST_RUNNING_BLOCKED = 3;
+/** Blocked, and not the pCPU's to wake (carried for the epoch end's credit only). */
+const ST_OTHER = 4;
 
 /** Float64 words a model of `capacity` units needs. */
 export function credit2EdgeModelWords(capacity: number): number {
@@ -168,6 +176,15 @@ export class Credit2EdgeModel implements EdgeModel {
       const svc = c2u(u);
       if (svc.rqd !== rqd || svc.onRunq || svc.scheduled || u.runnable() || !this.put(svc, ST_BLOCKED, cpu, online)) return this.fail();
     }
+    // The rest of the runqueue's units, so that an epoch end (which credits them all) is known too.
+    m[H_COMPLETE] = 0;
+    if (rqd.svc.length > m[H_CAPACITY]) return true;
+    for (const svc of rqd.svc) {
+      const u = svc.unit;
+      if (u === null || u === cur || svc.onRunq || offered.includes(u)) continue;
+      if (u.runnable() || svc.scheduled || !this.put(svc, ST_OTHER, cpu, online)) return true;
+    }
+    m[H_COMPLETE] = m[H_COUNT] === rqd.svc.length ? 1 : 0;
     return true;
   }
 
@@ -216,6 +233,23 @@ export class Credit2EdgeModel implements EdgeModel {
     m[e + U_CREDIT] = credit;
     m[e + U_START] = now;
     return true;
+  }
+
+  /**
+   * reset_credit at `now` for the unit picked with credit `picked`: every unit gains
+   * CSCHED2_CREDIT_INIT (twice that if the pick was at CSCHED2_CREDIT_MIN) up to the carry-over cap,
+   * and starts burning from `now` (the running unit was burnt up to `now` already). The queue is not
+   * sorted again, as in Xen.
+   */
+  private resetCredit(now: number, picked: number): void {
+    const m = this.m;
+    const reset = picked === CREDIT2_CREDIT_MIN ? 2 * CREDIT2_CREDIT_INIT : CREDIT2_CREDIT_INIT;
+    for (let i = 0; i < m[H_COUNT]; i++) {
+      const e = this.units + i * UNIT_WORDS;
+      const credit = m[e + U_CREDIT] + reset;
+      m[e + U_CREDIT] = credit > CREDIT2_CREDIT_INIT + CREDIT2_CARRYOVER_MAX ? CREDIT2_CREDIT_INIT + CREDIT2_CARRYOVER_MAX : credit;
+      m[e + U_START] = now;
+    }
   }
 
   /** runq_insert: before the first queued unit with less credit. */
@@ -296,14 +330,19 @@ export class Credit2EdgeModel implements EdgeModel {
     }
     const headCredit = m[H_RUNQ_LEN] > 0 ? m[u + m[HEADER_WORDS] * UNIT_WORDS + U_CREDIT] : undefined;
     const top = headCredit === undefined ? m[ne + U_CREDIT] : Math.max(m[ne + U_CREDIT], headCredit);
-    // reset_credit: an epoch end; the real call does it.
-    if (top <= CREDIT2_CREDIT_RESET) return this.ask();
+    // reset_credit: an epoch end, known only if every unit of the runqueue is carried (its load
+    // balancing has no other runqueue to look at).
+    if (top <= CREDIT2_CREDIT_RESET) {
+      if (m[H_COMPLETE] === 0) return this.ask();
+      this.resetCredit(now, m[ne + U_CREDIT]);
+    }
+    const waiting = m[H_RUNQ_LEN] > 0 ? m[u + m[HEADER_WORDS] * UNIT_WORDS + U_CREDIT] : undefined;
     const putBack = next !== cur && runnable;
     m[ne + U_START] = now;
     this.pool.ratelimitUs = rl / NS_PER_US;
     this.sized.isRunning = next === cur;
     this.sized.stateEntryTime = m[ne + U_ENTRY];
-    m[H_SLICE] = credit2SliceLength(this.pool, m[H_MAX_WEIGHT], this.sized, m[ne + U_CREDIT], m[ne + U_WEIGHT], Infinity, now, headCredit, putBack ? m[ce + U_CREDIT] : 0);
+    m[H_SLICE] = credit2SliceLength(this.pool, m[H_MAX_WEIGHT], this.sized, m[ne + U_CREDIT], m[ne + U_WEIGHT], Infinity, now, waiting, putBack ? m[ce + U_CREDIT] : 0);
     if (next !== cur) {
       m[ne + U_ENTRY] = now;
       m[ne + U_STATE] = ST_RUNNING;
