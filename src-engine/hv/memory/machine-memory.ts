@@ -14,6 +14,7 @@
 import { MemoryError } from '../../base/errors';
 import type { PhysMemory } from '../../cpu/ops';
 import { createPoolMemory, poolLayout, registerWasmPool, type WasmPool } from '../../cpu/wasm/wasm-pool';
+import { JIT_DEFAULTS } from '../../cpu/jit/jit-config';
 
 /** Bytes per frame. */
 export const FRAME_SIZE = 4096;
@@ -178,12 +179,17 @@ export class MachineMemory {
 }
 
 /**
- * Whether new pools are WebAssembly memories: yes, unless the environment variable DOMUS_POOL is
- * "plain" (read where a `process` global exists; for comparing the two in benchmarks).
+ * Whether new pools are WebAssembly memories: when the JIT compiles WebAssembly regions (the only
+ * user of the one memory, JIT_DEFAULTS.backend, DOMUS_JIT_BACKEND=wasm), or when the environment
+ * variable DOMUS_POOL says "wasm" ("plain" forces plain buffers; read where a `process` global
+ * exists). Plain by default: the per-Cpu areas of a pool memory are never reused yet (wasm-pool.ts),
+ * so an engine that creates and destroys domains for long would run out of them.
  */
 function poolIsWasmByDefault(): boolean {
   const g = globalThis as { process?: { env?: Record<string, string | undefined> } };
-  return g.process?.env?.DOMUS_POOL !== 'plain';
+  const env = g.process?.env?.DOMUS_POOL;
+  if (env === 'plain' || env === 'wasm') return env === 'wasm';
+  return JIT_DEFAULTS.backend === 'wasm';
 }
 
 function newBuffers(bytes: number, wasm: boolean): MachineMemoryBuffers {

@@ -5,12 +5,13 @@ import { Cpu } from '../../../src-engine/cpu/cpu';
 import { INERT_CPU_OPS } from '../../../src-engine/cpu/ops';
 import { STATE_BYTES } from '../../../src-engine/cpu/state';
 import { TLB_AREA_BYTES } from '../../../src-engine/cpu/mmu';
+import { JIT_DEFAULTS } from '../../../src-engine/cpu/jit/jit-config';
 
 const POOL = 4 * 2 ** 20;
 
 describe('the machine pool as one WebAssembly.Memory', () => {
   it('lays out frames, code marks, code generations and the area allocator in one memory', () => {
-    const pool = new MachineMemory(POOL);
+    const pool = new MachineMemory(POOL, undefined, { wasm: true });
     const b = pool.buffers;
     expect(b.wasm).toBeInstanceOf(WebAssembly.Memory);
     expect(b.mem).toBe(b.codeMark);
@@ -40,20 +41,29 @@ describe('the machine pool as one WebAssembly.Memory', () => {
     expect(wasmPoolOf(pool.mem8.buffer)).toBeUndefined();
   });
 
-  it('makes plain pools by default when DOMUS_POOL=plain (for comparing the two)', () => {
+  it('makes a pool memory by default only for the WebAssembly backend, or when DOMUS_POOL says so', () => {
     const was = process.env.DOMUS_POOL;
-    process.env.DOMUS_POOL = 'plain';
+    const backend = JIT_DEFAULTS.backend;
     try {
+      delete process.env.DOMUS_POOL;
+      JIT_DEFAULTS.backend = 'js';
       expect(new MachineMemory(POOL).buffers.wasm).toBeUndefined();
+      JIT_DEFAULTS.backend = 'wasm';
+      expect(new MachineMemory(POOL).buffers.wasm).toBeInstanceOf(WebAssembly.Memory);
+      process.env.DOMUS_POOL = 'plain';
+      expect(new MachineMemory(POOL).buffers.wasm).toBeUndefined();
+      JIT_DEFAULTS.backend = 'js';
+      process.env.DOMUS_POOL = 'wasm';
+      expect(new MachineMemory(POOL).buffers.wasm).toBeInstanceOf(WebAssembly.Memory);
     } finally {
+      JIT_DEFAULTS.backend = backend;
       if (was === undefined) delete process.env.DOMUS_POOL;
       else process.env.DOMUS_POOL = was;
     }
-    expect(new MachineMemory(POOL).buffers.wasm).toBeInstanceOf(WebAssembly.Memory);
   });
 
   it('allocates aligned, disjoint areas after the frames and grows the memory for them', () => {
-    const pool = new MachineMemory(POOL);
+    const pool = new MachineMemory(POOL, undefined, { wasm: true });
     const wp = wasmPoolOf(pool.mem8.buffer);
     expect(wp).toBeDefined();
     const p = wp!;
@@ -75,7 +85,7 @@ describe('the machine pool as one WebAssembly.Memory', () => {
   });
 
   it('gives every Cpu its TLB in an area of the pool memory, found again from another thread view', () => {
-    const pool = new MachineMemory(POOL);
+    const pool = new MachineMemory(POOL, undefined, { wasm: true });
     // physMemoryOf is what a pCPU worker does with the posted buffers.
     const phys = physMemoryOf(pool.buffers, new SharedArrayBuffer(4 * 256));
     const c1 = new Cpu(new SharedArrayBuffer(STATE_BYTES), 0, phys, INERT_CPU_OPS);
