@@ -1,19 +1,15 @@
 /**
  * The interpreter's block loop: runs a decoded block's instructions, then the block's cached
- * successor while it has one (run-blocks.ts does everything else between blocks). The frequent
- * forms (fast-kinds.ts) run inline in one switch: no call per instruction. Every other
- * instruction, and a fast form whose preconditions do not hold (a TLB miss, a segment that is not
- * flat, an unaligned or page-crossing access, a store into a frame holding decoded code, a branch
- * target beyond the CS limit), calls its handler. Inline code changes state exactly as the
- * handler would (registers, the lazy flags record, memory, EIP), except that a flag-dead kind
- * (fast-kinds.ts deadFlags) leaves the record to the later instruction that overwrites it.
- *
- * Why: the call through `ins.fn` is megamorphic (hundreds of handler closures) and went through
- * V8's generic Call builtins with a frame per handler; a switch over small integers compiles to
- * a jump table. Going on to the cached successor here spares a return to runBlocks per block.
- *
- * Faults: inline code raises nothing itself; handlers throw FAULT, and the loop records the
- * faulting block and instruction index in cpu.faultBlock and cpu.faultIndex for the run loop.
+ * successor while it has one (run-blocks.ts does the rest between blocks). The frequent forms
+ * (fast-kinds.ts) run inline in one switch; every other instruction, and a fast form whose
+ * preconditions do not hold (TLB miss, segment not flat, unaligned or page-crossing access, store
+ * into a frame holding code, branch target past the CS limit), calls its handler. Inline code
+ * changes state exactly as the handler would, except that flag-dead and flag-deferred kinds
+ * (fast-kinds.ts deadFlags) leave the record to the instruction that overwrites it.
+ * Why: the call through `ins.fn` is megamorphic (hundreds of handler closures: V8's generic Call
+ * builtins, a frame per handler); a switch over small integers compiles to a jump table.
+ * Faults: inline code raises nothing; handlers throw FAULT, and the loop records the faulting
+ * block and instruction index in cpu.faultBlock and cpu.faultIndex for the run loop.
  */
 import type { Cpu } from './cpu';
 import type { Block } from './insn';
@@ -26,16 +22,10 @@ import { ESP, S_EFLAGS, S_EIP, S_LF_A, S_LF_AUX, S_LF_B, S_LF_OP, S_LF_RES, SEG_
 // ALU op numbers (handlers/alu.ts, group-1 order).
 const ADD = 0, OR = 1, ADC = 2, SBB = 3, AND = 4, SUB = 5, XOR = 6, CMP = 7, TEST = 8;
 
-const ADD32 = (LF_ADD << 2) | SZ32;
-const SUB32 = (LF_SUB << 2) | SZ32;
-const LOGIC32 = (LF_LOGIC << 2) | SZ32;
-const INC32 = (LF_INC << 2) | SZ32;
-const DEC32 = (LF_DEC << 2) | SZ32;
-const SHL32 = (LF_SHL << 2) | SZ32;
-const SHR32 = (LF_SHR << 2) | SZ32;
-const ADD8 = (LF_ADD << 2) | SZ8;
-const SUB8 = (LF_SUB << 2) | SZ8;
-const LOGIC8 = (LF_LOGIC << 2) | SZ8;
+// Lazy records (lazy-flags.ts: op << 2 | size).
+const ADD32 = (LF_ADD << 2) | SZ32, SUB32 = (LF_SUB << 2) | SZ32, LOGIC32 = (LF_LOGIC << 2) | SZ32;
+const INC32 = (LF_INC << 2) | SZ32, DEC32 = (LF_DEC << 2) | SZ32, SHL32 = (LF_SHL << 2) | SZ32, SHR32 = (LF_SHR << 2) | SZ32;
+const ADD8 = (LF_ADD << 2) | SZ8, SUB8 = (LF_SUB << 2) | SZ8, LOGIC8 = (LF_LOGIC << 2) | SZ8;
 /** Condition codes (SDM Vol. 2 Table B-1, the low nibble of Jcc) the fused kinds test inline. */
 const CC_B = 0x2, CC_AE = 0x3, CC_Z = 0x4, CC_NZ = 0x5, CC_BE = 0x6, CC_A = 0x7;
 const CC_L = 0xc, CC_GE = 0xd, CC_LE = 0xe, CC_G = 0xf;
@@ -51,35 +41,32 @@ const DWORD = 4;
 const RUN_CAP = 0x3fffffff;
 
 /**
- * Runs block `first` (all its instructions, or fewer when a conditional branch inside a
- * superblock is taken: decoder.ts), adding them to cpu.icount, then its cached successor link
- * for the new EIP, and so on while that successor is valid in its frame's code generation and
- * not for the JIT, and neither the attention word, the budget `limit` nor a mode change needs the
- * run loop. Returns the last block run (run-blocks.ts looks its successor up and links it). On a
+ * Runs block `first` (the instructions up to a taken exit of a superblock: decoder.ts), adding
+ * them to cpu.icount, then its cached successor link for the new EIP while that is valid in its
+ * frame's code generation, not for the JIT, and nothing needs the run loop (attention, the budget
+ * `limit`, a mode change). Returns the last block run (run-blocks.ts links its successor). On a
  * fault, cpu.faultBlock is the block and cpu.faultIndex the index of the faulting instruction.
  */
 export function execBlocks(cpu: Cpu, first: Block, limit: number): Block {
   const s = cpu.s;
-  const phys = cpu.phys;
-  const mem32 = phys.mem32;
-  const mem8 = phys.mem8;
+  const { mem32, mem8, codeMark, codeGen } = cpu.phys;
   const jit = cpu.jit.enabled;
-  // Views that stay the same for the Cpu's life (the attention word is placed before a run).
+  // Views fixed for the Cpu's life (the attention word is placed before a run).
   const segBase = cpu.segBase;
   const tlbOff = cpu.tlbOff;
   const r8 = cpu.r8;
   const attn = cpu.attn;
   const attnIdx = cpu.attnIdx;
-  const codeMark = phys.codeMark;
-  const codeGen = phys.codeGen;
-  // Retired instructions are counted in a small integer against an allowance (the budget, capped)
-  // and written to cpu.icount before every handler call and on the way out. What a handler may
-  // change that stops the run (local attention, single-step mode, link epoch) is read after it.
+  // Retired instructions: a small integer against an allowance (the budget, capped), written to
+  // cpu.icount before handler calls and on the way out; what a handler may change that stops the
+  // run (local attention, single-step mode, link epoch) is read after it.
   const base = cpu.icount;
   const epoch = cpu.linkEpoch;
   const allowance = limit - base;
   let left = allowance > RUN_CAP ? RUN_CAP : allowance > 0 ? allowance | 0 : 0;
   let done = 0;
+  // Instructions of the running block passed over by taken branches to a later instruction (Insn.skip).
+  let skipped = 0;
   let b = first;
   let list = b.insns;
   let n = list.length;
@@ -446,6 +433,12 @@ export function execBlocks(cpu: Cpu, first: Block, limit: number): Block {
               slow = true;
               break;
             }
+            if (j.skip !== 0) {
+              // The target is a later instruction of this block (Insn.skip): go on there.
+              skipped += j.skip - k - 1;
+              k = j.skip - 1;
+              break;
+            }
             s[S_EIP] = j.target;
             n = k + 1;
             break;
@@ -473,6 +466,11 @@ export function execBlocks(cpu: Cpu, first: Block, limit: number): Block {
             // A target beyond the CS limit: the handler raises #GP.
             if (i.target >>> 0 > cpu.csLimit) {
               slow = true;
+              break;
+            }
+            if (i.skip !== 0) {
+              skipped += i.skip - k - 1;
+              k = i.skip - 1;
               break;
             }
             s[S_EIP] = i.target;
@@ -575,7 +573,8 @@ export function execBlocks(cpu: Cpu, first: Block, limit: number): Block {
           if (cpu.localAttention || cpu.slowMode || cpu.linkEpoch !== epoch) left = 0;
         }
       }
-      done += n;
+      done += n - skipped;
+      skipped = 0;
       // The cached successor, when nothing needs the run loop and the successor is interpreted.
       if (done >= left || attn[attnIdx] !== 0 || b.linkEpoch !== epoch) break;
       const eip = s[S_EIP];
@@ -587,7 +586,8 @@ export function execBlocks(cpu: Cpu, first: Block, limit: number): Block {
       s[S_EIP] = b.endEip;
     }
   } catch (e) {
-    cpu.icount = base + done;
+    // The run loop adds the faulting instruction's index.
+    cpu.icount = base + done - skipped;
     cpu.faultIndex = k;
     cpu.faultBlock = b;
     cpu.curOff = -1;

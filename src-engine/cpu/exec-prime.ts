@@ -96,6 +96,9 @@ function program(): number[] {
   // A block with two successors, each taken: dec edx; jnz over nothing to the same place (both
   // links), jz likewise.
   jcc.push(0x4a, 0x75, 0x00, 0x4a, 0x74, 0x00);
+  // Branches taken to a later instruction of the block (Insn.skip), fused and on their own:
+  // cmp eax, eax; je over inc edx; xor edx, edx; jz over inc edx.
+  jcc.push(0x39, 0xc0, 0x74, 0x01, 0x42, 0x31, 0xd2, 0x74, 0x01, 0x42, ...JMP_NEXT);
   // call L; jmp M; L: ret; M:
   const call = [0xe8, 0x02, 0x00, 0x00, 0x00, 0xeb, 0x01, 0xc3];
   // mov edx, 4; L: dec edx; jnz L: a block that is its own successor, then falls through (the

@@ -329,7 +329,8 @@ function deferKind(kind: number): number {
 
 /**
  * The kinds that depend on a decoded block's neighbours: each conditional branch is fused with
- * the instruction before it when that has a fused kind, then the flag-dead kinds are given.
+ * the instruction before it when that has a fused kind, then the flag-dead kinds are given, then
+ * the branches to later instructions of the block (blockSkips).
  * Returns the number of conditional branches before the last instruction and of followed
  * jumps and calls (Block.exits: the JIT never takes such a block).
  */
@@ -347,7 +348,28 @@ export function blockKinds(insns: Insn[]): number {
     if (k > 0) insns[k - 1].kind = fuse(insns[k - 1]);
   }
   deadFlags(insns);
+  blockSkips(insns);
   return exits;
+}
+
+/**
+ * Gives each conditional branch of a decoded block (after deadFlags) whose target is a later
+ * instruction of the block, not the next one, that instruction's index (Insn.skip): from there
+ * on, the block's instructions are what decoding from the target gives. Not where the target is
+ * inside a flag-deferred window (an instruction from it on would write the record of a deferred
+ * instruction that the skip passed over).
+ */
+function blockSkips(insns: Insn[]): void {
+  for (let k = 0; k < insns.length - 1; k++) {
+    const j = insns[k];
+    if (!isCondBranch(j.kind)) continue;
+    let m = k + 2;
+    while (m < insns.length && insns[m].eip !== j.target) m++;
+    if (m >= insns.length) continue;
+    let inWindow = false;
+    for (let q = m; q < insns.length; q++) if (insns[q].flagsFrom !== 0 && insns[q].flagsFrom - 1 < m) inWindow = true;
+    if (!inWindow) j.skip = m;
+  }
 }
 
 /** Decode mode bit 0 (Cpu.modeKey): 32-bit code. */

@@ -40,6 +40,12 @@ export class Insn {
   seg = SEG_DS;
   /** Offset in CS of the next instruction (masked to the code size). */
   next = 0;
+  /**
+   * A conditional branch inside a superblock whose target is a later instruction of the same
+   * block (decoder.ts): that instruction's index, where the block loop goes on when the branch is
+   * taken instead of ending the block. 0: none.
+   */
+  skip = 0;
   /** The handler that executes it. */
   fn: Handler;
   /**
