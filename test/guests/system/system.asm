@@ -44,6 +44,7 @@ MSR_BOGUS         equ 0xDEAD0000     ; in no architectural or vendor MSR range
 PIT_CH0    equ 0x40
 PIT_CMD    equ 0x43
 PIT_MODE2  equ 0x34                  ; channel 0, lobyte/hibyte, mode 2 (rate generator), binary
+PIT_MODE0  equ 0x30                  ; channel 0, lobyte/hibyte, mode 0 (one interrupt on terminal count), binary
 PIT_HZ     equ 1193182
 PIT_1KHZ   equ (PIT_HZ + 500) / 1000
 PIC_READ_IRR equ 0x0A                ; OCW3: read IRR on the next read of the command port
@@ -99,6 +100,21 @@ CHECK %1, %2, %5
 pit_start:
     push eax
     mov al, PIT_MODE2
+    out PIT_CMD, al
+    mov al, PIT_1KHZ & 0xFF
+    out PIT_CH0, al
+    mov al, PIT_1KHZ >> 8
+    out PIT_CH0, al
+    mov al, 0xFE                     ; OCW1: only IRQ0
+    out PIC1_DATA, al
+    pop eax
+    ret
+
+; pit_oneshot: PIT channel 0 in mode 0, one IRQ0 edge 1 ms from now and no more (so a check can
+; count interrupts exactly however long the host stops the CPU), IRQ0 unmasked.
+pit_oneshot:
+    push eax
+    mov al, PIT_MODE0
     out PIT_CMD, al
     mov al, PIT_1KHZ & 0xFF
     out PIT_CH0, al
@@ -559,9 +575,9 @@ CHECK chk_tsd0, "tsc.rdtsc_cpl3_without_tsd_ok", "CR4.TSD=0: RDTSC at CPL 3 work
 ; ---- interrupts ------------------------------------------------------------------------------------------
 CHECK chk_hlt_irq0, "irq.hlt_woken_by_pit_irq0", "STI; HLT is woken by the PIT's IRQ0 through the 8259 (exactly one interrupt)"
     mov dword [sanitize_hook], sys_clean
-    call pit_start
+    call pit_oneshot
     sti
-    hlt                              ; the next PIT tick (within 1 ms) wakes it
+    hlt                              ; the PIT's one tick (within 1 ms) wakes it
     cli
     call pic_mask_all
     EXPECT_BITS dword [vec_count + IRQ_BASE * 4], 0xFFFFFFFF, 1
@@ -570,7 +586,7 @@ CHECK chk_hlt_irq0, "irq.hlt_woken_by_pit_irq0", "STI; HLT is woken by the PIT's
 CHECK chk_cli_holds, "irq.cli_keeps_irq_pending", "with IF=0 an IRQ stays pending in the PIC's IRR and is taken once IF=1"
     mov dword [sanitize_hook], sys_clean
     IRQ0_FIRST
-    call pit_start
+    call pit_oneshot
     call wait_irr0                   ; IF = 0: the IRQ stays pending at the PIC
     EXPECT eax, 1
     EXPECT dword [irq_n], 0
@@ -579,7 +595,7 @@ CHECK chk_cli_holds, "irq.cli_keeps_irq_pending", "with IF=0 an IRQ stays pendin
     nop
     cli
     call pic_mask_all
-    EXPECT dword [irq_n], 1          ; taken once IF = 1 (one more tick is 1 ms away)
+    EXPECT dword [irq_n], 1          ; taken once IF = 1 (the one-shot PIT raises no other)
     PASSED
 
 CHECK chk_sti_shadow, "irq.sti_shadow_one_instruction", "a pending IRQ is taken after the instruction following STI, not before it"
