@@ -100,21 +100,15 @@ CHECK %1, %2, %5
 pit_start:
     push eax
     mov al, PIT_MODE2
-    out PIT_CMD, al
-    mov al, PIT_1KHZ & 0xFF
-    out PIT_CH0, al
-    mov al, PIT_1KHZ >> 8
-    out PIT_CH0, al
-    mov al, 0xFE                     ; OCW1: only IRQ0
-    out PIC1_DATA, al
-    pop eax
-    ret
+    jmp pit_program
 
 ; pit_oneshot: PIT channel 0 in mode 0, one IRQ0 edge 1 ms from now and no more (so a check can
 ; count interrupts exactly however long the host stops the CPU), IRQ0 unmasked.
 pit_oneshot:
     push eax
     mov al, PIT_MODE0
+; pit_program: channel 0 in mode AL with the 1 ms count, IRQ0 unmasked; pops EAX and returns.
+pit_program:
     out PIT_CMD, al
     mov al, PIT_1KHZ & 0xFF
     out PIT_CH0, al

@@ -7,49 +7,31 @@
  * the snapshot refuses a domain that has shut down, and a restore never carries a shutdown over.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import os from 'node:os';
+import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { DomusError } from '../../../src-engine/base/errors';
-import { EngineService } from '../../../src-engine/node/service/engine-service';
-import { domusPaths } from '../../../src-engine/node/service/paths';
-import { NodeEngineHost } from '../../../src-engine/node/worker-host';
+import type { EngineService } from '../../../src-engine/node/service/engine-service';
+import { consoleText, startService, until } from './service-fixture';
 import { decodeSaveImage, encodeSaveImage } from '../../../src-engine/runtime/save-image';
 
 /** Waits for control/shutdown through a xenstore watch, then shuts down with its reason. */
 const BASIC = path.resolve('test/guests-pvh/build/basic.elf');
-const WAIT_MS = 20000;
 /** SHUTDOWN_poweroff (public/sched.h). */
 const SHUTDOWN_POWEROFF = 0;
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-async function until(fn: () => boolean, what: string): Promise<void> {
-  const t0 = Date.now();
-  while (!fn()) {
-    if (Date.now() - t0 > WAIT_MS) throw new Error(`timed out waiting for ${what}`);
-    await sleep(20);
-  }
-}
-
 describe('save and a guest shutdown', () => {
-  let home: string;
   let svc: EngineService;
+  let home: string;
+  let close: () => Promise<void>;
 
   beforeAll(async () => {
-    home = mkdtempSync(path.join(os.tmpdir(), 'domus-save-shutdown-'));
-    const paths = domusPaths({ DOMUS_HOME: home, DOMUS_RUNTIME_DIR: path.join(home, 'run'), HOME: home });
-    svc = new EngineService(new NodeEngineHost(), { pcpus: 2, memoryPoolMiB: 64, paths, version: 'test' });
-    await svc.engine.whenReady();
+    ({ svc, home, close } = await startService('domus-save-shutdown-'));
   });
 
-  afterAll(async () => {
-    await svc.close();
-    rmSync(home, { recursive: true, force: true });
-  });
+  afterAll(() => close());
 
   const cfg = (name: string) => `name = "${name}"\ntype = "pvh"\nmemory = 16\nkernel = "${BASIC}"\non_poweroff = "preserve"\n`;
-  const text = (domid: number) => new TextDecoder().decode(svc.domains.get(domid)?.consoles.get(0)?.contents());
+  const text = (domid: number) => consoleText(svc, domid, 0);
 
   it('the engine refuses to snapshot a domain that has shut down, saying so', async () => {
     const r = await svc.request('domain.create', { xlcfg: cfg('down') });
