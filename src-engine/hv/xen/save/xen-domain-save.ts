@@ -165,7 +165,7 @@ export function loadXenCore(env: XenCoreLoadEnv, d: XenDomain, s: XenCoreSave, n
   d.nextHandle = isInt(s.nextHandle) ? s.nextHandle : 0;
   // A restored domain has not shut down, whatever the image says: a domain saved after its
   // SCHEDOP_shutdown (an image from before the engine refused that) would otherwise ignore every
-  // later SCHEDOP_shutdown (xenShutdown acts on the first only) and never power off.
+  // later SCHEDOP_shutdown (XenHost.shutdownDomain acts on the first only) and never power off.
   d.shutdownCode = undefined;
   d.pendingShutdownCode = s.pendingShutdownCode ?? undefined;
   for (const [nr, n] of s.hypercalls) d.hypercalls.set(nr, n);
