@@ -29,6 +29,7 @@ import { LF_SUB, SZ32 } from '../lazy-flags';
 import { TLB_MASK } from '../mmu';
 import { DF, EDI, ESI, REG_ZERO, S_EFLAGS, S_EIP, S_LF_A, S_LF_B, S_LF_OP, S_LF_RES, SEG_ES } from '../state';
 import type { Region } from './region-compiler';
+import { regionRecord } from './region-record';
 import { kindOf } from './template';
 
 /** Condition codes (the low nibble of Jcc, SDM Vol. 2 Table B-1): below (CF) and zero (ZF). */
@@ -333,24 +334,6 @@ export function copyLoopRegion(cpu: Cpu, head: Block, body: Block, loop: CopyLoo
     cpu.s[S_EIP] = head.eip;
     return k * perIter;
   };
-  return {
-    fn,
-    cpu,
-    phys: cpu.phys,
-    tagR: cpu.tagR,
-    attn: cpu.attn,
-    attnIdx: cpu.attnIdx,
-    csLimit: cpu.csLimit,
-    table,
-    e0,
-    frame: head.frame,
-    gen: Int32Array.of(head.gen),
-    dead: false,
-    ss32: cpu.ss32,
-    blocks: [head, body],
-    insns: head.insns.length + body.insns.length,
-    templated: 0,
-    source: loop.indexed ? 'copy loop (indexed)' : `copy loop (${loop.op.mnem} ${loop.size})`,
-    copyLoop: true,
-  };
+  const source = loop.indexed ? 'copy loop (indexed)' : `copy loop (${loop.op.mnem} ${loop.size})`;
+  return regionRecord(cpu, fn, { table, e0, frame: head.frame, gen: Int32Array.of(head.gen), ss32: cpu.ss32, blocks: [head, body], templated: 0, source, copyLoop: true });
 }

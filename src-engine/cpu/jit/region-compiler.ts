@@ -26,6 +26,7 @@
  */
 import type { Cpu } from '../cpu';
 import type { Block } from '../insn';
+import { regionRecord } from './region-record';
 import { udHandler } from '../handlers/common';
 import { PARITY } from '../lazy-flags';
 import { probeWrite, rd16, rd32, rd8, wr16, wr32, wr8 } from '../mmu';
@@ -293,25 +294,5 @@ export function compileRegion(blocksIn: readonly Block[], key: RegionKey, cpu: C
   // has a feedback vector for them: optimised code compiled while the loop runs then has
   // feedback for its exit, instead of deoptimising at every exit.
   for (let k = 0; k < WARM_CALLS; k++) fn(-1, 0);
-  const insns = blocks.reduce((sum, b) => sum + b.insns.length, 0);
-  return {
-    fn,
-    cpu,
-    phys: ph,
-    tagR: cpu.tagR,
-    attn: cpu.attn,
-    attnIdx: cpu.attnIdx,
-    csLimit: cpu.csLimit,
-    table,
-    e0,
-    frame: key.frame,
-    gen: genCell,
-    dead: false,
-    ss32: key.ss32,
-    blocks,
-    insns,
-    templated,
-    source,
-    copyLoop: false,
-  };
+  return regionRecord(cpu, fn, { table, e0, frame: key.frame, gen: genCell, ss32: key.ss32, blocks, templated, source, copyLoop: false });
 }

@@ -29,6 +29,7 @@ import { probeWrite, rd16, rd32, rd8, wr16, wr32, wr8 } from '../mmu';
 import { checkSegmentAccess } from '../segments';
 import { S_EFLAGS, S_EIP, S_LF_OP, S_SEG_BASE } from '../state';
 import type { Region, RegionKey } from '../jit/region-compiler';
+import { regionRecord } from '../jit/region-record';
 import { I32, ModuleBuilder, Op } from './wasm-encoder';
 import { CTX, CTX_BYTES, type ImportIds } from './wasm-ctx';
 import { addFlagHelpers } from './wasm-flags';
@@ -201,27 +202,8 @@ export function compileWasmRegion(blocksIn: readonly Block[], key: RegionKey, cp
   const bytes = mb.encode();
 
   const { fn, genCell } = bindRegion(cpu, ctx, bytes, e, key);
-  const insns = blocks.reduce((sum, b) => sum + b.insns.length, 0);
-  return {
-    fn,
-    cpu,
-    phys: cpu.phys,
-    tagR: cpu.tagR,
-    attn: cpu.attn,
-    attnIdx: cpu.attnIdx,
-    csLimit: cpu.csLimit,
-    table,
-    e0,
-    frame: key.frame,
-    gen: genCell,
-    dead: false,
-    ss32: key.ss32,
-    blocks,
-    insns,
-    templated,
-    source: `/* WebAssembly region, ${bytes.length} bytes */`,
-    copyLoop: false,
-  };
+  const source = `/* WebAssembly region, ${bytes.length} bytes */`;
+  return regionRecord(cpu, fn, { table, e0, frame: key.frame, gen: genCell, ss32: key.ss32, blocks, templated, source, copyLoop: false });
 }
 
 /** Instantiates the module and returns the region's JavaScript entry. */
