@@ -22,33 +22,36 @@
 import { hasSoftAffinity, maskHas } from './cpumask';
 import { CREDIT_MIN_TIMER_NS } from './credit-peek';
 import { PRI_BOOST, PRI_IDLE, PRI_UNDER, creditPcpu, cu, type CreditState, type CreditUnit } from './credit-runq';
-import { EDGE_QUIET, EDGE_TICKLE, MODEL_ASK, type EdgeModel } from './edge-model';
+import {
+  EDGE_QUIET,
+  EDGE_TICKLE,
+  EdgeModelCore,
+  edgeModelWords,
+  EM_CAPACITY as H_CAPACITY,
+  EM_COUNT as H_COUNT,
+  EM_HEADER_WORDS as HEADER_WORDS,
+  EM_RUNNING as H_RUNNING,
+  EM_RUNQ_LEN as H_RUNQ_LEN,
+  EM_SLICE as H_SLICE,
+  EM_TICKLED as H_TICKLED,
+  MODEL_ASK,
+  type EdgeModel,
+} from './edge-model';
 import type { SchedUnit } from './sched-ops';
 
 // Header words.
-const H_COUNT = 0;
 /** The pool's rate limit (ns; 0 = off) and time slice (ns). */
 const H_RATELIMIT_NS = 1;
 const H_TSLICE_NS = 2;
-/** The running unit's index (-1: none; the model then asks). */
-const H_RUNNING = 3;
-/** A tickle of the pCPU is pending (1) or not. */
-const H_TICKLED = 4;
-/** Units queued (their indices follow the header, in runqueue order). */
-const H_RUNQ_LEN = 5;
-/** The slice length the last schedule() gave (ns). */
-const H_SLICE = 6;
-/** The capacity (units) the array was sized for. */
-const H_CAPACITY = 7;
 /** The boot option that turns the wake-up BOOST off (1). */
 const H_NO_BOOST = 8;
-const HEADER_WORDS = 9;
 
 // Unit fields, after the runqueue area.
 const U_PRI = 0;
 /** The unit's state entry time (when it last started or stopped running). */
 const U_ENTRY = 1;
 const U_STATE = 2;
+/** The domain and VCPU, in that order (EdgeModelCore reads them there). */
 const U_DOMID = 3;
 const U_VCPU = 4;
 const UNIT_WORDS = 5;
@@ -62,46 +65,13 @@ const ST_RUNNING_BLOCKED = 3;
 
 /** Float64 words a model of `capacity` units needs. */
 export function creditEdgeModelWords(capacity: number): number {
-  return HEADER_WORDS + capacity + capacity * UNIT_WORDS;
+  return edgeModelWords(capacity, UNIT_WORDS);
 }
 
 /** A credit model over a Float64Array (see the file comment). */
-export class CreditEdgeModel implements EdgeModel {
-  private readonly units: number;
-
-  constructor(readonly m: Float64Array) {
-    const capacity = m[H_CAPACITY] > 0 ? m[H_CAPACITY] : Math.floor((m.length - HEADER_WORDS) / (1 + UNIT_WORDS));
-    m[H_CAPACITY] = capacity;
-    this.units = HEADER_WORDS + capacity;
-  }
-
-  count(): number {
-    return this.m[H_COUNT];
-  }
-
-  running(): number {
-    return this.m[H_RUNNING];
-  }
-
-  slice(): number {
-    return this.m[H_SLICE];
-  }
-
-  tickled(): boolean {
-    return this.m[H_TICKLED] !== 0;
-  }
-
-  domid(i: number): number {
-    return this.m[this.units + i * UNIT_WORDS + U_DOMID];
-  }
-
-  vcpu(i: number): number {
-    return this.m[this.units + i * UNIT_WORDS + U_VCPU];
-  }
-
-  indexOf(domid: number, vcpu: number): number {
-    for (let i = 0; i < this.m[H_COUNT]; i++) if (this.domid(i) === domid && this.vcpu(i) === vcpu) return i;
-    return -1;
+export class CreditEdgeModel extends EdgeModelCore implements EdgeModel {
+  constructor(m: Float64Array) {
+    super(m, UNIT_WORDS, U_DOMID);
   }
 
   /**

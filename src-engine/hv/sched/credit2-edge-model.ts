@@ -38,32 +38,33 @@ import {
   type Credit2State,
   type Credit2Unit,
 } from './credit2-runqueue';
-import { EDGE_QUIET, EDGE_TICKLE, MODEL_ASK, type EdgeModel } from './edge-model';
+import {
+  EDGE_QUIET,
+  EDGE_TICKLE,
+  EdgeModelCore,
+  edgeModelWords,
+  EM_CAPACITY as H_CAPACITY,
+  EM_COUNT as H_COUNT,
+  EM_HEADER_WORDS as HEADER_WORDS,
+  EM_RUNNING as H_RUNNING,
+  EM_RUNQ_LEN as H_RUNQ_LEN,
+  EM_SLICE as H_SLICE,
+  EM_TICKLED as H_TICKLED,
+  MODEL_ASK,
+  type EdgeModel,
+} from './edge-model';
 import type { SchedUnit } from './sched-ops';
 
 
 const NS_PER_US = 1000;
 
 // Header words.
-/** Units carried. */
-const H_COUNT = 0;
 /** The runqueue's max_weight (t2c's scale). */
 const H_MAX_WEIGHT = 1;
 /** The pool's rate limit (ns; 0 = off). */
 const H_RATELIMIT_NS = 2;
-/** The running unit's index (-1: none; the model then asks). */
-const H_RUNNING = 3;
-/** The pCPU is in the runqueue's tickled mask (1) or not. */
-const H_TICKLED = 4;
-/** Units queued (their indices follow the header, in runqueue order). */
-const H_RUNQ_LEN = 5;
-/** The slice length the last schedule() gave (ns). */
-const H_SLICE = 6;
-/** The capacity (units) the array was sized for. */
-const H_CAPACITY = 7;
 /** Every unit of the runqueue is carried (1), so an epoch end can be stepped too. */
 const H_COMPLETE = 8;
-const HEADER_WORDS = 9;
 
 // Unit fields, after the runqueue area.
 const U_CREDIT = 0;
@@ -74,6 +75,7 @@ const U_START = 3;
 /** The unit's state entry time (when it last started or stopped running). */
 const U_ENTRY = 4;
 const U_STATE = 5;
+/** The domain and VCPU, in that order (EdgeModelCore reads them there). */
 const U_DOMID = 6;
 const U_VCPU = 7;
 const UNIT_WORDS = 8;
@@ -89,55 +91,17 @@ const ST_OTHER = 4;
 
 /** Float64 words a model of `capacity` units needs. */
 export function credit2EdgeModelWords(capacity: number): number {
-  return HEADER_WORDS + capacity + capacity * UNIT_WORDS;
+  return edgeModelWords(capacity, UNIT_WORDS);
 }
 
 /** A credit2 model over a Float64Array (see the file comment). */
-export class Credit2EdgeModel implements EdgeModel {
-  private readonly units: number;
+export class Credit2EdgeModel extends EdgeModelCore implements EdgeModel {
   /** credit2SliceLength's view of the pool and of the unit it sizes (reused). */
   private readonly pool = { ratelimitUs: 0 };
   private readonly sized = { isRunning: false, stateEntryTime: 0 };
 
-  constructor(readonly m: Float64Array) {
-    const capacity = m[H_CAPACITY] > 0 ? m[H_CAPACITY] : Math.floor((m.length - HEADER_WORDS) / (1 + UNIT_WORDS));
-    m[H_CAPACITY] = capacity;
-    this.units = HEADER_WORDS + capacity;
-  }
-
-  /** Units the model carries. */
-  count(): number {
-    return this.m[H_COUNT];
-  }
-
-  /** The running unit's index, or -1. */
-  running(): number {
-    return this.m[H_RUNNING];
-  }
-
-  /** The slice length the last schedule() gave (ns). */
-  slice(): number {
-    return this.m[H_SLICE];
-  }
-
-  /** True while a tickle of the pCPU is pending (a schedule() must follow). */
-  tickled(): boolean {
-    return this.m[H_TICKLED] !== 0;
-  }
-
-  /** Unit `i`'s domain and VCPU. */
-  domid(i: number): number {
-    return this.m[this.units + i * UNIT_WORDS + U_DOMID];
-  }
-
-  vcpu(i: number): number {
-    return this.m[this.units + i * UNIT_WORDS + U_VCPU];
-  }
-
-  /** The index of (domid, vcpu), or -1 (a publication-time lookup; it loops over the units). */
-  indexOf(domid: number, vcpu: number): number {
-    for (let i = 0; i < this.m[H_COUNT]; i++) if (this.domid(i) === domid && this.vcpu(i) === vcpu) return i;
-    return -1;
+  constructor(m: Float64Array) {
+    super(m, UNIT_WORDS, U_DOMID);
   }
 
   /** Unit `i`'s credit (tests). */
