@@ -264,6 +264,19 @@ export class PcpuTimers {
     return any;
   }
 
+  /**
+   * How long pCPU `p` stays idle once its VCPU is blocked (ns instant): a take must come before the
+   * scheduler's idle deadline, which is a slice end, not a scheduler timer (ARINC 653's window end:
+   * past it the window belongs to another domain). Idle: the deadline decided. Running (a lazy
+   * halt to come): what a block would decide, or the slice end where the scheduler cannot tell.
+   * Infinity for the work-conserving schedulers, whose idle pCPUs have no deadline.
+   */
+  private idleDeadline(p: number, idle: boolean, now: number): number {
+    if (idle) return this.a.sliceEnd[p];
+    const peek = this.host.sched.peekBlock(p, now, now);
+    return peek !== null && peek.vcpu === null ? now + peek.len : this.a.sliceEnd[p];
+  }
+
   /** Publishes an offer for pCPU `p` and VCPU `vcpu` of `d` if the next tick can be told; true if so. */
   private offer(p: number, d: HvDomain, vcpu: number, now: number, schedNext: number, idle: boolean): boolean {
     if (d.shutdown || d.paused || d.pendingShutdown !== undefined || d.spec.pvh !== undefined || d.vcpuState.length !== 1 || d.kicks.size > 0) return false;
@@ -287,7 +300,7 @@ export class PcpuTimers {
     let other = Math.min(pl.rtc.tick(dnow), pl.lapicBus?.tick(dnow) ?? Infinity, pl.hpet?.tick(dnow) ?? Infinity, pl.acpiPm?.tick(dnow) ?? Infinity);
     for (const u of pl.uarts.values()) other = Math.min(other, u.tick(dnow));
     if (d.kicks.size > 0) return false;
-    const limit = Math.min(other - warp, schedNext, now + TIMER_OFFER_SPAN_NS) - 1;
+    const limit = Math.min(other - warp, schedNext, this.idleDeadline(p, idle, now), now + TIMER_OFFER_SPAN_NS) - 1;
     if (!(limit > first + TIMER_TAKE_MARGIN_NS)) return false;
     const cb = this.cb;
     const b = slot(p, 0);

@@ -13,6 +13,8 @@ import type { SchedulerName } from '../../../src-engine/api/types';
 
 /** tick.elf's PIT rate (Hz). */
 const TICK_HZ = 100;
+/** ARINC 653 window of each domain in the alternating schedule (us). */
+const A653_WINDOW_US = 10_000;
 
 let engine: RealEngine | undefined;
 afterEach(async () => {
@@ -76,6 +78,27 @@ describe('timer interrupts taken on the pCPU (an idle tick domain)', () => {
       expect(pcpuTakes, m.report).toBeLessThanOrEqual(replayed + 2 * TICK_HZ);
     }, 30_000);
   }
+
+  it('ARINC 653, tick and spin in alternate 10 ms windows: no edge is taken outside the tick window', async () => {
+    // The tick VCPU halts inside its window; the pCPU then idles until the window ends (a deadline
+    // that is not a scheduler timer). An offer that outlived the window let the pCPU take an edge
+    // in the spin domain's window, which the replay caught as a mismatch (seen in `bench sched`).
+    engine = await startRealEngine({ pcpus: 2, memoryPoolMiB: 64 });
+    const svc = engine.svc;
+    await onePcpuPool(svc, 'a653', 'arinc653', 1);
+    const tick = await createGuest(svc, { name: 'tick', guest: 'tick', pool: 'a653' });
+    await createGuest(svc, { name: 'spin', guest: 'spin', pool: 'a653' });
+    await svc.request('pool.setArinc653', {
+      pool: 'a653',
+      schedule: { majorFrameUs: 2 * A653_WINDOW_US, entries: ['tick', 'spin'].map((domain) => ({ domain, vcpu: 0, runtimeUs: A653_WINDOW_US })) },
+    });
+    await sleep(500);
+    const m = await measure(svc, tick, 3000);
+    console.log(`arinc653: ${m.report}`, await hvErrors(svc));
+    expect(await hvErrors(svc), m.report).toEqual([]);
+    // Half of the edges fall in the spin window and wait for the tick window: about 50 HLTs a second.
+    expect(m.hlt, m.report).toBeGreaterThan(TICK_HZ * 0.2);
+  }, 30_000);
 
   it('Pool-0 with two pCPUs: the same, whichever pCPU the VCPU halts on', async () => {
     engine = await startRealEngine({ pcpus: 2, memoryPoolMiB: 64 });
