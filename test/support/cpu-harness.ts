@@ -56,8 +56,11 @@ const UART_LSR = 5;
 const LSR_READY = 0x60;
 const DEBUG_EXIT = 0xf4;
 
-/** Creates a harness with `memBytes` of RAM (rounded up to 4 KiB). */
-export function createCpuHarness(opts: { memBytes: number }): CpuHarness {
+/**
+ * Creates a harness with `memBytes` of RAM (rounded up to 4 KiB); its state block is in the pool
+ * (MachineMemory.allocateStates) unless `stateInPool` is false (a plain buffer of its own).
+ */
+export function createCpuHarness(opts: { memBytes: number; stateInPool?: boolean }): CpuHarness {
   const ram = Math.ceil(opts.memBytes / 4096) * 4096;
   const pool = new MachineMemory(ram);
   const memory = new DomainMemory(pool, 'harness', { ramBytes: ram });
@@ -80,7 +83,9 @@ export function createCpuHarness(opts: { memBytes: number }): CpuHarness {
     },
     nowNs: () => performance.now() * 1e6,
   };
-  const cpu = new Cpu(new SharedArrayBuffer(STATE_BYTES), 0, memory.physMemory, ops);
+  // In the pool memory when the pool is one (WebAssembly regions then work on it in place).
+  const st = opts.stateInPool === false ? { buffer: new SharedArrayBuffer(STATE_BYTES), offset: 0 } : pool.allocateStates(STATE_BYTES);
+  const cpu = new Cpu(st.buffer, st.offset, memory.physMemory, ops);
   cpu.reset();
   const s = cpu.s;
   const h: CpuHarness = {

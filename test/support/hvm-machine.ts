@@ -157,7 +157,9 @@ export function createHvmMachine(config: HvmMachineConfig = {}): HvmMachine {
     },
     nowNs: () => hostClock.now(),
   };
-  const theCpu = new Cpu(new SharedArrayBuffer(STATE_BYTES), 0, memory.physMemory, ops);
+  // The state block in the pool memory when the pool is one (as the runtime's domains have it).
+  const st = pool.allocateStates(STATE_BYTES);
+  const theCpu = new Cpu(st.buffer, st.offset, memory.physMemory, ops);
   theCpu.reset();
   vcpu.cpu = theCpu;
 

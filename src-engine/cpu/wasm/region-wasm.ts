@@ -27,48 +27,79 @@ import { udHandler } from '../handlers/common';
 import { gp } from '../fault';
 import { probeWrite, rd16, rd32, rd8, wr16, wr32, wr8 } from '../mmu';
 import { checkSegmentAccess } from '../segments';
-import { S_EFLAGS, S_EIP, S_LF_OP, S_SEG_BASE } from '../state';
+import { S_EFLAGS, S_EIP, S_LF_OP } from '../state';
 import type { Region, RegionKey } from '../jit/region-compiler';
 import { regionRecord } from '../jit/region-record';
 import { I32, ModuleBuilder, Op } from './wasm-encoder';
-import { CTX, CTX_BYTES, type ImportIds } from './wasm-ctx';
+import { CTX, CTX_BYTES, MIRROR_WORDS, type ImportIds } from './wasm-ctx';
 import { addFlagHelpers } from './wasm-flags';
 import { POLL_PERIOD, WasmEmitter, type WasmLayout } from './wasm-emitter';
 import { WASM_TEMPLATES } from './wasm-templates';
 import { allocateArea, wasmPoolOf, type WasmPool } from './wasm-pool';
 
 const PAGE_BYTES = 4096;
-/** Words of lazy-flags record (S_LF_OP..S_LF_AUX). */
-const LF_WORDS = 5;
-/** Segment registers with cached bases (ES CS SS DS FS GS). */
-const SEGS = 6;
-const W_LF = CTX.LF / 4;
-const W_EFLAGS = CTX.EFLAGS / 4;
-const W_EO = CTX.EO / 4;
 const W_N = CTX.N / 4;
 const W_AT = CTX.AT / 4;
 const W_FAULT = CTX.FAULT / 4;
 const W_OK_R = CTX.OK_R / 4;
 const W_OK_W = CTX.OK_W / 4;
-const W_SEG = CTX.SEG_BASE / 4;
+const W_MIRROR = CTX.MIRROR / 4;
+/** Words of the lazy-flags record (S_LF_OP..S_LF_AUX). */
+const LF_WORDS = 5;
+/** General registers EAX..EDI. */
+const GPRS = 8;
 
-/** A Cpu's context words in its pool's memory. */
+/**
+ * A Cpu's context in its pool's memory. `direct`: its state block is in that memory too
+ * (regions work on it in place, `st` is its address); else `st` is the context's mirror.
+ */
 interface CpuCtx {
   pool: WasmPool;
   addr: number;
   words: Int32Array;
+  st: number;
+  direct: boolean;
+  /** The state words the region works on: cpu.s itself, or the mirror. */
+  sw: Int32Array;
 }
 
 const CONTEXTS = new WeakMap<Cpu, CpuCtx>();
+
+/** Region entries and handler calls by mnemonic, while a profile counts them (countWasmCalls). */
+let callCounts: Map<string, number> | null = null;
+
+/**
+ * Starts counting region entries ("(entry)") and handler calls by mnemonic in every WebAssembly
+ * region (profiling: test/bench/grub-boot-profile.ts); `false` stops. Returns the counts.
+ */
+export function countWasmCalls(on: boolean): Map<string, number> | null {
+  const m = callCounts;
+  callCounts = on ? new Map<string, number>() : null;
+  return on ? callCounts : m;
+}
+
+function counted(key: string): void {
+  if (callCounts !== null) callCounts.set(key, (callCounts.get(key) ?? 0) + 1);
+}
 
 function contextOf(cpu: Cpu, pool: WasmPool): CpuCtx {
   let c = CONTEXTS.get(cpu);
   if (c === undefined || c.pool.memory !== pool.memory) {
     const a = allocateArea(pool, CTX_BYTES);
-    c = { pool, addr: a.offset, words: new Int32Array(a.buffer, a.offset, CTX_BYTES / 4) };
+    const words = new Int32Array(a.buffer, a.offset, CTX_BYTES / 4);
+    const direct = wasmPoolOf(cpu.s.buffer)?.memory === pool.memory;
+    const st = direct ? cpu.s.byteOffset : a.offset + CTX.MIRROR;
+    const sw = direct ? cpu.s : words.subarray(W_MIRROR, W_MIRROR + MIRROR_WORDS);
+    c = { pool, addr: a.offset, words, st, direct, sw };
     CONTEXTS.set(cpu, c);
   }
   return c;
+}
+
+/** Whether `cpu`'s regions work on its state block in place (no copy at entry and exit). */
+export function wasmStateInPlace(cpu: Cpu): boolean {
+  const pool = wasmPoolOf(cpu.phys.mem8.buffer);
+  return pool !== undefined && contextOf(cpu, pool).direct;
 }
 
 /** Whether the Cpu's memory is a pool memory the backend can compile for. */
@@ -154,6 +185,7 @@ export function compileWasmRegion(blocksIn: readonly Block[], key: RegionKey, cp
     csLimit: cpu.csLimit >>> 0,
     frame: key.frame,
     ctx: ctx.addr,
+    st: ctx.st,
     tagR: cpu.tagR.byteOffset,
     tagW: cpu.tagW.byteOffset,
     tlbOff: cpu.tlbOff.byteOffset,
@@ -173,10 +205,12 @@ export function compileWasmRegion(blocksIn: readonly Block[], key: RegionKey, cp
     attn: mb.importFn('attn', [], [I32]),
     cfFn: 0,
     condFn: 0,
+    flagsFn: 0,
   };
   const helpers = addFlagHelpers(mb);
   ids.cfFn = helpers.cfFn;
   ids.condFn = helpers.condFn;
+  ids.flagsFn = helpers.flagsFn;
 
   const e = new WasmEmitter(layout, ids);
   const f = e.f;
@@ -217,6 +251,8 @@ function bindRegion(
   const ss32 = key.ss32;
   const w = ctx.words;
   const s = cpu.s;
+  const m = ctx.sw;
+  const direct = ctx.direct;
   const tR = cpu.tagR;
   const csLimit = cpu.csLimit;
   const sites = e.handlers;
@@ -231,17 +267,15 @@ function bindRegion(
     pending = ex;
     w[W_FAULT] = 1;
   };
+  // Mirror only: the registers, EFLAGS and flags record the region wrote, back into the state block.
   const toState = (): void => {
-    for (let k = 0; k < 8; k++) s[k] = w[k];
-    for (let k = 0; k < LF_WORDS; k++) s[S_LF_OP + k] = w[W_LF + k];
+    for (let k = 0; k < GPRS; k++) s[k] = m[k];
+    s[S_EFLAGS] = m[S_EFLAGS];
+    for (let k = S_LF_OP; k < S_LF_OP + LF_WORDS; k++) s[k] = m[k];
   };
+  // Mirror only: everything a region reads, from the state block.
   const fromState = (): void => {
-    for (let k = 0; k < 8; k++) w[k] = s[k];
-    for (let k = 0; k < LF_WORDS; k++) w[W_LF + k] = s[S_LF_OP + k];
-    w[W_EFLAGS] = s[S_EFLAGS];
-    w[W_OK_R] = cpu.segOkR;
-    w[W_OK_W] = cpu.segOkW;
-    for (let k = 0; k < SEGS; k++) w[W_SEG + k] = s[S_SEG_BASE + k];
+    for (let k = 0; k < MIRROR_WORDS; k++) m[k] = s[k];
   };
   const imports = {
     m: ctx.pool.memory,
@@ -289,7 +323,8 @@ function bindRegion(
     },
     handler: (id: number): number => {
       const site = sites[id];
-      toState();
+      if (callCounts !== null) counted(site.ins.mnem);
+      if (!direct) toState();
       s[S_EIP] = site.endEip;
       try {
         site.ins.fn(cpu, site.ins);
@@ -297,15 +332,17 @@ function bindRegion(
         pending = ex;
         return 2;
       }
-      fromState();
+      if (!direct) fromState();
+      w[W_OK_R] = cpu.segOkR;
+      w[W_OK_W] = cpu.segOkW;
       if (
         cpu.codeWritten || cpu.linkEpoch !== ep || cpu.ss32 !== ss32 || cpu.tagR !== tR || cpu.csLimit !== csLimit ||
         cpu.localAttention || cpu.slowMode
       ) {
-        w[W_EO] = site.last ? s[S_EIP] : site.ins.next;
+        m[S_EIP] = site.last ? s[S_EIP] : site.ins.next;
         return 1;
       }
-      if (site.last) w[W_EO] = s[S_EIP];
+      if (site.last) m[S_EIP] = s[S_EIP];
       return 0;
     },
     attn: (): number => (cpu.attn[cpu.attnIdx] !== 0 ? 1 : 0),
@@ -313,25 +350,31 @@ function bindRegion(
   const mod = new WebAssembly.Module(bytes);
   const inst = new WebAssembly.Instance(mod, { e: imports });
   const run = inst.exports.run as unknown as (bi: number, max: number, gen: number) => number;
-  const fn = (bi: number, max: number): number => {
-    fromState();
-    w[W_EO] = s[S_EIP];
-    w[W_FAULT] = 0;
-    cpu.codeWritten = false;
-    ep = cpu.linkEpoch;
-    const n = run(bi, max, genCell[0]);
+  const leave = (n: number): number => {
     if (n < 0) {
       const at = w[W_AT];
-      if (atSynced[at] === 0) toState();
+      if (!direct && atSynced[at] === 0) toState();
       cpu.icount += w[W_N] + atK[at];
       s[S_EIP] = atEip[at];
       const ex = pending;
       pending = null;
       throw ex;
     }
-    toState();
-    s[S_EIP] = w[W_EO];
+    if (!direct) {
+      toState();
+      s[S_EIP] = m[S_EIP];
+    }
     return n;
+  };
+  const fn = (bi: number, max: number): number => {
+    if (callCounts !== null) counted('(entry)');
+    if (!direct) fromState();
+    w[W_OK_R] = cpu.segOkR;
+    w[W_OK_W] = cpu.segOkW;
+    w[W_FAULT] = 0;
+    cpu.codeWritten = false;
+    ep = cpu.linkEpoch;
+    return leave(run(bi, max, genCell[0]));
   };
   return { fn, genCell };
 }

@@ -1,34 +1,37 @@
 /**
- * The context words of a Cpu in the pool memory: what the JavaScript entry of a WebAssembly
- * region and the region exchange (registers, lazy flags, segment bases, the exit EIP, the
- * instruction count and the fault point), and the function indices a region module calls.
+ * The context words of a Cpu in the pool memory, and the function indices a region module
+ * calls.
+ *
+ * A region reads and writes the registers, the lazy flags record, EFLAGS, EIP and the segment
+ * bases at the state block's own word offsets (state.ts) from a base address, `st`: the Cpu's
+ * state block itself when it lives in the pool memory (MachineMemory.allocateStates: no copy on
+ * entry or exit), or else a mirror of its first MIRROR_WORDS words in the context area, which the
+ * JavaScript entry fills and drains (plain state buffers: tests, a PVH domain). Beside it, the
+ * context holds what only the entry and the region exchange: the instruction count and the fault
+ * point of a fault exit, the FAULT word imports raise, and the Cpu's flat-segment masks.
  */
+import { S_SEG_BASE } from '../state';
 
 /** Byte offsets in the context area. */
 export const CTX = {
-  /** EAX..EDI (8 words). */
-  REGS: 0,
-  /** Lazy flags record: op, result, a, b, aux (5 words, the order of S_LF_OP..S_LF_AUX). */
-  LF: 32,
-  /** EFLAGS (read by the flags helpers when no op is pending). */
-  EFLAGS: 52,
-  /** EIP the region left at (in: s[EIP] for an entry that leaves at once). */
-  EO: 56,
   /** Instructions retired before a fault. */
-  N: 60,
+  N: 0,
   /** Fault point of a fault exit. */
-  AT: 64,
+  AT: 4,
   /** Set by an import that caught an exception. */
-  FAULT: 68,
-  /** cpu.segOkR and cpu.segOkW. */
-  OK_R: 72,
-  OK_W: 76,
-  /** Segment bases ES..GS (6 words). */
-  SEG_BASE: 80,
+  FAULT: 8,
+  /** cpu.segOkR and cpu.segOkW (written by the entry and after each handler call). */
+  OK_R: 12,
+  OK_W: 16,
+  /** The state-block mirror (words 0..MIRROR_WORDS-1 in the state block's order). */
+  MIRROR: 64,
 } as const;
 
+/** State words a region touches: the registers up to the segment bases ES..GS (S_SEG_BASE + 6). */
+export const MIRROR_WORDS = S_SEG_BASE + 6;
+
 /** Bytes of the context area. */
-export const CTX_BYTES = 128;
+export const CTX_BYTES = CTX.MIRROR + MIRROR_WORDS * 4;
 
 /** Function indices a region's code calls: imports, then the module's own flag helpers. */
 export interface ImportIds {
@@ -50,4 +53,6 @@ export interface ImportIds {
   cfFn: number;
   /** (op, a, b, r, aux, eflags, cc) -> condition. */
   condFn: number;
+  /** (op, a, b, r, aux, eflags) -> EFLAGS with the record's arithmetic flags. */
+  flagsFn: number;
 }

@@ -14,16 +14,17 @@
  * writes the locals back as the state before it. Every import that can fault (slow-path memory
  * accesses, segment checks, #GP, handlers) catches the exception and raises the context's FAULT
  * word; the code after the call tests it and branches to the function's fault exit with the
- * instruction's fault point (`at`). The context (cpu-ctx.ts) is the Cpu's exchange area in the
- * pool memory: the JavaScript entry copies the state block's registers and flags in and out.
+ * instruction's fault point (`at`). Registers, flags, EIP and segment bases are loaded from and
+ * stored to the state words at `layout.st` (wasm-ctx.ts: the state block itself when it lives in
+ * the pool memory, else the context's mirror of it).
  */
 import type { Block, Insn } from '../insn';
-import { REG_ZERO, SEG_SS } from '../state';
+import { REG_ZERO, S_EFLAGS, S_EIP, S_LF_OP, S_SEG_BASE, SEG_SS } from '../state';
 import { TLB_MASK } from '../mmu';
 import { UNKNOWN } from '../jit/flag-exprs';
 import { FnBuilder, Op, type Label } from './wasm-encoder';
 import { CTX, type ImportIds } from './wasm-ctx';
-import { emitCf, emitCond } from './wasm-flags';
+import { emitCf, emitCond, emitEflags } from './wasm-flags';
 
 /** Backward edges between two reads of the attention word (an import call each). */
 export const POLL_PERIOD = 64;
@@ -36,8 +37,10 @@ export interface WasmLayout {
   ss32: boolean;
   csLimit: number;
   frame: number;
-  /** Address of the Cpu's context words. */
+  /** Address of the Cpu's context words (wasm-ctx.ts). */
   ctx: number;
+  /** Address of the state words the region works on (the state block or the context's mirror). */
+  st: number;
   /** Addresses of the TLB arrays the region was compiled for (tags of its privilege). */
   tagR: number;
   tagW: number;
@@ -124,25 +127,33 @@ export class WasmEmitter {
     return t;
   }
 
-  /** Loads every cached local from the context (entry, after a handler call). */
-  reload(): void {
-    const f = this.f;
-    const c = this.layout.ctx;
-    for (let k = 0; k < 8; k++) f.i32(0).mem(Op.I32Load, c + CTX.REGS + 4 * k).set(this.r[k]);
-    const fl = [this.fo, this.fr, this.fa, this.fb, this.fx];
-    for (let k = 0; k < 5; k++) f.i32(0).mem(Op.I32Load, c + CTX.LF + 4 * k).set(fl[k]);
-    for (let k = 0; k < 6; k++) f.i32(0).mem(Op.I32Load, c + CTX.SEG_BASE + 4 * k).set(this.sb[k]);
-    f.i32(0).mem(Op.I32Load, c + CTX.OK_R).set(this.okR);
-    f.i32(0).mem(Op.I32Load, c + CTX.OK_W).set(this.okW);
+  /** Address of state word `word` (state.ts) as the region sees it. */
+  stAddr(word: number): number {
+    return this.layout.st + 4 * word;
   }
 
-  /** Stores the registers and the flags record into the context. */
+  /** Loads every cached local from the state words and the context (entry, after a handler call). */
+  reload(): void {
+    const f = this.f;
+    for (let k = 0; k < 8; k++) f.i32(0).mem(Op.I32Load, this.stAddr(k)).set(this.r[k]);
+    const fl = [this.fo, this.fr, this.fa, this.fb, this.fx];
+    for (let k = 0; k < 5; k++) f.i32(0).mem(Op.I32Load, this.stAddr(S_LF_OP + k)).set(fl[k]);
+    for (let k = 0; k < 6; k++) f.i32(0).mem(Op.I32Load, this.stAddr(S_SEG_BASE + k)).set(this.sb[k]);
+    f.i32(0).mem(Op.I32Load, this.layout.ctx + CTX.OK_R).set(this.okR);
+    f.i32(0).mem(Op.I32Load, this.layout.ctx + CTX.OK_W).set(this.okW);
+  }
+
+  /** Stores the registers and the flags record into the state words. */
   writeBack(): void {
     const f = this.f;
-    const c = this.layout.ctx;
-    for (let k = 0; k < 8; k++) f.i32(0).get(this.r[k]).mem(Op.I32Store, c + CTX.REGS + 4 * k);
+    for (let k = 0; k < 8; k++) f.i32(0).get(this.r[k]).mem(Op.I32Store, this.stAddr(k));
     const fl = [this.fo, this.fr, this.fa, this.fb, this.fx];
-    for (let k = 0; k < 5; k++) f.i32(0).get(fl[k]).mem(Op.I32Store, c + CTX.LF + 4 * k);
+    for (let k = 0; k < 5; k++) f.i32(0).get(fl[k]).mem(Op.I32Store, this.stAddr(S_LF_OP + k));
+  }
+
+  /** Pushes EFLAGS as the state words hold it. */
+  eflagsLoad(): void {
+    this.f.i32(0).mem(Op.I32Load, this.stAddr(S_EFLAGS));
   }
 
   beginBlock(b: Block, idx: number): void {
@@ -405,6 +416,11 @@ export class WasmEmitter {
     emitCond(this, cc, this.known);
   }
 
+  /** Pushes EFLAGS with the pending record's arithmetic flags folded in. */
+  eflags(): void {
+    emitEflags(this, this.known);
+  }
+
   /** Pushes CF (0/1). */
   cf(): void {
     emitCf(this, this.known);
@@ -466,7 +482,7 @@ export class WasmEmitter {
     f.i32(0);
     if (typeof target === 'number') f.get(target);
     else f.i32(target.value);
-    f.mem(Op.I32Store, this.layout.ctx + CTX.EO).br(this.exitLabel);
+    f.mem(Op.I32Store, this.stAddr(S_EIP)).br(this.exitLabel);
   }
 
   private countBlock(): void {
@@ -557,7 +573,7 @@ export class WasmEmitter {
     f.end(lb);
     if (last) {
       const t = this.tmp();
-      f.i32(0).mem(Op.I32Load, this.layout.ctx + CTX.EO).set(t);
+      f.i32(0).mem(Op.I32Load, this.stAddr(S_EIP)).set(t);
       this.endDynamic(t);
     }
   }

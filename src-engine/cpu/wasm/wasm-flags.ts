@@ -7,9 +7,9 @@
  * Operands of 8- and 16-bit records are zero-extended, so unsigned compares serve every size.
  */
 import { LF_ADC, LF_ADD, LF_DEC, LF_INC, LF_LOGIC, LF_MUL, LF_SAR, LF_SBB, LF_SHL, LF_SHR, LF_SUB, SZ16, SZ8 } from '../lazy-flags';
+import { ARITH_FLAGS } from '../state';
 import { UNKNOWN } from '../jit/flag-exprs';
 import { FnBuilder, I32, Op, type ModuleBuilder } from './wasm-encoder';
-import { CTX } from './wasm-ctx';
 import type { WasmEmitter } from './wasm-emitter';
 
 /** Sign-bit position per size index. */
@@ -22,10 +22,14 @@ const EF_SF_SHIFT = 7;
 const EF_OF_SHIFT = 11;
 /** Bits of the low byte PF looks at. */
 const LOW_BYTE = 0xff;
+const EF_AF_SHIFT = 4;
+/** Bit of an operand-and-result XOR AF comes from (the carry out of bit 3). */
+const AF_BIT_SHIFT = 4;
 
 /** Pushes the six values of the record and EFLAGS (the helpers' arguments). */
 function pushRecord(e: WasmEmitter): void {
-  e.f.get(e.fo).get(e.fa).get(e.fb).get(e.fr).get(e.fx).i32(0).mem(Op.I32Load, e.layout.ctx + CTX.EFLAGS);
+  e.f.get(e.fo).get(e.fa).get(e.fb).get(e.fr).get(e.fx);
+  e.eflagsLoad();
 }
 
 /** Pushes the sign-extended operand local `v` of size index `sz`. */
@@ -189,8 +193,54 @@ function fromResult(f: FnBuilder, efShift: number, fromR: () => void): void {
   f.end(b);
 }
 
-/** Adds the helpers $cf and $cond to a module; returns their indices. */
-export function addFlagHelpers(mb: ModuleBuilder): { cfFn: number; condFn: number } {
+/** Pushes EFLAGS with the arithmetic flags made from the lazy record (lazy-flags.ts getFlags). */
+export function emitEflags(e: WasmEmitter, known: number): void {
+  if (known === 0) {
+    e.eflagsLoad();
+    return;
+  }
+  pushRecord(e);
+  e.f.call(e.imp.flagsFn);
+}
+
+/** Pushes SIGN_SHIFT[op & 3] (the sign bit of the record's size). */
+function signShift(f: FnBuilder): void {
+  f.i32(SIGN_SHIFT[0]);
+  f.i32(SIGN_SHIFT[1]).i32(SIGN_SHIFT[2]).get(OP).i32(3).op(Op.I32And).i32(1).op(Op.I32Eq).op(Op.Select);
+  f.get(OP).i32(3).op(Op.I32And).op(Op.I32Eqz).op(Op.Select);
+}
+
+/**
+ * The body of $flags(op, a, b, r, aux, eflags): EFLAGS when no op is pending, else EFLAGS with
+ * CF PF AF ZF SF OF of the record (getCF ... getOF in lazy-flags.ts, AF for the add, subtract,
+ * increment and decrement kinds only).
+ */
+function flagsBody(f: FnBuilder, cfFn: number): void {
+  const sh = f.local();
+  const kind = f.local();
+  f.get(OP).op(Op.I32Eqz);
+  const none = f.open(Op.If);
+  f.get(EF).op(Op.Return);
+  f.end(none);
+  signShift(f);
+  f.set(sh);
+  f.get(OP).i32(2).op(Op.I32ShrU).set(kind);
+  f.get(EF).i32(~ARITH_FLAGS).op(Op.I32And);
+  for (const p of [OP, A, B, R, AUX, EF]) f.get(p);
+  f.call(cfFn).op(Op.I32Or);
+  f.get(R).i32(LOW_BYTE).op(Op.I32And).op(Op.I32Popcnt).i32(1).op(Op.I32And).i32(1).op(Op.I32Xor).i32(EF_PF_SHIFT).op(Op.I32Shl).op(Op.I32Or);
+  // AF: kinds ADD..SBB (1..4), INC, DEC (6, 7); not LOGIC (5), shifts or MUL.
+  f.get(A).get(B).op(Op.I32Xor).get(R).op(Op.I32Xor).i32(AF_BIT_SHIFT).op(Op.I32ShrU).i32(1).op(Op.I32And);
+  f.get(kind).i32(LF_ADD).op(Op.I32Sub).i32(LF_DEC - LF_ADD + 1).op(Op.I32LtU).get(kind).i32(LF_LOGIC).op(Op.I32Ne).op(Op.I32And);
+  f.op(Op.I32And).i32(EF_AF_SHIFT).op(Op.I32Shl).op(Op.I32Or);
+  f.get(R).op(Op.I32Eqz).i32(EF_ZF_SHIFT).op(Op.I32Shl).op(Op.I32Or);
+  f.get(R).get(sh).op(Op.I32ShrU).i32(1).op(Op.I32And).i32(EF_SF_SHIFT).op(Op.I32Shl).op(Op.I32Or);
+  ofBody(f, sh);
+  f.i32(EF_OF_SHIFT).op(Op.I32Shl).op(Op.I32Or);
+}
+
+/** Adds the helpers $cf, $cond and $flags to a module; returns their indices. */
+export function addFlagHelpers(mb: ModuleBuilder): { cfFn: number; condFn: number; flagsFn: number } {
   const rec = [I32, I32, I32, I32, I32, I32];
   const cf = new FnBuilder(rec, [I32]);
   cfBody(cf);
@@ -199,11 +249,9 @@ export function addFlagHelpers(mb: ModuleBuilder): { cfFn: number; condFn: numbe
   const c = new FnBuilder([...rec, I32], [I32]);
   const sh = c.local();
   const v = c.local();
-  // sh = SIGN_SHIFT[op & 3]
-  // (select a b c: a when c is nonzero) sh = size 0 ? 7 : size 1 ? 15 : 31
-  c.i32(SIGN_SHIFT[0]);
-  c.i32(SIGN_SHIFT[1]).i32(SIGN_SHIFT[2]).get(OP).i32(3).op(Op.I32And).i32(1).op(Op.I32Eq).op(Op.Select);
-  c.get(OP).i32(3).op(Op.I32And).op(Op.I32Eqz).op(Op.Select).set(sh);
+  // sh = SIGN_SHIFT[op & 3] (select a b c: a when c is nonzero): size 0 ? 7 : size 1 ? 15 : 31
+  signShift(c);
+  c.set(sh);
   const zf = (): void => fromResult(c, EF_ZF_SHIFT, () => c.get(R).op(Op.I32Eqz));
   const sf = (): void => fromResult(c, EF_SF_SHIFT, () => c.get(R).get(sh).op(Op.I32ShrU).i32(1).op(Op.I32And));
   const pf = (): void => fromResult(c, EF_PF_SHIFT, () => c.get(R).i32(LOW_BYTE).op(Op.I32And).op(Op.I32Popcnt).i32(1).op(Op.I32And).i32(1).op(Op.I32Xor));
@@ -236,5 +284,8 @@ export function addFlagHelpers(mb: ModuleBuilder): { cfFn: number; condFn: numbe
   c.end(outer);
   c.get(v).get(CC).i32(1).op(Op.I32And).op(Op.I32Xor);
   const condFn = mb.addFn(c);
-  return { cfFn, condFn };
+  const fl = new FnBuilder(rec, [I32]);
+  flagsBody(fl, cfFn);
+  const flagsFn = mb.addFn(fl);
+  return { cfFn, condFn, flagsFn };
 }

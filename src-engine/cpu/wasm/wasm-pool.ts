@@ -73,9 +73,22 @@ export function registerWasmPool(buffer: ArrayBufferLike, pool: WasmPool): void 
   POOLS.set(buffer, pool);
 }
 
-/** The pool memory whose frames `buffer` holds, or undefined (plain buffers: tests, priming). */
+/**
+ * The pool memory `buffer` is a buffer of (its frames, or areas allocated in it), or undefined
+ * (plain buffers: tests, priming, state blocks outside the pool).
+ */
 export function wasmPoolOf(buffer: ArrayBufferLike): WasmPool | undefined {
   return POOLS.get(buffer);
+}
+
+/**
+ * Files `buffer`, a buffer of the same pool memory as `frames` that reached this thread on its
+ * own (a domain's state blocks posted to a pCPU worker), under that pool, so that a Cpu whose
+ * state block is in it is known to be. Does nothing when `frames` is not a pool buffer.
+ */
+export function adoptPoolBuffer(buffer: ArrayBufferLike, frames: ArrayBufferLike): void {
+  const pool = POOLS.get(frames);
+  if (pool !== undefined) POOLS.set(buffer, pool);
 }
 
 /**
@@ -93,7 +106,9 @@ export function allocateArea(pool: WasmPool, bytes: number): { buffer: ArrayBuff
     if (have >= end) break;
     pool.memory.grow(Math.ceil((end - have) / WASM_PAGE));
   }
-  return { buffer: pool.memory.buffer, offset };
+  const buffer = pool.memory.buffer;
+  POOLS.set(buffer, pool);
+  return { buffer, offset };
 }
 
 function alignUp(n: number, a: number): number {

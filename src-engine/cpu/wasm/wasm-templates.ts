@@ -7,7 +7,9 @@
  * Covered: MOV (not segment registers), MOVZX MOVSX LEA, ADD OR ADC SBB AND SUB XOR CMP TEST in
  * every operand form and size, INC DEC NOT NEG, SHL SHR SAR by an immediate, JMP Jcc CALL RET,
  * PUSH (register, immediate, memory), POP to a register, XCHG of registers, NOP, SETcc, CMOVcc,
- * MUL and IMUL (one, two and three operands), LOOP LOOPE LOOPNE JCXZ.
+ * MUL and IMUL (one, two and three operands), LOOP LOOPE LOOPNE JCXZ; PUSHF POPF CLC STC CMC
+ * (wasm-templates-flags.ts); 32-bit register shifts by CL, ROL ROR, SHLD SHRD
+ * (wasm-templates-shift.ts); DIV r/m32 (wasm-templates-div.ts).
  */
 import type { Insn } from '../insn';
 import { OP_IMM, OP_MEM, OP_REG } from '../decoder';
@@ -16,6 +18,9 @@ import { EAX, ECX, EDX } from '../state';
 import { kindOf, sizeIndex } from '../jit/template';
 import { Op } from './wasm-encoder';
 import type { WasmEmitter } from './wasm-emitter';
+import { FLAG_TEMPLATES } from './wasm-templates-flags';
+import { SHIFT_TEMPLATES } from './wasm-templates-shift';
+import { DIV_TEMPLATES } from './wasm-templates-div';
 
 /** Writes `i` (true) or declines before writing anything (false). */
 export type WasmTemplate = (e: WasmEmitter, i: Insn, last: boolean) => boolean;
@@ -510,12 +515,21 @@ const jcxz: WasmTemplate = (e, i) => {
   return true;
 };
 
+/** The first of two templates that covers the form (each declines before writing anything). */
+function either(a: WasmTemplate, b: WasmTemplate): WasmTemplate {
+  return (e, i, last) => a(e, i, last) || b(e, i, last);
+}
+
 /** Every template of the backend, by mnemonic. */
 export const WASM_TEMPLATES: Readonly<Record<string, WasmTemplate>> = {
   ADD: alu, OR: alu, ADC: alu, SBB: alu, AND: alu, SUB: alu, XOR: alu, CMP: alu, TEST: alu,
   INC: incDec(false), DEC: incDec(true), NOT: not, NEG: neg,
   MOV: mov, MOVZX: extend(false), MOVSX: extend(true), LEA: lea, XCHG: xchg, NOP: nop,
-  SETCC: setcc, CMOV: cmov, SHL: shift, SHR: shift, SAR: shift,
+  SETCC: setcc, CMOV: cmov,
   JMP: jmp, JCC: jcc, CALL: call, RET: ret, PUSH: push, POP: pop,
   MUL: mulOne, IMUL: imul, LOOP: loop('LOOP'), LOOPE: loop('LOOPE'), LOOPNE: loop('LOOPNE'), JCXZ: jcxz,
+  ...FLAG_TEMPLATES,
+  ...SHIFT_TEMPLATES,
+  ...DIV_TEMPLATES,
+  SHL: either(shift, SHIFT_TEMPLATES.SHL), SHR: either(shift, SHIFT_TEMPLATES.SHR), SAR: either(shift, SHIFT_TEMPLATES.SAR),
 };

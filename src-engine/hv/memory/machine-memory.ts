@@ -13,7 +13,7 @@
  */
 import { MemoryError } from '../../base/errors';
 import type { PhysMemory } from '../../cpu/ops';
-import { createPoolMemory, poolLayout, registerWasmPool, type WasmPool } from '../../cpu/wasm/wasm-pool';
+import { allocateArea, createPoolMemory, poolLayout, registerWasmPool, type WasmPool } from '../../cpu/wasm/wasm-pool';
 import { JIT_DEFAULTS } from '../../cpu/jit/jit-config';
 
 /** Bytes per frame. */
@@ -97,6 +97,19 @@ export class MachineMemory {
     this.used = new Uint8Array(this.totalFrames);
     this.dirty = new Uint8Array(this.totalFrames);
     this.freeCount = this.totalFrames;
+  }
+
+  /**
+   * Room for VCPU state blocks (`bytes`, zeroed): an area of the pool memory when the pool is
+   * one, so that WebAssembly regions load and store the registers in place; else a plain shared
+   * buffer of its own (offset 0). State blocks start at `offset` of `buffer`.
+   */
+  allocateStates(bytes: number): { buffer: SharedArrayBuffer; offset: number } {
+    const wasm = this.buffers.wasm;
+    if (wasm === undefined) return { buffer: new SharedArrayBuffer(bytes), offset: 0 };
+    const a = allocateArea({ memory: wasm, layout: poolLayout(this.buffers.poolBytes) }, bytes);
+    // A shared memory's buffer is a SharedArrayBuffer; areas are never handed out twice yet, so zeroed.
+    return { buffer: a.buffer as SharedArrayBuffer, offset: a.offset };
   }
 
   /** Frames not allocated to anybody. */

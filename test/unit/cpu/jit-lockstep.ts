@@ -121,16 +121,17 @@ export class RunnerPair {
   readonly jit: CpuHarness;
   private readonly table = new Map<CpuHarness, InterruptTable>();
 
-  constructor() {
+  /** `jitStateInPool` false: the compiling CPU's state block is a plain buffer outside the pool. */
+  constructor(opts: { jitStateInPool?: boolean } = {}) {
     this.layout = loadRunnerLayout();
-    this.interp = this.boot();
-    this.jit = this.boot();
+    this.interp = this.boot(true);
+    this.jit = this.boot(opts.jitStateInPool ?? true);
     useInterpreter(this.interp);
     useJitEverywhere(this.jit);
   }
 
-  private boot(): CpuHarness {
-    const h = createCpuHarness({ memBytes: MEMORY_BYTES });
+  private boot(stateInPool: boolean): CpuHarness {
+    const h = createCpuHarness({ memBytes: MEMORY_BYTES, stateInPool });
     h.loadMultiboot(this.layout.elf);
     h.runUntil(this.layout.ready, BOOT_BUDGET);
     this.table.set(h, 'pm');
