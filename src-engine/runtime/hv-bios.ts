@@ -71,6 +71,8 @@ export interface DomainBiosOptions {
   platform: PcPlatform;
   clock: Clock;
   states: SharedArrayBuffer;
+  /** Byte offset of VCPU 0's state block in `states`. */
+  statesOffset: number;
   nrVcpus: number;
   features: CpuFeatures;
   services: HvServices | undefined;
@@ -158,7 +160,7 @@ export class DomainBios {
     let c = this.cpus[v];
     if (c === undefined) {
       const noOps = null as unknown as CpuOps;
-      c = new Cpu(this.o.states, v * STATE_BYTES, this.o.memory.physMemory, noOps, { features: this.o.features, vcpuId: v });
+      c = new Cpu(this.o.states, this.o.statesOffset + v * STATE_BYTES, this.o.memory.physMemory, noOps, { features: this.o.features, vcpuId: v });
       this.cpus[v] = c;
     }
     return c;

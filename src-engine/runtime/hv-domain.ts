@@ -123,6 +123,8 @@ export class HvDomain {
   readonly memory: DomainMemory;
   readonly platform: PcPlatform;
   readonly states: SharedArrayBuffer;
+  /** Byte offset of VCPU 0's state block in `states` (in the pool memory when it is one). */
+  readonly statesOffset: number;
   readonly vcpuState: Int32Array[];
   /** Each VCPU's local APIC registers (shared with the pCPU running it). */
   readonly lapicBuffer: SharedArrayBuffer;
@@ -193,9 +195,12 @@ export class HvDomain {
     this.features = spec.pvh ? { ...DEFAULT_FEATURES, hypervisor: true } : { ...DEFAULT_FEATURES, apic: true };
     this.memory = new DomainMemory(pool, `domain ${spec.name}`, { ramBytes: spec.memoryMiB * 2 ** 20 });
     try {
-      this.states = new SharedArrayBuffer(nr * STATE_BYTES);
+      // In the pool memory (WebAssembly regions work on them in place); Xen's PVH side wants offset 0.
+      const st = spec.pvh === undefined ? pool.allocateStates(nr * STATE_BYTES) : { buffer: new SharedArrayBuffer(nr * STATE_BYTES), offset: 0 };
+      this.states = st.buffer;
+      this.statesOffset = st.offset;
       this.vcpuState = [];
-      for (let v = 0; v < nr; v++) this.vcpuState.push(new Int32Array(this.states, v * STATE_BYTES, STATE_BYTES / 4));
+      for (let v = 0; v < nr; v++) this.vcpuState.push(new Int32Array(this.states, this.statesOffset + v * STATE_BYTES, STATE_BYTES / 4));
       this.deadHalt = new Array<boolean>(nr).fill(false);
       this.lapicBuffer = new SharedArrayBuffer(lapicRegionsBytes(nr));
       this.lapics = lapicRegions(this.lapicBuffer, nr);
@@ -231,6 +236,7 @@ export class HvDomain {
           platform: this.platform,
           clock,
           states: this.states,
+          statesOffset: this.statesOffset,
           nrVcpus: nr,
           features: this.features,
           services,
@@ -286,7 +292,7 @@ export class HvDomain {
     // Reset every VCPU through a Cpu bound to its state block; APs wait for a startup IPI.
     const noOps = null as unknown as CpuOps;
     for (let v = 0; v < this.vcpuState.length; v++) {
-      const cpu = new Cpu(this.states, v * STATE_BYTES, this.memory.physMemory, noOps, { features: this.features, vcpuId: v });
+      const cpu = new Cpu(this.states, this.statesOffset + v * STATE_BYTES, this.memory.physMemory, noOps, { features: this.features, vcpuId: v });
       cpu.reset();
       if (v > 0) cpu.s[S_RUNNING] = 0;
     }
@@ -303,7 +309,7 @@ export class HvDomain {
         memoryMap: this.pvhMemoryMap,
       });
       this.bootSummary = r.summary;
-      const cpu = new Cpu(this.states, 0, this.memory.physMemory, noOps, { features: this.features, vcpuId: 0 });
+      const cpu = new Cpu(this.states, this.statesOffset, this.memory.physMemory, noOps, { features: this.features, vcpuId: 0 });
       cpu.init(r.init);
     } else if (spec.kernel && isLinuxBzImage(spec.kernel.data)) {
       // The same firmware tables as a multiboot direct boot; the zero page points at the RSDP.
@@ -323,7 +329,7 @@ export class HvDomain {
       });
       this.platform.directBootSetup();
       this.bootSummary = r.summary;
-      const cpu = new Cpu(this.states, 0, this.memory.physMemory, noOps, { features: this.features, vcpuId: 0 });
+      const cpu = new Cpu(this.states, this.statesOffset, this.memory.physMemory, noOps, { features: this.features, vcpuId: 0 });
       cpu.init(r.init);
     } else if (spec.kernel) {
       if (spec.kernel.initrd !== undefined) {
@@ -341,7 +347,7 @@ export class HvDomain {
       });
       this.platform.directBootSetup();
       this.bootSummary = r.summary;
-      const cpu = new Cpu(this.states, 0, this.memory.physMemory, noOps, { features: this.features, vcpuId: 0 });
+      const cpu = new Cpu(this.states, this.statesOffset, this.memory.physMemory, noOps, { features: this.features, vcpuId: 0 });
       cpu.init(r.init);
     } else if (this.firmware !== undefined) {
       this.biosBoot = this.firmware.powerOn();
@@ -364,7 +370,7 @@ export class HvDomain {
   }
 
   private applyRestore(r: DomainRestore): void {
-    if (r.states.length !== this.states.byteLength) {
+    if (r.states.length !== this.vcpuState.length * STATE_BYTES) {
       throw new SaveImageError('save.shape', `The image has ${r.states.length / STATE_BYTES} VCPU states; the domain has ${this.vcpuState.length}.`);
     }
     for (let k = 0; k < r.pages.gfns.length; k++) {
@@ -372,7 +378,7 @@ export class HvDomain {
       if (!this.memory.isRam(gfn * 4096, 4096)) this.memory.populate(gfn);
       this.memory.write(gfn * 4096, r.pages.data.subarray(k * 4096, (k + 1) * 4096));
     }
-    new Uint8Array(this.states).set(r.states);
+    new Uint8Array(this.states, this.statesOffset, r.states.length).set(r.states);
     if (r.lapics && r.lapics.length === this.lapicBuffer.byteLength) new Uint8Array(this.lapicBuffer).set(r.lapics);
     this.platform.loadState(r.platform as Parameters<PcPlatform['loadState']>[0]);
     this.firmware?.aliasHigh();
@@ -407,7 +413,7 @@ export class HvDomain {
     gfns.forEach((g, k) => data.set(this.memory.read(g * 4096, 4096), k * 4096));
     return {
       pages: { gfns: Uint32Array.from(gfns), data },
-      states: new Uint8Array(this.states).slice(),
+      states: new Uint8Array(this.states, this.statesOffset, this.vcpuState.length * STATE_BYTES).slice(),
       lapics: new Uint8Array(this.lapicBuffer).slice(),
       platform: this.platform.saveState(),
       exits: Object.fromEntries(this.exits),
@@ -418,7 +424,7 @@ export class HvDomain {
   /** What pCPU workers need to run this domain. */
   share(): DomainShare {
     return {
-      domid: this.domid, nrVcpus: this.vcpuState.length, p2m: this.memory.p2mBuffer, states: this.states, lapics: this.lapicBuffer,
+      domid: this.domid, nrVcpus: this.vcpuState.length, p2m: this.memory.p2mBuffer, states: this.states, statesOffset: this.statesOffset, lapics: this.lapicBuffer,
       features: this.features, pvh: this.spec.pvh !== undefined, lsrCache: this.lsrCache,
     };
   }

@@ -30,6 +30,8 @@ export interface DomainShare {
   nrVcpus: number;
   p2m: SharedArrayBuffer;
   states: SharedArrayBuffer;
+  /** Byte offset of VCPU 0's state block in `states` (nonzero: in the pool memory). */
+  statesOffset: number;
   /** Local APIC regions of the VCPUs (machine/lapic-regs.ts layout). */
   lapics: SharedArrayBuffer;
   features: CpuFeatures;

@@ -26,6 +26,7 @@ import { STOP } from '../cpu/fault';
 import { FAULT_KIND_ENGINE, STATE_BYTES, S_ICOUNT_HI, S_ICOUNT_LO, S_LAST_PCPU } from '../cpu/state';
 import type { Block } from '../cpu/insn';
 import { physMemoryOf } from '../hv/memory/machine-memory';
+import { adoptPoolBuffer } from '../cpu/wasm/wasm-pool';
 import {
   ATTN_CTRL, ATTN_FLUSH, ATTN_PREEMPT, ATTN_STATS, NO_DEADLINE, P_DEADLINE, P_LAZY_HALT, P_STOP_NS, CB_SHUTDOWN, P_ASSIGN_DOM, P_ASSIGN_SEQ, P_ASSIGN_VCPU, P_ARG0, P_ARG1, P_ARG2, P_ATTN, P_BUSY_NS, P_CUR_DOM,
   P_CUR_VCPU, P_INSNS, P_POST_HEAD, P_POST_RING, P_POST_TAIL, POST_ENTRY_WORDS, POST_SLOTS, P_REQ, P_RES0, P_RES1, P_RES2, P_RES_STATUS, P_RESP, P_WAKE, REQ_INTA, REQ_IO_IN,
@@ -283,7 +284,8 @@ export function pcpuMain(env: WorkerEnv): void {
     let cpu = d.cpus[vcpu];
     if (cpu === undefined) {
       const phys = physMemoryOf(init.pool, d.share.p2m);
-      cpu = new Cpu(d.share.states, vcpu * STATE_BYTES, phys, ops, { features: d.share.features, vcpuId: vcpu, blocks });
+      if (d.share.statesOffset !== 0) adoptPoolBuffer(d.share.states, phys.mem8.buffer);
+      cpu = new Cpu(d.share.states, d.share.statesOffset + vcpu * STATE_BYTES, phys, ops, { features: d.share.features, vcpuId: vcpu, blocks });
       cpu.attn = cb;
       cpu.attnIdx = base + P_ATTN;
       d.cpus[vcpu] = cpu;
