@@ -30,15 +30,18 @@
 const HEADER_WORDS = 16;
 /**
  * Words per pCPU slot: 64 words of fields, the posted-request ring, the chain of halt decisions,
- * the timer offer (P_TIMER).
+ * the timer offer (P_TIMER), the edge publication (P_EDGES: header, table, model). Even, so that
+ * the model's Float64 words of every slot are 8-byte aligned.
  */
-export const PCPU_STRIDE = 64 + 256 * 4 + 7 * 8 + 16;
+export const PCPU_STRIDE = 64 + 1024 * 4 + 7 * 8 + 16 + 16 + 64 * 8 + 2 * 594;
 
 export const CB_DOORBELL = 0;
 /** Set to 1 when the engine shuts down: every thread leaves its loop. */
 export const CB_SHUTDOWN = 1;
 /** Messages the host posted to the hypervisor thread (it polls its port only when this moves). */
 export const CB_HOST_MSGS = 2;
+/** Times the hypervisor thread woke from its sleep on the doorbell (statistic, a count). */
+export const CB_HV_WAKES = 3;
 
 // Per-pCPU slot offsets.
 export const P_ATTN = 0;
@@ -104,10 +107,12 @@ export const P_POST_RING = 64;
  * Entries in a pCPU's posted-request ring. A full ring wakes the hypervisor and waits for it to
  * drain, so a serial line costs no round trip when it fits: with LSR read on the pCPU a
  * character is one posted THR write (machine/uart-lsr-cache.ts). An idle tick taken on the pCPU
- * (P_TIMER) posts three (EOI, HLT, the take): 85 ticks fill it, so the hypervisor thread, which
- * does not wake for those ticks, wakes for a full ring about once a second at 100 Hz.
+ * (P_TIMER) posts three (EOI, HLT, the take): 340 ticks fill it, so the hypervisor thread, which
+ * does not wake for those ticks, wakes for a full ring about every 3 s at 100 Hz. A timer edge
+ * taken by a busy pCPU (P_EDGES) posts about four (the take, the switch, the EOI, the halt): 5,000
+ * edges a second fill it about 20 times a second.
  */
-export const POST_SLOTS = 256;
+export const POST_SLOTS = 1024;
 /** Words per posted request: the kind and three arguments. */
 export const POST_ENTRY_WORDS = 4;
 /**
@@ -226,6 +231,72 @@ export const P_TTAKEN_NS = P_TIMER + 14;
 export const TSEQ_STEP = 1024;
 /** Preemptions at which the pCPU took the decision published with them (statistic, a count). */
 export const P_PREEMPT_TAKES = 36;
+/**
+ * The edge publication (docs/architecture.md, "Timer edges taken by a busy pCPU"), after the timer
+ * offer: a scheduler model of the pCPU's one-pCPU pool (hv/sched/edge-model.ts) and a table of
+ * blocked tick VCPUs whose PIT edges the pCPU takes itself while it runs another VCPU. The
+ * hypervisor writes the fields while P_ESEQ is 0, then stores a fresh sequence number (a multiple
+ * of ESEQ_STEP, never reused); the pCPU copies table and model (checking the word did not move
+ * meanwhile), and makes every step (an edge taken, a switch at a tickle, a slice end or a halt)
+ * with compareExchange(word -> word + 1) after writing it into P_ELAST_*; the hypervisor ends the
+ * publication with exchange(0) at the start of its next pass and replays the steps with the real
+ * calls, in ring order (REQ_EDGE_STEP), the last one from P_ELAST_* if its entry is not posted yet.
+ */
+export const P_EDGES = P_TIMER + 16;
+/** The publication's sequence number plus the steps taken since; 0: none. */
+export const P_ESEQ = P_EDGES;
+/** Which model follows (EDGE_MODEL_CREDIT2 or EDGE_MODEL_CREDIT). */
+export const P_EKIND = P_EDGES + 1;
+/** Entries of the edge table. */
+export const P_ECOUNT = P_EDGES + 2;
+/** Edges this pCPU took (statistic, a count). */
+export const P_ETAKES = P_EDGES + 3;
+/** The publication instant (engine ns, float64): posted steps carry their instant relative to it. */
+export const P_EBASE = P_EDGES + 4;
+/** The latest instant a step may be made at (engine ns, float64). */
+export const P_ELIMIT = P_EDGES + 6;
+/** The last step's description (its REQ_EDGE_STEP a1), written by the pCPU before its compare-exchange. */
+export const P_ELAST_WHAT = P_EDGES + 8;
+/** Switches this pCPU made by stepping the model (statistic, a count). */
+export const P_ESWITCHES = P_EDGES + 9;
+/** The last step's instant (engine ns, float64), written with P_ELAST_WHAT. */
+export const P_ELAST_NS = P_EDGES + 10;
+/** Publications this pCPU gave up on (the model asked, a guest did what the offer rules out; statistic). */
+export const P_EDECLINES = P_EDGES + 12;
+/** The edge table: EDGE_ENTRIES entries of EDGE_ENTRY_WORDS words. */
+export const P_ETABLE = P_EDGES + 16;
+/** Most entries in an edge table. */
+export const EDGE_ENTRIES = 64;
+/** Words per edge-table entry. */
+export const EDGE_ENTRY_WORDS = 8;
+/** In an entry: the model's unit index of the VCPU. */
+export const EE_UNIT = 0;
+/** In an entry: the 8259 vector plus one the pCPU injects when it switches the VCPU in after a take. */
+export const EE_VECTOR = 1;
+/** In an entry: its first PIT edge (engine ns, float64). */
+export const EE_FIRST = 2;
+/** In an entry: the PIT period in picoseconds (float64, an integer). */
+export const EE_PERIOD_PS = 4;
+/** In an entry: its VCPU's state at publication (EES_* bits). */
+export const EE_STATE = 6;
+/** EE_STATE: blocked in HLT; its first edge may be taken at once. */
+export const EES_BLOCKED = 1;
+/** EE_STATE: running its handler; it owes the 8259 the EOI of IRQ 0. */
+export const EES_EOI_OWED = 2;
+/** EE_STATE: queued with its edge raised; the pCPU injects EE_VECTOR when it switches it in. */
+export const EES_INJECT = 4;
+/** The model's Float64 words (8-byte aligned): EDGE_MODEL_WORDS of them, two int32 words each. */
+export const P_EMODEL = P_ETABLE + EDGE_ENTRIES * EDGE_ENTRY_WORDS;
+/** Units a published model carries at most: the running VCPU and the table's. */
+export const EDGE_MODEL_UNITS = EDGE_ENTRIES + 1;
+/** Float64 words of the model area (credit2EdgeModelWords(EDGE_MODEL_UNITS); the credit model needs fewer). */
+export const EDGE_MODEL_WORDS = 594;
+/** P_EKIND: a Credit2EdgeModel. */
+export const EDGE_MODEL_CREDIT2 = 1;
+/** P_EKIND: a CreditEdgeModel. */
+export const EDGE_MODEL_CREDIT = 2;
+/** Edge publication sequence numbers are multiples of this; the low bits count the steps. */
+export const ESEQ_STEP = 65536;
 /** P_TAKEN_KIND: the pCPU stopped at its slice end and switched. */
 export const TAKE_SLICE_END = 0;
 /** P_TAKEN_KIND: the pCPU's VCPU halted and the pCPU switched. */
@@ -281,6 +352,24 @@ export const REQ_SWITCHED = 12;
  * number plus the takes before) at the instant in ARG1 (low 32 bits) and ARG2 (high bits).
  */
 export const REQ_TIMER_TAKEN = 13;
+/**
+ * Posted only: the pCPU made a step of its edge publication (ARG0 = the P_ESEQ word it took,
+ * ARG1 = what: EDGE_STEP_* in the low 4 bits, EDGE_STEP_TICKLED, the model's unit index from
+ * bit 8; ARG2 = the instant minus P_EBASE, ns).
+ */
+export const REQ_EDGE_STEP = 14;
+/** REQ_EDGE_STEP: a timer edge taken (the unit woken). */
+export const EDGE_STEP_TAKE = 1;
+/** REQ_EDGE_STEP: a schedule() at a stop for a tickle the pCPU's own take made. */
+export const EDGE_STEP_TICKLE_STOP = 2;
+/** REQ_EDGE_STEP: a schedule() at the slice end. */
+export const EDGE_STEP_SLICE_END = 3;
+/** REQ_EDGE_STEP: a HLT: block, then schedule(). */
+export const EDGE_STEP_HALT = 4;
+/** REQ_EDGE_STEP bit: the take's wake tickled the pCPU. */
+export const EDGE_STEP_TICKLED = 0x10;
+/** REQ_EDGE_STEP: the low bits say what; the model's unit index is above this shift. */
+export const EDGE_STEP_UNIT_SHIFT = 8;
 
 /** Why a pCPU asks the scheduler (REQ_SCHEDULE ARG0). */
 export const SCHED_START = 0;

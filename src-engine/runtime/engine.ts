@@ -6,7 +6,7 @@
  */
 import { DomusError, MemoryError } from '../base/errors';
 import { MAX_POOL_BYTES, MachineMemory, type MachineMemoryBuffers } from '../hv/memory/machine-memory';
-import { ATTN_CTRL, ATTN_STATS, CB_HOST_MSGS, P_CUR_DOM, CB_SHUTDOWN, P_ATTN, P_BUSY_NS, P_HALT_TAKES, P_INSNS, P_NO_NEXT, P_PREEMPT_TAKES, P_TAKES, P_TTAKES, P_TAKE_MISSES, P_WAKE, controlBlockBytes, getF64, ringDoorbell, slot } from './control-block';
+import { ATTN_CTRL, ATTN_STATS, CB_HOST_MSGS, CB_HV_WAKES, P_CUR_DOM, CB_SHUTDOWN, P_ATTN, P_BUSY_NS, P_EDECLINES, P_ESWITCHES, P_ETAKES, P_HALT_TAKES, P_INSNS, P_NO_NEXT, P_PREEMPT_TAKES, P_TAKES, P_TTAKES, P_TAKE_MISSES, P_WAKE, controlBlockBytes, getF64, ringDoorbell, slot } from './control-block';
 import type { DomainRestore, DomainSpec, PvhSpec } from './hv-domain';
 import type { TextScreen } from '../api/types';
 import type { DomainShare, HostToHv, HostToPcpu, HvInit, HvToHost, PcpuInit, ShutdownReason, WireError } from './messages';
@@ -61,6 +61,12 @@ export interface PcpuStats {
   preemptTakes: number;
   /** PIT edges the pCPU took from a timer offer (injected without the hypervisor waking). */
   timerTakes: number;
+  /** PIT edges the pCPU took while it ran another VCPU (edge publications, DOMUS_EDGE_OFFERS=1). */
+  edgeTakes: number;
+  /** VCPU switches the pCPU made by stepping an edge publication's scheduler model. */
+  edgeSwitches: number;
+  /** Edge publications the pCPU gave up (the model asked, a guest did what the publication rules out). */
+  edgeDeclines: number;
 }
 
 /** A created domain's identity. */
@@ -299,9 +305,17 @@ export class Engine {
         haltTakes: this.cb[slot(i, P_HALT_TAKES)],
         preemptTakes: this.cb[slot(i, P_PREEMPT_TAKES)],
         timerTakes: this.cb[slot(i, P_TTAKES)],
+        edgeTakes: this.cb[slot(i, P_ETAKES)],
+        edgeSwitches: this.cb[slot(i, P_ESWITCHES)],
+        edgeDeclines: this.cb[slot(i, P_EDECLINES)],
       });
     }
     return out;
+  }
+
+  /** Times the hypervisor thread woke from its sleep so far (a statistic). */
+  hvWakes(): number {
+    return Atomics.load(this.cb, CB_HV_WAKES);
   }
 
   /** Stops every thread. */

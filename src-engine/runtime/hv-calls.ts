@@ -6,6 +6,8 @@ import { DomusError } from '../base/errors';
 import type { MachineMemory } from '../hv/memory/machine-memory';
 import type { DomainRestore, DomainSpec, HvDomain } from './hv-domain';
 import { DOMAIN_CALLS, type HvToolstack } from './hv-toolstack';
+import type { XenHost } from '../hv/xen/xen-host';
+import { toWire, type HostToHv, type HvToHost } from './messages';
 
 /** What the calls need from the hypervisor thread. */
 export interface HvCallHost {
@@ -13,6 +15,7 @@ export interface HvCallHost {
   readonly pool: MachineMemory;
   readonly domains: ReadonlyMap<number, HvDomain>;
   readonly toolstack: HvToolstack;
+  readonly xen: XenHost;
   /** The domain with ID `domid`, or a domain.not-found error. */
   domain(domid: number): HvDomain;
   createDomain(spec: DomainSpec, restore?: DomainRestore): unknown;
@@ -52,5 +55,37 @@ export function serveHvCall(h: HvCallHost, method: string, args: unknown): unkno
       const d = h.domain(a.domid as number);
       return h.toolstack.domainCall(method, d, a, h.runsOnPcpu(d));
     }
+  }
+}
+
+/** How drainHostMessages reaches the host thread. */
+export interface HostMessageIo {
+  /** The next message from the host, or undefined. */
+  poll(): HostToHv | undefined;
+  post(m: HvToHost): void;
+  /** After each call: what it produced (a new domain's BIOS messages) goes out before later replies. */
+  afterCall(): void;
+}
+
+/** Serves every message the host posted (console input, calls); true if there was any. */
+export function drainHostMessages(h: HvCallHost, io: HostMessageIo): boolean {
+  let any = false;
+  for (;;) {
+    const m = io.poll();
+    if (m === undefined) return any;
+    any = true;
+    if (m.t === 'console-in') {
+      const d = h.domains.get(m.domid);
+      if (d?.spec.pvh !== undefined) h.xen.consoleInput(m.domid, m.data);
+      else d?.platform.consoleInput(m.com as 1 | 2 | 3 | 4, m.data);
+      continue;
+    }
+    try {
+      const result = serveHvCall(h, m.method, m.args);
+      io.post({ t: 'reply', id: m.id, ok: true, result });
+    } catch (e) {
+      io.post({ t: 'reply', id: m.id, ok: false, error: toWire(e) });
+    }
+    io.afterCall();
   }
 }

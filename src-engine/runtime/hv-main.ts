@@ -21,15 +21,15 @@ import type { SchedName } from '../hv/sched/sched-ops';
 import { MachineMemory } from '../hv/memory/machine-memory';
 import { S_FAULT_KIND, S_HALTED, S_LAST_PCPU } from '../cpu/state';
 import { describeCpuState } from '../cpu/describe';
-import { ATTN_FLUSH, CB_DOORBELL, CB_HOST_MSGS, CB_SHUTDOWN, REQ_SCHEDULE, REQ_SWITCHED, REQ_TIMER_TAKEN, RES_OK, RES_STOP, HALT_IF_ON, SCHED_HALTED, SCHED_SHUTDOWN, SCHED_SIPI_WAIT, instantOf } from './control-block';
+import { ATTN_FLUSH, CB_DOORBELL, CB_HV_WAKES, CB_HOST_MSGS, CB_SHUTDOWN, REQ_EDGE_STEP, REQ_SCHEDULE, REQ_SWITCHED, REQ_TIMER_TAKEN, RES_OK, RES_STOP, HALT_IF_ON, SCHED_HALTED, SCHED_SHUTDOWN, SCHED_SIPI_WAIT, instantOf } from './control-block';
 import { HvDomain, type DomainRestore, type DomainShutdown, type DomainSpec } from './hv-domain';
 import { lapicStartupPending } from '../machine/lapic-core';
-import { toWire, type HostToHv, type HvInit, type HvToHost } from './messages';
+import type { HostToHv, HvInit, HvToHost } from './messages';
 import type { WorkerEnv } from './thread-env';
 import type { HvServices } from './hv-bios';
 import { XenHost } from '../hv/xen/xen-host';
 import { HvToolstack } from './hv-toolstack';
-import { serveHvCall, type HvCallHost } from './hv-calls';
+import { drainHostMessages, type HvCallHost } from './hv-calls';
 import { EXIT_NAMES, serveDeviceExit, type ExitAnswer } from './hv-exits';
 import { PcpuSlots } from './hv-pcpu-slots';
 import { PcpuScheduling, type PcpuSchedHost, type Running, type SwitchCounts } from './hv-pcpu-sched';
@@ -37,6 +37,7 @@ import { HvConsoleOut } from './hv-console-out';
 import { restoredDomid } from './pvh-save';
 import { PcpuTimers } from './hv-pcpu-timer';
 import { EarliestDeadlines, runDeviceTimers } from './hv-device-timers';
+import { PcpuEdges, edgeOffersFromEnvironment } from './hv-pcpu-edges';
 
 /** The answer to an exit of a VCPU that must stop (its domain is going away). */
 const NO_ANSWER: ExitAnswer = { r0: 0, r1: 0, r2: 0, stop: true };
@@ -90,12 +91,17 @@ export class Hypervisor implements HvCallHost, PcpuSchedHost {
   private readonly out: HvConsoleOut;
   /** Timer interrupts taken on the pCPUs: offers and their replays. */
   readonly timers: PcpuTimers;
+  /** Timer edges taken by busy pCPUs: edge publications and their replays (DOMUS_EDGE_OFFERS=1). */
+  readonly edges: PcpuEdges;
   /**
    * pCPU `p` may halt lazily: it takes a timer offer (it will run the VCPU it switches in), or
    * lazyHaltOk and a timer of this thread's comes soon.
    */
   private lazyNear = false;
   private readonly lazyOk = (p: number): boolean => this.timers.offered(p) || (this.lazyNear && this.lazyHaltOk(p));
+  /** pCPU `p` may get a timer offer (nothing else stands for it) or an edge publication (no preemption pending either). */
+  private readonly timerOk = (p: number): boolean => !this.edges.stands(p) && this.lazyHaltOk(p);
+  private readonly edgeOk = (p: number): boolean => this.running[p] !== null && !this.slots.preemptPending(p);
 
   constructor(
     private readonly env: WorkerEnv,
@@ -114,6 +120,8 @@ export class Hypervisor implements HvCallHost, PcpuSchedHost {
     const arrays = { running: this.running, sliceEnd: this.sliceEnd, idle: this.idle, started: this.started, directPending: this.directPending };
     this.ps = new PcpuScheduling(this, this.slots, arrays);
     this.timers = new PcpuTimers(this.cb, this, this.ps, arrays);
+    this.edges = new PcpuEdges(this.cb, this, this.ps, arrays, edgeOffersFromEnvironment());
+    this.ps.edgesStand = (p) => this.edges.stands(p);
     this.earliest = new EarliestDeadlines(this.nr + 1);
     this.sched = new SchedCore(
       { now: () => this.ps.schedNow(), tickle: (p) => this.tickle(p) },
@@ -196,7 +204,7 @@ export class Hypervisor implements HvCallHost, PcpuSchedHost {
    * with its assignment.
    */
   private tickle(p: number): void {
-    if (p === this.ps.deciding) return;
+    if (p === this.ps.deciding || this.edges.captureTickle(p)) return;
     if (this.idle[p] && this.running[p] === null) {
       this.directPending.add(p);
       return;
@@ -234,6 +242,8 @@ export class Hypervisor implements HvCallHost, PcpuSchedHost {
         else if (!taken) this.slots.hand(p, domid, vcpu, this.sliceEnd[p]);
       } else if (r.kind === REQ_TIMER_TAKEN) {
         this.timers.posted(p, r.a0, instantOf(r.a1, r.a2));
+      } else if (r.kind === REQ_EDGE_STEP) {
+        this.edges.posted(p, r.a0, r.a1, r.a2);
       } else if (r.kind === REQ_SWITCHED) {
         this.ps.switched(p, r.a0, r.a1, r.a2);
       } else {
@@ -253,7 +263,7 @@ export class Hypervisor implements HvCallHost, PcpuSchedHost {
       const bell = Atomics.load(cb, CB_DOORBELL);
       const wait = this.pass();
       if (wait < 0) return;
-      if (wait > 0) Atomics.wait(cb, CB_DOORBELL, bell, wait);
+      if (wait > 0 && Atomics.wait(cb, CB_DOORBELL, bell, wait) !== 'not-equal') Atomics.add(cb, CB_HV_WAKES, 1);
     }
   }
 
@@ -274,10 +284,12 @@ export class Hypervisor implements HvCallHost, PcpuSchedHost {
     this.slots.endLazyHalts();
     // Nothing the pCPUs may take stands while this pass changes scheduler state.
     this.timers.end();
+    this.edges.end();
     this.ps.settle();
     // Posted requests first: a lazy HLT was posted before whatever woke this thread.
     let worked = this.drainAllPosted();
     this.timers.finish();
+    this.edges.finish();
     const msgs = Atomics.load(cb, CB_HOST_MSGS);
     if (msgs !== this.hostMsgsSeen) {
       this.hostMsgsSeen = msgs;
@@ -292,11 +304,13 @@ export class Hypervisor implements HvCallHost, PcpuSchedHost {
     let next = this.runTimers();
     this.assignIdle();
     this.afterWork();
+    // Edge publications replace next decisions; made after work too (a loaded host's passes nearly always find posts).
+    const edges = this.edges.publish(this.env.nowNs(), this.edgeOk);
     this.ps.publish();
     if (worked) return 0;
     const now = this.env.nowNs();
-    // Timer offers: the pCPUs take those PIT edges themselves, so they do not bound the sleep.
-    if (this.timers.publish(now, this.lazyHaltOk)) next = Math.min(this.otherTimers, this.nextUncovered());
+    // Timer offers and edges: the pCPUs take those PIT edges themselves, so they do not bound the sleep.
+    if (this.timers.publish(now, this.timerOk) || edges) next = Math.min(this.otherTimers, this.edges.limit(), this.nextUncovered());
     this.lazyNear = next - now <= LAZY_HALT_MAX_NS;
     // A HLT posted while an earlier offer stood rang no doorbell: serve it instead of sleeping.
     if (this.slots.offerLazyHalts(this.lazyOk) && this.slots.anyPosted()) return 0;
@@ -308,26 +322,11 @@ export class Hypervisor implements HvCallHost, PcpuSchedHost {
   }
 
   private drainHost(): boolean {
-    let any = false;
-    for (;;) {
-      const m = this.env.parent.poll() as HostToHv | undefined;
-      if (m === undefined) return any;
-      any = true;
-      if (m.t === 'console-in') {
-        const d = this.domains.get(m.domid);
-        if (d?.spec.pvh !== undefined) this.xen.consoleInput(m.domid, m.data);
-        else d?.platform.consoleInput(m.com as 1 | 2 | 3 | 4, m.data);
-        continue;
-      }
-      try {
-        const result = serveHvCall(this, m.method, m.args);
-        this.post({ t: 'reply', id: m.id, ok: true, result });
-      } catch (e) {
-        this.post({ t: 'reply', id: m.id, ok: false, error: toWire(e) });
-      }
-      // What the call produced (a new domain's BIOS messages) goes out before later replies.
-      this.afterWork();
-    }
+    return drainHostMessages(this, {
+      poll: () => this.env.parent.poll() as HostToHv | undefined,
+      post: (m) => this.post(m),
+      afterCall: () => this.afterWork(),
+    });
   }
 
   /** The domain with ID `domid`, or a domain.not-found error (HvCallHost). */
@@ -496,7 +495,7 @@ export class Hypervisor implements HvCallHost, PcpuSchedHost {
           d.vcpuState[v][S_HALTED] = 0;
           return true;
         }
-        d.deadHalt[v] = !this.haltIfOn && (d.spec.pvh !== undefined ? this.xen.haltIsFinal(d.domid, v) : d.haltIsFinal(v));
+        d.deadHalt[v] = !taken && !this.haltIfOn && (d.spec.pvh !== undefined ? this.xen.haltIsFinal(d.domid, v) : d.haltIsFinal(v));
         this.sched.block(d.domid, v);
         if (d.allDeadHalted() && !d.haltReported) {
           // Nothing but a reset can wake it; xl would show it blocked forever. Tell the toolstack
@@ -582,8 +581,9 @@ export class Hypervisor implements HvCallHost, PcpuSchedHost {
   private otherTimers = Infinity;
   private readonly earliest: EarliestDeadlines;
   /** The earliest device deadline of a domain whose PIT no pCPU takes itself. */
-  private readonly coveredBy = (d: HvDomain): boolean => this.timers.covers(d);
-  private readonly nextUncovered = (): number => this.earliest.firstUncovered(this.coveredBy);
+  private readonly coveredBy = (d: HvDomain): boolean => this.timers.covers(d) || this.edges.covers(d);
+  private readonly nextUncovered = (): number =>
+    this.edges.anyStands() ? this.edges.firstUncovered(this.domains.values(), this.coveredBy) : this.earliest.firstUncovered(this.coveredBy);
 
   private afterWork(): void {
     // PV console rings written without a notify.

@@ -129,6 +129,8 @@ export class PcpuScheduling {
   private accountAt = -1;
   /** Latest time the scheduler has been given. */
   private schedLast = 0;
+  /** The clock is accountAt exactly (runAt with `exact`). */
+  private exact = false;
   /** The pCPU whose VCPU schedule() is putting away (its tickles are moot), or -1. */
   deciding = -1;
   private readonly pub: Published[];
@@ -166,6 +168,9 @@ export class PcpuScheduling {
    * when it is the instant the pCPU stopped it. Never earlier than a time the scheduler has seen.
    */
   schedNow(): number {
+    // A step of an edge publication is replayed at exactly its instant (the pCPU stepped the pool's
+    // model there); another pool's replay may have shown the scheduler a later time meanwhile.
+    if (this.exact && this.accountAt >= 0) return this.accountAt;
     const t = this.accountAt >= 0 ? Math.max(this.accountAt, this.schedLast) : this.host.nowNs();
     if (t > this.schedLast) this.schedLast = t;
     return t;
@@ -180,16 +185,41 @@ export class PcpuScheduling {
     return this.scheduleAt(p, reason, stopNs, false, haltTaken);
   }
 
-  /** Runs `fn` with the scheduler's clock at `t` (a replayed event; never before a time it has seen). */
-  runAt<T>(t: number, fn: () => T): T {
+  /**
+   * Runs `fn` with the scheduler's clock at `t` (a replayed event; never before a time it has seen,
+   * unless `exact`: a step of an edge publication, replayed at its own instant).
+   */
+  runAt<T>(t: number, fn: () => T, exact = false): T {
     const was = this.accountAt;
+    const wasExact = this.exact;
     this.accountAt = t;
+    this.exact = exact;
     try {
       return fn();
     } finally {
       this.accountAt = was;
+      this.exact = wasExact;
     }
   }
+
+  /**
+   * Replays a switch a pCPU made by stepping its edge publication's model (hv-pcpu-edges.ts): the
+   * real schedule() (after the block of a halting VCPU, `halt`) at exactly `t`; returns the pick
+   * [domid or -1, vcpu]; sliceEnd[p] holds its slice end.
+   */
+  replayEdgeSwitch(p: number, reason: number, t: number, halt: boolean): [number, number] {
+    const wasExact = this.exact;
+    this.exact = true;
+    try {
+      const [domid, vcpu] = this.scheduleAt(p, reason, t, true, halt);
+      return [domid, vcpu];
+    } finally {
+      this.exact = wasExact;
+    }
+  }
+
+  /** pCPUs with an edge publication standing (hv-pcpu-edges.ts): nothing else is published for them. */
+  edgesStand: (p: number) => boolean = () => false;
 
   /**
    * schedule() with the run accounted up to `stopNs`. A replay (the pCPU already switched by
@@ -203,7 +233,7 @@ export class PcpuScheduling {
     const prev = this.a.running[p];
     // Account the run up to when the pCPU stopped it, not up to now (the request may have waited
     // for this thread to get a host CPU).
-    this.accountAt = prev !== null ? Math.min(stopNs, this.host.nowNs()) : -1;
+    this.accountAt = prev !== null ? (this.exact ? stopNs : Math.min(stopNs, this.host.nowNs())) : -1;
     try {
       return this.scheduleAfter(p, reason, prev, replay, haltTaken);
     } finally {
@@ -378,7 +408,7 @@ export class PcpuScheduling {
     for (let p = 0; p < this.pub.length; p++) {
       const r = this.a.running[p];
       // PVH VCPUs (running or next) keep asking: their Xen state follows entries on this thread.
-      if (r === null || this.pub[p].seq !== 0 || r.dom.shutdown || r.dom.pendingShutdown || r.dom.spec.pvh !== undefined) continue;
+      if (r === null || this.pub[p].seq !== 0 || r.dom.shutdown || r.dom.pendingShutdown || r.dom.spec.pvh !== undefined || this.edgesStand(p)) continue;
       if (this.slots.preemptPending(p)) continue;
       const leader = this.host.sched.poolLeader(p);
       if (leader < 0) continue;

@@ -22,10 +22,7 @@
  * here loops over every domain.
  */
 import type { SchedCore } from '../hv/sched/core';
-import { IF, S_EFLAGS, S_INJECT_VECTOR, S_NMI_PENDING, S_SHADOW } from '../cpu/state';
-import { lapicExtIntPending, lapicHasNmi, lapicLint0High, lapicLint0IsExtInt, lapicPendingVector, lapicStartupPending } from '../machine/lapic-core';
-import { W_EXTINT_REQ } from '../machine/lapic-regs';
-import { PIT_FREQUENCY_HZ } from '../machine/pit-8254';
+import { lapicExtIntPending } from '../machine/lapic-core';
 import {
   ATTN_PREEMPT, P_ATTN, P_POST_TAIL, P_SLICE_EXTEND, P_TDOM, P_TEOIS, P_TFIRST, P_TIDLE, P_TLIMIT, P_TPERIOD_PS, P_TSEQ, P_TTAIL, P_TTAKEN_NS,
   P_TVCPU, P_TVECTOR, P_WAKE, TSEQ_STEP, getF64, putF64, slot,
@@ -33,21 +30,8 @@ import {
 import type { HvDomain } from './hv-domain';
 import { replayExtInt } from './hv-exits';
 import type { PcpuScheduling, Running } from './hv-pcpu-sched';
-import { TIMER_TAKE_MARGIN_NS, TIMER_TAKE_SLICE_NS } from './pcpu-timer';
-
-/** Longest an offer stands (ns): the hypervisor wakes at least this often anyway (MAX_SLEEP_MS). */
-export const TIMER_OFFER_SPAN_NS = 1_000_000_000;
-/** Picoseconds per second, for the PIT period. */
-const PS_PER_SECOND = 1e12;
-/** The IOAPIC pin ISA IRQ 0 arrives on (the MADT's interrupt source override on a PC). */
-const IOAPIC_PIN_IRQ0 = 2;
-/** IOAPIC redirection entry, low word: the mask bit (82093AA, bit 16). */
-const IOAPIC_RTE_MASKED = 0x10000;
-/** HPET general configuration register offset and its LEG_RT_CNF bit (legacy replacement cuts the PIT's IRQ 0). */
-const HPET_GENERAL_CONFIG = 0x10;
-const HPET_LEG_RT_CNF = 0x2;
-/** Bytes of a 32-bit MMIO read. */
-const DWORD = 4;
+import { TIMER_TAKE_SLICE_NS } from './pcpu-timer';
+import { haltedTakesInterrupt, newTickOffer, tickOffer } from './hv-tick-offer';
 
 /** What the timer part needs from the hypervisor. */
 export interface PcpuTimerHost {
@@ -100,6 +84,8 @@ export class PcpuTimers {
   /** Domains with an offer standing (their PIT does not bound this thread's sleep). */
   private readonly covered: (HvDomain | null)[];
   readonly counts: TimerCounts = { offered: 0, replayed: 0, mismatches: 0 };
+  /** The offer checks' answer (reused). */
+  private readonly tick = newTickOffer();
 
   constructor(
     private readonly cb: Int32Array,
@@ -253,11 +239,15 @@ export class PcpuTimers {
       } else {
         const h = this.lastHalt[p];
         if (h === null || !this.a.idle[p] || h.dom.shutdown || this.host.sched.vcpuInfo(h.dom.domid, h.vcpu).state !== 'blocked') continue;
+        // Moved to another cpupool or pinned elsewhere since it halted here: not this pCPU's to take.
+        if (!this.host.sched.mayRunOn(h.dom.domid, h.vcpu, p)) {
+          this.lastHalt[p] = null;
+          continue;
+        }
         dom = h.dom;
         vcpu = h.vcpu;
         idle = true;
-        const s = dom.vcpuState[vcpu];
-        if ((s[S_EFLAGS] & IF) === 0 || s[S_SHADOW] !== 0 || s[S_INJECT_VECTOR] !== 0) continue;
+        if (!haltedTakesInterrupt(dom, vcpu)) continue;
       }
       if (this.offer(p, dom, vcpu, now, schedNext, idle)) any = true;
     }
@@ -279,47 +269,26 @@ export class PcpuTimers {
 
   /** Publishes an offer for pCPU `p` and VCPU `vcpu` of `d` if the next tick can be told; true if so. */
   private offer(p: number, d: HvDomain, vcpu: number, now: number, schedNext: number, idle: boolean): boolean {
-    if (d.shutdown || d.paused || d.pendingShutdown !== undefined || d.spec.pvh !== undefined || d.vcpuState.length !== 1 || d.kicks.size > 0) return false;
-    const pl = d.platform;
-    if (pl.timersChanged) return false;
-    const s = d.vcpuState[vcpu];
-    const r = d.lapics[vcpu];
-    if (s[S_NMI_PENDING] !== 0 || lapicHasNmi(r) || lapicStartupPending(r) || lapicPendingVector(r) >= 0) return false;
-    if (Atomics.load(r, W_EXTINT_REQ) !== 0 || lapicLint0High(r) || !lapicLint0IsExtInt(r)) return false;
-    if (pl.ioapic !== undefined && (pl.ioapic.entry(IOAPIC_PIN_IRQ0)[0] & IOAPIC_RTE_MASKED) === 0) return false;
-    if (pl.hpet !== undefined && (pl.hpet.mmioRead(HPET_GENERAL_CONFIG, DWORD) & HPET_LEG_RT_CNF) !== 0) return false;
-    const vector = pl.pic.timerTickVector();
-    if (vector < 0) return false;
-    const clocks = pl.pit.irq0Period();
-    if (clocks === 0) return false;
-    const warp = d.clock.offsetNs;
-    const first = pl.pit.irq0NextEdge(now + warp) - warp;
-    if (!(first > now) || first !== d.nextTick) return false;
-    // The domain's other devices must stay quiet until the last edge taken.
-    const dnow = now + warp;
-    let other = Math.min(pl.rtc.tick(dnow), pl.lapicBus?.tick(dnow) ?? Infinity, pl.hpet?.tick(dnow) ?? Infinity, pl.acpiPm?.tick(dnow) ?? Infinity);
-    for (const u of pl.uarts.values()) other = Math.min(other, u.tick(dnow));
-    if (d.kicks.size > 0) return false;
-    const limit = Math.min(other - warp, schedNext, this.idleDeadline(p, idle, now), now + TIMER_OFFER_SPAN_NS) - 1;
-    if (!(limit > first + TIMER_TAKE_MARGIN_NS)) return false;
+    const t = this.tick;
+    if (!tickOffer(d, vcpu, now, Math.min(schedNext, this.idleDeadline(p, idle, now)), t)) return false;
     const cb = this.cb;
     const b = slot(p, 0);
     const seq = this.seqs[p] >= 0x7fffffff - 2 * TSEQ_STEP ? TSEQ_STEP : this.seqs[p] + TSEQ_STEP;
     this.seqs[p] = seq;
     cb[b + P_TDOM] = d.domid;
     cb[b + P_TVCPU] = vcpu;
-    cb[b + P_TVECTOR] = vector + 1;
+    cb[b + P_TVECTOR] = t.vector + 1;
     cb[b + P_TTAIL] = cb[b + P_POST_TAIL];
-    cb[b + P_TEOIS] = pl.pic.irq0InService() ? 1 : 0;
-    putF64(cb, b + P_TFIRST, first);
-    putF64(cb, b + P_TPERIOD_PS, Math.ceil((clocks * PS_PER_SECOND) / PIT_FREQUENCY_HZ));
-    putF64(cb, b + P_TLIMIT, Math.floor(limit));
+    cb[b + P_TEOIS] = t.eoiOwed ? 1 : 0;
+    putF64(cb, b + P_TFIRST, t.first);
+    putF64(cb, b + P_TPERIOD_PS, t.periodPs);
+    putF64(cb, b + P_TLIMIT, t.limit);
     Atomics.store(cb, b + P_TSEQ, seq);
     const o = this.offers[p];
     o.seq = seq;
     o.dom = d;
     o.vcpu = vcpu;
-    o.vector = vector;
+    o.vector = t.vector;
     o.taken = 0;
     o.replayed = 0;
     this.covered[p] = d;

@@ -22,15 +22,14 @@
  */
 import { Cpu, RunExit } from '../cpu/cpu';
 import type { CpuOps } from '../cpu/ops';
-import { STOP } from '../cpu/fault';
 import { FAULT_KIND_ENGINE, STATE_BYTES, S_ICOUNT_HI, S_ICOUNT_LO, S_LAST_PCPU } from '../cpu/state';
 import type { Block } from '../cpu/insn';
 import { physMemoryOf } from '../hv/memory/machine-memory';
 import { adoptPoolBuffer } from '../cpu/wasm/wasm-pool';
 import {
-  ATTN_CTRL, ATTN_FLUSH, ATTN_PREEMPT, ATTN_STATS, NO_DEADLINE, P_DEADLINE, P_LAZY_HALT, P_STOP_NS, CB_SHUTDOWN, P_ASSIGN_DOM, P_ASSIGN_SEQ, P_ASSIGN_VCPU, P_ARG0, P_ARG1, P_ARG2, P_ATTN, P_BUSY_NS, P_CUR_DOM,
-  P_CUR_VCPU, P_INSNS, P_POST_HEAD, P_POST_RING, P_POST_TAIL, POST_ENTRY_WORDS, POST_SLOTS, P_REQ, P_RES0, P_RES1, P_RES2, P_RES_STATUS, P_RESP, P_WAKE, REQ_INTA, REQ_IO_IN,
-  REQ_IO_OUT, REQ_MMIO_READ, REQ_MMIO_WRITE, REQ_MSR_READ, REQ_MSR_WRITE, REQ_HYPERCALL, REQ_SCHEDULE, RES_STOP, REQ_IPI, REQ_EOI,
+  ATTN_CTRL, ATTN_FLUSH, ATTN_PREEMPT, ATTN_STATS, NO_DEADLINE, P_DEADLINE, P_LAZY_HALT, P_STOP_NS, CB_SHUTDOWN, P_ASSIGN_DOM, P_ASSIGN_SEQ, P_ASSIGN_VCPU, P_ATTN, P_BUSY_NS, P_CUR_DOM,
+  P_CUR_VCPU, P_INSNS, P_POST_TAIL, P_RES1, P_RES2, P_WAKE, REQ_INTA, REQ_IO_IN,
+  REQ_IO_OUT, REQ_MMIO_READ, REQ_MMIO_WRITE, REQ_MSR_READ, REQ_MSR_WRITE, REQ_HYPERCALL, REQ_SCHEDULE, REQ_IPI, REQ_EOI,
   HALT_IF_ON, instantHi, instantLo, SCHED_HALTED, SCHED_PREEMPTED, SCHED_SHUTDOWN, SCHED_SIPI_WAIT, SCHED_START, SCHED_STOPPED, SCHED_IDLE_WAKE,
   P_NEXT_DOM, P_NEXT_FROM, P_NEXT_LEN, P_NEXT_SEQ, P_NEXT_UNTIL, P_NEXT_VCPU, P_NEXT_TOKEN, P_NEXT_TOKEN_PCPU, P_NO_NEXT, P_POOL_TOKEN, P_SLICE_EXTEND, P_TAKEN_NS, P_TAKES, P_TAKE_MISSES, REQ_SWITCHED,
   HCHAIN_SEQ_STEP, HCHAIN_STEP_WORDS, HC_DOM, HC_EXTINT, HC_LEN, HC_TAKEN_NS, HC_VCPU, P_HCHAIN, P_HNEXT_STEPS,
@@ -54,6 +53,8 @@ import { SLICE_CHECK_INSNS, newSliceRate, sliceChunk, sliceRateUpdate } from './
 import { LSR_ASK, LSR_CACHE_WORDS, readCachedLsr, uartLineEnd } from '../machine/uart-lsr-cache';
 import { DOMAIN_WAIT_MS, GONE_REMEMBERED, LAZY_POST_PORTS, NEXT_REACH_NS, RING_HALT_SWITCHED, RING_SWITCHED, SWITCHED_RING_INSNS } from './pcpu-consts';
 import { NS_PER_MS, PcpuTimer, TIMER_TAKE_SLICE_NS } from './pcpu-timer';
+import { PcpuPoster } from './pcpu-post';
+import { EDGES_ASK, EDGES_SWITCH, PcpuEdgeTaker } from './pcpu-edge-take';
 
 /** The local APIC registers of no VCPU (a pCPU running nothing). */
 const NO_APIC = new Int32Array(0);
@@ -133,49 +134,10 @@ export function pcpuMain(env: WorkerEnv): void {
     recheck();
   }
 
-  /** Posted requests written (the local copy of P_POST_HEAD). */
-  let postHead = Atomics.load(cb, base + P_POST_HEAD);
-  /** Posted requests the hypervisor has not been told about (no doorbell rung since). */
-  let unrung = false;
-
-  /** Posts a request the pCPU does not wait for; `ring` wakes the hypervisor for it at once. */
-  function post(kind: number, a0: number, a1: number, a2: number, ring: boolean): void {
-    for (;;) {
-      const tail = Atomics.load(cb, base + P_POST_TAIL);
-      if (postHead - tail < POST_SLOTS) break;
-      // Full: let the hypervisor drain it.
-      ringDoorbell(cb);
-      unrung = false;
-      Atomics.wait(cb, base + P_POST_TAIL, tail);
-    }
-    const e = base + P_POST_RING + (postHead % POST_SLOTS) * POST_ENTRY_WORDS;
-    cb[e] = kind;
-    cb[e + 1] = a0;
-    cb[e + 2] = a1;
-    cb[e + 3] = a2;
-    postHead++;
-    Atomics.store(cb, base + P_POST_HEAD, postHead);
-    if (ring) {
-      ringDoorbell(cb);
-      unrung = false;
-    } else {
-      unrung = true;
-    }
-  }
-
-  /** A synchronous request to the hypervisor thread; returns RES0. */
-  function call(kind: number, a0: number, a1: number, a2: number): number {
-    unrung = false;
-    cb[base + P_ARG0] = a0;
-    cb[base + P_ARG1] = a1;
-    cb[base + P_ARG2] = a2;
-    const resp = Atomics.load(cb, base + P_RESP);
-    Atomics.store(cb, base + P_REQ, kind);
-    ringDoorbell(cb);
-    while (Atomics.load(cb, base + P_RESP) === resp) Atomics.wait(cb, base + P_RESP, resp);
-    if (cb[base + P_RES_STATUS] === RES_STOP && kind !== REQ_SCHEDULE) throw STOP;
-    return cb[base + P_RES0];
-  }
+  /** The posted ring and the mailbox (pcpu-post.ts). */
+  const poster = new PcpuPoster(cb, base);
+  const post = (kind: number, a0: number, a1: number, a2: number, ring: boolean): void => poster.post(kind, a0, a1, a2, ring);
+  const call = (kind: number, a0: number, a1: number, a2: number): number => poster.call(kind, a0, a1, a2);
 
   function drainControl(): void {
     for (;;) {
@@ -198,7 +160,9 @@ export function pcpuMain(env: WorkerEnv): void {
       return lsr !== LSR_ASK ? lsr : call(REQ_IO_IN, port, size, 0) >>> 0;
     },
     ioWrite: (port, size, value) => {
-      if (!pvh && LAZY_POST_PORTS.has(port)) post(REQ_IO_OUT, port, size, value, uartLineEnd(port, value));
+      // A tick handler's EOI under an edge publication: the hypervisor replays it with the steps.
+      if (!pvh && LAZY_POST_PORTS.has(port) && edgesOn && edges.noteWrite(port, size, value)) poster.postQuiet(REQ_IO_OUT, port, size, value);
+      else if (!pvh && LAZY_POST_PORTS.has(port)) post(REQ_IO_OUT, port, size, value, uartLineEnd(port, value));
       else call(REQ_IO_OUT, port, size, value);
     },
     mmioRead: (addr, size) => {
@@ -356,7 +320,7 @@ export function pcpuMain(env: WorkerEnv): void {
     }
     post(REQ_SWITCHED, word - step, halt ? TAKE_HALT : TAKE_SLICE_END, step, halt ? RING_HALT_SWITCHED : RING_SWITCHED);
     takenInject = extint;
-    if (extint !== 0) extIntHold = postHead - 1;
+    if (extint !== 0) extIntHold = poster.head - 1;
     cb[base + (halt ? P_HALT_TAKES : count ? P_TAKES : P_PREEMPT_TAKES)]++;
     handedDom = domid;
     handedVcpu = vcpu;
@@ -376,7 +340,7 @@ export function pcpuMain(env: WorkerEnv): void {
     let wake = wakeSnapshot;
     for (;;) {
       const word = timer.word();
-      if (word !== 0 && mayTake && word !== timer.declinedSeq && timer.planTake(word, postHead)) {
+      if (word !== 0 && mayTake && word !== timer.declinedSeq && timer.planTake(word, poster.head)) {
         const now = env.nowNs();
         if (now < timer.plan.at) {
           Atomics.wait(cb, base + P_WAKE, wake, (timer.plan.at - now) / NS_PER_MS);
@@ -390,8 +354,7 @@ export function pcpuMain(env: WorkerEnv): void {
       if (Atomics.load(cb, base + P_WAKE) === wake) {
         if (word !== 0 && timer.declinedSeq !== word) {
           timer.declinedSeq = word;
-          ringDoorbell(cb);
-          unrung = false;
+          poster.ring();
         }
         Atomics.store(cb, base + P_TIDLE, 1);
         if (timer.word() === word) Atomics.wait(cb, base + P_WAKE, wake);
@@ -422,22 +385,36 @@ export function pcpuMain(env: WorkerEnv): void {
   function takeTimer(t: number): boolean {
     if (!timer.take(t)) return false;
     // The take needs no hypervisor soon: it replays it at its next wake-up.
-    const rung = unrung;
-    post(REQ_TIMER_TAKEN, timer.plan.word, instantLo(t), instantHi(t), false);
-    unrung = rung;
-    timer.tookAt(t, postHead);
+    poster.postQuiet(REQ_TIMER_TAKEN, timer.plan.word, instantLo(t), instantHi(t));
+    timer.tookAt(t, poster.head);
     handedDom = timer.plan.domid;
     handedVcpu = timer.plan.vcpu;
     takenInject = timer.plan.vector;
-    extIntHold = postHead - 1;
+    extIntHold = poster.head - 1;
     takenDeadline = t + TIMER_TAKE_SLICE_NS;
     return true;
+  }
+
+  /** Switches to where the last step of the edge publication sends this pCPU (edges.next). */
+  function handEdgeNext(): void {
+    const n = edges.next;
+    handedDom = n.domid;
+    handedVcpu = n.vcpu;
+    takenDeadline = n.deadline;
+    takenInject = n.inject;
+    if (n.inject !== 0) extIntHold = poster.head - 1;
   }
 
   /** The run rate of this pCPU's chunks (sizes the last chunk of a slice, slice-chunk.ts). */
   const rate = newSliceRate();
   /** Timer offers this pCPU takes itself (pcpu-timer.ts). */
   const timer = new PcpuTimer(cb, base);
+  /** Timer edges this pCPU takes while it runs a VCPU (pcpu-edge-take.ts), and whether it does now. */
+  const edges = new PcpuEdgeTaker(cb, base, poster);
+  let edgesOn = false;
+  /** The run stopped for a step of the edge publication: switch to edges.next (or, `edgeAsk`, ask). */
+  let edgeSwitch = false;
+  let edgeAsk = false;
   let reason = SCHED_START;
   let assignSeen = Atomics.load(cb, base + P_ASSIGN_SEQ);
   /** A VCPU handed over directly while idle or taken by this pCPU (domid, vcpu), or -1. */
@@ -511,25 +488,32 @@ export function pcpuMain(env: WorkerEnv): void {
       let now = publishedNs;
       // After a take, the first chunk is short so that REQ_SWITCHED reaches the hypervisor soon.
       let cap = took ? SWITCHED_RING_INSNS : SLICE_CHECK_INSNS;
+      edgesOn = !pvh && edges.sync(domid, vcpu);
+      edgeSwitch = false;
+      edgeAsk = false;
       for (;;) {
         const start = cpu.icount;
-        // A timer offer's edge ends the chunk too (edgePassed below).
-        const due = timer.dueNs();
+        // A timer offer's edge ends the chunk too (edgePassed below), and an offered edge (takeDue).
+        const due = Math.min(timer.dueNs(), edgesOn ? edges.dueNs() : NO_DEADLINE);
         exit = cpu.run(start + Math.min(cap, sliceChunk(rate, now, due < deadline ? due : deadline, NO_DEADLINE)));
         cap = SLICE_CHECK_INSNS;
         if (exit !== RunExit.Limit) break;
         const t = env.nowNs();
         sliceRateUpdate(rate, cpu.icount - start, t - now);
         now = t;
-        if (unrung) {
-          // Posted writes wait at most one chunk for the hypervisor.
-          ringDoorbell(cb);
-          unrung = false;
-        }
+        // Posted writes wait at most one chunk for the hypervisor.
+        poster.ringIfUnrung();
         // A timer offer's edge came while a VCPU runs: the hypervisor, which left it to this pCPU, serves it.
-        if (timer.edgePassed(now)) {
-          ringDoorbell(cb);
-          unrung = false;
+        if (timer.edgePassed(now)) poster.ring();
+        edgesOn = !pvh && edges.sync(domid, vcpu);
+        if (edgesOn) {
+          const r = edges.takeDue(now);
+          edgeSwitch = r === EDGES_SWITCH;
+          edgeAsk = r === EDGES_ASK;
+          if (edgeSwitch || edgeAsk) {
+            exit = RunExit.Attention;
+            break;
+          }
         }
         if (deadline !== NO_DEADLINE && now >= deadline) {
           const later = sliceEndAgain(took, tookDeadline, now);
@@ -537,7 +521,8 @@ export function pcpuMain(env: WorkerEnv): void {
             deadline = later;
             continue;
           }
-          atDeadline = true;
+          edgeSwitch = edgesOn && edges.atSliceEnd(Math.floor(now));
+          atDeadline = !edgeSwitch;
           exit = RunExit.Attention;
           break;
         }
@@ -555,13 +540,26 @@ export function pcpuMain(env: WorkerEnv): void {
     const haltPending = exit === RunExit.Halt && !pvh && intrLine() !== 0;
     current = null;
     apic = NO_APIC;
+    edgesOn = false;
+    if (edgeSwitch || edgeAsk) {
+      reason = SCHED_PREEMPTED;
+      if (edgeSwitch) handEdgeNext();
+      continue;
+    }
     // A slice that ended at its deadline, or was preempted (a wake), may go on with the published
     // next decision; at a deadline only if no preemption came meanwhile (it was published after).
     if (exit === RunExit.Attention && (!atDeadline || (Atomics.load(cb, base + P_ATTN) & ATTN_PREEMPT) === 0) && takeNext(stopNs, false, atDeadline)) continue;
     if (exit === RunExit.Halt && !pvh) {
       // A HLT that an interrupt can end, with nothing pending: switch to the published halt
       // decision (another VCPU of the pool) without a round trip; the hypervisor replays the block.
-      if ((cpu.s[S_EFLAGS] & IF) !== 0 && !haltPending && (Atomics.load(cb, base + P_ATTN) & ATTN_PREEMPT) === 0 && takeNext(stopNs, true, false)) continue;
+      if ((cpu.s[S_EFLAGS] & IF) !== 0 && !haltPending && (Atomics.load(cb, base + P_ATTN) & ATTN_PREEMPT) === 0) {
+        // Under an edge publication the model says what runs next; else a published halt decision may.
+        if (edges.sync(domid, vcpu) && edges.atHalt(stopNs)) {
+          handEdgeNext();
+          continue;
+        }
+        if (takeNext(stopNs, true, false)) continue;
+      }
       // HLT needs no answer: post it and sleep like an idle pCPU; the hypervisor blocks the VCPU
       // and hands this pCPU whatever it should run next. While the hypervisor sleeps with nothing
       // waiting for this pCPU, a HLT that an interrupt can end is left for its next wake-up
@@ -570,10 +568,9 @@ export function pcpuMain(env: WorkerEnv): void {
       const mayBeLazy = (cpu.s[S_EFLAGS] & IF) !== 0;
       // The instant rides with the HLT: several may wait in the ring while this pCPU takes timer edges.
       post(REQ_SCHEDULE, mayBeLazy ? SCHED_HALTED | HALT_IF_ON : SCHED_HALTED, instantLo(stopNs), instantHi(stopNs), false);
-      if (!mayBeLazy || Atomics.load(cb, base + P_LAZY_HALT) === 0) {
-        ringDoorbell(cb);
-        unrung = false;
-      }
+      if (!mayBeLazy || Atomics.load(cb, base + P_LAZY_HALT) === 0) poster.ring();
+      // An edge publication this pCPU no longer follows: the hypervisor must serve those edges.
+      if (edges.standing()) edges.decline();
       sleepIdle(wakeSnapshot, mayBeLazy && !haltPending);
       continue;
     }

@@ -24,6 +24,7 @@
  * reschedule that pCPU internally and tickle it; the worker learns the new decision by calling
  * `schedule(pcpu)` again (a repeated call at the same instant is harmless).
  */
+import { maskHas } from './cpumask';
 import type { CpuSet } from '../../base/cpulist';
 import {
   coreAddDomain,
@@ -209,6 +210,30 @@ export class SchedCore {
     }
     if (pool.sched === 'credit' && model instanceof CreditEdgeModel && !p.resched) return model.load(pool.state as CreditState, pcpu, units);
     return false;
+  }
+
+  /**
+   * The domains of pCPU `pcpu`'s pool with one vCPU that is blocked (online, VPF_blocked, neither it
+   * nor its domain paused, not running): the candidates whose timer edges a busy pCPU may take
+   * (loadEdgeModel). Writes up to `max` domids into `out` and returns how many. Side-effect free.
+   */
+  edgeCandidates(pcpu: number, out: number[], max: number): number {
+    const pool = this.cs.pcpus[pcpu]?.pool;
+    if (!pool) return 0;
+    let n = 0;
+    for (const d of pool.domains) {
+      if (n >= max) break;
+      if (d.units.length !== 1 || d.pauseCount !== 0) continue;
+      const v = d.units[0];
+      if (v.online && v.blocked && v.pauseCount === 0 && !v.isRunning) out[n++] = d.domid;
+    }
+    return n;
+  }
+
+  /** True if vCPU `domid.vcpu` may run on pCPU `pcpu`: that pCPU is in its domain's pool and in its hard affinity. */
+  mayRunOn(domid: number, vcpu: number, pcpu: number): boolean {
+    const v = coreFindVcpu(this.cs, domid, vcpu);
+    return this.cs.pcpus[pcpu]?.pool === v.domain.pool && maskHas(v.hard, pcpu);
   }
 
   /**
