@@ -24,10 +24,10 @@
 import type { Cpu } from '../cpu';
 import type { Block } from '../insn';
 import { udHandler } from '../handlers/common';
-import { gp } from '../fault';
+import { gp, raise } from '../fault';
 import { probeWrite, rd16, rd32, rd8, wr16, wr32, wr8 } from '../mmu';
 import { checkSegmentAccess } from '../segments';
-import { S_EFLAGS, S_EIP, S_LF_OP } from '../state';
+import { EXC_DE, S_EFLAGS, S_EIP, S_LF_OP } from '../state';
 import type { Region, RegionKey } from '../jit/region-compiler';
 import { regionRecord } from '../jit/region-record';
 import { I32, ModuleBuilder, Op } from './wasm-encoder';
@@ -201,6 +201,7 @@ export function compileWasmRegion(blocksIn: readonly Block[], key: RegionKey, cp
     rmw: mb.importFn('rmw', [I32, I32], [I32]),
     chkSeg: mb.importFn('chkSeg', [I32, I32, I32, I32], []),
     gp: mb.importFn('gp', [], []),
+    de: mb.importFn('de', [], []),
     handler: mb.importFn('handler', [I32], [I32]),
     attn: mb.importFn('attn', [], [I32]),
     cfFn: 0,
@@ -317,6 +318,13 @@ function bindRegion(
     gp: (): void => {
       try {
         gp(cpu, 0);
+      } catch (ex) {
+        caught(ex);
+      }
+    },
+    de: (): void => {
+      try {
+        raise(cpu, EXC_DE);
       } catch (ex) {
         caught(ex);
       }

@@ -45,6 +45,8 @@ export interface ImportIds {
   chkSeg: number;
   /** (): #GP(0). */
   gp: number;
+  /** (): #DE (divide error). */
+  de: number;
   /** (site) -> 0 go on, 1 leave, 2 faulted: the interpreter's handler of a site. */
   handler: number;
   /** () -> attention word nonzero. */

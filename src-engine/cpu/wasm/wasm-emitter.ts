@@ -301,6 +301,22 @@ export class WasmEmitter {
     return v;
   }
 
+  /**
+   * Reads `size` bytes at linear `l` only if the TLB has it (no import, no fault): returns the
+   * value local and a local that is 1 on a hit, 0 on a miss (the value is then 0).
+   */
+  loadIfMapped(size: number, l: number): { value: number; hit: number } {
+    const f = this.f;
+    const [v, hit, p, x] = [this.tmp(), this.tmp(), this.tmp(), this.tmp()];
+    f.i32(0).set(v).i32(0).set(hit);
+    const miss = f.open(Op.Block);
+    this.tlbTest(l, size, this.layout.tagR, p, x, miss);
+    f.get(x).mem(Op.I32Load, this.layout.tlbOff).get(l).i32(PAGE_MASK).op(Op.I32And).op(Op.I32Add);
+    f.mem(WasmEmitter.loadOp(size), 0).set(v).i32(1).set(hit);
+    f.end(miss);
+    return { value: v, hit };
+  }
+
   /** Writes `size` bytes of local `v` at linear `l`. */
   store(size: number, l: number, v: number): void {
     const f = this.f;

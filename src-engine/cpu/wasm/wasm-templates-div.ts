@@ -1,8 +1,9 @@
 /**
  * The WebAssembly template for unsigned 32-bit DIV (register or memory divisor): EDX:EAX divided
  * as a 64-bit number, quotient to EAX and remainder to EDX, flags unchanged (handlers/muldiv.ts
- * div1). A zero divisor or a quotient too wide for EAX (EDX >= divisor) goes to the handler,
- * which raises #DE exactly as the interpreter does. Other sizes and IDIV stay with their handlers.
+ * div1). A zero divisor or a quotient too wide for EAX (EDX >= divisor) raises #DE through the
+ * `de` import before anything changed, as the interpreter does (the divisor read once). Other
+ * sizes and IDIV stay with their handlers.
  */
 import { OP_MEM, OP_REG } from '../decoder';
 import { EAX, EDX } from '../state';
@@ -13,7 +14,7 @@ import type { WasmTemplate } from './wasm-templates';
 /** Bits of the high half of the dividend. */
 const HALF_BITS = 32;
 
-const div: WasmTemplate = (e, i, last) => {
+const div: WasmTemplate = (e, i) => {
   const k0 = kindOf(i, 0);
   if (i.size !== 4 || (k0 !== OP_REG && k0 !== OP_MEM)) return false;
   const f = e.f;
@@ -26,10 +27,9 @@ const div: WasmTemplate = (e, i, last) => {
   }
   f.get(d).op(Op.I32Eqz).get(e.r[EDX]).get(d).op(Op.I32GeU).op(Op.I32Or);
   const slow = f.open(Op.If);
-  // #DE comes from the handler; a fault point of its own (the state block is current then).
-  e.beginInsn(i, e.k, true);
-  e.callHandler(last);
-  f.else();
+  f.call(e.imp.de);
+  e.goFault();
+  f.end(slow);
   const n = f.local(I64);
   const q = e.tmp();
   f.get(e.r[EDX]).op(Op.I64ExtendI32U).i32(HALF_BITS).op(Op.I64ExtendI32U).op(Op.I64Shl);
@@ -37,8 +37,6 @@ const div: WasmTemplate = (e, i, last) => {
   f.get(n).get(d).op(Op.I64ExtendI32U).op(Op.I64DivU).op(Op.I32WrapI64).set(q);
   f.get(n).get(d).op(Op.I64ExtendI32U).op(Op.I64RemU).op(Op.I32WrapI64).set(e.r[EDX]);
   f.get(q).set(e.r[EAX]);
-  if (last) e.endFallThrough();
-  f.end(slow);
   return true;
 };
 

@@ -5,12 +5,13 @@
  * the state words; the record is then emptied (op 0), as materializeFlags does.
  *
  * POPF stays with its handler whenever the popped value would change anything besides the six
- * arithmetic flags (TF, IF, DF, IOPL, NT, AC, ID: privilege rules, attention, mode caches), and
- * in virtual-8086 mode (IOPL-sensitive). Otherwise, the common case of code saving and restoring
+ * arithmetic flags (TF, IF, DF, IOPL, NT, AC, ID: privilege rules, attention, mode caches), when
+ * the stack word is not in the TLB or SS needs a limit check (the handler then reads it, once),
+ * and in virtual-8086 mode (IOPL-sensitive). Otherwise, the common case of code saving and restoring
  * its flags around a computation, it moves only CF PF AF ZF SF OF and ESP.
  */
 import type { Insn } from '../insn';
-import { AC, ARITH_FLAGS, CF, DF, EFLAGS_FIXED1, ID, IF, IOPL_MASK, NT, RF, S_EFLAGS, TF, VM } from '../state';
+import { AC, ARITH_FLAGS, CF, DF, EFLAGS_FIXED1, ESP, ID, IF, IOPL_MASK, NT, RF, S_EFLAGS, SEG_SS, TF, VM } from '../state';
 import { Op } from './wasm-encoder';
 import type { WasmEmitter } from './wasm-emitter';
 import type { WasmTemplate } from './wasm-templates';
@@ -54,8 +55,17 @@ const popf: WasmTemplate = (e: WasmEmitter, i: Insn, last: boolean) => {
   if (inV86(e) || !last) return false;
   const f = e.f;
   const old = eflagsLocal(e);
-  const v = e.peek(i.size, 0);
-  f.get(v).get(old).op(Op.I32Xor).i32(i.size === 4 ? POPF_SLOW32 : POPF_SLOW16).op(Op.I32And);
+  // The stack word through the TLB only: a miss (or a segment that needs checking) takes the
+  // handler, which then does the one read, its checks and faults.
+  const sp = e.tmp();
+  f.get(e.r[ESP]);
+  if (!e.layout.ss32) f.i32(0xffff).op(Op.I32And);
+  f.set(sp);
+  const l = e.tmp();
+  f.get(sp).get(e.sb[SEG_SS]).op(Op.I32Add).set(l);
+  const { value: v, hit } = e.loadIfMapped(i.size, l);
+  f.get(hit).op(Op.I32Eqz).get(e.okR).i32(1 << SEG_SS).op(Op.I32And).op(Op.I32Eqz).op(Op.I32Or);
+  f.get(v).get(old).op(Op.I32Xor).i32(i.size === 4 ? POPF_SLOW32 : POPF_SLOW16).op(Op.I32And).op(Op.I32Or);
   const slow = f.open(Op.If);
   // A fault point of its own: the handler leaves the state block current when it faults.
   e.beginInsn(i, e.k, true);
