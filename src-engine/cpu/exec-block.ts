@@ -116,12 +116,8 @@ export function execBlocks(cpu: Cpu, first: Block, limit: number): Block {
             if ((off & DWORD_MISALIGN) !== 0) slow = true;
             else mem32[off >> 2] = i.imm;
             break;
-          case FK.MOV_MR8:
-            mem8[off] = r8[i.r2];
-            break;
-          case FK.MOV_MI8:
-            mem8[off] = i.imm;
-            break;
+          case FK.MOV_MR8: mem8[off] = r8[i.r2]; break;
+          case FK.MOV_MI8: mem8[off] = i.imm; break;
           // The register forms, one op each: operands as aluRR32/aluRI32 read them, alu32's record.
           case FK.ADD_RR32:
           case FK.ADD_RI32: {
@@ -135,10 +131,7 @@ export function execBlocks(cpu: Cpu, first: Block, limit: number): Block {
             s[i.r1] = r;
             break;
           }
-          case FK.SUB_RR32:
-          case FK.SUB_RI32:
-          case FK.CMP_RR32:
-          case FK.CMP_RI32: {
+          case FK.SUB_RR32: case FK.SUB_RI32: case FK.CMP_RR32: case FK.CMP_RI32: {
             const a = s[i.r1];
             const v = kind === FK.SUB_RR32 || kind === FK.CMP_RR32 ? s[i.r2] : i.imm;
             const r = (a - v) | 0;
@@ -149,14 +142,8 @@ export function execBlocks(cpu: Cpu, first: Block, limit: number): Block {
             if (kind <= FK.SUB_RI32) s[i.r1] = r;
             break;
           }
-          case FK.AND_RR32:
-          case FK.AND_RI32:
-          case FK.TEST_RR32:
-          case FK.TEST_RI32:
-          case FK.OR_RR32:
-          case FK.OR_RI32:
-          case FK.XOR_RR32:
-          case FK.XOR_RI32: {
+          case FK.AND_RR32: case FK.AND_RI32: case FK.TEST_RR32: case FK.TEST_RI32:
+          case FK.OR_RR32: case FK.OR_RI32: case FK.XOR_RR32: case FK.XOR_RI32: {
             // The kinds come in pairs, register form first (even), immediate form second.
             const a = s[i.r1];
             const v = (kind & 1) === 0 ? s[i.r2] : i.imm;
@@ -168,13 +155,8 @@ export function execBlocks(cpu: Cpu, first: Block, limit: number): Block {
             if (kind < FK.TEST_RR32 || kind > FK.TEST_RI32) s[i.r1] = r;
             break;
           }
-          case FK.ALU_RR32:
-          case FK.ALU_RI32:
-          case FK.ALU_RM32:
-          case FK.ALU_MR32_READ:
-          case FK.ALU_MI32_READ:
-          case FK.ALU_MR32:
-          case FK.ALU_MI32: {
+          case FK.ALU_RR32: case FK.ALU_RI32: case FK.ALU_RM32: case FK.ALU_MR32_READ:
+          case FK.ALU_MI32_READ: case FK.ALU_MR32: case FK.ALU_MI32: {
             // Operands as aluRR32/RI32/RM32/MR32/MI32 (handlers/alu.ts) read them, then alu32's record.
             let a: number;
             let v: number;
@@ -235,13 +217,8 @@ export function execBlocks(cpu: Cpu, first: Block, limit: number): Block {
             }
             break;
           }
-          case FK.ALU_RR8:
-          case FK.ALU_RI8:
-          case FK.ALU_RM8:
-          case FK.ALU_MR8_READ:
-          case FK.ALU_MI8_READ:
-          case FK.ALU_MR8:
-          case FK.ALU_MI8: {
+          case FK.ALU_RR8: case FK.ALU_RI8: case FK.ALU_RM8: case FK.ALU_MR8_READ:
+          case FK.ALU_MI8_READ: case FK.ALU_MR8: case FK.ALU_MI8: {
             // The 8-bit forms (aluRR8 ... aluMI8) with alu8's record: operands and result zero-extended.
             let a: number;
             let v: number;
@@ -443,12 +420,7 @@ export function execBlocks(cpu: Cpu, first: Block, limit: number): Block {
             n = k + 1;
             break;
           }
-          case FK.JMP:
-          case FK.JZ:
-          case FK.JNZ:
-          case FK.JB:
-          case FK.JAE:
-          case FK.JCC: {
+          case FK.JMP: case FK.JZ: case FK.JNZ: case FK.JB: case FK.JAE: case FK.JCC: {
             // jmpRel, jz, jnz, jb, jae, jcc (handlers/control.ts); the run loop set EIP past it.
             let taken: boolean;
             if (kind === FK.JMP) {
@@ -500,9 +472,7 @@ export function execBlocks(cpu: Cpu, first: Block, limit: number): Block {
             if (kind === FK.CALL32) s[S_EIP] = i.target;
             break;
           }
-          case FK.PUSH32R:
-          case FK.PUSH_IMM32:
-          case FK.PUSH_MEM32: {
+          case FK.PUSH32R: case FK.PUSH_IMM32: case FK.PUSH_MEM32: {
             // push32r, pushImm32, pushMem32 (push32 in addressing.ts): a flat 32-bit stack, the
             // dword aligned in a TLB page writable without a code check.
             let v: number;
@@ -526,6 +496,34 @@ export function execBlocks(cpu: Cpu, first: Block, limit: number): Block {
             }
             mem32[o >> 2] = v;
             s[ESP] = (s[ESP] - DWORD) | 0;
+            break;
+          }
+          case FK.ADD_RET: {
+            // add esp, imm (ADD_RI32's record), then the RET after it (ret32 as below); when a
+            // condition of the RET fails, its handler runs with the ADD retired.
+            const a = s[ESP];
+            const r = (a + i.imm) | 0;
+            s[S_LF_OP] = ADD32;
+            s[S_LF_A] = a;
+            s[S_LF_B] = i.imm;
+            s[S_LF_RES] = r;
+            s[ESP] = r;
+            const lin = (r + segBase[SEG_SS]) | 0;
+            const lpage = lin >>> 12;
+            const idx = lpage & TLB_MASK;
+            const o = tlbOff[idx] + (lin & PAGE_MASK);
+            i = list[++k];
+            let t = 0;
+            if (
+              !cpu.ss32 || ((cpu.segOkR >> SEG_SS) & 1) === 0 || cpu.tagR[idx] !== lpage || (o & DWORD_MISALIGN) !== 0 ||
+              (t = mem32[o >> 2]) >>> 0 > cpu.csLimit
+            ) {
+              kind = FK.RET32;
+              slow = true;
+              break;
+            }
+            s[ESP] = (r + DWORD) | 0;
+            s[S_EIP] = t;
             break;
           }
           case FK.POP32R:

@@ -99,8 +99,8 @@ function program(): number[] {
   // Branches taken to a later instruction of the block (Insn.skip), fused and on their own:
   // cmp eax, eax; je over inc edx; xor edx, edx; jz over inc edx.
   jcc.push(0x39, 0xc0, 0x74, 0x01, 0x42, 0x31, 0xd2, 0x74, 0x01, 0x42, ...JMP_NEXT);
-  // call L; jmp M; L: ret; M:
-  const call = [0xe8, 0x02, 0x00, 0x00, 0x00, 0xeb, 0x01, 0xc3];
+  // call L; jmp M; L: sub esp, 4; add esp, 4; ret (the epilogue kind); M:
+  const call = [0xe8, 0x02, 0x00, 0x00, 0x00, 0xeb, 0x07, 0x83, 0xec, 0x04, 0x83, 0xc4, 0x04, 0xc3];
   // mov edx, 4; L: dec edx; jnz L: a block that is its own successor, then falls through (the
   // successor links of both kinds, within one run of linked blocks).
   const counted = [0xba, ...le32(4), 0x4a, 0x75, 0xfd];

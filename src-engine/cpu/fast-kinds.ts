@@ -120,6 +120,11 @@ export const enum FK {
    */
   ADD_RI32_DF = 60,
   SUB_RI32_DF = 61,
+  /**
+   * ADD ESP, imm run with the RET after it, the block's last instruction (a function's
+   * epilogue, addRet()): one dispatch; the RET falls back to its handler with the ADD retired.
+   */
+  ADD_RET = 62,
   /** Kinds above this one read their memory operand (32-bit addressing, read permission). */
   MEM_READ = 64,
   MOV_RM32 = 65,
@@ -349,7 +354,18 @@ export function blockKinds(insns: Insn[]): number {
   }
   deadFlags(insns);
   blockSkips(insns);
+  addRet(insns);
   return exits;
+}
+
+/**
+ * ADD ESP, imm before the RET that ends a block gets FK.ADD_RET, after deadFlags and blockSkips
+ * (which see the two apart; the ADD's record is live there, since RET may fault).
+ */
+function addRet(insns: Insn[]): void {
+  const n = insns.length;
+  const add = n >= 2 ? insns[n - 2] : null;
+  if (add !== null && insns[n - 1].kind === FK.RET32 && add.kind === FK.ADD_RI32 && add.r1 === REG_ESP) add.kind = FK.ADD_RET;
 }
 
 /**
