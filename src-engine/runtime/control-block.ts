@@ -107,10 +107,11 @@ export const P_POST_RING = 64;
  * Entries in a pCPU's posted-request ring. A full ring wakes the hypervisor and waits for it to
  * drain, so a serial line costs no round trip when it fits: with LSR read on the pCPU a
  * character is one posted THR write (machine/uart-lsr-cache.ts). An idle tick taken on the pCPU
- * (P_TIMER) posts three (EOI, HLT, the take): 340 ticks fill it, so the hypervisor thread, which
- * does not wake for those ticks, wakes for a full ring about every 3 s at 100 Hz. A timer edge
- * taken by a busy pCPU (P_EDGES) posts about four (the take, the switch, the EOI, the halt): 5,000
- * edges a second fill it about 20 times a second.
+ * (P_TIMER) posts three (EOI, HLT, the take); the pCPU rings at POST_RING_SOFT_SLOTS (256, about
+ * 85 ticks) unserved entries, so the hypervisor thread, which does not wake for those ticks, wakes
+ * about once a second at 100 Hz. A pCPU under an edge publication (P_EDGES) fills the whole ring:
+ * an edge taken while it runs posts about four entries (the take, the switch, the EOI, the halt),
+ * so 5,000 edges a second fill it about 20 times a second.
  */
 export const POST_SLOTS = 1024;
 /** Words per posted request: the kind and three arguments. */

@@ -489,6 +489,7 @@ export function pcpuMain(env: WorkerEnv): void {
       // After a take, the first chunk is short so that REQ_SWITCHED reaches the hypervisor soon.
       let cap = took ? SWITCHED_RING_INSNS : SLICE_CHECK_INSNS;
       edgesOn = !pvh && edges.sync(domid, vcpu);
+      poster.fillRing = edgesOn;
       edgeSwitch = false;
       edgeAsk = false;
       for (;;) {
@@ -506,6 +507,7 @@ export function pcpuMain(env: WorkerEnv): void {
         // A timer offer's edge came while a VCPU runs: the hypervisor, which left it to this pCPU, serves it.
         if (timer.edgePassed(now)) poster.ring();
         edgesOn = !pvh && edges.sync(domid, vcpu);
+        poster.fillRing = edgesOn;
         if (edgesOn) {
           const r = edges.takeDue(now);
           edgeSwitch = r === EDGES_SWITCH;

@@ -9,8 +9,18 @@ import {
   RES_STOP, ringDoorbell,
 } from './control-block';
 
+/**
+ * Unserved posted requests at which the pCPU rings the doorbell, unless it takes timer edges under
+ * an edge publication (which fills the whole ring first): the ring held this many until the ring
+ * grew for edge publications, and a timer offer's takes on a pool of several pCPUs are replayed in
+ * pCPU order, not in time order, so the hypervisor should not leave more of them waiting.
+ */
+export const POST_RING_SOFT_SLOTS = 256;
+
 /** One pCPU's posted ring and mailbox (the pCPU side). */
 export class PcpuPoster {
+  /** The whole ring may fill before the doorbell rings (an edge publication is in use). */
+  fillRing = false;
   /** Posted requests written (the local copy of P_POST_HEAD). */
   head: number;
   /** Posted requests the hypervisor has not been told about (no doorbell rung since). */
@@ -52,7 +62,7 @@ export class PcpuPoster {
     cb[e + 3] = a2;
     this.head++;
     Atomics.store(cb, base + P_POST_HEAD, this.head);
-    if (ring) this.ring();
+    if (ring || (!this.fillRing && this.head - Atomics.load(cb, base + P_POST_TAIL) === POST_RING_SOFT_SLOTS)) this.ring();
     else this.unrung = true;
   }
 
