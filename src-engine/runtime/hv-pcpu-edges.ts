@@ -3,7 +3,7 @@
  * edges taken by a busy pCPU"; the pCPU's side is pcpu-edge-take.ts). Off unless DOMUS_EDGE_OFFERS=1.
  *
  * Publication. Before this thread sleeps, for a pCPU that runs an HVM VCPU of a one-pCPU credit2
- * or credit pool with no preemption or reschedule pending, it collects the pool's blocked tick
+ * pool (credit: EDGE_PUBLISH_CREDIT) with no preemption or reschedule pending, it collects the pool's blocked tick
  * VCPUs whose next wake source is their domain's PIT through the 8259 (tickOffer, the idle offers'
  * checks), copies the pool's scheduler state into a model (SchedCore.loadEdgeModel) and writes the
  * model, an edge table (per VCPU: its unit, its vector, first edge, period) and a limit (the
@@ -43,6 +43,12 @@ import { TIMER_OFFER_SPAN_NS, haltedTakesInterrupt, newTickOffer, tickOffer } fr
 
 /** The environment switch that turns edge publications on ("1"). */
 export const EDGE_OFFERS_ENV = 'DOMUS_EDGE_OFFERS';
+/**
+ * Whether credit pools get publications (the credit model steps them). Not yet: with 50 tick
+ * domains beside a spin domain the spin domain kept 2-8% of its pCPU (35-66% without publications);
+ * the cause is not found (docs/performance.md). With 12 tick domains it measured as expected.
+ */
+const EDGE_PUBLISH_CREDIT = false;
 /** Low bits of a REQ_EDGE_STEP's what word: the step's kind. */
 const STEP_KIND_MASK = 0xf;
 /** Largest slice extension one word carries (ns, int32). */
@@ -364,7 +370,7 @@ export class PcpuEdges {
     }
     if (entries === 0) return false;
     const credit2 = sched.loadEdgeModel(p, offered, pub.c2);
-    if (!credit2 && !sched.loadEdgeModel(p, offered, pub.c1)) return false;
+    if (!credit2 && !(EDGE_PUBLISH_CREDIT && sched.loadEdgeModel(p, offered, pub.c1))) return false;
     const mirror = credit2 ? pub.c2 : pub.c1;
     pub.mirror = mirror;
     pub.vectors.fill(0);
