@@ -1,6 +1,6 @@
 // Interpreter builds compared by thread CPU time: `node scripts/interp-bench.mjs [--rounds N]
 // [--stop WORKLOAD] LABEL=TREE...`. Each TREE is a checkout (this one: `.`); the harness
-// test/bench/interp-cpu.bench.ts of this checkout is copied into trees that lack it and bundled
+// test/bench/interp-cpu.bench.ts of this checkout (with bench-lines.ts) is copied into trees that lack it and bundled
 // there (esbuild, the tree's own sources), then each round runs every build once in a fresh
 // process, in an order that alternates between rounds. Prints every run and the medians per
 // workload by thread CPU time, process CPU time and wall time, with the load average.
@@ -16,6 +16,8 @@ import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 
 const HARNESS = 'test/bench/interp-cpu.bench.ts';
+/** The harness's helper module (copied along with it). */
+const HARNESS_LINES = 'test/bench/bench-lines.ts';
 const args = process.argv.slice(2);
 let rounds = 5;
 let stop = '';
@@ -40,9 +42,11 @@ const outDir = '/tmp/interp-bench';
 mkdirSync(outDir, { recursive: true });
 for (const b of builds) {
   const src = path.join(b.tree, HARNESS);
-  if (!existsSync(src)) {
-    mkdirSync(path.dirname(src), { recursive: true });
-    copyFileSync(path.resolve(HARNESS), src);
+  for (const f of [HARNESS, HARNESS_LINES]) {
+    const to = path.join(b.tree, f);
+    if (existsSync(to)) continue;
+    mkdirSync(path.dirname(to), { recursive: true });
+    copyFileSync(path.resolve(f), to);
   }
   b.bundle = path.join(outDir, `${b.label}.mjs`);
   await build({ entryPoints: [src], bundle: true, platform: 'node', format: 'esm', target: 'node20', outfile: b.bundle, logLevel: 'warning' });

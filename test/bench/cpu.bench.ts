@@ -12,18 +12,14 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import path from 'node:path';
-import { createCpuHarness } from '../support/cpu-harness';
-import { jitOffConfig } from '../../src-engine/cpu/jit/jit-config';
-import { JIT_DEFAULTS } from '../../src-engine/cpu/jit/jit-config';
+import { benchHarness, processCpuMs as cpuMs } from './bench-lines';
+import { JIT_DEFAULTS, jitOffConfig } from '../../src-engine/cpu/jit/jit-config';
 
 const GUEST_DIR = process.env.DOMUS_GUESTS ?? path.resolve('../shared/guests');
 const RUNS = Number(process.env.DOMUS_BENCH_RUNS ?? 2);
 const MODES = (process.env.DOMUS_BENCH_MODES ?? 'interp,jit').split(',') as Mode[];
-/** Guest RAM: the bench guest uses buffers up to 20 MiB. */
-const MEM_BYTES = 32 << 20;
 /** Far more instructions than bench-warm.elf needs (about 2 billion). */
 const BUDGET = 20_000_000_000;
-const COM1 = 0x3f8;
 
 type Mode = 'interp' | 'jit';
 
@@ -39,43 +35,23 @@ interface GuestRun {
   exit: string;
 }
 
-function cpuMs(): number {
-  const u = process.cpuUsage();
-  return (u.user + u.system) / 1000;
-}
 
 /** Runs `elf` once on a fresh harness in `mode`. */
 export function runGuest(elf: Uint8Array, mode: Mode): GuestRun {
-  const h = createCpuHarness({ memBytes: MEM_BYTES });
-  h.loadMultiboot(elf);
-  const cpu = h.cpu;
-  cpu.jit = mode === 'jit' ? { ...JIT_DEFAULTS, enabled: true } : jitOffConfig();
   const spans = new Map<string, { cpuMs: number; insns: number }>();
   const results = new Map<string, string>();
-  const ops = cpu.ops;
-  const write = ops.ioWrite.bind(ops);
-  let line = '';
   let t0 = 0;
   let i0 = 0;
-  ops.ioWrite = (port, size, value) => {
-    write(port, size, value);
-    if (port !== COM1) return;
-    const ch = String.fromCharCode(value & 0xff);
-    if (ch !== '\n') {
-      line += ch;
-      return;
-    }
-    const m = /^(BEGIN|END) (\S+)(?:.*result=(\S+))?/.exec(line);
-    line = '';
-    if (m === null) return;
-    if (m[1] === 'BEGIN') {
+  const h = benchHarness(elf, mode === 'jit' ? { ...JIT_DEFAULTS, enabled: true } : jitOffConfig(), (l) => {
+    if (l.kind === 'BEGIN') {
       t0 = cpuMs();
-      i0 = cpu.icount;
+      i0 = h.cpu.icount;
     } else {
-      spans.set(m[2], { cpuMs: cpuMs() - t0, insns: cpu.icount - i0 });
-      results.set(m[2], m[3] ?? '');
+      spans.set(l.name, { cpuMs: cpuMs() - t0, insns: h.cpu.icount - i0 });
+      results.set(l.name, l.result);
     }
-  };
+  });
+  const cpu = h.cpu;
   const start = cpuMs();
   const exit = h.run(BUDGET);
   const st = cpu.jitRegistry.stats;

@@ -15,15 +15,12 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import path from 'node:path';
-import { createCpuHarness } from '../support/cpu-harness';
+import { benchHarness, processCpuMs } from './bench-lines';
 import { jitOffConfig } from '../../src-engine/cpu/jit/jit-config';
 
-/** Guest RAM: the bench guest uses buffers up to 20 MiB. */
-const MEM_BYTES = 32 << 20;
 /** Far more instructions than bench.elf needs (about 630 million). */
 const BUDGET = 20_000_000_000;
-/** The serial port the guest reports on, and the isa-debug-exit port the harness stops at. */
-const COM1 = 0x3f8;
+/** The isa-debug-exit port the harness stops at. */
 const DEBUG_EXIT = 0xf4;
 
 /** One workload's span: retired instructions, the three clocks in milliseconds, the guest's result. */
@@ -46,48 +43,26 @@ export function threadCpuMs(): number {
   }
 }
 
-function procCpuMs(): number {
-  const u = process.cpuUsage();
-  return (u.user + u.system) / 1000;
-}
-
 /** Runs `elf` once with the JIT off; spans per workload name. Stops after `stopAfter`'s END. */
 export function runInterp(elf: Uint8Array, stopAfter?: string): Map<string, InterpSpan> {
-  const h = createCpuHarness({ memBytes: MEM_BYTES });
-  h.loadMultiboot(elf);
-  const cpu = h.cpu;
-  cpu.jit = jitOffConfig();
   const spans = new Map<string, InterpSpan>();
-  const ops = cpu.ops;
-  const write = ops.ioWrite.bind(ops);
-  let line = '';
   let t0 = 0;
   let p0 = 0;
   let w0 = 0;
   let i0 = 0;
-  ops.ioWrite = (port, size, value) => {
-    write(port, size, value);
-    if (port !== COM1) return;
-    const ch = String.fromCharCode(value & 0xff);
-    if (ch !== '\n') {
-      line += ch;
-      return;
-    }
-    const m = /^(BEGIN|END) (\S+)(?:.*result=(\S+))?/.exec(line);
-    line = '';
-    if (m === null) return;
-    if (m[1] === 'BEGIN') {
-      i0 = cpu.icount;
+  const h = benchHarness(elf, jitOffConfig(), (l, write) => {
+    if (l.kind === 'BEGIN') {
+      i0 = h.cpu.icount;
       w0 = performance.now();
-      p0 = procCpuMs();
+      p0 = processCpuMs();
       t0 = threadCpuMs();
       return;
     }
     const threadMs = threadCpuMs() - t0;
-    spans.set(m[2], { insns: cpu.icount - i0, result: m[3] ?? '', wallMs: performance.now() - w0, procMs: procCpuMs() - p0, threadMs });
+    spans.set(l.name, { insns: h.cpu.icount - i0, result: l.result, wallMs: performance.now() - w0, procMs: processCpuMs() - p0, threadMs });
     // The harness's debug-exit port stops the run at the next instruction boundary.
-    if (m[2] === stopAfter) write(DEBUG_EXIT, 1, 0);
-  };
+    if (l.name === stopAfter) write(DEBUG_EXIT, 1, 0);
+  });
   h.run(BUDGET);
   return spans;
 }
@@ -108,30 +83,14 @@ export interface InterpStepper {
  * same load.
  */
 export function interpStepper(elf: Uint8Array): InterpStepper {
-  const h = createCpuHarness({ memBytes: MEM_BYTES });
-  h.loadMultiboot(elf);
-  const cpu = h.cpu;
-  cpu.jit = jitOffConfig();
-  const ops = cpu.ops;
-  const write = ops.ioWrite.bind(ops);
-  let line = '';
   let current = '';
   // Set when a BEGIN or END line came during the step: the step is not one workload's alone.
   let crossed = false;
-  ops.ioWrite = (port, size, value) => {
-    write(port, size, value);
-    if (port !== COM1) return;
-    const ch = String.fromCharCode(value & 0xff);
-    if (ch !== '\n') {
-      line += ch;
-      return;
-    }
-    const m = /^(BEGIN|END) (\S+)/.exec(line);
-    line = '';
-    if (m === null) return;
-    current = m[1] === 'BEGIN' ? m[2] : '';
+  const h = benchHarness(elf, jitOffConfig(), (l) => {
+    current = l.kind === 'BEGIN' ? l.name : '';
     crossed = true;
-  };
+  });
+  const cpu = h.cpu;
   let stopped = false;
   return {
     step(insns) {
