@@ -32,16 +32,8 @@ import {
 } from './control-block';
 import { EdgeHeap, edgeAfter } from './pcpu-edges';
 import type { PcpuPoster } from './pcpu-post';
-import { TIMER_TAKE_MARGIN_NS } from './pcpu-timer';
+import { TICK_WRITE_EOI, TICK_WRITE_HARMLESS, TIMER_TAKE_MARGIN_NS, tickWrite } from './pcpu-timer';
 
-/** The master 8259's command port (OCW2 EOIs). */
-const PIC_MASTER_COMMAND = 0x20;
-/** OCW2 non-specific EOI (R SL EOI = 001). */
-const OCW2_NONSPECIFIC_EOI = 0x20;
-/** OCW2 specific EOI of level 0 (R SL EOI = 011, L = 0). */
-const OCW2_SPECIFIC_EOI_0 = 0x60;
-/** The POST port (Linux's I/O delay): its writes change nothing the tick depends on. */
-const POST_PORT = 0x80;
 /** Bytes of an 8259 command write. */
 const BYTE = 1;
 
@@ -188,11 +180,12 @@ export class PcpuEdgeTaker {
     if (this.seq === 0) return false;
     const unit = this.model.running();
     if (unit < 0 || this.unitEntry[unit] < 0) return false;
-    if (size === BYTE && port === PIC_MASTER_COMMAND && (value === OCW2_NONSPECIFIC_EOI || value === OCW2_SPECIFIC_EOI_0)) {
+    const w = tickWrite(port, value);
+    if (w === TICK_WRITE_EOI && size === BYTE) {
       this.unitOwed[unit] = 0;
       return true;
     }
-    if (port === POST_PORT) return true;
+    if (w === TICK_WRITE_HARMLESS) return true;
     this.decline();
     return false;
   }

@@ -26,6 +26,19 @@ const OCW2_NONSPECIFIC_EOI = 0x20;
 const OCW2_SPECIFIC_EOI_0 = 0x60;
 /** The POST port (Linux's I/O delay): its writes change nothing the tick depends on. */
 const POST_PORT = 0x80;
+/** tickWrite(): a write a tick handler's interrupt depends on only by ending it (the EOI of IRQ 0). */
+export const TICK_WRITE_EOI = 1;
+/** tickWrite(): a write that changes nothing the tick depends on (the POST port). */
+export const TICK_WRITE_HARMLESS = 2;
+/** tickWrite(): any other write (the next edge may not do what was offered). */
+export const TICK_WRITE_OTHER = 0;
+
+/** What a byte written to `port` by a tick VCPU means for the PIT edges offered to its pCPU. */
+export function tickWrite(port: number, value: number): number {
+  if (port === PIC_MASTER_COMMAND && (value === OCW2_NONSPECIFIC_EOI || value === OCW2_SPECIFIC_EOI_0)) return TICK_WRITE_EOI;
+  return port === POST_PORT ? TICK_WRITE_HARMLESS : TICK_WRITE_OTHER;
+}
+
 /**
  * A take happens this long after the PIT edge the hypervisor computed (ns): the pCPU derives edge j
  * from the first edge and the period, which may be off by a nanosecond per hundred ticks; the
@@ -95,10 +108,9 @@ export class PcpuTimer {
       // HLTs, and a take whose entry the ring had no room for until the hypervisor drained it.
       if (kind === REQ_SCHEDULE || kind === REQ_TIMER_TAKEN) continue;
       if (kind !== REQ_IO_OUT || cb[e + 2] !== 1) return false;
-      const port = cb[e + 1];
-      const value = cb[e + 3];
-      if (port === PIC_MASTER_COMMAND && (value === OCW2_NONSPECIFIC_EOI || value === OCW2_SPECIFIC_EOI_0)) owed = 0;
-      else if (port !== POST_PORT) return false;
+      const w = tickWrite(cb[e + 1], cb[e + 3]);
+      if (w === TICK_WRITE_EOI) owed = 0;
+      else if (w !== TICK_WRITE_HARMLESS) return false;
     }
     if (owed !== 0) return false;
     const edge = again ? this.nextEdge : 0;
